@@ -1,0 +1,312 @@
+"""Model bundles: a directory with the fitted router, its resources and a verified manifest.
+
+Layout::
+
+    DIR/manifest.json     schema version, model_version, provenance, policy, metrics, checksums
+    DIR/router.joblib     the fitted Router (normalizer, lexicon, features, heads, calibrator)
+    DIR/calibration.npz   out-of-fold confidences and correctness, so the threshold can move
+    DIR/lexicon_id.tsv    the normalization lexicon the router was trained with (for reading)
+
+Loading checks the schema version and every artifact's SHA-256 before anything is unpickled,
+so a truncated or tampered file is refused instead of executed. Checksums catch accidents
+only; with a signing key the manifest also carries an HMAC-SHA256 over its content.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import os
+import platform
+import shutil
+import subprocess
+import tempfile
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import joblib
+import numpy as np
+
+from routing.policy import ThresholdChoice, choose_threshold
+
+SCHEMA_VERSION = 1
+MANIFEST = "manifest.json"
+ROUTER_FILE = "router.joblib"
+CALIBRATION_FILE = "calibration.npz"
+MAX_MANIFEST_BYTES = 16 * 1024 * 1024
+_VERSIONED_PACKAGES = ("routing", "scikit-learn", "numpy", "scipy", "joblib", "pandas")
+# Manifest keys that describe when/where a bundle was made, not what it is.
+_PROVENANCE_KEYS = ("model_version", "created_at", "signature")
+
+
+class BundleError(Exception):
+    """A bundle cannot be written or loaded; str() is one line meant for the operator."""
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """Held-out confidences of the top suggestion and whether it was right."""
+
+    confidence: np.ndarray
+    correct: np.ndarray
+
+
+@dataclass
+class Bundle:
+    """A loaded, verified bundle."""
+
+    path: Path
+    manifest: dict[str, Any]
+    router: Any
+    calibration: Calibration
+
+    @property
+    def model_version(self) -> str:
+        return self.manifest["model_version"]
+
+    @property
+    def threshold(self) -> float:
+        return float(self.manifest["policy"]["threshold"])
+
+    @property
+    def target_precision(self) -> float:
+        return float(self.manifest["policy"]["target_precision"])
+
+    @property
+    def labels(self) -> list[str]:
+        return list(self.manifest["labels"])
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _canonical(manifest: dict[str, Any], drop: tuple[str, ...]) -> bytes:
+    body = {k: v for k, v in manifest.items() if k not in drop}
+    return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def _sign(manifest: dict[str, Any], key: str) -> str:
+    return hmac.new(key.encode(), _canonical(manifest, ("signature",)), hashlib.sha256).hexdigest()
+
+
+def content_version(manifest: dict[str, Any]) -> str:
+    """A version id derived from what the bundle is (artifacts, labels, policy), not when."""
+    return "rt-" + hashlib.sha256(_canonical(manifest, _PROVENANCE_KEYS)).hexdigest()[:12]
+
+
+def library_versions() -> dict[str, str]:
+    versions = {"python": platform.python_version()}
+    for name in _VERSIONED_PACKAGES:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            continue
+    return versions
+
+
+def git_commit(cwd: Path | None = None) -> str | None:
+    """The commit of the code that trained the bundle, when run from a git checkout."""
+    try:
+        out = subprocess.run(
+            ["git", "rev-parse", "HEAD"],
+            cwd=cwd or Path(__file__).resolve().parent,
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=True,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return out.stdout.strip() or None
+
+
+def _json_safe(value: Any) -> Any:
+    """Hyperparameters made JSON-friendly (estimators become their repr)."""
+    if isinstance(value, dict):
+        return {str(k): _json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_safe(v) for v in value]
+    if isinstance(value, str | int | float | bool) or value is None:
+        return value
+    if isinstance(value, np.generic):
+        return value.item()
+    return repr(value)
+
+
+def _finalize_manifest(manifest: dict[str, Any], directory: Path, signing_key: str | None) -> None:
+    manifest["artifacts"] = {
+        p.name: sha256_file(p)
+        for p in sorted(directory.iterdir())
+        if p.is_file() and p.name != MANIFEST
+    }
+    manifest.pop("signature", None)
+    manifest["model_version"] = content_version(manifest)
+    if signing_key:
+        manifest["signature"] = _sign(manifest, signing_key)
+    _write_json_atomic(directory / MANIFEST, manifest)
+
+
+def _write_json_atomic(path: Path, data: dict[str, Any]) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "w", encoding="utf-8") as fh:
+        json.dump(data, fh, indent=2, ensure_ascii=False, sort_keys=False)
+        fh.write("\n")
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+
+
+def save_bundle(
+    out_dir: str | Path,
+    router: Any,
+    *,
+    policy: ThresholdChoice,
+    calibration: Calibration,
+    metrics: dict[str, Any],
+    training: dict[str, Any],
+    seed: int,
+    resources: dict[str, bytes] | None = None,
+    extra: dict[str, Any] | None = None,
+    signing_key: str | None = None,
+) -> Path:
+    """Write a bundle to `out_dir`, replacing an earlier bundle there only once complete.
+
+    `resources` maps file names to contents stored beside the model for reference (the
+    normalization lexicon it was fitted with); `training` describes the data (sha256, rows,
+    validation report).
+    """
+    out_dir = Path(out_dir)
+    if out_dir.exists() and any(out_dir.iterdir()) and not (out_dir / MANIFEST).exists():
+        raise BundleError(f"{out_dir} exists and is not a bundle; refusing to overwrite it")
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
+    try:
+        joblib.dump(router, staging / ROUTER_FILE, compress=3)
+        np.savez(
+            staging / CALIBRATION_FILE,
+            confidence=np.asarray(calibration.confidence, dtype=float),
+            correct=np.asarray(calibration.correct, dtype=bool),
+        )
+        for name, content in (resources or {}).items():
+            (staging / name).write_bytes(content)
+        manifest: dict[str, Any] = {
+            "schema_version": SCHEMA_VERSION,
+            "model_version": "",
+            "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
+            "git_commit": git_commit(),
+            "library_versions": library_versions(),
+            "hyperparameters": _json_safe(router.get_params(deep=False)),
+            "seed": int(seed),
+            "training_data": _json_safe(training),
+            "labels": [str(c) for c in router.classes_],
+            "policy": policy.to_dict(),
+            "metrics": _json_safe(metrics),
+            **(_json_safe(extra) if extra else {}),
+        }
+        _finalize_manifest(manifest, staging, signing_key)
+        _replace_dir(staging, out_dir)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return out_dir
+
+
+def _replace_dir(staging: Path, target: Path) -> None:
+    """Move a finished bundle into place; an older bundle at `target` is removed afterwards."""
+    old = None
+    if target.exists():
+        old = target.with_name(f".{target.name}.old-{os.getpid()}")
+        os.replace(target, old)
+    os.replace(staging, target)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def read_manifest(path: str | Path, *, signing_key: str | None = None) -> dict[str, Any]:
+    """Read and verify a bundle's manifest and artifact checksums without unpickling anything."""
+    directory = Path(path)
+    manifest_path = directory / MANIFEST
+    if not directory.is_dir():
+        raise BundleError(f"{directory}: not a bundle directory")
+    if not manifest_path.is_file():
+        raise BundleError(f"{directory}: no {MANIFEST}; not a bundle")
+    if manifest_path.stat().st_size > MAX_MANIFEST_BYTES:
+        raise BundleError(f"{manifest_path}: manifest is too large to be genuine")
+    try:
+        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise BundleError(f"{manifest_path}: manifest is not valid JSON ({exc})") from None
+    if not isinstance(manifest, dict):
+        raise BundleError(f"{manifest_path}: manifest is not a JSON object")
+    schema = manifest.get("schema_version")
+    if schema != SCHEMA_VERSION:
+        raise BundleError(
+            f"{directory}: bundle schema version {schema!r} is not supported "
+            f"(this routing reads version {SCHEMA_VERSION}); retrain the model"
+        )
+    _verify_signature(manifest, directory, signing_key)
+    artifacts = manifest.get("artifacts")
+    if not isinstance(artifacts, dict) or ROUTER_FILE not in artifacts:
+        raise BundleError(f"{directory}: manifest lists no artifacts")
+    for name, expected in artifacts.items():
+        file = directory / name
+        if Path(name).name != name or not file.is_file():
+            raise BundleError(f"{directory}: artifact {name!r} is missing")
+        if not hmac.compare_digest(sha256_file(file), str(expected)):
+            raise BundleError(
+                f"{directory}: checksum mismatch for {name} (file changed or truncated); "
+                "refusing to load it"
+            )
+    if manifest.get("model_version") != content_version(manifest):
+        raise BundleError(f"{directory}: manifest content does not match its model_version")
+    return manifest
+
+
+def _verify_signature(manifest: dict[str, Any], directory: Path, signing_key: str | None) -> None:
+    if not signing_key:
+        return
+    signature = manifest.get("signature")
+    if not signature:
+        raise BundleError(f"{directory}: bundle is not signed and a signing key is configured")
+    if not hmac.compare_digest(str(signature), _sign(manifest, signing_key)):
+        raise BundleError(f"{directory}: bundle signature does not match the signing key")
+
+
+def load_bundle(path: str | Path, *, signing_key: str | None = None) -> Bundle:
+    """Verify and load a bundle; raises BundleError with a one-line reason."""
+    directory = Path(path)
+    manifest = read_manifest(directory, signing_key=signing_key)
+    try:
+        router = joblib.load(directory / ROUTER_FILE)
+        with np.load(directory / CALIBRATION_FILE) as cal:
+            calibration = Calibration(cal["confidence"].copy(), cal["correct"].copy())
+    except Exception as exc:  # a verified file that still fails: version skew of libraries
+        raise BundleError(
+            f"{directory}: cannot load the model ({type(exc).__name__}: {exc})"
+        ) from None
+    if [str(c) for c in router.classes_] != manifest["labels"]:
+        raise BundleError(f"{directory}: model labels differ from the manifest")
+    return Bundle(path=directory, manifest=manifest, router=router, calibration=calibration)
+
+
+def retarget_bundle(
+    path: str | Path, target_precision: float, *, signing_key: str | None = None
+) -> ThresholdChoice:
+    """Move a bundle's threshold to a new target precision using its stored calibration scores."""
+    bundle = load_bundle(path, signing_key=signing_key)
+    choice = choose_threshold(
+        bundle.calibration.confidence, bundle.calibration.correct, target_precision
+    )
+    manifest = dict(bundle.manifest)
+    manifest["policy"] = choice.to_dict()
+    _finalize_manifest(manifest, bundle.path, signing_key)
+    return choice

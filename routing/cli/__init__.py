@@ -1,0 +1,36 @@
+"""`routing` command line: one module per group of verbs, one function per verb.
+
+User mistakes (bad files, missing columns, corrupt bundles) end with one line on stderr and
+exit code 2; anything else is a bug and keeps its traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from routing.bundle import BundleError
+from routing.cli import model
+from routing.cli.common import console_err
+from training.data import DataError
+
+app = typer.Typer(
+    name="routing",
+    help="Suggest which government agency should handle a citizen complaint.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+model.register(app)
+
+USER_ERRORS: tuple[type[BaseException], ...] = (DataError, BundleError, FileNotFoundError)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    try:
+        app()
+    except USER_ERRORS as exc:
+        console_err.print(f"[red]error:[/red] {exc}", markup=True, highlight=False)
+        sys.exit(2)

@@ -1,0 +1,238 @@
+"""Verbs that train, evaluate and apply a model bundle: train, evaluate, predict, retarget."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import typer
+from rich.progress import Progress
+from rich.table import Table
+
+from routing.bundle import Bundle, load_bundle, retarget_bundle
+from routing.cli.common import console, console_err, fail, status, write_json
+from routing.metrics import evaluate_suggestions
+from routing.policy import DEFAULT_TARGET_PRECISION
+from routing.settings import get_settings
+from routing.suggest import MAX_TOP_K, suggest, suggest_proba
+from training.data import read_table, require_columns
+from training.pipeline import train as train_pipeline
+
+CHUNK = 1000
+
+ModelOpt = typer.Option(..., "--model", help="Bundle directory written by `routing train`.")
+TextCol = typer.Option(..., "--text-col", help="Column holding the complaint text.")
+LabelCol = typer.Option(..., "--label-col", help="Column holding the agency (disposition).")
+QuietOpt = typer.Option(False, "--quiet", "-q", help="Print only errors.")
+FormatOpt = typer.Option(None, "--format", help="csv, jsonl or parquet (default: by suffix).")
+
+
+def _signing_key() -> str | None:
+    return get_settings().signing_key_value()
+
+
+def _load(path: Path) -> Bundle:
+    return load_bundle(path, signing_key=_signing_key())
+
+
+def _check_target(target: float) -> None:
+    if not 0.0 < target <= 1.0:
+        raise fail(f"--target-precision must be in (0, 1], got {target}")
+
+
+def train(
+    data: Path = typer.Argument(..., help="Historical dispositions (CSV, JSONL or Parquet)."),
+    text_col: str = TextCol,
+    label_col: str = LabelCol,
+    out: Path = typer.Option(..., "--out", help="Directory to write the bundle to."),
+    id_col: str = typer.Option(None, "--id-col", help="Column with complaint ids."),
+    seed: int = typer.Option(0, "--seed", help="Seed for folds and the linear head."),
+    target_precision: float = typer.Option(
+        DEFAULT_TARGET_PRECISION,
+        "--target-precision",
+        help="Precision that auto-routed suggestions must reach; picks the threshold.",
+    ),
+    min_examples: int = typer.Option(
+        5, "--min-examples", help="Warn about agencies with fewer examples (they are kept)."
+    ),
+    data_format: str = FormatOpt,
+    quiet: bool = QuietOpt,
+) -> None:
+    """Train a router on historical dispositions and write a bundle to OUT."""
+    _check_target(target_precision)
+    if min_examples < 1:
+        raise fail("--min-examples must be at least 1")
+    with status("training (validation, out-of-fold calibration, final fit)…", quiet):
+        result = train_pipeline(
+            data,
+            text_col,
+            label_col,
+            out,
+            id_col=id_col,
+            seed=seed,
+            target_precision=target_precision,
+            min_examples=min_examples,
+            format=data_format,
+            signing_key=_signing_key(),
+            progress=None if quiet else lambda m: console_err.log(m),
+        )
+    for warning in result.report.warnings:
+        console_err.print(f"[yellow]warning:[/yellow] {warning}", highlight=False)
+    if quiet:
+        return
+    console.print(result.report.render())
+    console.print(_metrics_table(result.metrics, "Validation metrics (out-of-fold)"))
+    console.print(result.policy.describe())
+    console.print(f"bundle [bold]{result.bundle_path}[/bold]  model_version {result.model_version}")
+
+
+def evaluate(
+    data: Path = typer.Argument(..., help="Labelled complaints to evaluate on."),
+    model: Path = ModelOpt,
+    text_col: str = TextCol,
+    label_col: str = LabelCol,
+    report: Path = typer.Option(None, "--report", help="Write an HTML report to this directory."),
+    json_path: Path = typer.Option(None, "--json", help="Write the metrics as JSON here."),
+    data_format: str = FormatOpt,
+    quiet: bool = QuietOpt,
+) -> None:
+    """Score a bundle on labelled complaints (unknown agencies count as errors)."""
+    bundle = _load(model)
+    table = read_table(data, format=data_format)
+    require_columns(table.frame, [text_col, label_col], table.path)
+    frame = table.frame
+    texts = frame[text_col].astype(str).tolist()
+    labels = frame[label_col].astype(str).str.strip().tolist()
+    keep = [i for i, (t, y) in enumerate(zip(texts, labels, strict=True)) if t.strip() and y]
+    if len(keep) < len(texts) and not quiet:
+        console_err.print(
+            f"[yellow]warning:[/yellow] skipped {len(texts) - len(keep)} rows with empty "
+            "text or label"
+        )
+    if not keep:
+        raise fail(f"{data}: no rows with both text and label")
+    texts = [texts[i] for i in keep]
+    labels = [labels[i] for i in keep]
+    proba = _proba_in_chunks(bundle, texts, quiet)
+    metrics = evaluate_suggestions(labels, proba, bundle.router.classes_, bundle.threshold)
+    if json_path:
+        write_json(json_path, metrics)
+    if report:
+        from routing.report import write_report
+
+        top = proba.argmax(axis=1)
+        index = write_report(
+            report,
+            metrics,
+            y_true=labels,
+            y_pred=bundle.router.classes_[top].tolist(),
+            confidence=proba[np.arange(len(top)), top],
+            texts=texts,
+            model_version=bundle.model_version,
+        )
+        if not quiet:
+            console.print(f"report: {index}")
+    if not quiet:
+        console.print(_metrics_table(metrics, f"Evaluation of {bundle.model_version}"))
+        unknown = sorted(set(labels) - set(bundle.labels))
+        if unknown:
+            console_err.print(
+                f"[yellow]warning:[/yellow] {len(unknown)} agencies in the data are unknown "
+                f"to the model and count as errors: {', '.join(unknown[:5])}"
+            )
+
+
+def predict(
+    input_path: Path = typer.Argument(..., metavar="INPUT", help="Complaints to route."),
+    model: Path = ModelOpt,
+    text_col: str = TextCol,
+    out: Path = typer.Option(..., "--out", help="JSONL output, one line per input row."),
+    top_k: int = typer.Option(3, "--top-k", help=f"Suggestions per complaint (1–{MAX_TOP_K})."),
+    id_col: str = typer.Option(None, "--id-col", help="Column with complaint ids to echo."),
+    explain: int = typer.Option(0, "--explain", help="Add N words behind each suggestion."),
+    data_format: str = FormatOpt,
+    quiet: bool = QuietOpt,
+) -> None:
+    """Suggest agencies for each complaint in INPUT, in input order, as JSON lines."""
+    if not 1 <= top_k <= MAX_TOP_K:
+        raise fail(f"--top-k must be between 1 and {MAX_TOP_K}, got {top_k}")
+    bundle = _load(model)
+    table = read_table(input_path, format=data_format)
+    require_columns(table.frame, [text_col] + ([id_col] if id_col else []), table.path)
+    texts = table.frame[text_col].astype(str).tolist()
+    ids = table.frame[id_col].astype(str).tolist() if id_col else None
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(out.name + ".partial")
+    with open(tmp, "w", encoding="utf-8") as fh, _progress(quiet) as bar:
+        task = bar.add_task("predicting", total=len(texts))
+        for start in range(0, len(texts), CHUNK):
+            chunk = texts[start : start + CHUNK]
+            for offset, pred in enumerate(
+                suggest(bundle, chunk, top_k=top_k, explain_words=explain)
+            ):
+                row: dict = {}
+                if ids is not None:
+                    row["id"] = ids[start + offset]
+                row["suggestions"] = [
+                    {"agency": s.agency, "confidence": round(s.confidence, 6)}
+                    | ({"explanation": s.explanation} if explain else {})
+                    for s in pred.suggestions
+                ]
+                row["decision"] = pred.decision
+                row["model_version"] = pred.model_version
+                fh.write(json.dumps(row, ensure_ascii=False) + "\n")
+            bar.advance(task, len(chunk))
+    tmp.replace(out)
+    if not quiet:
+        console.print(f"wrote {len(texts)} predictions to {out}")
+
+
+def retarget(
+    model: Path = ModelOpt,
+    target_precision: float = typer.Option(
+        ..., "--target-precision", help="New precision target for auto-routing."
+    ),
+    quiet: bool = QuietOpt,
+) -> None:
+    """Move a bundle's threshold to a new target precision without retraining."""
+    _check_target(target_precision)
+    choice = retarget_bundle(model, target_precision, signing_key=_signing_key())
+    if not quiet:
+        console.print(choice.describe())
+
+
+def _proba_in_chunks(bundle: Bundle, texts: list[str], quiet: bool) -> np.ndarray:
+    parts = []
+    with _progress(quiet) as bar:
+        task = bar.add_task("scoring", total=len(texts))
+        for start in range(0, len(texts), CHUNK):
+            parts.append(suggest_proba(bundle, texts[start : start + CHUNK]))
+            bar.advance(task, min(CHUNK, len(texts) - start))
+    return np.vstack(parts)
+
+
+def _progress(quiet: bool) -> Progress:
+    return Progress(console=console_err, disable=quiet or not console_err.is_terminal)
+
+
+def _metrics_table(metrics: dict, title: str) -> Table:
+    table = Table(title=title)
+    table.add_column("metric")
+    table.add_column("value", justify="right")
+
+    def fmt(v) -> str:
+        return "–" if v is None else f"{v:.4f}" if isinstance(v, float) else str(v)
+
+    for key in ("n", "accuracy", "macro_f1", "top3_accuracy", "ece"):
+        table.add_row(key, fmt(metrics[key]))
+    for target, cov in metrics["coverage_at_precision"].items():
+        table.add_row(f"coverage @ precision {target}", fmt(cov))
+    for key in ("threshold", "threshold_precision", "threshold_coverage"):
+        table.add_row(key, fmt(metrics[key]))
+    return table
+
+
+def register(app: typer.Typer) -> None:
+    for verb in (train, evaluate, predict, retarget):
+        app.command()(verb)

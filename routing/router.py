@@ -1,0 +1,248 @@
+"""The router: complaint text → calibrated probability for every agency.
+
+A scikit-learn classifier composed of parts, each replaceable:
+
+    TextNormalizer → word + character n-gram TF-IDF (+ optional sentence embeddings)
+                   → linear head (LinearSVC) → calibrator (multinomial logistic regression
+                     fitted on out-of-fold head scores)
+
+The calibrator is fitted on out-of-fold scores, so its probabilities are honest for text the
+head has not seen; `oof_proba_` keeps cross-fitted calibrated probabilities of the training
+complaints, which the decision policy uses to pick its threshold without a separate split.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.base import BaseEstimator, ClassifierMixin, clone
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import StratifiedKFold
+from sklearn.pipeline import FeatureUnion
+from sklearn.preprocessing import normalize as l2_normalize
+from sklearn.svm import LinearSVC
+from sklearn.utils.validation import check_is_fitted
+
+from routing.text import TextNormalizer
+
+# Placeholders such as "[nik]" stay one token; ordinary words need two or more characters.
+TOKEN_PATTERN = r"(?u)\[\w+\]|\b\w\w+\b"
+# Keeps probabilities strictly below 1 so a threshold of 1.0 always means "never auto".
+_MAX_PROBA = 1.0 - 1e-9
+
+
+def as_texts(X) -> list[str]:
+    """Validate a 1-D collection of complaint texts."""
+    if isinstance(X, str):
+        raise TypeError("expected a list of complaint texts, got a single string")
+    texts = list(X)
+    for i, text in enumerate(texts):
+        if not isinstance(text, str):
+            raise TypeError(f"complaint {i} is {type(text).__name__}, expected str")
+    return texts
+
+
+class Router(ClassifierMixin, BaseEstimator):
+    """Calibrated complaint → agency classifier.
+
+    Parameters
+    ----------
+    normalizer : TextNormalizer or None
+        Text normalization; None means the default TextNormalizer.
+    word_ngram_range, char_ngram_range : tuple
+        n-gram ranges of the word and character (within word boundaries) TF-IDF features.
+    min_df : int
+        Ignore n-grams seen in fewer complaints than this.
+    max_char_features : int
+        Cap on character n-grams, which bounds memory and prediction time.
+    C : float
+        Inverse regularization of the linear head.
+    cv : int
+        Folds for the out-of-fold scores that the calibrator is fitted on.
+    embedder : object or None
+        Optional sentence encoder with ``encode(texts) -> float32 array``; its vectors are
+        appended to the TF-IDF features with weight ``embedding_weight``.
+    embedding_weight : float
+        Scale of the (L2-normalized) embedding block relative to the TF-IDF blocks.
+    random_state : int
+        Seed for the cross-validation folds.
+    """
+
+    def __init__(
+        self,
+        *,
+        normalizer: TextNormalizer | None = None,
+        word_ngram_range: tuple[int, int] = (1, 2),
+        char_ngram_range: tuple[int, int] = (2, 5),
+        min_df: int = 2,
+        max_char_features: int = 300_000,
+        C: float = 0.3,
+        cv: int = 5,
+        embedder=None,
+        embedding_weight: float = 1.0,
+        random_state: int = 0,
+    ):
+        self.normalizer = normalizer
+        self.word_ngram_range = word_ngram_range
+        self.char_ngram_range = char_ngram_range
+        self.min_df = min_df
+        self.max_char_features = max_char_features
+        self.C = C
+        self.cv = cv
+        self.embedder = embedder
+        self.embedding_weight = embedding_weight
+        self.random_state = random_state
+
+    # -- features -------------------------------------------------------------------------
+
+    def _make_vectorizer(self, n_docs: int) -> FeatureUnion:
+        min_df = self.min_df if n_docs >= 4 * self.min_df else 1
+        word = TfidfVectorizer(
+            ngram_range=tuple(self.word_ngram_range),
+            token_pattern=TOKEN_PATTERN,
+            sublinear_tf=True,
+            min_df=min_df,
+            lowercase=False,
+            dtype=np.float32,
+        )
+        char = TfidfVectorizer(
+            analyzer="char_wb",
+            ngram_range=tuple(self.char_ngram_range),
+            sublinear_tf=True,
+            min_df=min_df,
+            max_features=self.max_char_features,
+            lowercase=False,
+            dtype=np.float32,
+        )
+        return FeatureUnion([("word", word), ("char", char)])
+
+    def _features(self, normalized: list[str], raw: list[str] | None = None) -> sp.csr_matrix:
+        F = self.vectorizer_.transform(normalized)
+        if self.embedder is None:
+            return sp.csr_matrix(F)
+        E = np.asarray(self.embedder.encode(raw if raw is not None else normalized), np.float32)
+        E = l2_normalize(E) * self.embedding_weight
+        return sp.hstack([F, sp.csr_matrix(E)], format="csr")
+
+    def transform_texts(self, X) -> sp.csr_matrix:
+        """Feature matrix of complaint texts as the head sees them."""
+        check_is_fitted(self, "head_")
+        texts = as_texts(X)
+        return self._features(self.normalizer_.transform(texts), texts)
+
+    # -- fitting --------------------------------------------------------------------------
+
+    def _new_head(self) -> LinearSVC:
+        return LinearSVC(C=self.C, random_state=self.random_state)
+
+    def _scores(self, head: LinearSVC, F, n_classes: int, head_classes: np.ndarray) -> np.ndarray:
+        """Decision scores laid out over all classes (a class the head never saw scores lowest)."""
+        raw = head.decision_function(F)
+        if raw.ndim == 1:  # binary head: one column for the positive class
+            raw = np.column_stack([-raw, raw])
+        if len(head_classes) == n_classes:
+            return raw
+        out = np.full((raw.shape[0], n_classes), raw.min() - 1.0)
+        out[:, head_classes] = raw
+        return out
+
+    def _folds(self, yi: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
+        counts = np.bincount(yi)
+        n_splits = int(min(self.cv, counts.max(), len(yi)))
+        if n_splits < 2:
+            raise ValueError("need at least two complaints of one agency to calibrate")
+        splitter = StratifiedKFold(n_splits, shuffle=True, random_state=self.random_state)
+        with warnings.catch_warnings():  # rare agencies are expected, not a problem
+            warnings.simplefilter("ignore", UserWarning)
+            return list(splitter.split(np.zeros(len(yi)), yi))
+
+    def _oof_scores(self, F, yi: np.ndarray, n_classes: int) -> np.ndarray:
+        scores = np.zeros((len(yi), n_classes))
+        for train, test in self._folds(yi):
+            head_classes = np.unique(yi[train])
+            if len(head_classes) < 2:
+                scores[np.ix_(test, head_classes)] = 1.0
+                continue
+            head = self._new_head().fit(F[train], yi[train])
+            scores[test] = self._scores(head, F[test], n_classes, head_classes)
+        return scores
+
+    def _new_calibrator(self) -> LogisticRegression:
+        return LogisticRegression(C=1.0, max_iter=2000)
+
+    def _crossfit_calibrated(self, scores: np.ndarray, yi: np.ndarray) -> np.ndarray:
+        """Calibrated probabilities of training complaints from calibrators not fitted on them."""
+        n_classes = len(self.classes_)
+        proba = np.zeros((len(yi), n_classes))
+        for train, test in self._folds(yi):
+            cal_classes = np.unique(yi[train])
+            cal = self._new_calibrator().fit(scores[train], yi[train])
+            proba[np.ix_(test, cal_classes)] = cal.predict_proba(scores[test])
+        return np.minimum(proba, _MAX_PROBA)
+
+    def fit(self, X, y) -> Router:
+        """Learn agencies from complaint texts `X` and their dispositions `y`."""
+        texts = as_texts(X)
+        y = np.asarray([str(v) for v in y], dtype=object)
+        if len(texts) != len(y):
+            raise ValueError(f"{len(texts)} texts but {len(y)} labels")
+        self.classes_, yi = np.unique(y, return_inverse=True)
+        if len(self.classes_) < 2:
+            raise ValueError("need at least 2 agencies to train a router")
+        self.normalizer_ = clone(self.normalizer or TextNormalizer()).fit(texts)
+        normalized = self.normalizer_.transform(texts)
+        self.vectorizer_ = self._make_vectorizer(len(texts)).fit(normalized)
+        F = self._features(normalized, texts)
+        scores = self._oof_scores(F, yi, len(self.classes_))
+        self.calibrator_ = self._new_calibrator().fit(scores, yi)
+        self.oof_proba_ = self._crossfit_calibrated(scores, yi)
+        self.head_ = self._new_head().fit(F, yi)
+        self.n_features_ = F.shape[1]
+        return self
+
+    # -- prediction -----------------------------------------------------------------------
+
+    def decision_function(self, X) -> np.ndarray:
+        check_is_fitted(self, "head_")
+        F = self.transform_texts(X)
+        return self._scores(self.head_, F, len(self.classes_), np.arange(len(self.classes_)))
+
+    def predict_proba(self, X) -> np.ndarray:
+        """Calibrated probabilities, columns in the order of `classes_`."""
+        return np.minimum(self.calibrator_.predict_proba(self.decision_function(X)), _MAX_PROBA)
+
+    def predict(self, X) -> np.ndarray:
+        return self.classes_[self.predict_proba(X).argmax(axis=1)]
+
+    def top_k(self, X, k: int = 3) -> list[list[tuple[str, float]]]:
+        """The k most likely agencies per complaint, best first, with their probabilities."""
+        proba = self.predict_proba(X)
+        return top_k_from_proba(proba, self.classes_, k)
+
+    def class_weights(self, agency: str) -> np.ndarray:
+        """Linear weights of the head for one agency (positive = evidence for it)."""
+        check_is_fitted(self, "head_")
+        idx = int(np.searchsorted(self.classes_, agency))
+        if idx >= len(self.classes_) or self.classes_[idx] != agency:
+            raise KeyError(f"unknown agency {agency!r}")
+        coef = self.head_.coef_
+        if coef.shape[0] == 1:  # binary head: row is the positive (second) class
+            return coef[0] if idx == 1 else -coef[0]
+        return coef[idx]
+
+
+def top_k_from_proba(
+    proba: np.ndarray, classes: Sequence[str], k: int
+) -> list[list[tuple[str, float]]]:
+    """Sort each row of `proba` and keep the k best (agency, probability) pairs."""
+    classes = np.asarray(classes, dtype=object)
+    k = max(1, min(int(k), proba.shape[1]))
+    order = np.argsort(-proba, axis=1, kind="stable")[:, :k]
+    return [
+        [(str(classes[j]), float(row[j])) for j in idx]
+        for row, idx in zip(proba, order, strict=True)
+    ]

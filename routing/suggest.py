@@ -1,0 +1,89 @@
+"""Suggestions for complaints: router probabilities + decision policy (+ explanations).
+
+This is the one path from a bundle to suggestions; the CLI's `predict`, `evaluate` and the
+HTTP service all go through it, so they always measure and serve the same model and policy.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from routing.bundle import Bundle
+from routing.explain import explain
+from routing.policy import Decision, decide
+from routing.router import top_k_from_proba
+
+MAX_TOP_K = 10
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    """One agency suggested for a complaint."""
+
+    agency: str
+    confidence: float
+    explanation: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """Suggestions for one complaint, best first, and what the policy decided."""
+
+    suggestions: list[Suggestion]
+    decision: Decision
+    threshold: float
+    model_version: str
+
+    @property
+    def top(self) -> Suggestion:
+        return self.suggestions[0]
+
+
+def suggest_proba(bundle: Bundle, texts: Sequence[str]) -> np.ndarray:
+    """Calibrated probabilities of the bundle's router, columns in `bundle.labels` order."""
+    return bundle.router.predict_proba(list(texts))
+
+
+def suggest(
+    bundle: Bundle,
+    texts: Sequence[str],
+    *,
+    top_k: int = 3,
+    explain_words: int = 0,
+    proba: np.ndarray | None = None,
+) -> list[Prediction]:
+    """Top-k suggestions and a decision for each complaint.
+
+    `explain_words` > 0 adds up to that many words from the complaint behind each
+    suggestion. `proba` may be passed when the probabilities were already computed.
+    """
+    if not 1 <= top_k <= MAX_TOP_K:
+        raise ValueError(f"top_k must be between 1 and {MAX_TOP_K}, got {top_k}")
+    if proba is None:
+        proba = suggest_proba(bundle, texts)
+    ranked = top_k_from_proba(proba, bundle.router.classes_, top_k)
+    threshold = bundle.threshold
+    out = []
+    for text, pairs in zip(texts, ranked, strict=True):
+        suggestions = [
+            Suggestion(
+                agency=agency,
+                confidence=confidence,
+                explanation=explain(bundle.router, text, agency, explain_words)
+                if explain_words
+                else [],
+            )
+            for agency, confidence in pairs
+        ]
+        out.append(
+            Prediction(
+                suggestions=suggestions,
+                decision=decide(pairs[0][1], threshold),
+                threshold=threshold,
+                model_version=bundle.model_version,
+            )
+        )
+    return out

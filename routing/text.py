@@ -1,0 +1,385 @@
+"""Normalize informal Indonesian complaint text and mask the personal data it carries.
+
+Complaints arrive as citizens type them: double-escaped HTML from the LAPOR! export, shouting,
+stretched letters ("tolooong"), SMS spellings ("sy blm trima") and, very often, NIK, phone,
+BPJS and account numbers. Masking replaces those with placeholder tokens so that nothing stored
+or displayed leaks them and so that the router learns "[NIK]" as one feature instead of millions
+of unique numbers. Every regex is compiled once here and written so that it cannot backtrack
+catastrophically: the service must cope with any text a citizen pastes.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import NamedTuple
+
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.utils.validation import check_is_fitted
+
+__all__ = [
+    "DEFAULT_LEXICON_PATH",
+    "MASK_TOKENS",
+    "TextNormalizer",
+    "clean_html",
+    "find_personal_data",
+    "load_lexicon",
+    "mask_personal_data",
+]
+
+MASK_TOKENS: dict[str, str] = {
+    "url": "[URL]",
+    "email": "[EMAIL]",
+    "phone": "[TELEPON]",
+    "nik": "[NIK]",
+    "bpjs": "[BPJS]",
+    "npwp": "[NPWP]",
+    "plate": "[NOPOL]",
+    "number": "[NOMOR]",
+}
+
+DEFAULT_LEXICON_PATH: Path = Path(__file__).resolve().parents[1] / "data" / "lexicon_id.tsv"
+
+_LEXICON_HEADER = ("informal", "formal")
+
+# --- HTML -------------------------------------------------------------------------------------
+
+# Only entities closed by ";": html.unescape alone would also turn "&not" or "&reg" inside a
+# pasted URL query into symbols.
+_ENTITY = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9A-Fa-f]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
+_TAG = re.compile(r"</?[A-Za-z][^<>]*>")
+_MAX_UNESCAPE_ROUNDS = 5  # the export escapes at most twice; the cap bounds "&amp;amp;amp;..."
+
+# --- personal data ----------------------------------------------------------------------------
+
+_D = "[0-9]"  # not \d: it would also match Arabic-Indic and other Unicode digits
+_NO_DIGIT_AFTER = r"(?![0-9])"
+
+# Plate region codes (A Banten, B Jakarta, ..., PA Papua); a fixed list keeps "RT 03 RW 05",
+# "P2TL" or "SP2HP" from being read as plates.
+_PLATE_REGIONS = frozenset(
+    (
+        *("A", "B", "D", "E", "F", "G", "H", "K", "L", "M", "N", "P", "R", "S", "T", "W", "Z"),
+        *("AA", "AB", "AD", "AE", "AG", "BA", "BB", "BD", "BE", "BG", "BH", "BK", "BL", "BM"),
+        *("BN", "BP", "DA", "DB", "DC", "DD", "DE", "DG", "DH", "DK", "DL", "DM", "DN", "DP"),
+        *("DR", "DS", "DT", "DW", "EA", "EB", "ED", "KB", "KH", "KT", "KU", "PA", "PB", "PG"),
+        *("PS", "PT", "PY", "CC", "CD", "RI"),
+    )
+)
+
+_HARMLESS_PART = re.compile(
+    rf"""
+      (?:19|20){_D}{{2}}                                         # year
+    | {_D}{{1,2}}[-./]{_D}{{1,2}}[-./](?:{_D}{{4}}|{_D}{{2}})     # date 12-05-2019
+    | {_D}{{4}}[-./]{_D}{{1,2}}[-./]{_D}{{1,2}}                   # date 2019-05-12
+    | {_D}{{1,3}}(?:\.{_D}{{3}})+                                # money 1.500.000
+    | {_D}{{1,2}}[.:]{_D}{{2}}(?:-{_D}{{1,2}}[.:]{_D}{{2}})?       # time 08.00-16.00
+    | {_D}{{1,2}}                                               # day, RT/RW
+    """,
+    re.VERBOSE,
+)
+_MONEY_PREFIX = re.compile(r"(?:rp|idr)\.?\s*$", re.IGNORECASE)
+_WHITESPACE = re.compile(r"\s+")
+
+
+def _is_account_number(match: re.Match[str]) -> bool:
+    """Reject long digit runs that are really amounts, dates or years written side by side."""
+    before = match.string[max(0, match.start() - 5) : match.start()]
+    if _MONEY_PREFIX.search(before):
+        return False
+    parts = _WHITESPACE.split(match.group())
+    if sum(len(part) <= 2 for part in parts) > 2:  # "08 12 34 56 78 90" is a number, not a date
+        return True
+    return not all(_HARMLESS_PART.fullmatch(part) for part in parts)
+
+
+class _Rule(NamedTuple):
+    kind: str
+    pattern: re.Pattern[str]
+    accept: Callable[[re.Match[str]], bool] | None = None
+    hint: str | None = None  # a substring the text must hold for the rule to be worth running
+
+
+def _rule(
+    kind: str,
+    pattern: str,
+    accept: Callable[[re.Match[str]], bool] | None = None,
+    hint: str | None = None,
+) -> _Rule:
+    return _Rule(kind, re.compile(pattern), accept, hint)
+
+
+def _is_plate_region(match: re.Match[str]) -> bool:
+    return match.group("region") in _PLATE_REGIONS
+
+
+# A digit not preceded by another digit. The check comes after the first character, not
+# before it, so that re can skip straight to candidate characters (about 3x faster).
+_FIRST_DIGIT = r"[0-9](?<![0-9]{2})"
+_NIK_GROUPS = ((4, 4, 4, 4), (6, 6, 4), (2, 4, 6, 4), (2, 2, 2, 6, 4))
+
+
+def _grouped_digits(first: int, *rest: int) -> str:
+    """Digit groups joined by one separator, the same one throughout ("3201 2345 6789 0001")."""
+    groups = [f"{_D}{{{size}}}" for size in rest]
+    return rf"{_FIRST_DIGIT}{_D}{{{first - 1}}}([ .-])" + r"\1".join(groups) + _NO_DIGIT_AFTER
+
+
+# Most specific first; each rule only sees text no earlier rule has claimed. Repetitions are
+# bounded or separated by disjoint character classes, so no rule backtracks catastrophically.
+_RULES: tuple[_Rule, ...] = (
+    _rule("url", r"(?:[Hh][Tt][Tt][Pp][Ss]?://|[Ww][Ww][Ww]\.)[^\s<>\"']*[^\s<>\"'.,;:!?)\]}]"),
+    _rule(
+        "email",
+        r"(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+",
+        hint="@",
+    ),
+    # NPWP 99.999.999.9-999.999, partly formatted, or plain 15 digits.
+    _rule(
+        "npwp",
+        rf"{_FIRST_DIGIT}{_D}\.?{_D}{{3}}\.?{_D}{{3}}\.?{_D}[.-]?{_D}{{3}}\.?{_D}{{3}}"
+        rf"{_NO_DIGIT_AFTER}",
+    ),
+    # The 16-digit NPWP is the owner's NIK; only the word "NPWP" in front tells them apart.
+    _rule("npwp", rf"[Nn][Pp][Ww][Pp][^0-9\n]{{0,20}}?(?P<v>{_D}{{16}}){_NO_DIGIT_AFTER}"),
+    # NIK and KK: 16 digits, plain or grouped 4-4-4-4, 6-6-4, 2-4-6-4, 2-2-2-6-4.
+    _rule("nik", rf"{_FIRST_DIGIT}{_D}{{15}}{_NO_DIGIT_AFTER}"),
+    *(_rule("nik", _grouped_digits(*sizes)) for sizes in _NIK_GROUPS),
+    # Mobile: 08xx / +62 8xx / 62 8xx, 10-13 digits in the 08 form, any single separators.
+    _rule(
+        "phone",
+        r"(?:\(\+62\)[ .-]?|\+62[ .-]?|6(?<![0-9]6)2[ .-]?|0(?<![0-9]0))"
+        rf"8[1-9](?:[ .-]?{_D}){{7,10}}{_NO_DIGIT_AFTER}",
+    ),
+    # Landline: (021) 1234567, 0274-123456, +62 21 1234567.
+    _rule(
+        "phone",
+        rf"(?:\(0[1-9]{_D}{{1,2}}\)[ -]?|0(?<![0-9]0)[1-9]{_D}{{1,2}}[ -]"
+        rf"|\+62[ -]?\(?[1-9]{_D}{{1,2}}\)?[ -]?){_D}{{5,8}}{_NO_DIGIT_AFTER}",
+    ),
+    # BPJS Kesehatan / KIS card: 13 digits starting with 000.
+    _rule("bpjs", rf"0(?<![0-9]0)00{_D}{{10}}{_NO_DIGIT_AFTER}"),
+    # Plates, on the original case: "B 1234 XYZ", "AB 1 CD", "D1234ABC" (compact needs 3+ digits).
+    _rule(
+        "plate",
+        r"(?P<region>[A-Z](?<![A-Za-z0-9][A-Z])[A-Z]?)"
+        rf"(?: [1-9]{_D}{{0,3}} | ?[1-9]{_D}{{2,3}} ?)[A-Z]{{1,3}}(?![A-Za-z0-9])",
+        _is_plate_region,
+    ),
+    # Anything else with 9+ digits: PLN customer ids, bank accounts, KPJ, registration numbers.
+    _rule("number", rf"{_FIRST_DIGIT}(?:[ .-]?{_D}){{8,}}{_NO_DIGIT_AFTER}", _is_account_number),
+)
+
+_CLAIMED = "\x00"  # stands in for claimed text: not a digit, letter or separator
+
+# --- normalization ----------------------------------------------------------------------------
+
+_REPEATS = re.compile(r"([^\W\d_])\1{2,}")
+# Words glued by "/" are abbreviations of their own ("s/d" = sampai dengan, "d/a"): leave them.
+_TOKEN = re.compile(r"(?<![\w/])\w+(?![\w/])")
+# Words whose triple letters are real: roman numerals ("golongan IIIa", "D III"), www, PPPK.
+# Only runs of exactly three can belong to one, and such words are at most _KEEP_MAX long.
+_KEEP_REPEATS = re.compile(r"d?x{0,3}(?:ix|iv|v?i{0,3})[a-e]?|www|pppk", re.IGNORECASE)
+_KEEP_LETTERS = "ixwpIXWP"
+_KEEP_MAX = 10
+_LEXICON_KEY = re.compile(r"[^\W_]+")
+
+
+def _require_str(text: object) -> str:
+    if not isinstance(text, str):
+        raise TypeError(f"expected complaint text as str, got {type(text).__name__}")
+    return text
+
+
+def clean_html(text: str) -> str:
+    """Unescape HTML entities (repeatedly, for double-escaped exports) and turn tags into spaces."""
+    text = _require_str(text)
+    for _ in range(_MAX_UNESCAPE_ROUNDS):
+        unescaped = _ENTITY.sub(lambda m: html.unescape(m.group()), text)
+        if unescaped == text:
+            break
+        text = unescaped
+    return _TAG.sub(" ", text)
+
+
+def find_personal_data(text: str) -> list[tuple[str, int, int]]:
+    """Spans (kind, start, end) of personal data, sorted and non-overlapping.
+
+    Rules run from most to least specific (URL, e-mail, NPWP, NIK, phone, BPJS, plate, other
+    long numbers); text claimed by one rule is hidden from the later ones.
+    """
+    text = _require_str(text)
+    spans: list[tuple[str, int, int]] = []
+    work = text
+    for kind, pattern, accept, hint in _RULES:
+        if hint is not None and hint not in work:
+            continue
+        found = []
+        for match in pattern.finditer(work):
+            if accept is not None and not accept(match):
+                continue
+            group = "v" if "v" in pattern.groupindex else 0
+            found.append((kind, match.start(group), match.end(group)))
+        if found:
+            spans.extend(found)
+            work = _claim(work, found)
+    return sorted(spans, key=lambda span: span[1])
+
+
+def _claim(text: str, spans: list[tuple[str, int, int]]) -> str:
+    pieces, last = [], 0
+    for _, start, end in spans:
+        pieces += [text[last:start], _CLAIMED * (end - start)]
+        last = end
+    pieces.append(text[last:])
+    return "".join(pieces)
+
+
+def mask_personal_data(text: str) -> str:
+    """Replace personal data with MASK_TOKENS placeholders, keeping all other text as it is.
+
+    Use it on anything stored or displayed: logs, feedback, explanations, similar complaints.
+    """
+    pieces, last = [], 0
+    for kind, start, end in find_personal_data(text):
+        pieces += [text[last:start], MASK_TOKENS[kind]]
+        last = end
+    pieces.append(text[last:])
+    return "".join(pieces)
+
+
+def load_lexicon(path: str | Path | None = None) -> dict[str, str]:
+    """Read an ``informal<TAB>formal`` TSV (header line, ``#`` comments, blank lines allowed).
+
+    Malformed lines raise ValueError naming the file and line, so an edit to the lexicon fails
+    loudly at training time instead of silently changing what the router sees.
+    """
+    path = Path(path) if path is not None else DEFAULT_LEXICON_PATH
+    lexicon: dict[str, str] = {}
+    first_line: dict[str, int] = {}
+    header_seen = False
+    with path.open(encoding="utf-8-sig") as handle:
+        for lineno, raw in enumerate(handle, start=1):
+            line = raw.rstrip("\r\n")
+            if not line.strip() or line.lstrip().startswith("#"):
+                continue
+            fields = [field.strip() for field in line.split("\t")]
+            where = f"{path}:{lineno}"
+            if not header_seen:
+                if tuple(fields) != _LEXICON_HEADER:
+                    raise ValueError(f"{where}: expected header 'informal<TAB>formal'")
+                header_seen = True
+                continue
+            if len(fields) != 2:
+                raise ValueError(
+                    f"{where}: expected 2 tab-separated columns (informal, formal), "
+                    f"got {len(fields)}"
+                )
+            informal, formal = fields
+            if not _LEXICON_KEY.fullmatch(informal):
+                raise ValueError(f"{where}: informal form {informal!r} must be one word")
+            if not formal:
+                raise ValueError(f"{where}: formal form for {informal!r} is empty")
+            if informal != informal.lower() or formal != formal.lower():
+                raise ValueError(f"{where}: entries must be lowercase")
+            if informal in lexicon:
+                raise ValueError(
+                    f"{where}: {informal!r} already defined on line {first_line[informal]}"
+                )
+            lexicon[informal] = formal
+            first_line[informal] = lineno
+    if not header_seen:
+        raise ValueError(f"{path}: empty lexicon, expected header 'informal<TAB>formal'")
+    return lexicon
+
+
+def _collapse_repeats(text: str) -> str:
+    return _REPEATS.sub(_collapse_run, text)
+
+
+def _collapse_run(match: re.Match[str]) -> str:
+    if match.end() - match.start() == 3 and match.group(1) in _KEEP_LETTERS:
+        # Look at the word around the run, but never further than a kept word can reach, so
+        # a megabyte-long "word" costs no more than a short one.
+        text, start, end = match.string, match.start(), match.end()
+        while start > 0 and end - start <= _KEEP_MAX and text[start - 1].isalpha():
+            start -= 1
+        while end < len(text) and end - start <= _KEEP_MAX and text[end].isalpha():
+            end += 1
+        if end - start <= _KEEP_MAX and _KEEP_REPEATS.fullmatch(text, start, end):
+            return match.group()
+    return match.group(1)
+
+
+def _expand_lexicon(text: str, lexicon: dict[str, str]) -> str:
+    if not lexicon:
+        return text
+    return _TOKEN.sub(lambda m: lexicon.get(m.group(), m.group()), text)
+
+
+class TextNormalizer(TransformerMixin, BaseEstimator):
+    """Turn raw complaint texts into normalized, masked texts for the feature extractors.
+
+    Each step can be switched off so its effect can be measured. ``fit`` copies the lexicon
+    into ``lexicon_``: a pickled model keeps the spellings it was trained with even if
+    ``data/lexicon_id.tsv`` is edited later.
+
+    Args:
+        html: unescape entities and drop tags.
+        lowercase: lowercase after masking (so placeholders become e.g. "[nik]").
+        collapse_repeats: shorten runs of 3+ identical letters to one ("trsss" -> "trs").
+        mask: replace personal data with MASK_TOKENS placeholders.
+        lexicon: expand informal spellings ("yg" -> "yang").
+        lexicon_path: TSV to read; None means DEFAULT_LEXICON_PATH.
+    """
+
+    def __init__(
+        self,
+        html: bool = True,
+        lowercase: bool = True,
+        collapse_repeats: bool = True,
+        mask: bool = True,
+        lexicon: bool = True,
+        lexicon_path: str | None = None,
+    ) -> None:
+        self.html = html
+        self.lowercase = lowercase
+        self.collapse_repeats = collapse_repeats
+        self.mask = mask
+        self.lexicon = lexicon
+        self.lexicon_path = lexicon_path
+
+    def fit(self, X: Iterable[str], y: object = None) -> TextNormalizer:
+        """Load the lexicon (texts are not looked at: normalization learns nothing from them)."""
+        self.lexicon_ = load_lexicon(self.lexicon_path) if self.lexicon else {}
+        return self
+
+    def transform(self, X: Iterable[str]) -> list[str]:
+        """Normalize each text; non-str items (None, NaN) raise TypeError."""
+        check_is_fitted(self, "lexicon_")
+        out = []
+        for i, text in enumerate(X):
+            if not isinstance(text, str):
+                raise TypeError(
+                    f"TextNormalizer expects str texts, item {i} is {type(text).__name__}"
+                )
+            out.append(self.normalize(text))
+        return out
+
+    def normalize(self, text: str) -> str:
+        """Normalize one text: html -> mask -> lowercase -> repeats -> lexicon -> whitespace."""
+        check_is_fitted(self, "lexicon_")
+        text = _require_str(text)
+        if self.html:
+            text = clean_html(text)
+        if self.mask:
+            text = mask_personal_data(text)
+        if self.lowercase:
+            text = text.lower()
+        if self.collapse_repeats:
+            text = _collapse_repeats(text)
+        if self.lexicon:
+            text = _expand_lexicon(text, self.lexicon_)
+        return " ".join(text.split())
