@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from pathlib import Path
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -19,8 +20,36 @@ class Settings(BaseSettings):
         "signature to be loaded.",
     )
 
+    # --- service (`routing serve`, serve.py) ---------------------------------------------
+    model: Path | None = Field(
+        default=None, description="Bundle directory the service loads at start-up."
+    )
+    db_url: str = Field(
+        default="sqlite:///var/routing.db",
+        description="SQLAlchemy URL of the database that stores predictions and feedback "
+        "(default: var/routing.db relative to the working directory).",
+    )
+    host: str = Field(default="127.0.0.1", description="Address the service binds to.")
+    port: int = Field(default=8000, ge=0, le=65535, description="Port the service listens on.")
+    api_keys: SecretStr | None = Field(
+        default=None,
+        description="Comma-separated role:key pairs (roles: integration, admin). Without "
+        "keys the service only runs bound to a loopback address.",
+    )
+    rate_limit: int = Field(
+        default=0, ge=0, description="Requests per minute per API key; 0 turns the limit off."
+    )
+    retention_days: int = Field(
+        default=365,
+        ge=1,
+        description="Complaint texts older than this many days are purged by `routing db purge`.",
+    )
+
     def signing_key_value(self) -> str | None:
         return self.signing_key.get_secret_value() if self.signing_key else None
+
+    def api_keys_value(self) -> str:
+        return self.api_keys.get_secret_value() if self.api_keys else ""
 
 
 @lru_cache

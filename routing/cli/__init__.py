@@ -11,7 +11,7 @@ import sys
 import typer
 
 from routing.bundle import BundleError
-from routing.cli import model
+from routing.cli import model, service
 from routing.cli.common import console_err
 from training.data import DataError
 
@@ -23,6 +23,7 @@ app = typer.Typer(
     add_completion=False,
 )
 model.register(app)
+service.register(app)
 
 USER_ERRORS: tuple[type[BaseException], ...] = (DataError, BundleError, FileNotFoundError)
 

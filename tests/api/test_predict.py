@@ -1,0 +1,137 @@
+"""POST /v1/predict and /v1/predict/batch: response contract, storage, input errors."""
+
+from __future__ import annotations
+
+from routing.api.limits import EXPLAIN_WORDS, MAX_BATCH_ITEMS, MAX_TEXT_CHARS
+from routing.db import PredictionRecord
+from routing.repository import get_prediction
+
+from .helpers import INTEGRATION, NIK, PERSONAL_TEXT, PHONE, predict
+
+PREDICTION_KEYS = {
+    "prediction_id",
+    "complaint_id",
+    "suggestions",
+    "decision",
+    "threshold",
+    "model_version",
+}
+
+
+def test_predict_answers_the_contract_shape(client, bundle):
+    body = predict(client, complaint_id="LAPOR-1")
+    assert set(body) == PREDICTION_KEYS
+    assert body["complaint_id"] == "LAPOR-1"
+    assert body["model_version"] == bundle.model_version
+    assert body["threshold"] == bundle.threshold
+    assert body["decision"] in {"auto", "review"}
+    suggestions = body["suggestions"]
+    assert len(suggestions) == 3
+    assert {s["agency"] for s in suggestions} <= set(bundle.labels)
+    confidences = [s["confidence"] for s in suggestions]
+    assert confidences == sorted(confidences, reverse=True)
+    assert all(0.0 <= c <= 1.0 for c in confidences)
+    for suggestion in suggestions:
+        assert set(suggestion) == {"agency", "confidence", "explanation"}
+        assert 0 < len(suggestion["explanation"]) <= EXPLAIN_WORDS
+        assert all(isinstance(w, str) for w in suggestion["explanation"])
+    # the decision follows the policy on the top suggestion
+    expected = "auto" if confidences[0] >= bundle.threshold else "review"
+    assert body["decision"] == expected
+
+
+def test_predict_suggests_the_obvious_agency(client):
+    body = predict(client)
+    assert body["suggestions"][0]["agency"] == "PT PLN (PERSERO)"
+
+
+def test_explanations_never_carry_personal_data(client):
+    body = predict(client)
+    words = " ".join(w for s in body["suggestions"] for w in s["explanation"])
+    assert NIK not in words and PHONE not in words
+
+
+def test_top_k_bounds_are_inclusive(client, bundle):
+    assert len(predict(client, top_k=1)["suggestions"]) == 1
+    most = predict(client, top_k=10)["suggestions"]
+    assert len(most) == min(10, len(bundle.labels))
+
+
+def test_prediction_is_stored_masked_before_the_answer(client, app):
+    body = predict(client, complaint_id="C-9")
+    with app.state.sessions() as session:
+        record = get_prediction(session, body["prediction_id"])
+    assert record is not None
+    assert record.complaint_id == "C-9"
+    assert record.top_agency == body["suggestions"][0]["agency"]
+    assert record.decision == body["decision"]
+    assert NIK not in record.text_masked and PHONE not in record.text_masked
+    assert "listrik" in record.text_masked
+
+
+def _post(client, body):
+    return client.post("/v1/predict", json=body, headers=INTEGRATION)
+
+
+def test_empty_or_whitespace_text_is_422(client):
+    for text in ["", "   ", "\n\t ", "\u200b"]:
+        response = _post(client, {"text": text})
+        assert response.status_code == 422, text
+        assert response.json()["detail"] == "text: empty text"
+
+
+def test_text_over_the_limit_is_422_naming_the_limit(client):
+    response = _post(client, {"text": "a" * (MAX_TEXT_CHARS + 1)})
+    assert response.status_code == 422
+    assert str(MAX_TEXT_CHARS) in response.json()["detail"]
+
+
+def test_top_k_outside_1_to_10_is_422(client):
+    for top_k in [0, 11, -1, "3", True, 2.5]:
+        response = _post(client, {"text": "listrik padam", "top_k": top_k})
+        assert response.status_code == 422, top_k
+        assert response.json()["detail"].startswith("top_k: ")
+
+
+def test_missing_or_mistyped_fields_are_422(client):
+    for body in [{}, {"text": 5}, {"text": ["a"]}, {"text": "a", "topk": 3}, {"text": "a\x00b"}]:
+        response = _post(client, body)
+        assert response.status_code == 422, body
+        assert isinstance(response.json()["detail"], str)
+
+
+def test_batch_answers_in_input_order(client, app):
+    texts = ["listrik padam sejak pagi", "paspor saya belum jadi di kantor imigrasi", PERSONAL_TEXT]
+    items = [{"text": t, "complaint_id": f"B-{i}"} for i, t in enumerate(texts)]
+    response = client.post(
+        "/v1/predict/batch", json={"items": items, "top_k": 2}, headers=INTEGRATION
+    )
+    assert response.status_code == 200, response.text
+    results = response.json()["results"]
+    assert [r["complaint_id"] for r in results] == ["B-0", "B-1", "B-2"]
+    assert all(set(r) == PREDICTION_KEYS and len(r["suggestions"]) == 2 for r in results)
+    for text, result in zip(texts, results, strict=True):
+        single = predict(client, text, top_k=2)
+        assert [s["agency"] for s in single["suggestions"]] == [
+            s["agency"] for s in result["suggestions"]
+        ]
+    assert len({r["prediction_id"] for r in results}) == 3
+    with app.state.sessions() as session:
+        assert all(get_prediction(session, r["prediction_id"]) for r in results)
+
+
+def test_one_invalid_batch_item_rejects_the_whole_request(client, app):
+    items = [{"text": "listrik padam"}] * 3 + [{"text": "  "}] + [{"text": "paspor"}]
+    response = client.post("/v1/predict/batch", json={"items": items}, headers=INTEGRATION)
+    assert response.status_code == 422
+    assert response.json()["detail"] == "items[3].text: empty text"
+    with app.state.sessions() as session:
+        assert session.query(PredictionRecord).count() == 0
+
+
+def test_batch_size_limits_are_422(client):
+    too_many = [{"text": "x"}] * (MAX_BATCH_ITEMS + 1)
+    for items in [[], too_many]:
+        response = client.post("/v1/predict/batch", json={"items": items}, headers=INTEGRATION)
+        assert response.status_code == 422
+        assert response.json()["detail"].startswith("items: ")

@@ -1,0 +1,136 @@
+"""Shared fixtures: the synthetic sample corpus, a small labelled subset and one trained bundle.
+
+Fitting is the slow part of the suite, so the small corpus (5 agencies x 30 complaints) and
+the bundle trained on it are built once per session; tests that change a bundle copy it first.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+from pathlib import Path
+from typing import NamedTuple
+
+import pytest
+
+from routing.settings import get_settings
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLE_CSV = ROOT / "data" / "sample" / "complaints.csv"
+SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+
+requires_shared = pytest.mark.skipif(
+    not SHARED.is_dir(), reason="../shared/data not present: real-data test skipped"
+)
+
+# Agencies with distinct vocabularies, PLN first so informal electricity complaints route there.
+SMALL_AGENCIES = (
+    "PT PLN (PERSERO)",
+    "BPJS KESEHATAN",
+    "DIREKTORAT JENDERAL IMIGRASI",
+    "KEPOLISIAN NEGARA REPUBLIK INDONESIA",
+    "PDAM TIRTAWENING KOTA BANDUNG",
+)
+PER_AGENCY = 30
+HELDOUT_PER_AGENCY = 10
+
+
+class Corpus(NamedTuple):
+    """Complaint texts, their agencies and their sample-corpus ids, in the same order."""
+
+    texts: list[str]
+    labels: list[str]
+    ids: list[str]
+
+
+def _sample_rows() -> list[dict[str, str]]:
+    with SAMPLE_CSV.open(encoding="utf-8", newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+def _subset(start: int, stop: int) -> Corpus:
+    """Rows start..stop (in file order) of each agency in SMALL_AGENCIES."""
+    by_agency: dict[str, list[dict[str, str]]] = {a: [] for a in SMALL_AGENCIES}
+    for row in _sample_rows():
+        if row["agency"] in by_agency:
+            by_agency[row["agency"]].append(row)
+    rows = [row for agency in SMALL_AGENCIES for row in by_agency[agency][start:stop]]
+    return Corpus(
+        texts=[r["text"] for r in rows],
+        labels=[r["agency"] for r in rows],
+        ids=[r["id"] for r in rows],
+    )
+
+
+def write_csv(path: Path, corpus: Corpus) -> Path:
+    """Write a corpus as an `id,text,agency` CSV like data/sample/complaints.csv."""
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["id", "text", "agency"])
+        writer.writerows(zip(corpus.ids, corpus.texts, corpus.labels, strict=True))
+    return path
+
+
+def pytest_collection_modifyitems(config, items):
+    """Tests marked `shared` need the real data: skip them, with the reason, when it is absent."""
+    for item in items:
+        if item.get_closest_marker("shared"):
+            item.add_marker(requires_shared)
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    """../shared/data (read-only real complaints); the test is skipped when it is absent."""
+    if not SHARED.is_dir():
+        pytest.skip("../shared/data not present: real-data test skipped")
+    return SHARED
+
+
+@pytest.fixture(autouse=True)
+def _clean_routing_env(monkeypatch):
+    """No ROUTING_* setting of the developer's shell (a signing key!) leaks into a test.
+
+    ROUTING_TEST_* variables configure the test run itself and are kept.
+    """
+    for name in list(os.environ):
+        if name.startswith("ROUTING_") and not name.startswith("ROUTING_TEST_"):
+            monkeypatch.delenv(name, raising=False)
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()
+
+
+@pytest.fixture(scope="session")
+def sample_csv() -> Path:
+    return SAMPLE_CSV
+
+
+@pytest.fixture(scope="session")
+def small_corpus() -> Corpus:
+    """5 agencies x 30 complaints from the sample corpus: enough to fit a router in ~1 s."""
+    return _subset(0, PER_AGENCY)
+
+
+@pytest.fixture(scope="session")
+def heldout_corpus() -> Corpus:
+    """10 further complaints per agency of `small_corpus`, never trained on."""
+    return _subset(PER_AGENCY, PER_AGENCY + HELDOUT_PER_AGENCY)
+
+
+@pytest.fixture(scope="session")
+def small_csv(tmp_path_factory, small_corpus) -> Path:
+    return write_csv(tmp_path_factory.mktemp("data") / "small.csv", small_corpus)
+
+
+@pytest.fixture(scope="session")
+def heldout_csv(tmp_path_factory, heldout_corpus) -> Path:
+    return write_csv(tmp_path_factory.mktemp("data") / "heldout.csv", heldout_corpus)
+
+
+@pytest.fixture(scope="session")
+def trained_bundle(tmp_path_factory, small_csv) -> Path:
+    """A bundle trained once by the pipeline on `small_csv` (seed 0); do not modify it."""
+    from training.pipeline import train
+
+    out = tmp_path_factory.mktemp("bundles") / "small"
+    return train(small_csv, "text", "agency", out, id_col="id", seed=0).bundle_path

@@ -1,0 +1,247 @@
+import json
+import shutil
+from pathlib import Path
+
+import joblib
+import numpy as np
+import pytest
+
+from routing.bundle import (
+    CALIBRATION_FILE,
+    MANIFEST,
+    ROUTER_FILE,
+    SCHEMA_VERSION,
+    BundleError,
+    content_version,
+    load_bundle,
+    read_manifest,
+    retarget_bundle,
+    sha256_file,
+)
+from routing.policy import choose_threshold
+from routing.text import DEFAULT_LEXICON_PATH, TextNormalizer
+from training.pipeline import train
+
+KEY = "test-signing-key"
+PROBE = ["listrik mati trs sejak kemarin", "paspor saya belum jadi", "air pdam keruh"]
+
+
+@pytest.fixture
+def bundle_copy(trained_bundle, tmp_path) -> Path:
+    """A private copy of the session bundle that a test may damage."""
+    return Path(shutil.copytree(trained_bundle, tmp_path / "bundle"))
+
+
+@pytest.fixture(scope="module")
+def signed_bundle(tmp_path_factory, small_csv) -> Path:
+    out = tmp_path_factory.mktemp("signed") / "bundle"
+    return train(small_csv, "text", "agency", out, signing_key=KEY).bundle_path
+
+
+def _manifest(path: Path) -> dict:
+    return json.loads((path / MANIFEST).read_text(encoding="utf-8"))
+
+
+def _write_manifest(path: Path, manifest: dict) -> None:
+    (path / MANIFEST).write_text(json.dumps(manifest, indent=2), encoding="utf-8")
+
+
+def _forbid_unpickling(monkeypatch) -> None:
+    def refuse(*args, **kwargs):
+        pytest.fail("joblib.load was called on a bundle that failed verification")
+
+    monkeypatch.setattr(joblib, "load", refuse)
+
+
+def test_save_load_round_trip_keeps_predictions(trained_bundle, small_csv):
+    from routing.router import Router
+
+    bundle = load_bundle(trained_bundle)
+    assert isinstance(bundle.router, Router)
+    again = load_bundle(trained_bundle)
+    np.testing.assert_array_equal(
+        bundle.router.predict_proba(PROBE), again.router.predict_proba(PROBE)
+    )
+    # The loaded router equals a fresh fit with the same seed and data.
+    import csv
+
+    with small_csv.open(encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    fresh = Router(random_state=0).fit([r["text"] for r in rows], [r["agency"] for r in rows])
+    np.testing.assert_array_equal(bundle.router.predict_proba(PROBE), fresh.predict_proba(PROBE))
+
+
+def test_manifest_records_provenance_policy_metrics_and_checksums(trained_bundle, small_csv):
+    manifest = read_manifest(trained_bundle)
+    for key in (
+        "schema_version",
+        "model_version",
+        "created_at",
+        "git_commit",
+        "library_versions",
+        "hyperparameters",
+        "seed",
+        "training_data",
+        "labels",
+        "policy",
+        "metrics",
+        "artifacts",
+    ):
+        assert key in manifest, key
+    assert manifest["schema_version"] == SCHEMA_VERSION
+    assert manifest["seed"] == 0
+    assert manifest["hyperparameters"]["C"] == 0.3
+    assert manifest["library_versions"]["scikit-learn"]
+    assert manifest["training_data"]["sha256"] == sha256_file(small_csv)
+    assert manifest["training_data"]["rows_used"] == 150
+    assert manifest["labels"] == sorted(manifest["labels"])
+    assert len(manifest["labels"]) == 5
+    assert 0 < manifest["policy"]["threshold"] <= 1
+    assert manifest["policy"]["target_precision"] == 0.99
+    assert 0 <= manifest["metrics"]["validation"]["macro_f1"] <= 1
+    assert set(manifest["artifacts"]) == {ROUTER_FILE, CALIBRATION_FILE, DEFAULT_LEXICON_PATH.name}
+    for name, digest in manifest["artifacts"].items():
+        assert digest == sha256_file(trained_bundle / name)
+
+
+def test_model_version_is_stable_when_reread(trained_bundle):
+    first = read_manifest(trained_bundle)["model_version"]
+    assert load_bundle(trained_bundle).model_version == first
+    assert read_manifest(trained_bundle)["model_version"] == first
+    assert content_version(_manifest(trained_bundle)) == first
+
+
+def test_same_seed_and_data_give_the_same_model_version(trained_bundle, small_csv, tmp_path):
+    again = train(small_csv, "text", "agency", tmp_path / "again", id_col="id", seed=0)
+    assert again.model_version == read_manifest(trained_bundle)["model_version"]
+
+
+def test_tampered_router_is_refused_before_unpickling(bundle_copy, monkeypatch):
+    path = bundle_copy / ROUTER_FILE
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    path.write_bytes(bytes(data))
+    _forbid_unpickling(monkeypatch)
+    with pytest.raises(BundleError, match=f"checksum mismatch for {ROUTER_FILE}"):
+        load_bundle(bundle_copy)
+
+
+def test_truncated_file_is_refused(bundle_copy, monkeypatch):
+    path = bundle_copy / CALIBRATION_FILE
+    path.write_bytes(path.read_bytes()[:100])
+    _forbid_unpickling(monkeypatch)
+    with pytest.raises(BundleError, match="checksum mismatch"):
+        load_bundle(bundle_copy)
+
+
+def test_missing_artifact_is_refused(bundle_copy):
+    (bundle_copy / ROUTER_FILE).unlink()
+    with pytest.raises(BundleError, match="missing"):
+        load_bundle(bundle_copy)
+
+
+def test_hand_edited_threshold_is_refused(bundle_copy, monkeypatch):
+    manifest = _manifest(bundle_copy)
+    manifest["policy"]["threshold"] = 0.01
+    _write_manifest(bundle_copy, manifest)
+    _forbid_unpickling(monkeypatch)
+    with pytest.raises(BundleError, match="model_version"):
+        load_bundle(bundle_copy)
+
+
+def test_wrong_schema_version_is_refused_with_a_clear_message(bundle_copy):
+    manifest = _manifest(bundle_copy)
+    manifest["schema_version"] = SCHEMA_VERSION + 1
+    _write_manifest(bundle_copy, manifest)
+    with pytest.raises(BundleError) as exc:
+        load_bundle(bundle_copy)
+    message = str(exc.value)
+    assert "schema version 2 is not supported" in message
+    assert "retrain" in message
+    assert "\n" not in message
+
+
+def test_directory_without_manifest_is_not_a_bundle(tmp_path):
+    with pytest.raises(BundleError, match="not a bundle"):
+        load_bundle(tmp_path)
+    with pytest.raises(BundleError, match="not a bundle directory"):
+        load_bundle(tmp_path / "missing")
+
+
+def test_corrupt_manifest_json_is_refused(bundle_copy):
+    (bundle_copy / MANIFEST).write_text("{not json", encoding="utf-8")
+    with pytest.raises(BundleError, match="not valid JSON"):
+        load_bundle(bundle_copy)
+
+
+def test_signed_bundle_loads_with_the_right_key(signed_bundle):
+    bundle = load_bundle(signed_bundle, signing_key=KEY)
+    assert bundle.manifest["signature"]
+    assert bundle.router.predict_proba(PROBE).shape == (3, 5)
+
+
+def test_signed_bundle_is_refused_with_a_wrong_key(signed_bundle, monkeypatch):
+    _forbid_unpickling(monkeypatch)
+    with pytest.raises(BundleError, match="signature does not match"):
+        load_bundle(signed_bundle, signing_key="another-key")
+
+
+def test_unsigned_bundle_is_refused_when_a_key_is_configured(trained_bundle, monkeypatch):
+    _forbid_unpickling(monkeypatch)
+    with pytest.raises(BundleError, match="not signed"):
+        load_bundle(trained_bundle, signing_key=KEY)
+
+
+def test_signature_catches_edits_that_recompute_the_model_version(signed_bundle, tmp_path):
+    copy = Path(shutil.copytree(signed_bundle, tmp_path / "signed"))
+    manifest = _manifest(copy)
+    manifest["policy"]["threshold"] = 0.01
+    manifest["model_version"] = content_version(manifest)
+    _write_manifest(copy, manifest)
+    load_bundle(copy)  # checksums alone cannot tell
+    with pytest.raises(BundleError, match="signature"):
+        load_bundle(copy, signing_key=KEY)
+
+
+def test_retarget_moves_the_threshold_and_the_bundle_still_verifies(bundle_copy):
+    before = load_bundle(bundle_copy)
+    choice = retarget_bundle(bundle_copy, 0.9)
+    expected = choose_threshold(before.calibration.confidence, before.calibration.correct, 0.9)
+    assert choice == expected
+    after = load_bundle(bundle_copy)
+    assert after.threshold == pytest.approx(choice.threshold)
+    assert after.threshold != before.threshold
+    assert after.target_precision == 0.9
+    assert after.model_version != before.model_version
+    np.testing.assert_array_equal(
+        after.router.predict_proba(PROBE), before.router.predict_proba(PROBE)
+    )
+
+
+def test_retarget_keeps_a_signed_bundle_signed(signed_bundle, tmp_path):
+    copy = Path(shutil.copytree(signed_bundle, tmp_path / "signed"))
+    retarget_bundle(copy, 0.9, signing_key=KEY)
+    assert load_bundle(copy, signing_key=KEY).target_precision == 0.9
+
+
+def test_bundle_keeps_its_own_copy_of_the_lexicon(tmp_path, small_csv):
+    lexicon = tmp_path / "lexicon.tsv"
+    lexicon.write_text("informal\tformal\ntrs\tterus\nsy\tsaya\nlistrk\tlistrik\n", "utf-8")
+    normalizer = TextNormalizer(lexicon_path=str(lexicon))
+    result = train(
+        small_csv, "text", "agency", tmp_path / "bundle", router_params={"normalizer": normalizer}
+    )
+    stored = (result.bundle_path / DEFAULT_LEXICON_PATH.name).read_text("utf-8")
+    assert "trs\tterus" in stored
+    assert "listrk\tlistrik" in stored
+    probe = ["listrk mati trs sy tunggu", *PROBE]
+    before = load_bundle(result.bundle_path).router.predict_proba(probe)
+
+    lexicon.write_text("informal\tformal\ntrs\tpaspor\nsy\timigrasi\nlistrk\tpaspor\n", "utf-8")
+    # The edit matters to anything that reads the file again...
+    edited = TextNormalizer(lexicon_path=str(lexicon)).fit([])
+    assert edited.normalize("listrk trs") == "paspor paspor"
+    # ...but not to the trained bundle.
+    bundle = load_bundle(result.bundle_path)
+    assert bundle.router.normalizer_.normalize("listrk trs") == "listrik terus"
+    np.testing.assert_array_equal(bundle.router.predict_proba(probe), before)

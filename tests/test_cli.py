@@ -1,0 +1,373 @@
+"""End-to-end tests of the `routing` command line.
+
+Successful runs go through typer's CliRunner; user errors go through `routing.cli.main` (the
+console-script entry point, which turns them into exit code 2 and one line on stderr), and one
+test runs the installed `routing` executable in a real subprocess.
+"""
+
+import csv
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from routing.bundle import MANIFEST, ROUTER_FILE, load_bundle, read_manifest
+from routing.cli import app, main
+from routing.report import CONFUSION_PNG, PRECISION_COVERAGE_PNG, RELIABILITY_PNG
+
+CONTRACT_KEYS = {
+    "n",
+    "accuracy",
+    "macro_f1",
+    "top3_accuracy",
+    "ece",
+    "coverage_at_precision",
+    "threshold",
+    "threshold_precision",
+    "threshold_coverage",
+    "per_class",
+}
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+runner = CliRunner()
+
+
+def invoke(*args) -> object:
+    return runner.invoke(app, [str(a) for a in args], catch_exceptions=False)
+
+
+def run_main(monkeypatch, capsys, *args) -> tuple[int, str, str]:
+    """Run the console-script entry point in-process; return (exit code, stdout, stderr)."""
+    monkeypatch.setattr(sys, "argv", ["routing", *(str(a) for a in args)])
+    with pytest.raises(SystemExit) as exc:
+        main()
+    captured = capsys.readouterr()
+    return exc.value.code, captured.out, captured.err
+
+
+def assert_user_error(code: int, stderr: str, *fragments: str) -> str:
+    """Exit code 2, exactly one line on stderr, no traceback; returns that line."""
+    assert code == 2
+    assert "Traceback" not in stderr
+    lines = stderr.strip().splitlines()
+    assert len(lines) == 1, stderr
+    assert lines[0].startswith("error: ")
+    for fragment in fragments:
+        assert fragment in lines[0]
+    return lines[0]
+
+
+def read_jsonl(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+
+
+def read_rows(path: Path) -> list[dict[str, str]]:
+    with path.open(encoding="utf-8", newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+def write_rows(path: Path, header: list[str], rows: list[list[str]]) -> Path:
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(header)
+        writer.writerows(rows)
+    return path
+
+
+@pytest.fixture(scope="module")
+def cli_bundle(tmp_path_factory, small_csv) -> Path:
+    """A bundle written by `routing train` (do not modify; copy it first)."""
+    out = tmp_path_factory.mktemp("cli") / "bundle"
+    result = invoke(
+        "train", small_csv, "--text-col", "text", "--label-col", "agency", "--id-col", "id",
+        "--out", out,
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert read_manifest(out)["model_version"] in result.stdout
+    return out
+
+
+@pytest.fixture
+def bundle_copy(cli_bundle, tmp_path) -> Path:
+    return Path(shutil.copytree(cli_bundle, tmp_path / "bundle"))
+
+
+@pytest.fixture(scope="module")
+def mixed_csv(tmp_path_factory, heldout_csv, sample_csv) -> Path:
+    """Held-out complaints plus a few of an agency the model never saw (always wrong)."""
+    rows = [[r["id"], r["text"], r["agency"]] for r in read_rows(heldout_csv)]
+    unknown = [r for r in read_rows(sample_csv) if r["agency"] == "OTORITAS JASA KEUANGAN"][:5]
+    rows += [[r["id"], r["text"], r["agency"]] for r in unknown]
+    return write_rows(tmp_path_factory.mktemp("data") / "mixed.csv", ["id", "text", "agency"], rows)
+
+
+def test_help_lists_the_verbs():
+    result = invoke("--help")
+    assert result.exit_code == 0
+    for verb in ("train", "evaluate", "predict", "retarget"):
+        assert verb in result.stdout
+
+
+def test_train_help_documents_the_options():
+    result = invoke("train", "--help")
+    assert result.exit_code == 0
+    for option in ("--text-col", "--label-col", "--out", "--target-precision", "--seed"):
+        assert option in result.stdout
+
+
+def test_train_writes_a_loadable_bundle(cli_bundle, small_csv):
+    bundle = load_bundle(cli_bundle)
+    assert len(bundle.labels) == 5
+    assert bundle.manifest["training_data"]["file"] == small_csv.name
+    assert bundle.manifest["training_data"]["id_col"] == "id"
+
+
+def test_predict_writes_one_line_per_row_in_input_order(cli_bundle, heldout_csv, tmp_path):
+    out = tmp_path / "pred" / "out.jsonl"
+    result = invoke(
+        "predict", heldout_csv, "--model", cli_bundle, "--text-col", "text", "--id-col", "id",
+        "--out", out, "--top-k", "2",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    lines = read_jsonl(out)
+    rows = read_rows(heldout_csv)
+    assert [line["id"] for line in lines] == [r["id"] for r in rows]
+    version = read_manifest(cli_bundle)["model_version"]
+    threshold = read_manifest(cli_bundle)["policy"]["threshold"]
+    for line in lines:
+        assert set(line) == {"id", "suggestions", "decision", "model_version"}
+        assert line["model_version"] == version
+        assert len(line["suggestions"]) == 2
+        for suggestion in line["suggestions"]:
+            assert set(suggestion) == {"agency", "confidence"}
+            assert 0.0 <= suggestion["confidence"] < 1.0
+        top = line["suggestions"][0]["confidence"]
+        assert line["decision"] == ("auto" if top >= threshold else "review")
+    assert not out.with_name(out.name + ".partial").exists()
+
+
+def test_predict_routes_held_out_complaints(cli_bundle, heldout_csv, tmp_path):
+    out = tmp_path / "out.jsonl"
+    invoke("predict", heldout_csv, "--model", cli_bundle, "--text-col", "text", "--out", out)
+    agencies = [line["suggestions"][0]["agency"] for line in read_jsonl(out)]
+    labels = [r["agency"] for r in read_rows(heldout_csv)]
+    assert np.mean(np.array(agencies) == np.array(labels)) >= 0.8
+
+
+def test_evaluate_json_has_exactly_the_contract_keys(cli_bundle, heldout_csv, tmp_path):
+    out = tmp_path / "metrics.json"
+    result = invoke(
+        "evaluate", heldout_csv, "--model", cli_bundle, "--text-col", "text",
+        "--label-col", "agency", "--json", out,
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    metrics = json.loads(out.read_text(encoding="utf-8"))
+    assert set(metrics) == CONTRACT_KEYS
+    assert set(metrics["coverage_at_precision"]) == {"0.95", "0.98", "0.99"}
+    assert metrics["n"] == len(read_rows(heldout_csv))
+    assert metrics["threshold"] == read_manifest(cli_bundle)["policy"]["threshold"]
+
+
+def test_evaluate_report_writes_html_and_three_figures(cli_bundle, heldout_csv, tmp_path):
+    report = tmp_path / "report"
+    result = invoke(
+        "evaluate", heldout_csv, "--model", cli_bundle, "--text-col", "text",
+        "--label-col", "agency", "--report", report, "--quiet",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "<html" in (report / "index.html").read_text(encoding="utf-8").lower()
+    for name in (CONFUSION_PNG, RELIABILITY_PNG, PRECISION_COVERAGE_PNG):
+        assert (report / name).read_bytes().startswith(PNG_MAGIC), name
+    assert len(list(report.glob("*.png"))) == 3
+
+
+def test_predict_and_evaluate_agree_on_accuracy(cli_bundle, mixed_csv, tmp_path):
+    pred, metrics_path = tmp_path / "pred.jsonl", tmp_path / "metrics.json"
+    invoke("predict", mixed_csv, "--model", cli_bundle, "--text-col", "text", "--out", pred)
+    result = invoke(
+        "evaluate", mixed_csv, "--model", cli_bundle, "--text-col", "text",
+        "--label-col", "agency", "--json", metrics_path,
+    )  # fmt: skip
+    assert "unknown to the model" in result.stderr
+    labels = [r["agency"] for r in read_rows(mixed_csv)]
+    predicted = [line["suggestions"][0]["agency"] for line in read_jsonl(pred)]
+    accuracy = float(np.mean(np.array(predicted) == np.array(labels)))
+    metrics = json.loads(metrics_path.read_text(encoding="utf-8"))
+    assert accuracy < 1.0  # the unknown agency is always wrong
+    assert metrics["accuracy"] == pytest.approx(accuracy, abs=1e-12)
+
+
+def test_retarget_moves_the_threshold(bundle_copy):
+    before = read_manifest(bundle_copy)["policy"]
+    result = invoke("retarget", "--model", bundle_copy, "--target-precision", "0.9")
+    assert result.exit_code == 0, result.output
+    after = load_bundle(bundle_copy)
+    assert after.target_precision == 0.9
+    assert after.threshold != before["threshold"]
+    assert "threshold" in result.stdout
+
+
+def test_missing_input_file_is_a_user_error(monkeypatch, capsys, cli_bundle, tmp_path):
+    code, _, err = run_main(
+        monkeypatch, capsys, "predict", tmp_path / "nope.csv", "--model", cli_bundle,
+        "--text-col", "text", "--out", tmp_path / "out.jsonl",
+    )  # fmt: skip
+    assert_user_error(code, err, "file not found", "nope.csv")
+
+
+def test_missing_model_is_a_user_error(monkeypatch, capsys, heldout_csv, tmp_path):
+    code, _, err = run_main(
+        monkeypatch, capsys, "predict", heldout_csv, "--model", tmp_path / "no-bundle",
+        "--text-col", "text", "--out", tmp_path / "out.jsonl",
+    )  # fmt: skip
+    assert_user_error(code, err, "not a bundle")
+
+
+def test_missing_column_lists_the_available_ones(monkeypatch, capsys, cli_bundle, heldout_csv):
+    code, _, err = run_main(
+        monkeypatch, capsys, "evaluate", heldout_csv, "--model", cli_bundle,
+        "--text-col", "complaint", "--label-col", "agency",
+    )  # fmt: skip
+    assert_user_error(code, err, "'complaint'", "available: id, text, agency")
+
+
+def test_error_text_with_brackets_is_printed_literally(monkeypatch, capsys, cli_bundle, tmp_path):
+    # Column names and paths are user data: they must not be read as console markup.
+    data = write_rows(tmp_path / "odd.csv", ["id", "[/note]", "[bold]isi"], [["1", "a", "b"]])
+    code, _, err = run_main(
+        monkeypatch, capsys, "predict", data, "--model", cli_bundle, "--text-col", "text",
+        "--out", tmp_path / "out.jsonl",
+    )  # fmt: skip
+    assert_user_error(code, err, "available: id, [/note], [bold]isi")
+
+
+def test_tampered_bundle_is_a_user_error(monkeypatch, capsys, bundle_copy, heldout_csv, tmp_path):
+    path = bundle_copy / ROUTER_FILE
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    path.write_bytes(bytes(data))
+    code, _, err = run_main(
+        monkeypatch, capsys, "predict", heldout_csv, "--model", bundle_copy,
+        "--text-col", "text", "--out", tmp_path / "out.jsonl",
+    )  # fmt: skip
+    assert_user_error(code, err, "checksum mismatch")
+    assert not (tmp_path / "out.jsonl").exists()
+
+
+def test_hand_edited_bundle_is_a_user_error(monkeypatch, capsys, bundle_copy, heldout_csv):
+    manifest = json.loads((bundle_copy / MANIFEST).read_text(encoding="utf-8"))
+    manifest["policy"]["threshold"] = 0.01
+    (bundle_copy / MANIFEST).write_text(json.dumps(manifest), encoding="utf-8")
+    code, _, err = run_main(
+        monkeypatch, capsys, "evaluate", heldout_csv, "--model", bundle_copy,
+        "--text-col", "text", "--label-col", "agency",
+    )  # fmt: skip
+    assert_user_error(code, err, "model_version")
+
+
+@pytest.mark.parametrize("top_k", ["0", "11"])
+def test_top_k_out_of_range_is_a_user_error(
+    monkeypatch, capsys, cli_bundle, heldout_csv, tmp_path, top_k
+):
+    code, _, err = run_main(
+        monkeypatch, capsys, "predict", heldout_csv, "--model", cli_bundle, "--text-col", "text",
+        "--out", tmp_path / "out.jsonl", "--top-k", top_k,
+    )  # fmt: skip
+    assert_user_error(code, err, "--top-k", top_k)
+
+
+def test_target_precision_above_one_is_a_user_error(monkeypatch, capsys, small_csv, tmp_path):
+    code, _, err = run_main(
+        monkeypatch, capsys, "train", small_csv, "--text-col", "text", "--label-col", "agency",
+        "--out", tmp_path / "bundle", "--target-precision", "1.5",
+    )  # fmt: skip
+    assert_user_error(code, err, "--target-precision", "1.5")
+    assert not (tmp_path / "bundle").exists()
+
+
+def test_retarget_above_one_is_a_user_error(monkeypatch, capsys, bundle_copy):
+    before = (bundle_copy / MANIFEST).read_bytes()
+    code, _, err = run_main(
+        monkeypatch, capsys, "retarget", "--model", bundle_copy, "--target-precision", "1.5"
+    )
+    assert_user_error(code, err, "--target-precision")
+    assert (bundle_copy / MANIFEST).read_bytes() == before
+
+
+def test_empty_file_is_a_user_error(monkeypatch, capsys, cli_bundle, tmp_path):
+    empty = tmp_path / "empty.csv"
+    empty.write_bytes(b"")
+    code, _, err = run_main(
+        monkeypatch, capsys, "predict", empty, "--model", cli_bundle, "--text-col", "text",
+        "--out", tmp_path / "out.jsonl",
+    )  # fmt: skip
+    assert_user_error(code, err, "empty")
+    code, _, err = run_main(
+        monkeypatch, capsys, "train", empty, "--text-col", "text", "--label-col", "agency",
+        "--out", tmp_path / "bundle", "--quiet",
+    )  # fmt: skip
+    assert_user_error(code, err, "empty")
+
+
+def test_training_on_one_agency_is_a_user_error(monkeypatch, capsys, small_corpus, tmp_path):
+    rows = [[t, y] for t, y in zip(small_corpus.texts, small_corpus.labels, strict=True)]
+    data = write_rows(tmp_path / "one.csv", ["text", "agency"], rows[:30])
+    assert len({r[1] for r in rows[:30]}) == 1
+    code, _, err = run_main(
+        monkeypatch, capsys, "train", data, "--text-col", "text", "--label-col", "agency",
+        "--out", tmp_path / "bundle", "--quiet",
+    )  # fmt: skip
+    assert_user_error(code, err, "at least 2 agencies")
+    assert not (tmp_path / "bundle").exists()
+
+
+def test_training_file_with_non_utf8_bytes_trains(small_csv, tmp_path):
+    raw = small_csv.read_bytes()
+    assert b"listrik" in raw
+    latin = tmp_path / "latin.csv"
+    latin.write_bytes(raw.replace(b"listrik", b"list\xe9rik"))  # cp1252 "é"
+    result = invoke(
+        "train", latin, "--text-col", "text", "--label-col", "agency", "--out", tmp_path / "b",
+        "--quiet",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "not valid UTF-8" in result.stderr
+    bundle = load_bundle(tmp_path / "b")
+    assert bundle.manifest["training_data"]["rows_used"] == 150
+    assert bundle.manifest["training_data"]["validation_report"]["non_utf8_rows"] > 0
+
+
+def test_one_megabyte_complaint_predicts(cli_bundle, tmp_path):
+    huge = ("listrik mati trs sejak kemarin, NIK 3201234567890001 hubungi 081234567890. " * 14000)[
+        :1_000_000
+    ]
+    data = write_rows(tmp_path / "big.csv", ["id", "text"], [["big", huge], ["small", "air keruh"]])
+    out = tmp_path / "out.jsonl"
+    result = invoke(
+        "predict", data, "--model", cli_bundle, "--text-col", "text", "--id-col", "id",
+        "--out", out, "--quiet",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    lines = read_jsonl(out)
+    assert [line["id"] for line in lines] == ["big", "small"]
+    assert lines[0]["suggestions"][0]["agency"] == "PT PLN (PERSERO)"
+
+
+def test_installed_executable_reports_user_errors_in_one_line(bundle_copy, heldout_csv, tmp_path):
+    executable = Path(sys.executable).with_name("routing")
+    assert executable.exists(), "the console script `routing` is not installed in the venv"
+    (bundle_copy / ROUTER_FILE).write_bytes(b"not a pickle")
+    env = {k: v for k, v in os.environ.items() if k != "ROUTING_SIGNING_KEY"}
+    proc = subprocess.run(
+        [str(executable), "predict", str(heldout_csv), "--model", str(bundle_copy),
+         "--text-col", "text", "--out", str(tmp_path / "out.jsonl")],
+        capture_output=True, text=True, env=env, cwd=tmp_path, timeout=120,
+    )  # fmt: skip
+    assert_user_error(proc.returncode, proc.stderr, "checksum mismatch", ROUTER_FILE)
+    assert proc.stdout == ""

@@ -1,0 +1,312 @@
+import os
+import sqlite3
+import threading
+from datetime import UTC, datetime, timedelta
+
+import numpy as np
+import pytest
+from sqlalchemy import func, select, text
+
+from routing.db import FeedbackRecord, make_engine, session_factory, upgrade
+from routing.repository import (
+    get_prediction,
+    iter_feedback_export,
+    purge_text,
+    record_feedback,
+    record_predictions,
+    stats,
+)
+from routing.suggest import Prediction, Suggestion
+
+POSTGRES_URL = os.environ.get("ROUTING_TEST_POSTGRES_URL")
+BACKENDS = [
+    "sqlite",
+    pytest.param(
+        "postgresql",
+        marks=pytest.mark.skipif(
+            not POSTGRES_URL, reason="ROUTING_TEST_POSTGRES_URL not set: PostgreSQL not tested"
+        ),
+    ),
+]
+NIK = "3201234567890001"
+PHONE = "081234567890"
+T0 = datetime(2024, 5, 1, 8, 0, tzinfo=UTC)
+
+
+@pytest.fixture(params=BACKENDS)
+def engine(request, tmp_path):
+    """A migrated, empty database: a SQLite file, and PostgreSQL when its URL is given."""
+    if request.param == "sqlite":
+        engine = make_engine(f"sqlite:///{tmp_path / 'routing.db'}")
+    else:
+        engine = make_engine(POSTGRES_URL)
+        with engine.begin() as connection:
+            connection.execute(text("DROP TABLE IF EXISTS feedback, predictions, alembic_version"))
+    upgrade(engine)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def sessions(engine):
+    return session_factory(engine)
+
+
+def _prediction(
+    top: str = "PUPR", decision: str = "auto", version: str = "v1", confidence: float = 0.9
+) -> Prediction:
+    others = [a for a in ("PUPR", "PLN", "BPJS") if a != top]
+    return Prediction(
+        suggestions=[
+            Suggestion(top, confidence),
+            Suggestion(others[0], (1 - confidence) * 0.75),
+            Suggestion(others[1], (1 - confidence) * 0.25),
+        ],
+        decision=decision,
+        threshold=0.8,
+        model_version=version,
+    )
+
+
+def _record(sessions, *predictions: Prediction, now: datetime = T0):
+    with sessions() as session:
+        return record_predictions(
+            session, [(f"keluhan {i}", f"C{i}", p) for i, p in enumerate(predictions)], now=now
+        )
+
+
+def _feedback(sessions, prediction, agency: str, *, now: datetime, **kwargs):
+    with sessions() as session:
+        return record_feedback(session, prediction=prediction, agency=agency, now=now, **kwargs)
+
+
+def _raw_rows(engine, tmp_path) -> str:
+    """Every stored row as text, read past SQLAlchemy (plain sqlite3 for the SQLite file)."""
+    if engine.dialect.name == "sqlite":
+        with sqlite3.connect(tmp_path / "routing.db") as plain:
+            return "\n".join(plain.iterdump())
+    with engine.connect() as connection:
+        rows = connection.execute(text("SELECT p::text FROM predictions p")).all()
+        rows += connection.execute(text("SELECT f::text FROM feedback f")).all()
+    return "\n".join(row[0] for row in rows)
+
+
+def test_recorded_predictions_read_back_unchanged(sessions):
+    prediction = _prediction(confidence=np.float64(0.9))
+    with sessions() as session:
+        records = record_predictions(
+            session, [("jalan rusak", "C1", prediction), ("lampu mati", None, _prediction("PLN"))]
+        )
+    assert len(records) == 2
+    assert len({r.id for r in records}) == 2
+    with sessions() as session:
+        stored = get_prediction(session, records[0].id)
+        assert get_prediction(session, "0" * 32) is None
+    assert len(stored.id) == 32
+    int(stored.id, 16)
+    assert stored.complaint_id == "C1"
+    assert stored.text_masked == "jalan rusak"
+    assert stored.text_purged is False
+    assert stored.suggestions == [
+        {"agency": s.agency, "confidence": pytest.approx(s.confidence)}
+        for s in prediction.suggestions
+    ]
+    assert (stored.top_agency, stored.top_confidence) == ("PUPR", pytest.approx(0.9))
+    assert (stored.decision, stored.threshold, stored.model_version) == ("auto", 0.8, "v1")
+    assert stored.created_at.tzinfo is not None
+    assert abs(datetime.now(UTC) - stored.created_at) < timedelta(minutes=1)
+
+
+def test_personal_data_is_never_stored(engine, sessions, tmp_path):
+    raw = f"NIK saya {NIK}, hubungi {PHONE}, listrik padam"
+    with sessions() as session:
+        [record] = record_predictions(session, [(raw, "C1", _prediction())])
+    _feedback(sessions, record, "PLN", now=T0, note=f"warga {NIK} telp {PHONE}")
+    with sessions() as session:
+        stored = get_prediction(session, record.id)
+        note = session.scalar(select(FeedbackRecord.note))
+    assert stored.text_masked == "NIK saya [NIK], hubungi [TELEPON], listrik padam"
+    assert note == "warga [NIK] telp [TELEPON]"
+    dump = _raw_rows(engine, tmp_path)
+    assert "listrik padam" in dump  # the dump does hold the stored rows
+    assert NIK not in dump
+    assert PHONE not in dump
+
+
+def test_feedback_is_accepted_only_for_the_top_suggestion(sessions):
+    [record] = _record(sessions, _prediction("PUPR"))
+    accepted = _feedback(sessions, record, "PUPR", now=T0, admin="budi")
+    rejected = _feedback(sessions, record, "PLN", now=T0 + timedelta(minutes=1), new_agency=True)
+    assert (accepted.accepted, accepted.new_agency, accepted.admin) == (True, False, "budi")
+    assert (rejected.accepted, rejected.new_agency, rejected.admin) == (False, True, None)
+    with sessions() as session:
+        assert session.scalar(select(func.count()).select_from(FeedbackRecord)) == 2
+
+
+def test_only_the_latest_feedback_counts(sessions):
+    first, second = _record(sessions, _prediction("PUPR"), _prediction("PUPR"))
+    # Stored out of time order: the later decision must win, not the last-written one.
+    _feedback(sessions, first, "PUPR", now=T0 + timedelta(hours=2))
+    _feedback(sessions, first, "PLN", now=T0 + timedelta(hours=1))
+    _feedback(sessions, second, "PUPR", now=T0 + timedelta(hours=1))
+    _feedback(sessions, second, "PLN", now=T0 + timedelta(hours=2))
+    with sessions() as session:
+        result = stats(session)
+        exported = {row["prediction_id"]: row["agency"] for row in iter_feedback_export(session)}
+    assert (result["decisions"], result["accepted"]) == (2, 1)
+    assert exported == {first.id: "PUPR", second.id: "PLN"}
+
+
+@pytest.fixture
+def hand_built(sessions):
+    """Six predictions over two versions, four of them decided; numbers in the tests below."""
+    p1, p2, p3, p4 = _record(
+        sessions,
+        _prediction("PUPR", "auto", "v1"),
+        _prediction("PUPR", "auto", "v1"),
+        _prediction("PUPR", "auto", "v1"),
+        _prediction("PLN", "review", "v1"),
+    )
+    p5, p6 = _record(
+        sessions,
+        _prediction("PUPR", "review", "v2"),
+        _prediction("PUPR", "review", "v2"),
+        now=T0 + timedelta(days=10),
+    )
+    later = T0 + timedelta(days=11)
+    _feedback(sessions, p1, "PUPR", now=later)  # accepted
+    _feedback(sessions, p2, "PLN", now=later)  # rejected
+    _feedback(sessions, p4, "PLN", now=later)  # accepted
+    _feedback(sessions, p5, "BPJS", now=later)  # rejected, then
+    _feedback(sessions, p5, "PUPR", now=later + timedelta(minutes=5))  # accepted
+    return [p1, p2, p3, p4, p5, p6]
+
+
+def _counts(predictions, decisions, accepted, rate):
+    return {
+        "predictions": predictions,
+        "decisions": decisions,
+        "accepted": accepted,
+        "acceptance_rate": pytest.approx(rate) if rate is not None else None,
+    }
+
+
+def test_stats_split_by_decision_agency_and_version(sessions, hand_built):
+    with sessions() as session:
+        result = stats(session)
+    assert result == {
+        **_counts(6, 4, 3, 0.75),
+        "by_decision": {"auto": _counts(3, 2, 1, 0.5), "review": _counts(3, 2, 2, 1.0)},
+        "by_agency": {"PLN": _counts(1, 1, 1, 1.0), "PUPR": _counts(5, 3, 2, 2 / 3)},
+        "by_model_version": {"v1": _counts(4, 3, 2, 2 / 3), "v2": _counts(2, 1, 1, 1.0)},
+    }
+
+
+def test_stats_since_keeps_later_predictions_only(sessions, hand_built):
+    with sessions() as session:
+        result = stats(session, since=T0 + timedelta(days=5))
+    assert _counts(2, 1, 1, 1.0).items() <= result.items()
+    assert result["by_decision"]["auto"] == _counts(0, 0, 0, None)
+    assert list(result["by_model_version"]) == ["v2"]
+
+
+def test_stats_of_an_empty_database(sessions):
+    with sessions() as session:
+        result = stats(session)
+    assert result == {
+        **_counts(0, 0, 0, None),
+        "by_decision": {"auto": _counts(0, 0, 0, None), "review": _counts(0, 0, 0, None)},
+        "by_agency": {},
+        "by_model_version": {},
+    }
+
+
+def test_purge_removes_old_texts_and_notes_and_keeps_counts(sessions, hand_built):
+    p1, p5 = hand_built[0], hand_built[4]
+    now = T0 + timedelta(days=40)
+    _feedback(sessions, p1, "PUPR", now=now, note="warga sudah lapor")
+    _feedback(sessions, p5, "PUPR", now=now, note="benar")
+    with sessions() as session:
+        loaded = get_prediction(session, p1.id)
+        before = stats(session)
+        assert purge_text(session, older_than=timedelta(days=35), now=now) == 4
+        assert loaded.text_masked is None  # objects already in the session are refreshed
+        assert purge_text(session, older_than=timedelta(days=35), now=now) == 0
+    with sessions() as session:
+        after = stats(session)
+        stored = [get_prediction(session, p.id) for p in hand_built]
+        notes = dict(
+            session.execute(
+                select(FeedbackRecord.prediction_id, FeedbackRecord.note).where(
+                    FeedbackRecord.created_at == now
+                )
+            ).all()
+        )
+    assert after == before
+    assert [(r.text_masked, r.text_purged) for r in stored[:4]] == [(None, True)] * 4
+    assert [(r.text_masked, r.text_purged) for r in stored[4:]] == [
+        ("keluhan 0", False),
+        ("keluhan 1", False),
+    ]
+    assert notes == {p1.id: None, p5.id: "benar"}
+
+
+def test_purge_rejects_a_negative_age(sessions):
+    with sessions() as session, pytest.raises(ValueError, match="negative"):
+        purge_text(session, older_than=timedelta(days=-1))
+
+
+def test_export_has_one_row_per_decided_prediction_in_decision_order(sessions, hand_built):
+    with sessions() as session:
+        rows = list(iter_feedback_export(session))
+        since = list(iter_feedback_export(session, since=T0 + timedelta(days=11, minutes=1)))
+    assert len(rows) == 4
+    assert [r["decided_at"] for r in rows] == sorted(r["decided_at"] for r in rows)
+    last = rows[-1]
+    assert last == {
+        "complaint_id": "C0",
+        "prediction_id": last["prediction_id"],
+        "text": "keluhan 0",
+        "suggested_agency": "PUPR",
+        "agency": "PUPR",
+        "accepted": True,
+        "decision": "review",
+        "model_version": "v2",
+        "decided_at": (T0 + timedelta(days=11, minutes=5)).isoformat(),
+        "predicted_at": (T0 + timedelta(days=10)).isoformat(),
+    }
+    assert datetime.fromisoformat(last["decided_at"]).tzinfo is not None
+    assert {(r["suggested_agency"], r["agency"], r["accepted"]) for r in rows[:3]} == {
+        ("PUPR", "PUPR", True),
+        ("PUPR", "PLN", False),
+        ("PLN", "PLN", True),
+    }
+    assert since == [last]
+
+
+def test_concurrent_feedback_writers_lose_nothing(engine, sessions):
+    [record] = _record(sessions, _prediction())
+    errors: list[BaseException] = []
+    barrier = threading.Barrier(4)
+
+    def write(worker: int) -> None:
+        barrier.wait()
+        for i in range(50):
+            try:
+                with sessions() as session:
+                    prediction = get_prediction(session, record.id)
+                    record_feedback(
+                        session, prediction=prediction, agency="PLN", note=f"{worker}-{i}"
+                    )
+            except BaseException as exc:
+                errors.append(exc)
+
+    threads = [threading.Thread(target=write, args=(worker,)) for worker in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    with sessions() as session:
+        notes = set(session.scalars(select(FeedbackRecord.note)))
+    assert notes == {f"{worker}-{i}" for worker in range(4) for i in range(50)}

@@ -1,0 +1,179 @@
+import numpy as np
+import pytest
+from sklearn.base import clone
+
+from routing.router import Router, as_texts, top_k_from_proba
+from routing.text import TextNormalizer
+
+
+@pytest.fixture(scope="module")
+def fitted(small_corpus) -> Router:
+    return Router(random_state=0).fit(small_corpus.texts, small_corpus.labels)
+
+
+def _few(corpus, per_agency: int, agencies: int):
+    """The first `per_agency` complaints of the first `agencies` agencies of a corpus."""
+    names = list(dict.fromkeys(corpus.labels))[:agencies]
+    texts, labels = [], []
+    for name in names:
+        rows = [t for t, y in zip(corpus.texts, corpus.labels, strict=True) if y == name]
+        texts += rows[:per_agency]
+        labels += [name] * len(rows[:per_agency])
+    return texts, labels
+
+
+def test_classes_are_the_sorted_agencies(fitted, small_corpus):
+    assert list(fitted.classes_) == sorted(set(small_corpus.labels))
+
+
+def test_predict_proba_rows_sum_to_one_in_classes_order(fitted, heldout_corpus):
+    proba = fitted.predict_proba(heldout_corpus.texts)
+    assert proba.shape == (len(heldout_corpus.texts), len(fitted.classes_))
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0, atol=1e-6)
+    # Column order is classes_: predict is the argmax column's agency.
+    np.testing.assert_array_equal(
+        fitted.predict(heldout_corpus.texts), fitted.classes_[proba.argmax(1)]
+    )
+
+
+def test_predict_proba_is_strictly_below_one(fitted, small_corpus):
+    # Training texts are the most confident the model ever gets.
+    proba = fitted.predict_proba(small_corpus.texts)
+    assert proba.max() < 1.0
+    assert proba.min() >= 0.0
+
+
+def test_router_routes_held_out_complaints(fitted, heldout_corpus):
+    accuracy = np.mean(fitted.predict(heldout_corpus.texts) == np.array(heldout_corpus.labels))
+    assert accuracy >= 0.8
+
+
+def test_fit_returns_self(small_corpus):
+    texts, labels = _few(small_corpus, 6, 2)
+    router = Router(cv=3)
+    assert router.fit(texts, labels) is router
+
+
+def test_oof_proba_has_one_row_per_training_complaint(fitted, small_corpus):
+    assert fitted.oof_proba_.shape == (len(small_corpus.texts), len(fitted.classes_))
+    np.testing.assert_allclose(fitted.oof_proba_.sum(axis=1), 1.0, atol=1e-6)
+    assert fitted.oof_proba_.max() < 1.0
+
+
+def test_oof_proba_is_less_confident_than_in_sample(fitted, small_corpus):
+    # Out-of-fold scores come from models that did not see the complaint.
+    in_sample = fitted.predict_proba(small_corpus.texts).max(axis=1).mean()
+    assert fitted.oof_proba_.max(axis=1).mean() < in_sample
+
+
+def test_clone_gives_unfitted_router_with_same_params():
+    router = Router(C=0.7, cv=3, min_df=1, random_state=5, normalizer=TextNormalizer(lexicon=False))
+    copy = clone(router)
+    assert copy is not router
+    params, copied = router.get_params(deep=False), copy.get_params(deep=False)
+    assert params.keys() == copied.keys()
+    for name in params:
+        if name == "normalizer":
+            assert copied[name].get_params() == params[name].get_params()
+        else:
+            assert copied[name] == params[name]
+    assert not hasattr(copy, "classes_")
+
+
+def test_set_params_round_trips_get_params():
+    router = Router()
+    router.set_params(**Router(C=2.0, word_ngram_range=(1, 1)).get_params(deep=False))
+    assert router.C == 2.0
+    assert router.word_ngram_range == (1, 1)
+
+
+def test_clone_of_fitted_router_fits_again(fitted, small_corpus):
+    texts, labels = _few(small_corpus, 8, 3)
+    copy = clone(fitted).fit(texts, labels)
+    assert len(copy.classes_) == 3
+    assert len(fitted.classes_) == 5  # the original is untouched
+
+
+def test_same_seed_gives_identical_probabilities(fitted, small_corpus, heldout_corpus):
+    again = Router(random_state=0).fit(small_corpus.texts, small_corpus.labels)
+    np.testing.assert_array_equal(fitted.oof_proba_, again.oof_proba_)
+    assert np.array_equal(
+        fitted.predict_proba(heldout_corpus.texts), again.predict_proba(heldout_corpus.texts)
+    )
+
+
+def test_agency_with_single_example_is_kept(small_corpus):
+    texts, labels = _few(small_corpus, 8, 3)
+    texts.append("paspor saya hilang di bandara dan kantor imigrasi tidak membantu")
+    labels.append("ZZ SINGLE AGENCY")
+    router = Router(cv=3).fit(texts, labels)
+    assert "ZZ SINGLE AGENCY" in router.classes_
+    proba = router.predict_proba(["paspor hilang di bandara"])
+    assert proba.shape == (1, 4)
+    np.testing.assert_allclose(proba.sum(), 1.0, atol=1e-6)
+
+
+def test_two_agencies_work(small_corpus):
+    texts, labels = _few(small_corpus, 10, 2)
+    router = Router(cv=3).fit(texts, labels)
+    assert len(router.classes_) == 2
+    proba = router.predict_proba(texts)
+    assert proba.shape == (len(texts), 2)
+    assert np.mean(router.predict(texts) == np.array(labels)) >= 0.9
+    # The binary head's weights point toward each class in turn.
+    np.testing.assert_allclose(
+        router.class_weights(router.classes_[0]), -router.class_weights(router.classes_[1])
+    )
+
+
+def test_one_agency_is_refused(small_corpus):
+    with pytest.raises(ValueError, match="at least 2 agencies"):
+        Router().fit(small_corpus.texts[:10], ["PT PLN (PERSERO)"] * 10)
+
+
+def test_mismatched_lengths_are_refused(small_corpus):
+    with pytest.raises(ValueError, match="labels"):
+        Router().fit(small_corpus.texts[:10], small_corpus.labels[:9])
+
+
+def test_single_string_is_refused_in_fit_and_predict(fitted):
+    with pytest.raises(TypeError, match="single string"):
+        Router().fit("listrik padam", ["PLN"])
+    with pytest.raises(TypeError, match="single string"):
+        fitted.predict_proba("listrik padam")
+
+
+def test_non_string_texts_are_refused():
+    with pytest.raises(TypeError, match="complaint 1"):
+        as_texts(["listrik padam", None])
+
+
+def test_top_k_is_sorted_best_first_and_matches_proba(fitted, heldout_corpus):
+    texts = heldout_corpus.texts[:5]
+    ranked = fitted.top_k(texts, k=3)
+    proba = fitted.predict_proba(texts)
+    assert [len(r) for r in ranked] == [3] * 5
+    for row, pairs in zip(proba, ranked, strict=True):
+        confidences = [c for _, c in pairs]
+        assert confidences == sorted(confidences, reverse=True)
+        assert pairs[0] == (str(fitted.classes_[row.argmax()]), float(row.max()))
+        for agency, confidence in pairs:
+            assert confidence == row[list(fitted.classes_).index(agency)]
+
+
+def test_top_k_from_proba_clips_k_to_the_number_of_agencies():
+    proba = np.array([[0.2, 0.5, 0.3]])
+    assert top_k_from_proba(proba, ["a", "b", "c"], 10) == [[("b", 0.5), ("c", 0.3), ("a", 0.2)]]
+    assert top_k_from_proba(proba, ["a", "b", "c"], 1) == [[("b", 0.5)]]
+
+
+def test_class_weights_of_unknown_agency_raise(fitted):
+    with pytest.raises(KeyError):
+        fitted.class_weights("NOT AN AGENCY")
+
+
+def test_unfitted_router_refuses_to_predict():
+    from sklearn.exceptions import NotFittedError
+
+    with pytest.raises(NotFittedError):
+        Router().predict_proba(["listrik padam"])

@@ -1,0 +1,88 @@
+import copy
+import re
+
+import numpy as np
+import pytest
+
+from routing.bundle import Bundle, load_bundle
+from routing.suggest import MAX_TOP_K, suggest, suggest_proba
+
+
+@pytest.fixture(scope="module")
+def bundle(trained_bundle) -> Bundle:
+    return load_bundle(trained_bundle)
+
+
+def _with_threshold(bundle: Bundle, threshold: float) -> Bundle:
+    manifest = copy.deepcopy(bundle.manifest)
+    manifest["policy"]["threshold"] = threshold
+    return Bundle(bundle.path, manifest, bundle.router, bundle.calibration)
+
+
+def test_decision_follows_the_bundle_threshold(bundle, heldout_corpus):
+    predictions = suggest(bundle, heldout_corpus.texts)
+    decisions = {p.decision for p in predictions}
+    assert decisions == {"auto", "review"}, "held-out set should exercise both decisions"
+    for p in predictions:
+        expected = "auto" if p.top.confidence >= bundle.threshold else "review"
+        assert p.decision == expected
+        assert p.threshold == bundle.threshold
+
+
+def test_threshold_zero_auto_routes_and_threshold_one_reviews_everything(bundle, heldout_corpus):
+    texts = heldout_corpus.texts[:10]
+    assert {p.decision for p in suggest(_with_threshold(bundle, 0.0), texts)} == {"auto"}
+    assert {p.decision for p in suggest(_with_threshold(bundle, 1.0), texts)} == {"review"}
+
+
+def test_suggestions_are_best_first_and_match_the_router(bundle, heldout_corpus):
+    texts = heldout_corpus.texts[:5]
+    proba = suggest_proba(bundle, texts)
+    for row, p in zip(proba, suggest(bundle, texts, top_k=3), strict=True):
+        assert len(p.suggestions) == 3
+        confidences = [s.confidence for s in p.suggestions]
+        assert confidences == sorted(confidences, reverse=True)
+        assert p.top.agency == bundle.labels[int(row.argmax())]
+        assert p.top.confidence == pytest.approx(row.max())
+
+
+def test_precomputed_proba_is_used(bundle, heldout_corpus):
+    texts = heldout_corpus.texts[:2]
+    fake = np.zeros((2, len(bundle.labels)))
+    fake[:, 1] = 0.97
+    fake[:, 0] = 0.03
+    predictions = suggest(bundle, texts, top_k=1, proba=fake)
+    assert [p.top.agency for p in predictions] == [bundle.labels[1]] * 2
+
+
+@pytest.mark.parametrize("top_k", [0, -1, MAX_TOP_K + 1])
+def test_top_k_out_of_bounds_is_refused(bundle, top_k):
+    assert MAX_TOP_K == 10
+    with pytest.raises(ValueError, match="top_k"):
+        suggest(bundle, ["listrik padam"], top_k=top_k)
+
+
+def test_top_k_is_capped_by_the_number_of_agencies(bundle):
+    (prediction,) = suggest(bundle, ["listrik padam"], top_k=MAX_TOP_K)
+    assert len(prediction.suggestions) == len(bundle.labels) == 5
+    assert {s.agency for s in prediction.suggestions} == set(bundle.labels)
+
+
+def test_predictions_carry_the_model_version(bundle, heldout_corpus):
+    predictions = suggest(bundle, heldout_corpus.texts[:3])
+    assert re.fullmatch(r"rt-[0-9a-f]{12}", bundle.model_version)
+    assert {p.model_version for p in predictions} == {bundle.model_version}
+
+
+def test_explanations_only_when_asked(bundle):
+    text = "listrik mati trs sejak kemarin malam"
+    (plain,) = suggest(bundle, [text])
+    assert all(s.explanation == [] for s in plain.suggestions)
+    (explained,) = suggest(bundle, [text], explain_words=3)
+    assert explained.top.explanation
+    assert all(len(s.explanation) <= 3 for s in explained.suggestions)
+    assert set(explained.top.explanation) <= set(text.split())
+
+
+def test_no_texts_give_no_predictions(bundle):
+    assert suggest(bundle, [], proba=np.zeros((0, len(bundle.labels)))) == []

@@ -1,0 +1,377 @@
+import math
+import random
+import re
+from pathlib import Path
+
+import joblib
+import pytest
+from sklearn.base import clone
+from sklearn.exceptions import NotFittedError
+
+from routing.text import (
+    DEFAULT_LEXICON_PATH,
+    MASK_TOKENS,
+    TextNormalizer,
+    clean_html,
+    find_personal_data,
+    load_lexicon,
+    mask_personal_data,
+)
+
+LONG_DIGIT_RUN = re.compile(r"[0-9]{10,}")
+
+
+@pytest.fixture(scope="module")
+def normalizer() -> TextNormalizer:
+    return TextNormalizer().fit([])
+
+
+def write_lexicon(path: Path, *lines: str) -> Path:
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+# --- HTML --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("baris satu&#60;br />baris dua", "baris satu baris dua"),
+        ("a&amp;#60;br&amp;#62;b", "a b"),
+        ("PT PLN &amp; BPJS", "PT PLN & BPJS"),
+        ("satu<br>dua<br/>tiga</p>", "satu dua tiga "),
+        ("&lt;b&gt;tebal&lt;/b&gt;", " tebal "),
+        ("&amp;amp;amp;", "&"),
+        ("nilai <5 dan >3", "nilai <5 dan >3"),
+        ("?id=1&not=2&reg=3", "?id=1&not=2&reg=3"),
+        ("&tidak; dikenal", "&tidak; dikenal"),
+        ("tanpa html", "tanpa html"),
+    ],
+)
+def test_clean_html_unescapes_and_drops_tags(raw, expected):
+    assert clean_html(raw) == expected
+
+
+# --- masking -----------------------------------------------------------------------------------
+
+
+def test_mask_tokens_are_the_published_placeholders():
+    assert MASK_TOKENS == {
+        "url": "[URL]",
+        "email": "[EMAIL]",
+        "phone": "[TELEPON]",
+        "nik": "[NIK]",
+        "bpjs": "[BPJS]",
+        "npwp": "[NPWP]",
+        "plate": "[NOPOL]",
+        "number": "[NOMOR]",
+    }
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("NIK 3201234567890001 mohon dicek", "NIK [NIK] mohon dicek"),
+        ("nik: 3201 2345 6789 0001.", "nik: [NIK]."),
+        ("NIK 3201.2345.6789.0001", "NIK [NIK]"),
+        ("nik 320123-456789-0001", "nik [NIK]"),
+        ("NIK 32.01.23.456789.0001", "NIK [NIK]"),
+        ("No KK 3201230101090042", "No KK [NIK]"),
+        ("NIK3201234567890001", "NIK[NIK]"),
+        ("hp 081234567890", "hp [TELEPON]"),
+        ("hp 0812-3456-7890", "hp [TELEPON]"),
+        ("hp 0812 3456 789", "hp [TELEPON]"),
+        ("wa 0812.3456.7890", "wa [TELEPON]"),
+        ("hubungi +62 812-3456-7890", "hubungi [TELEPON]"),
+        ("hubungi +6281234567890", "hubungi [TELEPON]"),
+        ("hubungi 62 812 3456 7890", "hubungi [TELEPON]"),
+        ("telp (021) 1234567", "telp [TELEPON]"),
+        ("telp 0274-123456", "telp [TELEPON]"),
+        ("email budi.santoso99@gmail.com ya", "email [EMAIL] ya"),
+        ("lihat https://www.lapor.go.id/laporan/detil/123, terima", "lihat [URL], terima"),
+        ("lihat www.contoh.co.id/a?b=1.", "lihat [URL]."),
+        ("No BPJS 0001234567890", "No BPJS [BPJS]"),
+        ("npwp 01.234.567.8-901.234", "npwp [NPWP]"),
+        ("npwp 012345678901234", "npwp [NPWP]"),
+        ("NPWP saya 3201234567890001", "NPWP saya [NPWP]"),
+        ("motor B 1234 XYZ hilang", "motor [NOPOL] hilang"),
+        ("mobil AB 123 CD", "mobil [NOPOL]"),
+        ("mobil D1234ABC", "mobil [NOPOL]"),
+        ("ID pelanggan PLN 512345678901", "ID pelanggan PLN [NOMOR]"),
+        ("rekening BRI 0123-01-012345-50-1", "rekening BRI [NOMOR]"),
+        ("rek BCA 1234567890", "rek BCA [NOMOR]"),
+        ("no KPJ 12345678901", "no KPJ [NOMOR]"),
+        ("nomor 12 34 56 78 90 12", "nomor [NOMOR]"),
+    ],
+)
+def test_mask_personal_data_replaces_with_placeholders(raw, expected):
+    assert mask_personal_data(raw) == expected
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "sejak tahun 2019",
+        "pada tanggal 12-05-2019 dan 13/05/2019",
+        "tanggal 12 05 2019",
+        "dari 2018 2019 2020",
+        "tagihan Rp 1.500.000 naik",
+        "tagihan Rp 1.500.000.000 naik",
+        "tagihan Rp1500000000 naik",
+        "bayar 500 ribu",
+        "RT 03 RW 05 kelurahan",
+        "RT 003/RW 005",
+        "RT 3 RW 5",
+        "sesuai UU 13 TH 2003",
+        "jam 08.00-16.00 2019",
+        "sudah 3 kali, 45 hari",
+        "stand meter 12345678",
+        "petugas P2TL dan SP2HP",
+        "lulusan D3 PLN",
+        "plat b 1234 xyz kecil",
+    ],
+)
+def test_mask_personal_data_keeps_ordinary_numbers(raw):
+    assert mask_personal_data(raw) == raw
+    assert find_personal_data(raw) == []
+
+
+def test_mask_personal_data_keeps_surrounding_text_exactly():
+    raw = "Yth  Bapak,\nNIK\t3201234567890001 (hp 081234567890)!"
+    assert mask_personal_data(raw) == "Yth  Bapak,\nNIK\t[NIK] (hp [TELEPON])!"
+
+
+def test_find_personal_data_returns_sorted_non_overlapping_spans():
+    raw = "NIK 3201234567890001 hp 081234567890 npwp 01.234.567.8-901.234 budi@mail.com"
+    spans = find_personal_data(raw)
+    assert [kind for kind, _, _ in spans] == ["nik", "phone", "npwp", "email"]
+    assert [raw[start:end] for _, start, end in spans] == [
+        "3201234567890001",
+        "081234567890",
+        "01.234.567.8-901.234",
+        "budi@mail.com",
+    ]
+    ends = [end for _, _, end in spans]
+    starts = [start for _, start, _ in spans]
+    assert all(end <= start for end, start in zip(ends, starts[1:], strict=False))
+
+
+def test_find_personal_data_prefers_nik_over_phone_when_adjacent():
+    spans = find_personal_data("3201234567890001 081234567890")
+    assert [kind for kind, _, _ in spans] == ["nik", "phone"]
+
+
+@pytest.mark.parametrize(
+    ("sep", "size"), [("", 0), (" ", 4), (" ", 5), ("-", 3), ("-", 4), (".", 4)]
+)
+def test_mask_personal_data_leaves_no_long_digit_run_for_random_numbers(sep, size):
+    # Dots every 3 digits are left out on purpose: "1.500.000.000" is an amount of money.
+    rng = random.Random(f"{sep}{size}")
+    for _ in range(100):
+        digits = "".join(rng.choice("0123456789") for _ in range(rng.randint(10, 20)))
+        groups = [digits[i : i + size] for i in range(0, len(digits), size)] if sep else [digits]
+        masked = mask_personal_data(f"mohon cek nomor {sep.join(groups)} segera")
+        assert masked.startswith("mohon cek nomor [")
+        assert not LONG_DIGIT_RUN.search(re.sub(r"[ .-]", "", masked))
+
+
+@pytest.mark.parametrize("bad", [None, math.nan, 123, b"bytes"])
+def test_text_functions_reject_non_str(bad):
+    for function in (clean_html, mask_personal_data, find_personal_data):
+        with pytest.raises(TypeError, match=type(bad).__name__):
+            function(bad)
+
+
+# --- lexicon -----------------------------------------------------------------------------------
+
+
+def test_default_lexicon_holds_the_common_informal_spellings():
+    lexicon = load_lexicon()
+    assert load_lexicon(DEFAULT_LEXICON_PATH) == lexicon
+    assert len(lexicon) >= 80
+    expected = {
+        "yg": "yang",
+        "tdk": "tidak",
+        "gak": "tidak",
+        "nggak": "tidak",
+        "sy": "saya",
+        "gue": "saya",
+        "blm": "belum",
+        "udah": "sudah",
+        "karna": "karena",
+        "dgn": "dengan",
+        "d": "di",
+        "gimana": "bagaimana",
+        "tlg": "tolong",
+        "trs": "terus",
+        "trima": "terima",
+        "utk": "untuk",
+        "bpk": "bapak",
+        "sampe": "sampai",
+        "mhn": "mohon",
+        "skrg": "sekarang",
+        "pdhl": "padahal",
+        "dpt": "dapat",
+        "msh": "masih",
+    }
+    assert {key: lexicon[key] for key in expected} == expected
+    assert "kk" not in lexicon
+
+
+def test_default_lexicon_does_not_touch_placeholders():
+    lexicon = load_lexicon()
+    placeholder_words = {token.strip("[]").lower() for token in MASK_TOKENS.values()}
+    assert placeholder_words.isdisjoint(lexicon)
+
+
+def test_load_lexicon_reads_custom_file_with_comments(tmp_path):
+    path = write_lexicon(
+        tmp_path / "lex.tsv",
+        "# my lexicon",
+        "informal\tformal",
+        "",
+        "# negation",
+        "gpp\ttidak apa-apa",
+        "bbrp\tberapa ",
+    )
+    assert load_lexicon(path) == {"gpp": "tidak apa-apa", "bbrp": "berapa"}
+    assert load_lexicon(str(path)) == load_lexicon(path)
+
+
+@pytest.mark.parametrize(
+    ("lines", "line_no", "message"),
+    [
+        (["yg\tyang"], 1, "header"),
+        (["informal\tformal", "yg yang"], 2, "2 tab-separated columns"),
+        (["informal\tformal", "yg\tyang\textra"], 2, "got 3"),
+        (["informal\tformal", "yg\t"], 2, "empty"),
+        (["informal\tformal", "Yg\tyang"], 2, "lowercase"),
+        (["informal\tformal", "tidak ada\ttiada"], 2, "one word"),
+        (["informal\tformal", "yg\tyang", "# c", "yg\tyg"], 4, "line 2"),
+    ],
+)
+def test_load_lexicon_names_file_and_line_of_a_malformed_entry(tmp_path, lines, line_no, message):
+    path = write_lexicon(tmp_path / "bad.tsv", *lines)
+    with pytest.raises(ValueError, match=message) as error:
+        load_lexicon(path)
+    assert f"bad.tsv:{line_no}:" in str(error.value)
+
+
+def test_load_lexicon_rejects_empty_file(tmp_path):
+    path = write_lexicon(tmp_path / "empty.tsv", "# nothing here")
+    with pytest.raises(ValueError, match=r"empty\.tsv"):
+        load_lexicon(path)
+
+
+# --- TextNormalizer ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("sy blm trima bansos", "saya belum terima bansos"),
+        ("listrik mati trs", "listrik mati terus"),
+        ("listrik mati trsss!!!", "listrik mati terus!!!"),
+        ("d rumah", "di rumah"),
+        ("Sy, BLM dapat.", "saya, belum dapat."),
+        ("tolooong pak, gimana ini???", "tolong pak, bagaimana ini???"),
+        ("bangettt", "banget"),
+        ("maaf saat ini", "maaf saat ini"),
+        ("golongan III dan PPPK", "golongan iii dan pppk"),
+        ("1 s/d 5", "1 s/d 5"),
+        ("  banyak    spasi\n\tdan baris  ", "banyak spasi dan baris"),
+        ("NIK 3201234567890001 yg", "nik [nik] yang"),
+        ("motor B 1234 XYZ", "motor [nopol]"),
+        ("Terima&#60;br />kasih &amp; salam", "terima kasih & salam"),
+        ("", ""),
+    ],
+)
+def test_normalize_runs_all_steps(normalizer, raw, expected):
+    assert normalizer.normalize(raw) == expected
+
+
+@pytest.mark.parametrize(
+    ("flag", "raw", "expected_off", "expected_on"),
+    [
+        ("html", "a &amp; b", "a &amp; b", "a & b"),
+        ("lowercase", "Budi PULANG", "Budi PULANG", "budi pulang"),
+        ("collapse_repeats", "tolooong", "tolooong", "tolong"),
+        ("mask", "nik 3201234567890001", "nik 3201234567890001", "nik [nik]"),
+        ("lexicon", "sy blm", "sy blm", "saya belum"),
+    ],
+)
+def test_each_step_can_be_switched_off(flag, raw, expected_off, expected_on):
+    assert TextNormalizer(**{flag: False}).fit([]).normalize(raw) == expected_off
+    assert TextNormalizer().fit([]).normalize(raw) == expected_on
+
+
+def test_all_steps_off_leaves_text_unchanged():
+    steps = dict(html=False, lowercase=False, collapse_repeats=False, mask=False, lexicon=False)
+    raw = "Sy blm trima &amp; tolooong NIK 3201234567890001 B 1234 XYZ"
+    assert TextNormalizer(**steps).fit([]).normalize(raw) == raw
+
+
+def test_transform_returns_one_normalized_text_per_input(normalizer):
+    assert normalizer.transform(("sy", "yg")) == ["saya", "yang"]
+    assert normalizer.fit_transform(["tdk"]) == ["tidak"]
+
+
+@pytest.mark.parametrize("bad", [None, math.nan])
+def test_transform_rejects_missing_texts_naming_the_type(normalizer, bad):
+    with pytest.raises(TypeError, match=rf"item 1 is {type(bad).__name__}"):
+        normalizer.transform(["ok", bad])
+
+
+def test_normalizer_must_be_fitted_first():
+    with pytest.raises(NotFittedError):
+        TextNormalizer().normalize("sy")
+    with pytest.raises(NotFittedError):
+        TextNormalizer().transform(["sy"])
+
+
+def test_init_only_stores_parameters_so_clone_works():
+    normalizer = TextNormalizer(mask=False, lexicon_path="nowhere.tsv")
+    cloned = clone(normalizer)
+    assert cloned.get_params() == normalizer.get_params()
+    assert not hasattr(cloned, "lexicon_")
+
+
+def test_fit_with_lexicon_off_needs_no_file():
+    normalizer = TextNormalizer(lexicon=False, lexicon_path="does-not-exist.tsv").fit([])
+    assert normalizer.lexicon_ == {}
+
+
+def test_custom_lexicon_path_is_used(tmp_path):
+    path = write_lexicon(tmp_path / "lex.tsv", "informal\tformal", "pln\tperusahaan listrik")
+    normalizer = TextNormalizer(lexicon_path=str(path)).fit([])
+    assert normalizer.normalize("sy lapor pln") == "sy lapor perusahaan listrik"
+
+
+def test_fitted_normalizer_keeps_its_lexicon_after_file_changes(tmp_path):
+    path = write_lexicon(tmp_path / "lex.tsv", "informal\tformal", "sy\tsaya")
+    normalizer = TextNormalizer(lexicon_path=str(path)).fit([])
+    joblib.dump(normalizer, tmp_path / "normalizer.joblib")
+
+    write_lexicon(path, "informal\tformal", "sy\tsayang", "blm\tbelum")
+    restored = joblib.load(tmp_path / "normalizer.joblib")
+
+    assert normalizer.normalize("sy blm") == "saya blm"
+    assert restored.normalize("sy blm") == "saya blm"
+    assert TextNormalizer(lexicon_path=str(path)).fit([]).normalize("sy blm") == "sayang belum"
+
+
+def test_megabyte_of_adversarial_digits_completes_and_is_masked(normalizer):
+    rng = random.Random(7)
+    text = "".join(rng.choices("0123456789 .", k=1_000_000))
+    out = normalizer.normalize(text)
+    assert out
+    assert not LONG_DIGIT_RUN.search(out)
+
+
+def test_megabyte_of_complaint_like_text_completes(normalizer):
+    chunk = "Sy blm trima bansos&#60;br />NIK 3201234567890001 hp 0812-3456-7890 tolooong!!! "
+    text = chunk * (1_000_000 // len(chunk))
+    out = normalizer.normalize(text)
+    assert out.startswith("saya belum terima bansos nik [nik] hp [telepon] tolong!!! ")
+    assert not LONG_DIGIT_RUN.search(out)
