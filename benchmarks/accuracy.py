@@ -114,9 +114,7 @@ def main(argv: list[str] | None = None) -> None:
     )
     results = {}
     for name in names:
-        proba, fit_s, pred_s, fold_cov = run_variant(
-            variants[name], texts, labels, folds, classes
-        )
+        proba, fit_s, pred_s, fold_cov = run_variant(variants[name], texts, labels, folds, classes)
         m = evaluate_suggestions(labels, proba, classes, threshold=1.0)
         results[name] = {
             "accuracy": m["accuracy"],

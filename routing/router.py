@@ -3,8 +3,8 @@
 A scikit-learn classifier composed of parts, each replaceable:
 
     TextNormalizer → word + character n-gram TF-IDF (+ optional sentence embeddings)
-                   → linear head (LinearSVC) → calibrator (multinomial logistic regression
-                     fitted on out-of-fold head scores)
+                   → linear head (LinearSVC) → AdaptiveTemperature calibrator (fitted on
+                     out-of-fold head scores; never changes the top agency)
 
 The calibrator is fitted on out-of-fold scores, so its probabilities are honest for text the
 head has not seen; `oof_proba_` keeps cross-fitted calibrated probabilities of the training
@@ -20,13 +20,13 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold
 from sklearn.pipeline import FeatureUnion
 from sklearn.preprocessing import normalize as l2_normalize
 from sklearn.svm import LinearSVC
 from sklearn.utils.validation import check_is_fitted
 
+from routing.calibration import AdaptiveTemperature
 from routing.text import TextNormalizer
 
 # Placeholders such as "[nik]" stay one token; ordinary words need two or more characters.
@@ -120,6 +120,10 @@ class Router(ClassifierMixin, BaseEstimator):
         )
         return FeatureUnion([("word", word), ("char", char)])
 
+    @staticmethod
+    def _lengths(normalized: list[str]) -> np.ndarray:
+        return np.fromiter((len(t) for t in normalized), dtype=float, count=len(normalized))
+
     def _features(self, normalized: list[str], raw: list[str] | None = None) -> sp.csr_matrix:
         F = self.vectorizer_.transform(normalized)
         if self.embedder is None:
@@ -171,17 +175,14 @@ class Router(ClassifierMixin, BaseEstimator):
             scores[test] = self._scores(head, F[test], n_classes, head_classes)
         return scores
 
-    def _new_calibrator(self) -> LogisticRegression:
-        return LogisticRegression(C=1.0, max_iter=2000)
-
-    def _crossfit_calibrated(self, scores: np.ndarray, yi: np.ndarray) -> np.ndarray:
+    def _crossfit_calibrated(
+        self, scores: np.ndarray, yi: np.ndarray, lengths: np.ndarray
+    ) -> np.ndarray:
         """Calibrated probabilities of training complaints from calibrators not fitted on them."""
-        n_classes = len(self.classes_)
-        proba = np.zeros((len(yi), n_classes))
+        proba = np.zeros_like(scores)
         for train, test in self._folds(yi):
-            cal_classes = np.unique(yi[train])
-            cal = self._new_calibrator().fit(scores[train], yi[train])
-            proba[np.ix_(test, cal_classes)] = cal.predict_proba(scores[test])
+            cal = AdaptiveTemperature().fit(scores[train], yi[train], lengths[train])
+            proba[test] = cal.predict_proba(scores[test], lengths[test])
         return np.minimum(proba, _MAX_PROBA)
 
     def fit(self, X, y) -> Router:
@@ -197,23 +198,34 @@ class Router(ClassifierMixin, BaseEstimator):
         normalized = self.normalizer_.transform(texts)
         self.vectorizer_ = self._make_vectorizer(len(texts)).fit(normalized)
         F = self._features(normalized, texts)
+        lengths = self._lengths(normalized)
         scores = self._oof_scores(F, yi, len(self.classes_))
-        self.calibrator_ = self._new_calibrator().fit(scores, yi)
-        self.oof_proba_ = self._crossfit_calibrated(scores, yi)
+        self.calibrator_ = AdaptiveTemperature().fit(scores, yi, lengths)
+        self.oof_proba_ = self._crossfit_calibrated(scores, yi, lengths)
         self.head_ = self._new_head().fit(F, yi)
         self.n_features_ = F.shape[1]
         return self
 
     # -- prediction -----------------------------------------------------------------------
 
-    def decision_function(self, X) -> np.ndarray:
-        check_is_fitted(self, "head_")
-        F = self.transform_texts(X)
+    def _head_scores(self, normalized: list[str], raw: list[str]) -> np.ndarray:
+        F = self._features(normalized, raw)
         return self._scores(self.head_, F, len(self.classes_), np.arange(len(self.classes_)))
+
+    def decision_function(self, X) -> np.ndarray:
+        """Uncalibrated head scores, columns in the order of `classes_`."""
+        check_is_fitted(self, "head_")
+        texts = as_texts(X)
+        return self._head_scores(self.normalizer_.transform(texts), texts)
 
     def predict_proba(self, X) -> np.ndarray:
         """Calibrated probabilities, columns in the order of `classes_`."""
-        return np.minimum(self.calibrator_.predict_proba(self.decision_function(X)), _MAX_PROBA)
+        check_is_fitted(self, "head_")
+        texts = as_texts(X)
+        normalized = self.normalizer_.transform(texts)
+        scores = self._head_scores(normalized, texts)
+        proba = self.calibrator_.predict_proba(scores, self._lengths(normalized))
+        return np.minimum(proba, _MAX_PROBA)
 
     def predict(self, X) -> np.ndarray:
         return self.classes_[self.predict_proba(X).argmax(axis=1)]

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from routing.bundle import Bundle
-from routing.explain import explain
+from routing.explain import explain_many
 from routing.policy import Decision, decide
 from routing.router import top_k_from_proba
 
@@ -62,26 +62,25 @@ def suggest(
     """
     if not 1 <= top_k <= MAX_TOP_K:
         raise ValueError(f"top_k must be between 1 and {MAX_TOP_K}, got {top_k}")
+    if not texts:
+        return []
     if proba is None:
         proba = suggest_proba(bundle, texts)
     ranked = top_k_from_proba(proba, bundle.router.classes_, top_k)
     threshold = bundle.threshold
     out = []
     for text, pairs in zip(texts, ranked, strict=True):
+        agencies = [agency for agency, _ in pairs]
+        words = explain_many(bundle.router, text, agencies, explain_words)
         suggestions = [
-            Suggestion(
-                agency=agency,
-                confidence=confidence,
-                explanation=explain(bundle.router, text, agency, explain_words)
-                if explain_words
-                else [],
-            )
-            for agency, confidence in pairs
+            Suggestion(agency=agency, confidence=confidence, explanation=explanation)
+            for (agency, confidence), explanation in zip(pairs, words, strict=True)
         ]
         out.append(
             Prediction(
                 suggestions=suggestions,
-                decision=decide(pairs[0][1], threshold),
+                # an empty complaint has no evidence, whatever the priors say
+                decision=decide(pairs[0][1], threshold) if text.strip() else "review",
                 threshold=threshold,
                 model_version=bundle.model_version,
             )

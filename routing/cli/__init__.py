@@ -9,6 +9,7 @@ from __future__ import annotations
 import sys
 
 import typer
+from rich.markup import escape
 
 from routing.bundle import BundleError
 from routing.cli import model, service
@@ -33,5 +34,5 @@ def main() -> None:
     try:
         app()
     except USER_ERRORS as exc:
-        console_err.print(f"[red]error:[/red] {exc}", markup=True, highlight=False)
+        console_err.print(f"[red]error:[/red] {escape(str(exc))}", highlight=False)
         sys.exit(2)

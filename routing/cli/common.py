@@ -10,6 +10,7 @@ from typing import Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 console = Console(soft_wrap=True)
 console_err = Console(stderr=True, soft_wrap=True)
@@ -17,7 +18,7 @@ console_err = Console(stderr=True, soft_wrap=True)
 
 def fail(message: str, code: int = 2) -> typer.Exit:
     """Print one clear line and return the Exit to raise."""
-    console_err.print(f"[red]error:[/red] {message}", highlight=False)
+    console_err.print(f"[red]error:[/red] {escape(message)}", highlight=False)
     return typer.Exit(code)
 
 

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import typer
+from rich.markup import escape
 from rich.progress import Progress
 from rich.table import Table
 
@@ -78,13 +79,16 @@ def train(
             progress=None if quiet else lambda m: console_err.log(m),
         )
     for warning in result.report.warnings:
-        console_err.print(f"[yellow]warning:[/yellow] {warning}", highlight=False)
+        console_err.print(f"[yellow]warning:[/yellow] {escape(warning)}", highlight=False)
     if quiet:
         return
     console.print(result.report.render())
     console.print(_metrics_table(result.metrics, "Validation metrics (out-of-fold)"))
     console.print(result.policy.describe())
-    console.print(f"bundle [bold]{result.bundle_path}[/bold]  model_version {result.model_version}")
+    console.print(
+        f"bundle [bold]{escape(str(result.bundle_path))}[/bold]  "
+        f"model_version {result.model_version}"
+    )
 
 
 def evaluate(
@@ -132,14 +136,14 @@ def evaluate(
             model_version=bundle.model_version,
         )
         if not quiet:
-            console.print(f"report: {index}")
+            console.print(f"report: {escape(str(index))}")
     if not quiet:
         console.print(_metrics_table(metrics, f"Evaluation of {bundle.model_version}"))
         unknown = sorted(set(labels) - set(bundle.labels))
         if unknown:
             console_err.print(
                 f"[yellow]warning:[/yellow] {len(unknown)} agencies in the data are unknown "
-                f"to the model and count as errors: {', '.join(unknown[:5])}"
+                f"to the model and count as errors: {escape(', '.join(unknown[:5]))}"
             )
 
 
@@ -175,7 +179,7 @@ def predict(
                 if ids is not None:
                     row["id"] = ids[start + offset]
                 row["suggestions"] = [
-                    {"agency": s.agency, "confidence": round(s.confidence, 6)}
+                    {"agency": s.agency, "confidence": s.confidence}
                     | ({"explanation": s.explanation} if explain else {})
                     for s in pred.suggestions
                 ]
@@ -185,7 +189,7 @@ def predict(
             bar.advance(task, len(chunk))
     tmp.replace(out)
     if not quiet:
-        console.print(f"wrote {len(texts)} predictions to {out}")
+        console.print(f"wrote {len(texts)} predictions to {escape(str(out))}")
 
 
 def retarget(

@@ -1,0 +1,297 @@
+"""Similar past complaints: the training complaints nearest to a new one, with their agency.
+
+An admin checking a suggestion trusts "these three earlier complaints went to PLN" more than a
+bare probability. The index keeps, per training complaint, only what is needed to find and show
+it: its id, agency, a short *masked* snippet (never the raw text) and its vectors.
+
+Similarity is a weighted sum of cosines, each in [0, 1] for these vectors, so the sum is too:
+
+    tfidf      cosine of word TF-IDF vectors (a hashing vectorizer: no vocabulary of complaint
+               words, names included, is stored)
+    embedding  cosine of sentence embeddings (`routing.embeddings`), stored as float16
+    profile    Bhattacharyya coefficient sum_a sqrt(p(a|query) p(a|past complaint)) of the
+               router's probabilities; past complaints use out-of-fold probabilities, so the
+               term says "the model reads these two texts alike", not "this is its label"
+
+The mode names the terms used ("tfidf", "embedding", "hybrid" = tfidf + embedding, and
+"profile" added to either); `weights` sets their shares. Retrieval depends on the text alone:
+results are never filtered by the suggested agency.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.feature_extraction.text import HashingVectorizer
+from sklearn.preprocessing import normalize as l2_normalize
+
+from routing.text import TextNormalizer, clean_html, mask_personal_data
+
+__all__ = ["DEFAULT_WEIGHTS", "MODES", "HashedTfidf", "SimilarIndex", "make_snippet"]
+
+MODES = ("tfidf", "embedding", "hybrid", "tfidf+profile", "embedding+profile", "hybrid+profile")
+# Shares of each term when all are used; terms a mode leaves out are dropped and the rest
+# rescaled to sum to 1. Chosen on LAPOR-10 (benchmarks/semantic.py).
+DEFAULT_WEIGHTS: dict[str, float] = {"tfidf": 0.3, "embedding": 0.4, "profile": 0.3}
+SNIPPET_CHARS = 200
+# Like the router's, but Indic vowel signs (U+0900-U+0DFF) count as word characters: Python's
+# \w does not match them, which would cut Nepali words apart at every vowel sign.
+_TOKEN_PATTERN = r"(?u)\[\w+\]|[\w\u0900-\u0DFF]{2,}"
+
+
+def make_snippet(text: str, max_chars: int = SNIPPET_CHARS) -> str:
+    """The first `max_chars` characters of a complaint, HTML removed and personal data masked.
+
+    Masking runs on the whole text before cutting, so a number split by the cut cannot escape.
+    """
+    text = " ".join(mask_personal_data(clean_html(text)).split())
+    if len(text) <= max_chars:
+        return text
+    cut = text[:max_chars]
+    space = cut.rfind(" ")
+    return (cut[:space] if space > max_chars // 2 else cut) + "…"
+
+
+def _terms(mode: str) -> tuple[str, ...]:
+    if mode not in MODES:
+        raise ValueError(f"unknown similarity mode {mode!r}; expected one of: {', '.join(MODES)}")
+    base, _, extra = mode.partition("+")
+    terms = ("tfidf", "embedding") if base == "hybrid" else (base,)
+    return (*terms, extra) if extra else terms
+
+
+class SimilarIndex:
+    """Nearest past complaints by text, with masked snippets; picklable and compact.
+
+    Parameters
+    ----------
+    mode : str
+        One of MODES: which similarity terms to combine.
+    weights : dict or None
+        Share of each term (keys "tfidf", "embedding", "profile"); None means DEFAULT_WEIGHTS.
+    embedder : Embedder or None
+        Encodes texts for the embedding term; needed when the mode uses embeddings and
+        `query` is not given the query embeddings.
+    snippet_chars : int
+        Length of the stored masked snippet.
+    """
+
+    def __init__(
+        self,
+        *,
+        mode: str = "hybrid",
+        weights: dict[str, float] | None = None,
+        embedder: Any = None,
+        snippet_chars: int = SNIPPET_CHARS,
+    ):
+        self.mode = mode
+        self.weights = weights
+        self.embedder = embedder
+        self.snippet_chars = snippet_chars
+
+    # -- building -------------------------------------------------------------------------
+
+    @property
+    def terms(self) -> tuple[str, ...]:
+        return _terms(self.mode)
+
+    def _term_weights(self) -> dict[str, float]:
+        weights = self.weights if self.weights is not None else DEFAULT_WEIGHTS
+        chosen = {t: float(weights.get(t, 0.0)) for t in self.terms}
+        total = sum(chosen.values())
+        if total <= 0 or any(w < 0 for w in chosen.values()):
+            raise ValueError(f"weights for {self.terms} must be non-negative, not all zero")
+        return {t: w / total for t, w in chosen.items()}
+
+    def fit(
+        self,
+        texts: Sequence[str],
+        agencies: Sequence[str],
+        ids: Sequence[str] | None = None,
+        *,
+        embeddings: np.ndarray | None = None,
+        profiles: np.ndarray | None = None,
+        classes: Sequence[str] | None = None,
+    ) -> SimilarIndex:
+        """Index past complaints.
+
+        `embeddings` may be given when already computed (else the embedder encodes `texts`);
+        `profiles` are out-of-fold router probabilities (columns in `classes` order), needed
+        by the "+profile" modes: a fitted Router's `oof_proba_` and `classes_`.
+        """
+        texts = list(texts)
+        n = len(texts)
+        if len(agencies) != n or (ids is not None and len(ids) != n):
+            raise ValueError("texts, agencies and ids must have the same length")
+        self.weights_ = self._term_weights()
+        self.ids_ = np.asarray([str(i) for i in (ids if ids is not None else range(n))], object)
+        self.agencies_ = np.asarray([str(a) for a in agencies], dtype=object)
+        self.snippets_ = np.asarray([make_snippet(t, self.snippet_chars) for t in texts], object)
+        self._cache: dict[str, np.ndarray] = {}
+        if "tfidf" in self.terms:
+            self.tfidf_ = HashedTfidf().fit(texts)
+            self.tfidf_matrix_ = self.tfidf_.transform(texts)
+        if "embedding" in self.terms:
+            E = self._embed(texts) if embeddings is None else np.asarray(embeddings, np.float32)
+            if E.shape[0] != n:
+                raise ValueError(f"{E.shape[0]} embeddings for {n} complaints")
+            self.embeddings_ = l2_normalize(E).astype(np.float16)
+        if "profile" in self.terms:
+            if profiles is None or classes is None:
+                raise ValueError(f"mode {self.mode!r} needs profiles and classes")
+            P = np.asarray(profiles, dtype=np.float64)
+            if P.shape != (n, len(classes)):
+                raise ValueError(f"profiles must have shape ({n}, {len(classes)})")
+            self.classes_ = np.asarray([str(c) for c in classes], dtype=object)
+            self.profiles_ = _sqrt_profile(P).astype(np.float16)
+        return self
+
+    def _embed(self, texts: list[str]) -> np.ndarray:
+        if self.embedder is None:
+            raise ValueError(f"mode {self.mode!r} needs an embedder or precomputed embeddings")
+        return np.asarray(self.embedder.encode(texts), dtype=np.float32)
+
+    # -- querying -------------------------------------------------------------------------
+
+    def similarity(
+        self,
+        texts: Sequence[str],
+        *,
+        embeddings: np.ndarray | None = None,
+        proba: np.ndarray | None = None,
+    ) -> np.ndarray:
+        """(len(texts), n_indexed) similarities in [0, 1].
+
+        `embeddings` (query embeddings) and `proba` (router probabilities, columns in the
+        order of the classes given to fit) spare recomputing what the caller already has.
+        """
+        texts = list(texts)
+        w = self.weights_
+        S = np.zeros((len(texts), len(self.ids_)), dtype=np.float32)
+        if "tfidf" in w:
+            Q = self.tfidf_.transform(texts)
+            S += w["tfidf"] * (Q @ self.tfidf_matrix_.T).toarray()
+        if "embedding" in w:
+            E = self._embed(texts) if embeddings is None else np.asarray(embeddings, np.float32)
+            S += w["embedding"] * (l2_normalize(E) @ self._float32("embeddings_").T)
+        if "profile" in w:
+            if proba is None:
+                raise ValueError(f"mode {self.mode!r} needs the router's probabilities (proba=)")
+            P = np.asarray(proba, dtype=np.float64)
+            if P.shape != (len(texts), len(self.classes_)):
+                raise ValueError(f"proba must have shape ({len(texts)}, {len(self.classes_)})")
+            S += w["profile"] * (_sqrt_profile(P).astype(np.float32) @ self._float32("profiles_").T)
+        return np.clip(S, 0.0, 1.0)
+
+    def _float32(self, name: str) -> np.ndarray:
+        """float32 copy of a stored float16 matrix, made once per process (not pickled)."""
+        cache = self.__dict__.setdefault("_cache", {})
+        if name not in cache:
+            cache[name] = getattr(self, name).astype(np.float32)
+        return cache[name]
+
+    def query(
+        self,
+        texts: Sequence[str],
+        k: int = 3,
+        *,
+        embeddings: np.ndarray | None = None,
+        proba: np.ndarray | None = None,
+        exclude_ids: Sequence[str | None] | None = None,
+    ) -> list[list[dict[str, Any]]]:
+        """The k most similar past complaints per text, best first.
+
+        Each is ``{"id", "agency", "similarity", "snippet"}``. `exclude_ids` (one per text,
+        or None) skips that past complaint: for leave-one-out evaluation only.
+        """
+        if k < 1:
+            raise ValueError(f"k must be positive, got {k}")
+        texts = list(texts)
+        S = self.similarity(texts, embeddings=embeddings, proba=proba)
+        if exclude_ids is not None:
+            if len(exclude_ids) != len(texts):
+                raise ValueError("exclude_ids needs one entry per text")
+            position = {cid: j for j, cid in enumerate(self.ids_)}
+            for i, cid in enumerate(exclude_ids):
+                j = position.get(str(cid)) if cid is not None else None
+                if j is not None:
+                    S[i, j] = -1.0
+        k = min(k, S.shape[1])
+        out = []
+        for row in S:
+            top = np.argpartition(-row, k - 1)[:k] if k < len(row) else np.arange(len(row))
+            top = top[np.argsort(-row[top], kind="stable")]
+            out.append(
+                [
+                    {
+                        "id": str(self.ids_[j]),
+                        "agency": str(self.agencies_[j]),
+                        "similarity": round(float(row[j]), 4),
+                        "snippet": str(self.snippets_[j]),
+                    }
+                    for j in top
+                    if row[j] >= 0.0
+                ]
+            )
+        return out
+
+    def __getstate__(self) -> dict:
+        state = self.__dict__.copy()
+        state.pop("_cache", None)
+        return state
+
+    def __len__(self) -> int:
+        return len(self.ids_)
+
+
+def _sqrt_profile(P: np.ndarray) -> np.ndarray:
+    """Row-normalized square roots: their dot product is the Bhattacharyya coefficient."""
+    P = np.clip(P, 0.0, None)
+    P = P / np.maximum(P.sum(axis=1, keepdims=True), 1e-12)
+    return np.sqrt(P)
+
+
+class HashedTfidf:
+    """Word 1-2-gram TF-IDF over normalized, masked text that stores no vocabulary.
+
+    Features are hashed, and only the inverse document frequencies of buckets seen in
+    training are kept (sorted bucket ids + values): a few hundred kB, and no complaint word
+    (a citizen's name, say) can be read back from a pickled index.
+    """
+
+    def __init__(self, n_features: int = 2**20):
+        self.n_features = n_features
+
+    def _counts(self, texts: Sequence[str]) -> sp.csr_matrix:
+        hasher = HashingVectorizer(
+            ngram_range=(1, 2),
+            token_pattern=_TOKEN_PATTERN,
+            lowercase=False,
+            alternate_sign=False,
+            norm=None,
+            n_features=self.n_features,
+            dtype=np.float32,
+        )
+        return sp.csr_matrix(hasher.transform(self.normalizer_.transform(list(texts))))
+
+    def fit(self, texts: Sequence[str]) -> HashedTfidf:
+        self.normalizer_ = TextNormalizer().fit([])
+        X = self._counts(texts)
+        df = np.bincount(X.indices, minlength=self.n_features)
+        n = X.shape[0]
+        self.buckets_ = np.flatnonzero(df).astype(np.int32)
+        self.idf_ = (np.log((1 + n) / (1 + df[self.buckets_])) + 1).astype(np.float32)
+        return self
+
+    def transform(self, texts: Sequence[str]) -> sp.csr_matrix:
+        """L2-normalized sublinear TF-IDF rows; buckets unseen in training are dropped."""
+        X = self._counts(texts)
+        pos = np.searchsorted(self.buckets_, X.indices)
+        pos = np.minimum(pos, len(self.buckets_) - 1)
+        known = self.buckets_[pos] == X.indices
+        X.data = np.where(known, (1 + np.log(X.data)) * self.idf_[pos], 0).astype(np.float32)
+        X.eliminate_zeros()
+        return sp.csr_matrix(l2_normalize(X), dtype=np.float32)
