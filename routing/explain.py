@@ -50,7 +50,18 @@ class _Words:
                 self.tokens.append(tokens)
         self.sequence = [tok for tokens in self.tokens for tok in tokens]
         self.owner = [i for i, tokens in enumerate(self.tokens) for _ in tokens]
-        self.padded = [[f" {t} " for t in tokens] for tokens in self.tokens]
+        self._char_analyzer = router.vectorizer_.transformer_list[1][1].build_analyzer()
+        self._char_index: dict[str, set[int]] | None = None
+
+    def _chars(self) -> dict[str, set[int]]:
+        """char n-gram → words containing it, built once per complaint."""
+        if self._char_index is None:
+            index: dict[str, set[int]] = {}
+            for i, tokens in enumerate(self.tokens):
+                for gram in self._char_analyzer(" ".join(tokens)):
+                    index.setdefault(gram, set()).add(i)
+            self._char_index = index
+        return self._char_index
 
     def hits(self, kind: str, gram: str) -> set[int]:
         """Indices of words that produce the feature `gram` of the given kind."""
@@ -62,19 +73,22 @@ class _Words:
                 if self.sequence[start : start + n] == parts:
                     found.update(self.owner[start : start + n])
             return found
-        # char_wb n-grams are taken inside words padded with one space on each side
-        return {i for i, padded in enumerate(self.padded) if any(gram in p for p in padded)}
+        return self._chars().get(gram, set())
 
 
-def explain_many(router, text: str, agencies: Sequence[str], n_words: int = 5) -> list[list[str]]:
+def explain_many(
+    router, text: str, agencies: Sequence[str], n_words: int = 5, features=None
+) -> list[list[str]]:
     """For each agency, up to `n_words` words of `text` that pushed the router toward it most.
 
-    Words are returned as written in the complaint, strongest first, without duplicates. The
-    text is normalized and vectorized once for all agencies.
+    Words are returned as written in the complaint, strongest first, without duplicates.
+    `features` is the text's TF-IDF row when the caller already has it.
     """
     if n_words <= 0 or not agencies:
         return [[] for _ in agencies]
-    x = router.vectorizer_.transform([router.normalizer_.normalize(text)]).tocsr()
+    if features is None:
+        features = router.tfidf([router.normalizer_.normalize(text)])
+    x = features.tocsr()
     if x.nnz == 0:
         return [[] for _ in agencies]
     names = _feature_names(router)

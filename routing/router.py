@@ -124,8 +124,13 @@ class Router(ClassifierMixin, BaseEstimator):
     def _lengths(normalized: list[str]) -> np.ndarray:
         return np.fromiter((len(t) for t in normalized), dtype=float, count=len(normalized))
 
+    def tfidf(self, normalized: list[str]) -> sp.csr_matrix:
+        """TF-IDF block of normalized texts (FeatureUnion.transform without its joblib overhead)."""
+        blocks = [vec.transform(normalized) for _, vec in self.vectorizer_.transformer_list]
+        return sp.hstack(blocks, format="csr")
+
     def _features(self, normalized: list[str], raw: list[str] | None = None) -> sp.csr_matrix:
-        F = self.vectorizer_.transform(normalized)
+        F = self.tfidf(normalized)
         if self.embedder is None:
             return sp.csr_matrix(F)
         E = np.asarray(self.embedder.encode(raw if raw is not None else normalized), np.float32)
@@ -208,24 +213,29 @@ class Router(ClassifierMixin, BaseEstimator):
 
     # -- prediction -----------------------------------------------------------------------
 
-    def _head_scores(self, normalized: list[str], raw: list[str]) -> np.ndarray:
-        F = self._features(normalized, raw)
+    def _head_scores(self, F) -> np.ndarray:
         return self._scores(self.head_, F, len(self.classes_), np.arange(len(self.classes_)))
 
     def decision_function(self, X) -> np.ndarray:
         """Uncalibrated head scores, columns in the order of `classes_`."""
         check_is_fitted(self, "head_")
-        texts = as_texts(X)
-        return self._head_scores(self.normalizer_.transform(texts), texts)
+        return self._head_scores(self.transform_texts(X))
 
     def predict_proba(self, X) -> np.ndarray:
         """Calibrated probabilities, columns in the order of `classes_`."""
+        return self.predict_proba_with_features(X)[0]
+
+    def predict_proba_with_features(self, X) -> tuple[np.ndarray, sp.csr_matrix]:
+        """Calibrated probabilities and the TF-IDF rows they came from (for explanations)."""
         check_is_fitted(self, "head_")
         texts = as_texts(X)
         normalized = self.normalizer_.transform(texts)
-        scores = self._head_scores(normalized, texts)
-        proba = self.calibrator_.predict_proba(scores, self._lengths(normalized))
-        return np.minimum(proba, _MAX_PROBA)
+        F = self._features(normalized, texts)
+        proba = self.calibrator_.predict_proba(self._head_scores(F), self._lengths(normalized))
+        n_tfidf = len(self.vectorizer_.transformer_list[0][1].vocabulary_) + len(
+            self.vectorizer_.transformer_list[1][1].vocabulary_
+        )
+        return np.minimum(proba, _MAX_PROBA), F[:, :n_tfidf]
 
     def predict(self, X) -> np.ndarray:
         return self.classes_[self.predict_proba(X).argmax(axis=1)]

