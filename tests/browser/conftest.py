@@ -1,0 +1,126 @@
+"""Fixtures of the browser tests: the real service in a subprocess, and Debian's Chromium.
+
+The service is `serve.py` on a free port with a fresh SQLite database and its own keys,
+serving the session's `trained_bundle`; it is started once for all browser tests. Chromium is
+the system's (/usr/bin/chromium, installed by apt in CI), driven by Playwright; nothing is
+ever downloaded. Without it the tests are skipped, saying why.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from .helpers import ADMIN_KEY, INTEGRATION_KEY, Service
+
+ROOT = Path(__file__).resolve().parents[2]
+SERVE = ROOT / "serve.py"
+SCREENSHOTS = ROOT / "test-output" / "screenshots"
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
+START_TIMEOUT_S = 90
+ACTION_TIMEOUT_MS = 15_000
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Path:
+    if not CHROMIUM.exists():
+        pytest.skip(f"{CHROMIUM} absent: install Debian's chromium (apt-get install chromium)")
+    pytest.importorskip("playwright.sync_api", reason="playwright not installed")
+    return CHROMIUM
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def service(chromium, trained_bundle: Path, tmp_path_factory) -> Iterator[Service]:
+    """serve.py with a fresh database, admin and integration keys; stopped after the session."""
+    workdir = tmp_path_factory.mktemp("console-service")
+    db_url = f"sqlite:///{workdir / 'routing.db'}"
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ROUTING_")} | {
+        "ROUTING_DB_URL": db_url,
+        "ROUTING_API_KEYS": f"admin:{ADMIN_KEY},integration:{INTEGRATION_KEY}",
+        "PYTHONUNBUFFERED": "1",
+    }
+    log = workdir / "server.log"
+    with log.open("wb") as err:
+        process = subprocess.Popen(
+            [sys.executable, str(SERVE), "--model", str(trained_bundle), "--port", str(port)],
+            cwd=workdir,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=err,
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + START_TIMEOUT_S
+        while True:
+            assert process.poll() is None, log.read_text()
+            try:
+                if httpx.get(f"{url}/readyz", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert time.monotonic() < deadline, "the service did not become ready"
+            time.sleep(0.2)
+        yield Service(url=url, db_url=db_url)
+    finally:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def browser(chromium: Path):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(chromium), args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser, service: Service):
+    """A fresh browser profile (no key, no language chosen); fails on uncaught JS errors."""
+    context = browser.new_context(
+        viewport={"width": 1280, "height": 900}, locale="id-ID", accept_downloads=True
+    )
+    page = context.new_page()
+    page.set_default_timeout(ACTION_TIMEOUT_MS)
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    yield page
+    context.close()
+    assert not errors, f"uncaught JavaScript errors: {errors}"
+
+
+@pytest.fixture(scope="session")
+def screenshots() -> Path:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    return SCREENSHOTS
