@@ -343,21 +343,37 @@ class CachedEmbedder:
         return self.cache_dir / digest / "vectors.sqlite3"
 
     def _connect(self) -> sqlite3.Connection:
+        """Open the cache; only a new file is written to here, so readers never wait."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
         conn = sqlite3.connect(self.path, timeout=60.0, isolation_level=None)
-        conn.execute("PRAGMA journal_mode=WAL")
-        conn.execute("PRAGMA synchronous=NORMAL")
-        conn.execute(
-            "CREATE TABLE IF NOT EXISTS vectors (key BLOB PRIMARY KEY, vec BLOB NOT NULL)"
-            " WITHOUT ROWID"
-        )
-        conn.execute("CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT)")
-        conn.execute("INSERT OR IGNORE INTO meta VALUES ('namespace', ?)", (self.namespace,))
-        (stored,) = conn.execute("SELECT value FROM meta WHERE name = 'namespace'").fetchone()
-        if stored != self.namespace:  # a 64-bit digest collision: refuse rather than mix
+        try:
+            stored = self._stored_namespace(conn)
+            if stored is None:
+                conn.execute("PRAGMA journal_mode=WAL")  # persistent: set once per file
+                conn.execute("BEGIN IMMEDIATE")
+                conn.execute(
+                    "CREATE TABLE IF NOT EXISTS vectors (key BLOB PRIMARY KEY, vec BLOB NOT NULL)"
+                    " WITHOUT ROWID"
+                )
+                conn.execute("CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT)")
+                conn.execute("INSERT OR IGNORE INTO meta VALUES ('namespace', ?)", [self.namespace])
+                conn.execute("COMMIT")
+                stored = self._stored_namespace(conn)
+            if stored != self.namespace:  # a 64-bit digest collision: refuse rather than mix
+                raise EmbeddingError(f"{self.path}: cache belongs to model {stored!r}")
+        except BaseException:
             conn.close()
-            raise EmbeddingError(f"{self.path}: cache belongs to model {stored!r}")
+            raise
+        conn.execute("PRAGMA synchronous=NORMAL")
         return conn
+
+    @staticmethod
+    def _stored_namespace(conn: sqlite3.Connection) -> str | None:
+        try:
+            row = conn.execute("SELECT value FROM meta WHERE name = 'namespace'").fetchone()
+        except sqlite3.OperationalError:  # a new, empty file
+            return None
+        return row[0] if row else None
 
     def _lookup(self, conn: sqlite3.Connection, keys: list[bytes]) -> dict[bytes, np.ndarray]:
         found: dict[bytes, np.ndarray] = {}

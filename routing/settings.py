@@ -39,6 +39,12 @@ class Settings(BaseSettings):
     rate_limit: int = Field(
         default=0, ge=0, description="Requests per minute per API key; 0 turns the limit off."
     )
+    reload_interval: float = Field(
+        default=2.0,
+        ge=0,
+        description="Seconds between checks of a served registry's CURRENT pointer for a new "
+        "version; 0 turns the watcher off (POST /v1/admin/reload still reloads).",
+    )
     retention_days: int = Field(
         default=365,
         ge=1,

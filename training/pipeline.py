@@ -6,6 +6,7 @@ read_table → validate (dedupe) → Router.fit (out-of-fold calibration scores)
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from routing.bundle import Calibration, read_manifest, save_bundle
+from routing.catalogue import Catalogue, LabelMapping, load_catalogue
 from routing.metrics import evaluate_suggestions
 from routing.policy import DEFAULT_TARGET_PRECISION, ThresholdChoice, choose_threshold
 from routing.router import Router
@@ -32,6 +34,7 @@ class TrainingData:
     frame: pd.DataFrame  # columns text, agency, id
     report: ValidationReport
     table: LoadedTable
+    label_mapping: LabelMapping | None = None  # what the agency catalogue did, if one was given
 
 
 @dataclass
@@ -41,6 +44,7 @@ class TrainResult:
     metrics: dict[str, Any]
     policy: ThresholdChoice
     model_version: str
+    label_mapping: LabelMapping | None = None
 
 
 def load_training_data(
@@ -51,22 +55,45 @@ def load_training_data(
     id_col: str | None = None,
     min_examples: int = 5,
     format: str | None = None,
+    agencies: Catalogue | None = None,
 ) -> TrainingData:
-    """Read and validate a disposition table; duplicates are detected on normalized text."""
+    """Read and validate a disposition table; duplicates are detected on normalized text.
+
+    With an agency catalogue, labels are mapped to its codes (renames and merges applied)
+    before validation; labels it does not know are kept and reported in `label_mapping`.
+    """
     table = read_table(path, format=format)
     columns = [text_col, label_col] + ([id_col] if id_col else [])
     require_columns(table.frame, columns, table.path)
-    normalizer = TextNormalizer(lexicon=False).fit([])
+    frame, mapping = table.frame, None
+    if agencies is not None:
+        frame, mapping = map_agencies(frame, label_col, agencies)
     clean, report = validate(
-        table.frame,
+        frame,
         text_col,
         label_col,
         id_col=id_col,
         min_examples=min_examples,
-        normalize=normalizer.normalize,
+        normalize=duplicate_key(),
         non_utf8_rows=table.non_utf8_rows,
     )
-    return TrainingData(frame=clean, report=report, table=table)
+    return TrainingData(frame=clean, report=report, table=table, label_mapping=mapping)
+
+
+def duplicate_key() -> Callable[[str], str]:
+    """The normalization under which two complaints count as duplicates in validation."""
+    return TextNormalizer(lexicon=False).fit([]).normalize
+
+
+def map_agencies(
+    frame: pd.DataFrame, label_col: str, agencies: Catalogue
+) -> tuple[pd.DataFrame, LabelMapping]:
+    """A copy of `frame` whose `label_col` holds catalogue codes where the catalogue knows them."""
+    labels = ["" if pd.isna(v) else str(v).strip() for v in frame[label_col].tolist()]
+    mapping = agencies.map_labels(labels)
+    frame = frame.copy()
+    frame[label_col] = pd.Series(mapping.labels, index=frame.index, dtype=object)
+    return frame, mapping
 
 
 def fit_router(
@@ -103,12 +130,23 @@ def train(
     router_params: dict[str, Any] | None = None,
     signing_key: str | None = None,
     progress: Progress | None = None,
+    agencies: str | Path | None = None,
 ) -> TrainResult:
-    """Train a router on a disposition table and write a verified bundle to `out_dir`."""
+    """Train a router on a disposition table and write a verified bundle to `out_dir`.
+
+    `agencies` is an agency catalogue CSV (routing.catalogue) that labels are mapped through.
+    """
     say = progress or (lambda _msg: None)
     say("reading and validating data")
+    catalogue = load_catalogue(agencies) if agencies is not None else None
     data = load_training_data(
-        path, text_col, label_col, id_col=id_col, min_examples=min_examples, format=format
+        path,
+        text_col,
+        label_col,
+        id_col=id_col,
+        min_examples=min_examples,
+        format=format,
+        agencies=catalogue,
     )
     frame = data.frame
     say(f"fitting router on {len(frame)} complaints, {data.report.n_agencies} agencies")
@@ -119,35 +157,73 @@ def train(
         target_precision=target_precision,
         router_params=router_params,
     )
+    say("writing bundle")
+    training: dict[str, Any] = {
+        "file": data.table.path.name,
+        "format": data.table.format,
+        "sha256": data.table.sha256,
+        "text_col": text_col,
+        "label_col": label_col,
+        "id_col": id_col,
+        "rows_read": data.report.rows_read,
+        "rows_used": len(frame),
+        "validation_report": data.report.to_dict(),
+    }
+    if agencies is not None and data.label_mapping is not None:
+        training["catalogue"] = catalogue_record(agencies, data.label_mapping)
+    bundle_path, version = save_router_bundle(
+        out_dir,
+        router,
+        policy,
+        metrics,
+        frame["agency"].tolist(),
+        training=training,
+        seed=seed,
+        signing_key=signing_key,
+    )
+    return TrainResult(bundle_path, data.report, metrics, policy, version, data.label_mapping)
+
+
+def catalogue_record(path: str | Path, mapping: LabelMapping) -> dict[str, Any]:
+    """What the manifest says about the agency catalogue labels were mapped through."""
+    return {
+        "file": Path(path).name,
+        "sha256": hashlib.sha256(Path(path).read_bytes()).hexdigest(),
+        **mapping.to_dict(),
+    }
+
+
+def save_router_bundle(
+    out_dir: str | Path,
+    router: Router,
+    policy: ThresholdChoice,
+    metrics: dict[str, Any],
+    labels: list[str],
+    *,
+    training: dict[str, Any],
+    seed: int,
+    signing_key: str | None = None,
+    extra: dict[str, Any] | None = None,
+) -> tuple[Path, str]:
+    """Write a router fitted on `labels` by `fit_router` as a bundle → (path, model_version)."""
     oof = router.oof_proba_
     top = oof.argmax(axis=1)
-    say("writing bundle")
     bundle_path = save_bundle(
         out_dir,
         router,
         policy=policy,
         calibration=Calibration(
             confidence=oof[np.arange(len(top)), top],
-            correct=router.classes_[top] == frame["agency"].to_numpy(dtype=object),
+            correct=router.classes_[top] == np.asarray(labels, dtype=object),
         ),
         metrics={"validation": {"method": f"{router.cv}-fold out-of-fold", **metrics}},
-        training={
-            "file": data.table.path.name,
-            "format": data.table.format,
-            "sha256": data.table.sha256,
-            "text_col": text_col,
-            "label_col": label_col,
-            "id_col": id_col,
-            "rows_read": data.report.rows_read,
-            "rows_used": len(frame),
-            "validation_report": data.report.to_dict(),
-        },
+        training=training,
         seed=seed,
         resources={DEFAULT_LEXICON_PATH.name: lexicon_tsv(router.normalizer_.lexicon_)},
         signing_key=signing_key,
+        extra=extra,
     )
-    version = read_manifest(bundle_path, signing_key=signing_key)["model_version"]
-    return TrainResult(bundle_path, data.report, metrics, policy, version)
+    return bundle_path, read_manifest(bundle_path, signing_key=signing_key)["model_version"]
 
 
 def lexicon_tsv(lexicon: dict[str, str]) -> bytes:

@@ -19,10 +19,12 @@ from routing.api.deps import ServedModel
 from routing.api.errors import install_error_handlers
 from routing.api.limits import EXPLAIN_WORDS, MAX_BODY_BYTES, BodySizeLimitMiddleware
 from routing.api.observability import AccessLogMiddleware, ServiceMetrics
-from routing.api.routes import agencies, feedback, health, model, predict, stats
+from routing.api.reload import ModelReloader
+from routing.api.routes import admin, agencies, console, feedback, health, model, predict, stats
 from routing.api.security import ConfigError, RateLimiter, check_exposure, parse_api_keys
 from routing.bundle import Bundle, load_bundle
 from routing.db import make_engine, session_factory, upgrade
+from routing.registry import resolve_bundle_dir
 from routing.settings import Settings, get_settings
 from routing.suggest import suggest
 
@@ -30,8 +32,8 @@ DESCRIPTION = """
 Suggests which government agency should handle a citizen complaint (SP4N-LAPOR!).
 
 Send `X-API-Key` with every `/v1` request. Role **integration** may predict, send feedback and
-read the agencies and the model; role **admin** may also read `/v1/stats`. `/healthz`,
-`/readyz`, `/metrics` and these docs need no key.
+read the agencies and the model; role **admin** may also read `/v1/stats` and reload the
+model (`/v1/admin/reload`). `/healthz`, `/readyz`, `/metrics` and these docs need no key.
 """
 
 
@@ -49,7 +51,9 @@ def create_app(settings: Settings | None = None, *, bundle: Bundle | None = None
         served = bundle
         if served is None:
             served = await run_in_threadpool(
-                load_bundle, settings.model, signing_key=settings.signing_key_value()
+                load_bundle,
+                resolve_bundle_dir(settings.model),  # a registry serves its current version
+                signing_key=settings.signing_key_value(),
             )
         # the first explanation builds lookup tables; pay that here, not in a request
         await run_in_threadpool(suggest, served, ["warm up"], explain_words=EXPLAIN_WORDS)
@@ -59,7 +63,8 @@ def create_app(settings: Settings | None = None, *, bundle: Bundle | None = None
             app.state.engine = engine
             app.state.sessions = session_factory(engine)
             app.state.model = ServedModel.from_bundle(served)
-            yield
+            async with app.state.reloader.watching(app.state):
+                yield
         finally:
             app.state.model = None
             engine.dispose()
@@ -75,9 +80,16 @@ def create_app(settings: Settings | None = None, *, bundle: Bundle | None = None
     app.state.limiter = RateLimiter(settings.rate_limit)
     app.state.metrics = metrics
     app.state.model = None
+    app.state.reloader = ModelReloader(
+        settings.model if settings.model is not None else bundle.path,  # type: ignore[union-attr]
+        signing_key=settings.signing_key_value(),
+        interval=settings.reload_interval,
+    )
     install_error_handlers(app)
     for module in (predict, feedback, agencies, model, stats, health):
         app.include_router(module.router)
+    app.include_router(admin.router)
+    app.include_router(console.router)  # /console: static admin page, no key to load
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=MAX_BODY_BYTES)
     app.add_middleware(AccessLogMiddleware, metrics=metrics)  # outermost: sees every answer
     return app

@@ -248,8 +248,26 @@ class HealthOut(BaseModel):
 
 
 class ReadyOut(BaseModel):
-    status: Literal["ready"] = "ready"
-    model_version: str
+    model_config = ConfigDict(protected_namespaces=())
+
+    status: Literal["ready", "degraded"] = Field(
+        default="ready",
+        description='"degraded": a model serves, but the last reload was refused (see detail).',
+    )
+    model_version: str = Field(description="The version serving requests now.")
+    detail: str | None = Field(
+        default=None, description="Why the last reload was refused; absent when ready."
+    )
+
+
+class ReloadOut(BaseModel):
+    """Outcome of POST /v1/admin/reload."""
+
+    model_config = ConfigDict(protected_namespaces=())
+
+    model_version: str = Field(description="The version serving requests now.")
+    previous_version: str | None = Field(description="The version served before the reload.")
+    reloaded: bool = Field(description="False when the source already names the served version.")
 
 
 class FieldErrorOut(BaseModel):

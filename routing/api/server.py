@@ -3,14 +3,18 @@
 Everything that can be wrong with the configuration, the bundle or the database is checked
 before uvicorn starts, so a bad start ends with one line and exit code 2 instead of a server
 traceback. uvicorn handles Ctrl-C and SIGTERM: it stops accepting, finishes open requests and
-runs the app's shutdown.
+runs the app's shutdown; a shutdown asked for by a signal that completes ends with exit code 0.
 """
 
 from __future__ import annotations
 
 import ipaddress
+import logging
 import shlex
-from collections.abc import Callable
+import signal
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 import uvicorn
 from fastapi import FastAPI
@@ -23,9 +27,13 @@ from routing.api.observability import configure_logging
 from routing.api.security import ConfigError, check_exposure, parse_api_keys
 from routing.bundle import Bundle, load_bundle
 from routing.db import upgrade
+from routing.registry import resolve_bundle_dir
 from routing.settings import Settings
 
 EXAMPLE_COMPLAINT = "Lampu jalan di depan rumah saya mati sudah dua minggu"
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+logger = logging.getLogger("routing.service")
 
 
 def safe_url(url: str) -> str:
@@ -57,7 +65,10 @@ def prepare(settings: Settings) -> tuple[FastAPI, Bundle]:
     check_exposure(parse_api_keys(settings.api_keys_value()), settings.host)
     if settings.model is None:
         raise ConfigError("no model to serve: pass --model DIR or set ROUTING_MODEL")
-    bundle = load_bundle(settings.model, signing_key=settings.signing_key_value())
+    # a registry (models/) serves its current version
+    bundle = load_bundle(
+        resolve_bundle_dir(settings.model), signing_key=settings.signing_key_value()
+    )
     check_database(settings.db_url)
     return create_app(settings, bundle=bundle), bundle
 
@@ -101,12 +112,40 @@ def run(settings: Settings, *, echo: Callable[[str], None] = print) -> None:
     configure_logging()
     for line in banner(settings, bundle, open_mode=app.state.keys.open):
         echo(line)
-    uvicorn.run(
-        app,
-        host=settings.host,
-        port=settings.port,
-        access_log=False,  # routing.access writes one structured line per request instead
-        log_level="info",
-        server_header=False,
-        timeout_graceful_shutdown=10,
-    )
+    with stop_signals_end_cleanly() as received:
+        uvicorn.run(
+            app,
+            host=settings.host,
+            port=settings.port,
+            access_log=False,  # routing.access writes one structured line per request instead
+            log_level="info",
+            server_header=False,
+            timeout_graceful_shutdown=10,
+        )
+    if received:
+        logger.info("stopped by %s: shut down cleanly", signal.Signals(received[0]).name)
+
+
+@contextmanager
+def stop_signals_end_cleanly() -> Iterator[list[int]]:
+    """Record SIGINT/SIGTERM instead of dying of them; yields the signals received.
+
+    uvicorn handles both while it serves, then restores the handlers it found and raises the
+    signal again, so that an unhandled SIGTERM would end a clean shutdown with exit code 143.
+    The handlers it finds are these, which only record the signal: a stop that was asked for
+    and completed is a success for supervisors (systemd, Docker, Kubernetes).
+    """
+    received: list[int] = []
+    if threading.current_thread() is not threading.main_thread():
+        yield received  # signals reach the main thread only; uvicorn does not catch them either
+        return
+
+    def record(signum: int, frame: object) -> None:
+        received.append(signum)
+
+    previous = {sig: signal.signal(sig, record) for sig in STOP_SIGNALS}
+    try:
+        yield received
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)

@@ -12,7 +12,8 @@ import typer
 from rich.markup import escape
 
 from routing.bundle import BundleError
-from routing.cli import model, service
+from routing.catalogue import CatalogueError
+from routing.cli import audit, feedback, model, registry, retrain, service
 from routing.cli.common import console_err
 from training.data import DataError
 
@@ -24,9 +25,18 @@ app = typer.Typer(
     add_completion=False,
 )
 model.register(app)
+audit.register(app)
 service.register(app)
+feedback.register(app)
+retrain.register(app)
+registry.register(app)
 
-USER_ERRORS: tuple[type[BaseException], ...] = (DataError, BundleError, FileNotFoundError)
+USER_ERRORS: tuple[type[BaseException], ...] = (
+    DataError,
+    BundleError,
+    FileNotFoundError,
+    CatalogueError,
+)
 
 
 def main() -> None:

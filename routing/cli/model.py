@@ -58,6 +58,13 @@ def train(
         5, "--min-examples", help="Warn about agencies with fewer examples (they are kept)."
     ),
     data_format: str = FormatOpt,
+    agencies: Path = typer.Option(
+        None,
+        "--agencies",
+        metavar="FILE",
+        help="Agency catalogue CSV (data/agencies.csv): labels become its codes, renames and "
+        "merges applied; unknown labels are kept and reported.",
+    ),
     quiet: bool = QuietOpt,
 ) -> None:
     """Train a router on historical dispositions and write a bundle to OUT."""
@@ -77,8 +84,10 @@ def train(
             format=data_format,
             signing_key=_signing_key(),
             progress=None if quiet else lambda m: console_err.log(m),
+            agencies=agencies,
         )
-    for warning in result.report.warnings:
+    mapping = result.label_mapping.warnings() if result.label_mapping else []
+    for warning in result.report.warnings + mapping:
         console_err.print(f"[yellow]warning:[/yellow] {escape(warning)}", highlight=False)
     if quiet:
         return

@@ -30,7 +30,10 @@ def _settings(**overrides: Any) -> Settings:
 
 def serve(
     model: Path = typer.Option(
-        None, "--model", help="Bundle directory to serve. (env ROUTING_MODEL)"
+        None,
+        "--model",
+        help="Bundle directory to serve, or a registry (models/): its current version is "
+        "served and a new one is picked up without downtime. (env ROUTING_MODEL)",
     ),
     host: str = typer.Option(
         None, "--host", help="Address to bind (default 127.0.0.1). (env ROUTING_HOST)"

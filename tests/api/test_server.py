@@ -138,3 +138,38 @@ def test_serve_py_refuses_a_tampered_bundle_with_one_line(trained_bundle, tmp_pa
     assert len(lines) == 1, result.stderr
     assert "checksum mismatch" in lines[0]
     assert "Traceback" not in result.stderr
+
+
+def test_sigterm_shuts_down_cleanly_with_exit_code_0(trained_bundle, tmp_path):
+    port = _free_port()
+    log = tmp_path / "server.log"
+    with open(log, "wb") as err:
+        process = subprocess.Popen(
+            [sys.executable, str(SERVE), "--model", str(trained_bundle), "--port", str(port)],
+            cwd=tmp_path,
+            env=_env(ROUTING_DB_URL=f"sqlite:///{tmp_path / 'routing.db'}"),
+            stdout=subprocess.DEVNULL,
+            stderr=err,
+        )
+    try:
+        deadline = time.monotonic() + START_TIMEOUT_S
+        while True:
+            assert process.poll() is None, log.read_text()
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert time.monotonic() < deadline, "server did not become ready"
+            time.sleep(0.2)
+        process.send_signal(signal.SIGTERM)
+        returncode = process.wait(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait(timeout=30)
+    stderr = log.read_text()
+    assert returncode == 0, stderr
+    assert "Application shutdown complete" in stderr
+    assert "stopped by SIGTERM: shut down cleanly" in stderr
+    assert "Traceback" not in stderr

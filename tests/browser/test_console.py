@@ -177,7 +177,7 @@ def test_suggest_accept_and_the_statistics_count_it(page, service, screenshots):
     cards = result.locator(".suggestion-card")
     expect(cards).to_have_count(len(answer["suggestions"]))
     expect(cards.first.locator(".agency-name")).to_contain_text(top["agency"])
-    expect(cards.first.locator(".confidence-value")).to_have_text(re.compile(r"^\d+(,\d)?\s?%$"))
+    expect(cards.first.locator(".confidence-value")).to_have_text(re.compile(r"^>?\d+(,\d)?\s?%$"))
     marks = {m.lower() for m in result.locator(".complaint-text mark").all_inner_texts()}
     assert marks and marks <= {w.lower() for w in top["explanation"]}
     expect(result.locator(".complaint-text")).to_have_text(PLN_TEXT)

@@ -23,6 +23,7 @@ async def healthz() -> HealthOut:
 @router.get(
     "/readyz",
     response_model=ReadyOut,
+    response_model_exclude_none=True,
     summary="The model is loaded and the database answers",
     responses={503: {"model": ErrorOut, "description": "Not ready; detail says why."}},
 )
@@ -35,6 +36,11 @@ def readyz(request: Request) -> ReadyOut | JSONResponse:
     except Exception as exc:  # any failure means "not ready", never a 500
         logger.warning("readiness: database unreachable (%s)", type(exc).__name__)
         return _unready(f"database unreachable ({type(exc).__name__})")
+    # A refused reload leaves the previous model serving: still ready, but say why.
+    reloader = getattr(request.app.state, "reloader", None)
+    problem = reloader.last_error if reloader is not None else None
+    if problem:
+        return ReadyOut(status="degraded", model_version=model.bundle.model_version, detail=problem)
     return ReadyOut(model_version=model.bundle.model_version)
 
 

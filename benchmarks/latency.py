@@ -1,0 +1,444 @@
+"""Service latency benchmark: the real server over HTTP, side by side with the model in-process.
+
+    python benchmarks/latency.py                          # models/sample, LAPOR-10 texts if present
+    python benchmarks/latency.py --model /tmp/lapor10-model --requests 2000
+    python benchmarks/latency.py --texts data/sample/complaints.csv --text-col text
+
+Starts `serve.py` as a subprocess (SQLite in a temporary folder, an integration and an admin
+key), waits for /readyz, then measures:
+
+- single-complaint `POST /v1/predict` latency (p50/p95/p99) at concurrency 1 and 8, over
+  keep-alive httpx connections (one client per thread), and the same complaints in-process:
+  `routing.suggest.suggest` with the service's explain_words ("model only"), and that plus the
+  same storage write the service does, `record_predictions` in a fresh session on a SQLite file
+  of its own ("model + storage");
+- batch throughput: `POST /v1/predict/batch` with up to 1,000 complaints against
+  `suggest` + `record_predictions` of the same 1,000 in-process.
+
+HTTP and in-process runs alternate in blocks of complaints, so a busy shared machine slows both
+alike: read the ratios, and medians over several runs. Prints Markdown; never complaint text.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import random
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import numpy as np
+import sklearn
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from routing.api.limits import EXPLAIN_WORDS, MAX_BODY_BYTES, MAX_TEXT_CHARS  # noqa: E402
+from routing.bundle import Bundle, load_bundle  # noqa: E402
+from routing.db import make_engine, session_factory, upgrade  # noqa: E402
+from routing.repository import record_predictions  # noqa: E402
+from routing.suggest import suggest  # noqa: E402
+
+LAPOR10 = ROOT.parent / "shared" / "data" / "lapor10" / "lapor10.csv"
+SAMPLE = ROOT / "data" / "sample" / "complaints.csv"
+DEFAULT_MODEL = ROOT / "models" / "sample"
+INTEGRATION_KEY = "bench-integration"
+ADMIN_KEY = "bench-admin"
+HEADERS = {"X-API-Key": INTEGRATION_KEY}
+TOP_K = 3
+BLOCK = 50  # complaints per alternation between HTTP and in-process
+START_TIMEOUT_S = 180
+GOAL_P99_MS = 15.0
+GOAL_OVERHEAD = 1.5
+GOAL_BATCH_PER_S = 2000.0
+
+
+@dataclass(frozen=True)
+class Run:
+    """Latencies (seconds) of one path at one concurrency, its wall time and CPU time."""
+
+    name: str
+    concurrency: int
+    latencies: np.ndarray
+    wall_s: float
+    cpu_s: float
+
+    @property
+    def cpu_ms(self) -> float:
+        """CPU per request: unlike latency, barely changed by other work on the machine."""
+        return self.cpu_s / len(self.latencies) * 1000
+
+    def ms(self, q: float) -> float:
+        return float(np.percentile(self.latencies, q) * 1000)
+
+    @property
+    def per_s(self) -> float:
+        return len(self.latencies) / self.wall_s
+
+
+# --- inputs ---------------------------------------------------------------------------------
+
+
+def load_texts(path: Path, text_col: str, seed: int = 0) -> list[str]:
+    """Non-empty texts the API accepts, shuffled (the file's order may be sorted by agency)."""
+    csv.field_size_limit(sys.maxsize)
+    with path.open(encoding="utf-8", newline="") as fh:
+        reader = csv.DictReader(fh)
+        if text_col not in (reader.fieldnames or []):
+            raise SystemExit(f"{path}: no column {text_col!r}")
+        texts = [r[text_col] for r in reader if (r[text_col] or "").strip()]
+    texts = [t for t in texts if len(t) <= MAX_TEXT_CHARS]
+    if not texts:
+        raise SystemExit(f"{path}: no usable texts in column {text_col!r}")
+    random.Random(seed).shuffle(texts)
+    return texts
+
+
+def cycle(texts: Sequence[str], n: int, start: int = 0) -> list[str]:
+    return [texts[(start + i) % len(texts)] for i in range(n)]
+
+
+def batch_items(texts: Sequence[str], size: int) -> list[str]:
+    """Up to `size` texts whose batch request stays under the body limit."""
+    items: list[str] = []
+    body = 64
+    for text in cycle(texts, size):
+        body += len(json.dumps({"text": text})) + 1
+        if body > MAX_BODY_BYTES * 0.95:
+            break
+        items.append(text)
+    return items
+
+
+# --- the server -----------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Server:
+    """`python serve.py` on a free port with a SQLite file in `workdir`; SIGTERM on close."""
+
+    def __init__(self, model: Path, workdir: Path) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log = workdir / "server.log"
+        env = {k: v for k, v in os.environ.items() if not k.startswith("ROUTING_")}
+        env["ROUTING_API_KEYS"] = f"integration:{INTEGRATION_KEY},admin:{ADMIN_KEY}"
+        with self.log.open("wb") as err:
+            self.process = subprocess.Popen(
+                [
+                    sys.executable,
+                    str(ROOT / "serve.py"),
+                    "--model",
+                    str(model),
+                    "--port",
+                    str(self.port),
+                    "--db",
+                    f"sqlite:///{workdir / 'bench.db'}",
+                ],
+                cwd=workdir,
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=err,
+            )
+
+    def wait_ready(self) -> None:
+        deadline = time.monotonic() + START_TIMEOUT_S
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                tail = self.log.read_text(errors="replace").strip().splitlines()[-5:]
+                raise SystemExit("server exited at start-up:\n" + "\n".join(tail))
+            try:
+                if httpx.get(f"{self.url}/readyz", timeout=2).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            time.sleep(0.2)
+        raise SystemExit(f"server not ready after {START_TIMEOUT_S} s")
+
+    def cpu_seconds(self) -> float:
+        """CPU time the server process used so far (Linux /proc; NaN elsewhere)."""
+        try:
+            fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            return float("nan")
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def close(self) -> int:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                return self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+        return self.process.wait()
+
+
+# --- the three paths --------------------------------------------------------------------------
+
+
+class HttpPath:
+    """Single predictions over keep-alive connections, one client (connection) per worker.
+
+    Clients outlive the worker threads, so a connection is opened once per worker for the
+    whole run, as a client application with a connection pool would.
+    """
+
+    def __init__(self, url: str, cpu_seconds: Callable[[], float]) -> None:
+        self.url = url
+        self.cpu_seconds = cpu_seconds  # the server's, not this client's
+        self.clients: dict[int, httpx.Client] = {}
+
+    def client(self, worker: int) -> httpx.Client:
+        if worker not in self.clients:
+            self.clients[worker] = httpx.Client(base_url=self.url, headers=HEADERS, timeout=30)
+        return self.clients[worker]
+
+    def __call__(self, text: str, worker: int = 0) -> None:
+        response = self.client(worker).post("/v1/predict", json={"text": text, "top_k": TOP_K})
+        if response.status_code != 200:
+            raise SystemExit(f"/v1/predict answered {response.status_code}: {response.text[:200]}")
+
+    def batch(self, texts: Sequence[str]) -> None:
+        response = self.client(0).post(
+            "/v1/predict/batch",
+            json={"items": [{"text": t} for t in texts], "top_k": TOP_K},
+            timeout=300,
+        )
+        if response.status_code != 200:
+            raise SystemExit(f"/v1/predict/batch answered {response.status_code}")
+
+
+class InProcess:
+    """The service's work without HTTP: suggest, and optionally the same storage write."""
+
+    def __init__(self, bundle: Bundle, db_url: str | None) -> None:
+        self.bundle = bundle
+        self.sessions = None
+        if db_url is not None:
+            engine = make_engine(db_url)
+            upgrade(engine)
+            self.sessions = session_factory(engine)
+
+    def __call__(self, text: str, worker: int = 0) -> None:
+        self.batch([text])
+
+    def cpu_seconds(self) -> float:
+        """This process's CPU time, all threads (library thread pools too), as for the server."""
+        return time.process_time()
+
+    def batch(self, texts: Sequence[str]) -> None:
+        # the same sklearn settings as the service's predict handler: the same work
+        with sklearn.config_context(assume_finite=True, skip_parameter_validation=True):
+            predictions = suggest(self.bundle, texts, top_k=TOP_K, explain_words=EXPLAIN_WORDS)
+        if self.sessions is not None:
+            with self.sessions() as session:
+                rows = [(t, None, p) for t, p in zip(texts, predictions, strict=True)]
+                record_predictions(session, rows)
+
+
+# --- measuring ------------------------------------------------------------------------------
+
+
+def timed(call: Callable[[str, int], None], texts: Sequence[str], concurrency: int) -> np.ndarray:
+    """Latency of each call; `concurrency` threads share the texts and start together."""
+    latencies = np.zeros(len(texts))
+    barrier = threading.Barrier(concurrency)
+
+    def worker(offset: int) -> None:
+        barrier.wait()
+        for i in range(offset, len(texts), concurrency):
+            start = time.perf_counter()
+            call(texts[i], offset)
+            latencies[i] = time.perf_counter() - start
+
+    threads = [threading.Thread(target=worker, args=(k,)) for k in range(concurrency)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return latencies
+
+
+def side_by_side(
+    paths: dict[str, HttpPath | InProcess], texts: Sequence[str], concurrency: int
+) -> list[Run]:
+    """Every path on the same complaints, alternating in blocks so machine noise hits all."""
+    block = BLOCK * concurrency
+    collected: dict[str, list[np.ndarray]] = {name: [] for name in paths}
+    walls = dict.fromkeys(paths, 0.0)
+    cpus = dict.fromkeys(paths, 0.0)
+    for start in range(0, len(texts), block):
+        chunk = texts[start : start + block]
+        for name, path in paths.items():
+            t0, cpu0 = time.perf_counter(), path.cpu_seconds()
+            collected[name].append(timed(path, chunk, concurrency))
+            walls[name] += time.perf_counter() - t0
+            cpus[name] += path.cpu_seconds() - cpu0
+    return [
+        Run(name, concurrency, np.concatenate(collected[name]), walls[name], cpus[name])
+        for name in paths
+    ]
+
+
+def batch_rates(
+    paths: dict[str, Callable[[Sequence[str]], None]], items: Sequence[str], repeats: int
+) -> dict[str, list[float]]:
+    """Complaints per second of each path, alternating, `repeats` times."""
+    rates: dict[str, list[float]] = {name: [] for name in paths}
+    for _ in range(repeats):
+        for name, call in paths.items():
+            t0 = time.perf_counter()
+            call(items)
+            rates[name].append(len(items) / (time.perf_counter() - t0))
+    return rates
+
+
+# --- report ---------------------------------------------------------------------------------
+
+
+def latency_table(runs: Sequence[Run]) -> list[str]:
+    lines = [
+        "| path | concurrency | requests | p50 ms | p95 ms | p99 ms | req/s | CPU ms/req |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for run in runs:
+        lines.append(
+            f"| {run.name} | {run.concurrency} | {len(run.latencies)} | {run.ms(50):.2f} | "
+            f"{run.ms(95):.2f} | {run.ms(99):.2f} | {run.per_s:.0f} | {run.cpu_ms:.2f} |"
+        )
+    return lines
+
+
+def overhead_table(runs: Sequence[Run]) -> list[str]:
+    lines = [
+        "| concurrency | HTTP ÷ model + storage, p50 | p99 | CPU | HTTP ÷ model only, p50 | p99 |",
+        "|---:|---:|---:|---:|---:|---:|",
+    ]
+    for c in sorted({r.concurrency for r in runs}):
+        by = {r.name: r for r in runs if r.concurrency == c}
+        http, stored, model = by[HTTP], by[STORED], by[MODEL]
+        lines.append(
+            f"| {c} | {http.ms(50) / stored.ms(50):.2f}× | {http.ms(99) / stored.ms(99):.2f}× | "
+            f"{http.cpu_ms / stored.cpu_ms:.2f}× | "
+            f"{http.ms(50) / model.ms(50):.2f}× | {http.ms(99) / model.ms(99):.2f}× |"
+        )
+    return lines
+
+
+def batch_table(rates: dict[str, list[float]], items: int) -> list[str]:
+    lines = [
+        "| path | items | complaints/s (median) | min | max |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for name, values in rates.items():
+        lines.append(
+            f"| {name} | {items} | {np.median(values):.0f} | {min(values):.0f} | "
+            f"{max(values):.0f} |"
+        )
+    return lines
+
+
+def goals(runs: Sequence[Run], rates: dict[str, list[float]]) -> list[str]:
+    by = {(r.name, r.concurrency): r for r in runs}
+    http, stored = by[(HTTP, 1)], by[(STORED, 1)]
+    checks = [
+        (f"p99 ≤ {GOAL_P99_MS:g} ms at concurrency 1", http.ms(99) <= GOAL_P99_MS,
+         f"{http.ms(99):.2f} ms"),
+        (f"overhead ≤ {GOAL_OVERHEAD:g}× at p99 (vs model + storage)",
+         http.ms(99) / stored.ms(99) <= GOAL_OVERHEAD, f"{http.ms(99) / stored.ms(99):.2f}×"),
+        (f"batch ≥ {GOAL_BATCH_PER_S:,.0f} complaints/s",
+         float(np.median(rates[HTTP_BATCH])) >= GOAL_BATCH_PER_S,
+         f"{np.median(rates[HTTP_BATCH]):.0f}/s"),
+    ]  # fmt: skip
+    return [f"- {'met' if ok else 'MISSED'}: {goal} ({value})" for goal, ok, value in checks]
+
+
+HTTP = "HTTP (model + storage)"
+MODEL = "in-process, model only"
+STORED = "in-process, model + storage"
+HTTP_BATCH = "HTTP /v1/predict/batch"
+INPROC_BATCH = "in-process suggest + store"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--model", type=Path, default=DEFAULT_MODEL, help="bundle directory")
+    parser.add_argument(
+        "--texts", type=Path, default=None, help="CSV of complaints (default: LAPOR-10 or sample)"
+    )
+    parser.add_argument("--text-col", default="text", help="column holding the complaint text")
+    parser.add_argument("--requests", type=int, default=1000, help="requests per concurrency")
+    parser.add_argument("--warmup", type=int, default=100, help="unmeasured requests per path")
+    parser.add_argument("--batch-size", type=int, default=1000, help="complaints per batch")
+    parser.add_argument("--batch-repeats", type=int, default=5, help="batches per path")
+    parser.add_argument("--concurrency", default="1,8", help="comma-separated thread counts")
+    args = parser.parse_args(argv)
+
+    texts_path = args.texts or (LAPOR10 if LAPOR10.is_file() else SAMPLE)
+    texts = load_texts(texts_path, args.text_col)
+    source = "LAPOR-10 (real complaints)" if texts_path == LAPOR10 else texts_path.name
+    levels = [int(c) for c in args.concurrency.split(",")]
+    bundle = load_bundle(args.model)
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+
+    load_before = os.getloadavg()[0]
+    with tempfile.TemporaryDirectory(prefix="routing-bench-") as tmp:
+        workdir = Path(tmp)
+        server = Server(args.model, workdir)
+        try:
+            server.wait_ready()
+            http = HttpPath(server.url, server.cpu_seconds)
+            single = {
+                HTTP: http,
+                MODEL: InProcess(bundle, None),
+                STORED: InProcess(bundle, f"sqlite:///{workdir / 'inprocess.db'}"),
+            }
+            # warm-up: connections, lazily built tables, the OS page cache of both databases
+            side_by_side(single, cycle(texts, args.warmup, start=len(texts) // 2), 1)
+            runs: list[Run] = []
+            for c in levels:
+                runs += side_by_side(single, cycle(texts, args.requests), c)
+            items = batch_items(texts, args.batch_size)
+            batches = {HTTP_BATCH: http.batch, INPROC_BATCH: single[STORED].batch}
+            batch_rates(batches, items[:50], 1)  # warm-up
+            rates = batch_rates(batches, items, args.batch_repeats)
+        finally:
+            exit_code = server.close()
+
+    print(f"## Service latency — model {bundle.model_version} ({len(bundle.labels)} agencies)\n")
+    median_chars = int(np.median([len(t) for t in texts]))
+    load_after = os.getloadavg()[0]
+    busy = " (over the core count: other work shared the CPUs)" if load_after > cores else ""
+    print(
+        f"Texts: {source}, {len(texts)} complaints (median {median_chars} characters). "
+        f"{cores} CPU cores; top_k {TOP_K}, explanations of {EXPLAIN_WORDS} words; "
+        f"SQLite (WAL, synchronous=FULL) on disk. Load average {load_before:.1f} before, "
+        f"{load_after:.1f} after{busy}.\n"
+    )
+    print("\n".join(latency_table(runs)) + "\n")
+    print("Overhead of the service (HTTP, validation, auth, logging, metrics):\n")
+    print("\n".join(overhead_table(runs)) + "\n")
+    print("\n".join(batch_table(rates, len(items))) + "\n")
+    print("\n".join(goals(runs, rates)))
+    print(f"\nserver exit code after SIGTERM: {exit_code}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

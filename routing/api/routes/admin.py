@@ -1,0 +1,48 @@
+"""POST /v1/admin/reload: load the model the configured source names now (admin role)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, HTTPException, Request
+from starlette.concurrency import run_in_threadpool
+
+from routing.api.deps import require_admin
+from routing.api.observability import annotate
+from routing.api.reload import ModelReloader
+from routing.api.schemas import ErrorOut, ReloadOut, error_responses
+
+router = APIRouter(
+    prefix="/v1/admin",
+    tags=["admin"],
+    dependencies=[Depends(require_admin)],
+    responses={
+        **error_responses(401, 403, 429),
+        409: {
+            "model": ErrorOut,
+            "description": "The bundle failed verification; the previous model keeps serving.",
+        },
+    },
+)
+
+
+@router.post("/reload", summary="Reload the model without downtime")
+async def reload_model(request: Request) -> ReloadOut:
+    """Verify, load and warm up the bundle the service's --model source names now (for a
+    registry: its current version), then swap it in; requests keep being answered meanwhile.
+
+    The service also notices a registry's new version by itself; this forces the check.
+    """
+    reloader: ModelReloader = request.app.state.reloader
+    outcome = await run_in_threadpool(reloader.reload, request.app.state)
+    annotate(request, model_version=outcome.model_version, reloaded=outcome.reloaded)
+    if outcome.error is not None:
+        raise HTTPException(
+            status_code=409,
+            detail=f"bundle refused, still serving {outcome.model_version}: {outcome.error}",
+        )
+    if outcome.model_version is None:  # nothing served and nothing loadable
+        raise HTTPException(status_code=503, detail="no model loaded")
+    return ReloadOut(
+        model_version=outcome.model_version,
+        previous_version=outcome.previous_version,
+        reloaded=outcome.reloaded,
+    )

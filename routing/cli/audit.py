@@ -1,0 +1,151 @@
+"""The `audit` verb: list past complaints most likely disposed to the wrong agency."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from routing.audit import (
+    DEFAULT_IRRELEVANT_QUANTILE,
+    audit_dispositions,
+    summarize_by_agency,
+    suspected_pairs,
+)
+from routing.cli.common import console, console_err, fail, status
+from routing.text import mask_personal_data
+from training.data import require_columns
+from training.pipeline import load_training_data
+
+SHOWN = 10  # rows of each summary table
+
+
+def audit(
+    data: Path = typer.Argument(..., help="Historical dispositions (CSV, JSONL or Parquet)."),
+    text_col: str = typer.Option(..., "--text-col", help="Column holding the complaint text."),
+    label_col: str = typer.Option(
+        ..., "--label-col", help="Column holding the agency the complaint was disposed to."
+    ),
+    out: Path = typer.Option(..., "--out", help="CSV to write the suspected complaints to."),
+    id_col: str = typer.Option(
+        None, "--id-col", help="Column with complaint ids, shown for the most suspect rows."
+    ),
+    folds: int = typer.Option(5, "--folds", help="Cross-validation folds (at least 2)."),
+    seed: int = typer.Option(0, "--seed", help="Seed for the folds and the linear head."),
+    irrelevant_quantile: float = typer.Option(
+        DEFAULT_IRRELEVANT_QUANTILE,
+        "--irrelevant-quantile",
+        help="Flag a complaint only when its recorded agency is less likely than this quantile "
+        "of the probabilities of unrelated agencies: lower finds fewer, surer suspects; "
+        "1 keeps all that confident learning finds.",
+    ),
+    data_format: str = typer.Option(
+        None, "--format", help="Format of DATA: csv, jsonl or parquet (default: by suffix)."
+    ),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="Print only errors."),
+) -> None:
+    """Find complaints most likely disposed to the wrong agency and write them to OUT.
+
+    OUT holds only the suspects, most suspect first: every input column (the text with personal
+    data masked) plus suggested_agency and label_quality (lower = more suspect).
+    """
+    if folds < 2:
+        raise fail(f"--folds must be at least 2, got {folds}")
+    if not 0.0 < irrelevant_quantile <= 1.0:
+        raise fail(f"--irrelevant-quantile must be in (0, 1], got {irrelevant_quantile}")
+    # Without id_col the validated "id" is the input row number, which maps suspects back to
+    # their full input rows.
+    loaded = load_training_data(data, text_col, label_col, format=data_format)
+    table, report, clean = loaded.table, loaded.report, loaded.frame
+    if id_col:
+        require_columns(table.frame, [id_col], table.path)
+    texts, labels = clean["text"].tolist(), clean["agency"].tolist()
+    with status(f"cross-validating {len(texts)} complaints ({folds} folds)…", quiet):
+        try:
+            suspects = audit_dispositions(
+                texts, labels, folds=folds, seed=seed, irrelevant_quantile=irrelevant_quantile
+            )
+        except ValueError as exc:  # too few complaints per agency to cross-validate
+            raise fail(f"{data}: cannot audit: {exc}") from None
+
+    source_rows = clean["id"].to_numpy(dtype=object)[suspects["row"].to_numpy()].astype(int)
+    rows = table.frame.iloc[source_rows].reset_index(drop=True)
+    rows[text_col] = [mask_personal_data(str(t)) for t in rows[text_col].tolist()]
+    rows["suggested_agency"] = suspects["suggested_agency"].to_numpy(dtype=object)
+    rows["label_quality"] = suspects["label_quality"].to_numpy()
+    _write_csv(rows, out)
+
+    if quiet:
+        return
+    for warning in report.warnings:
+        console_err.print(f"[yellow]warning:[/yellow] {escape(warning)}", highlight=False)
+    dropped = report.rows_read - report.rows_kept
+    reasons = ", ".join(f"{k.replace('_', ' ')}: {n}" for k, n in report.dropped.items())
+    console.print(
+        f"audited {report.rows_kept:,} of {report.rows_read:,} rows"
+        + (f"; {dropped:,} dropped by validation and not audited ({reasons})" if dropped else "")
+    )
+    console.print(
+        f"{len(suspects):,} suspected mis-dispositions "
+        f"({len(suspects) / max(report.rows_kept, 1):.1%}) written to {escape(str(out))}"
+    )
+    if suspects.empty:
+        return
+    console.print(_agency_table(summarize_by_agency(labels, suspects)))
+    console.print(_pairs_table(suspected_pairs(suspects)))
+    if id_col:
+        console.print(_suspects_table(rows, id_col, label_col))
+
+
+def _write_csv(frame: pd.DataFrame, out: Path) -> None:
+    """Write via a temporary file so an interrupted audit leaves no half-written CSV."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(out.name + ".partial")
+    frame.to_csv(tmp, index=False, encoding="utf-8")
+    tmp.replace(out)
+
+
+def _agency_table(by_agency: pd.DataFrame) -> Table:
+    table = Table(title="Suspected mis-dispositions by recorded agency")
+    table.add_column("recorded agency")
+    table.add_column("audited", justify="right")
+    table.add_column("suspected", justify="right")
+    table.add_column("share", justify="right")
+    shown = by_agency[by_agency["suspected"] > 0].head(SHOWN)
+    for row in shown.itertuples(index=False):
+        table.add_row(
+            escape(row.agency), f"{row.audited:,}", f"{row.suspected:,}", f"{row.share:.1%}"
+        )
+    return table
+
+
+def _pairs_table(pairs: pd.DataFrame) -> Table:
+    table = Table(title="Most frequent suspected mis-dispositions (recorded → suggested)")
+    table.add_column("recorded agency")
+    table.add_column("suggested agency")
+    table.add_column("suspected", justify="right")
+    for row in pairs.head(SHOWN).itertuples(index=False):
+        table.add_row(escape(row.agency), escape(row.suggested_agency), f"{row.suspected:,}")
+    return table
+
+
+def _suspects_table(rows: pd.DataFrame, id_col: str, label_col: str) -> Table:
+    table = Table(title=f"The {min(SHOWN, len(rows))} most suspect complaints")
+    for name in (id_col, "recorded agency", "suggested agency"):
+        table.add_column(escape(name))
+    table.add_column("label_quality", justify="right")
+    for _, row in rows.head(SHOWN).iterrows():
+        table.add_row(
+            escape(str(row[id_col])),
+            escape(str(row[label_col])),
+            escape(str(row["suggested_agency"])),
+            f"{row['label_quality']:.4f}",
+        )
+    return table
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(audit)

@@ -1,0 +1,170 @@
+import pickle
+
+import numpy as np
+import pytest
+
+from routing.similar import SNIPPET_CHARS, HashedTfidf, SimilarIndex, make_snippet
+
+NIK = "3201234567890001"
+PHONE = "081234567890"
+PERSONAL = (
+    f"Saya Budi, NIK {NIK}, hp {PHONE}. Listrik di rumah saya padam tiga hari dan petugas PLN "
+    "belum datang memperbaiki gardu yang rusak. Tetangga sudah melapor ke kantor cabang dua kali "
+    "tetapi tidak ada tanggapan sama sekali. Tolong dicek, kabelnya menjuntai dekat "
+    "Gang Kenanga Purwakarta."  # the last words lie beyond the snippet
+)
+HOUSE = "PT PLN (PERSERO)"
+
+
+class TopicEmbedder:
+    """Tiny stand-in encoder: one dimension per topic word, so tests stay fast and exact."""
+
+    model_id = "topic-1"
+    WORDS = ("listrik", "paspor", "sampah", "jalan", "bpjs", "polisi")
+    dim = len(WORDS) + 1
+
+    def encode(self, texts):
+        rows = [[t.lower().count(w) for w in self.WORDS] + [0.1] for t in texts]
+        E = np.asarray(rows, dtype=np.float32)
+        return E / np.linalg.norm(E, axis=1, keepdims=True)
+
+
+@pytest.fixture(scope="module")
+def tfidf_index(small_corpus) -> SimilarIndex:
+    return SimilarIndex(mode="tfidf").fit(small_corpus.texts, small_corpus.labels, small_corpus.ids)
+
+
+@pytest.fixture(scope="module")
+def personal_index(small_corpus) -> SimilarIndex:
+    texts = [*small_corpus.texts, PERSONAL]
+    labels = [*small_corpus.labels, HOUSE]
+    ids = [*small_corpus.ids, "P-1"]
+    return SimilarIndex(mode="hybrid", embedder=TopicEmbedder()).fit(texts, labels, ids)
+
+
+def test_query_returns_k_cases_with_id_agency_similarity_and_snippet(tfidf_index, heldout_corpus):
+    results = tfidf_index.query(heldout_corpus.texts[:5], k=3)
+    assert len(results) == 5
+    for cases in results:
+        assert len(cases) == 3
+        assert all(set(c) == {"id", "agency", "similarity", "snippet"} for c in cases)
+        sims = [c["similarity"] for c in cases]
+        assert sims == sorted(sims, reverse=True)
+        assert all(0.0 <= s <= 1.0 for s in sims)
+
+
+def test_similar_cases_of_unseen_complaints_mostly_share_their_agency(tfidf_index, heldout_corpus):
+    results = tfidf_index.query(heldout_corpus.texts, k=3)
+    same = [
+        c["agency"] == y
+        for cases, y in zip(results, heldout_corpus.labels, strict=True)
+        for c in cases
+    ]
+    assert np.mean(same) >= 0.8
+
+
+def test_retrieval_is_not_restricted_to_one_agency(tfidf_index, heldout_corpus):
+    agencies = {
+        c["agency"] for cases in tfidf_index.query(heldout_corpus.texts, k=3) for c in cases
+    }
+    assert len(agencies) == len(set(heldout_corpus.labels))
+
+
+def test_a_training_complaint_finds_itself_unless_excluded(tfidf_index, small_corpus):
+    text, cid = small_corpus.texts[7], small_corpus.ids[7]
+    (found,) = tfidf_index.query([text], k=1)
+    assert found[0]["id"] == cid
+    assert found[0]["similarity"] == pytest.approx(1.0, abs=1e-3)
+    (others,) = tfidf_index.query([text], k=3, exclude_ids=[cid])
+    assert cid not in [c["id"] for c in others]
+    assert len(others) == 3
+
+
+def test_snippets_are_masked_and_short(personal_index):
+    (cases,) = personal_index.query([PERSONAL], k=1)
+    snippet = cases[0]["snippet"]
+    assert cases[0]["id"] == "P-1"
+    assert "[NIK]" in snippet and "[TELEPON]" in snippet
+    assert NIK not in snippet and PHONE not in snippet
+    assert all(len(s) <= SNIPPET_CHARS + 1 for s in personal_index.snippets_)
+
+
+def test_pickled_index_holds_no_personal_number(personal_index):
+    data = pickle.dumps(personal_index)
+    for secret in (NIK, PHONE, "3201 2345", "0812"):
+        assert secret.encode() not in data
+        assert secret.encode("utf-16-le") not in data
+    restored = pickle.loads(data)
+    assert restored.query([PERSONAL], k=1)[0][0]["id"] == "P-1"
+
+
+def test_pickled_index_keeps_neither_raw_text_nor_a_vocabulary(personal_index):
+    assert len(PERSONAL) > SNIPPET_CHARS + 50
+    data = pickle.dumps(personal_index)
+    assert b"Kenanga" not in data
+    assert b"kenanga" not in data
+
+
+def test_embeddings_are_stored_as_float16(personal_index):
+    assert personal_index.embeddings_.dtype == np.float16
+
+
+def test_hybrid_similarity_is_the_weighted_sum_of_its_terms(small_corpus, heldout_corpus):
+    texts, labels = small_corpus.texts, small_corpus.labels
+    queries = heldout_corpus.texts[:4]
+    emb = TopicEmbedder()
+    tfidf = SimilarIndex(mode="tfidf").fit(texts, labels).similarity(queries)
+    dense = SimilarIndex(mode="embedding", embedder=emb).fit(texts, labels).similarity(queries)
+    hybrid = SimilarIndex(mode="hybrid", embedder=emb, weights={"tfidf": 1, "embedding": 3})
+    S = hybrid.fit(texts, labels).similarity(queries)
+    np.testing.assert_allclose(S, 0.25 * tfidf + 0.75 * dense, atol=2e-3)
+
+
+def test_precomputed_embeddings_replace_the_embedder(small_corpus):
+    E = TopicEmbedder().encode(small_corpus.texts)
+    index = SimilarIndex(mode="embedding").fit(
+        small_corpus.texts, small_corpus.labels, embeddings=E
+    )
+    (cases,) = index.query(["x"], k=1, embeddings=E[[3]])
+    assert cases[0]["similarity"] == pytest.approx(1.0, abs=1e-3)
+    with pytest.raises(ValueError, match="embedder"):
+        index.query(["x"], k=1)
+
+
+def test_profile_term_is_the_bhattacharyya_coefficient_of_router_probabilities():
+    profiles = np.array([[1.0, 0.0], [0.5, 0.5], [0.0, 1.0]])
+    index = SimilarIndex(mode="profile").fit(
+        ["a", "b", "c"], ["X", "Y", "Y"], profiles=profiles, classes=["X", "Y"]
+    )
+    S = index.similarity(["q"], proba=np.array([[1.0, 0.0]]))
+    np.testing.assert_allclose(S[0], [1.0, np.sqrt(0.5), 0.0], atol=2e-3)
+    with pytest.raises(ValueError, match="proba"):
+        index.similarity(["q"])
+
+
+def test_profile_modes_need_profiles(small_corpus):
+    with pytest.raises(ValueError, match="profiles"):
+        SimilarIndex(mode="hybrid+profile", embedder=TopicEmbedder()).fit(
+            small_corpus.texts, small_corpus.labels
+        )
+
+
+@pytest.mark.parametrize("mode", ["bm25", "tfidf+tfidf", "", "hybrid+embedding"])
+def test_unknown_modes_are_refused(mode, small_corpus):
+    with pytest.raises(ValueError, match="mode"):
+        SimilarIndex(mode=mode).fit(small_corpus.texts, small_corpus.labels)
+
+
+def test_make_snippet_masks_before_cutting():
+    text = "a" * 195 + f" {NIK} tail"
+    snippet = make_snippet(text)
+    assert "320123" not in snippet
+    assert snippet.endswith("…")
+
+
+def test_hashed_tfidf_keeps_nepali_words_whole():
+    vec = HashedTfidf().fit(["नेपाल सरकारको कार्यालय", "सडक बिग्रिएको छ"])
+    X = vec.transform(["सरकारको कार्यालय"])
+    # two words + one bigram, all seen in training
+    assert X.nnz == 3
+    np.testing.assert_allclose(np.linalg.norm(X.toarray()), 1.0, atol=1e-6)
