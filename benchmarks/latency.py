@@ -47,6 +47,7 @@ sys.path.insert(0, str(ROOT))
 from routing.api.limits import EXPLAIN_WORDS, MAX_BODY_BYTES, MAX_TEXT_CHARS  # noqa: E402
 from routing.bundle import Bundle, load_bundle  # noqa: E402
 from routing.db import make_engine, session_factory, upgrade  # noqa: E402
+from routing.registry import resolve_bundle_dir  # noqa: E402
 from routing.repository import record_predictions  # noqa: E402
 from routing.suggest import suggest  # noqa: E402
 
@@ -394,13 +395,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     texts = load_texts(texts_path, args.text_col)
     source = "LAPOR-10 (real complaints)" if texts_path == LAPOR10 else texts_path.name
     levels = [int(c) for c in args.concurrency.split(",")]
-    bundle = load_bundle(args.model)
+    model_dir = args.model.resolve()  # the server runs in a temporary folder
+    bundle = load_bundle(resolve_bundle_dir(model_dir))  # a registry: its current version
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
 
     load_before = os.getloadavg()[0]
     with tempfile.TemporaryDirectory(prefix="routing-bench-") as tmp:
         workdir = Path(tmp)
-        server = Server(args.model, workdir)
+        server = Server(model_dir, workdir)
         try:
             server.wait_ready()
             http = HttpPath(server.url, server.cpu_seconds)

@@ -4,9 +4,9 @@ LAPOR!'s history holds mis-dispositions; training on them teaches the router the
 and agencies want to see where routing goes wrong. Confident learning (cleanlab) finds them:
 every complaint gets a probability for every agency from a router that never saw it
 (out-of-fold), and a complaint whose recorded agency is implausible under those probabilities is
-a suspect. On top of cleanlab's per-agency filter, a cap on `label_quality` (the probability of
-the recorded agency) keeps only strong evidence: the recorded agency must look no more likely
-than an agency the complaint has nothing to do with. Such a cap adapts to how sharp the
+a suspect. On top of cleanlab's per-agency filter, a cap on the probability of the recorded
+agency keeps only strong evidence: the recorded agency must look no more likely than an agency
+the complaint has nothing to do with. Such a cap adapts to how sharp the
 probabilities are (small data, many agencies, noisy labels), where a fixed one would not.
 `benchmarks/audit.py` measured the defaults.
 """

@@ -30,13 +30,22 @@ from sklearn.preprocessing import normalize as l2_normalize
 
 from routing.text import TextNormalizer, clean_html, mask_personal_data
 
-__all__ = ["DEFAULT_WEIGHTS", "MODES", "TERMS", "HashedTfidf", "SimilarIndex", "make_snippet"]
+__all__ = [
+    "DEFAULT_MODE",
+    "DEFAULT_WEIGHTS",
+    "MODES",
+    "TERMS",
+    "HashedTfidf",
+    "SimilarIndex",
+    "make_snippet",
+]
 
 TERMS = ("tfidf", "embedding", "profile")
 MODES = ("tfidf", "embedding", "hybrid", "hybrid+profile")
+DEFAULT_MODE = "hybrid+profile"
 # Shares of each term when all are used; terms a mode leaves out are dropped and the rest
 # rescaled to sum to 1. Chosen on LAPOR-10 (benchmarks/semantic.py).
-DEFAULT_WEIGHTS: dict[str, float] = {"tfidf": 0.3, "embedding": 0.4, "profile": 0.3}
+DEFAULT_WEIGHTS: dict[str, float] = {"tfidf": 0.3, "embedding": 0.6, "profile": 0.1}
 SNIPPET_CHARS = 200
 # Like the router's, but Indic vowel signs (U+0900-U+0DFF) count as word characters: Python's
 # \w does not match them, which would cut Nepali words apart at every vowel sign.
@@ -78,6 +87,8 @@ class SimilarIndex:
     embedder : Embedder or None
         Encodes texts for the embedding term; needed when the mode uses embeddings and
         `query` is not given the query embeddings.
+    char_ngrams : bool
+        Add character n-grams to the TF-IDF term (see HashedTfidf).
     snippet_chars : int
         Length of the stored masked snippet.
     """
@@ -85,14 +96,16 @@ class SimilarIndex:
     def __init__(
         self,
         *,
-        mode: str = "hybrid",
+        mode: str = DEFAULT_MODE,
         weights: dict[str, float] | None = None,
         embedder: Any = None,
+        char_ngrams: bool = False,
         snippet_chars: int = SNIPPET_CHARS,
     ):
         self.mode = mode
         self.weights = weights
         self.embedder = embedder
+        self.char_ngrams = char_ngrams
         self.snippet_chars = snippet_chars
 
     # -- building -------------------------------------------------------------------------
@@ -135,7 +148,7 @@ class SimilarIndex:
         self.snippets_ = np.asarray([make_snippet(t, self.snippet_chars) for t in texts], object)
         self._cache: dict[str, np.ndarray] = {}
         if "tfidf" in self.terms:
-            self.tfidf_ = HashedTfidf().fit(texts)
+            self.tfidf_ = HashedTfidf(char_ngrams=self.char_ngrams).fit(texts)
             self.tfidf_matrix_ = self.tfidf_.transform(texts)
         if "embedding" in self.terms:
             E = self._embed(texts) if embeddings is None else np.asarray(embeddings, np.float32)
@@ -258,43 +271,56 @@ def _sqrt_profile(P: np.ndarray) -> np.ndarray:
 
 
 class HashedTfidf:
-    """Word 1-2-gram TF-IDF over normalized, masked text that stores no vocabulary.
+    """TF-IDF over normalized, masked text that stores no vocabulary.
 
-    Features are hashed, and only the inverse document frequencies of buckets seen in
-    training are kept (sorted bucket ids + values): a few hundred kB, and no complaint word
-    (a citizen's name, say) can be read back from a pickled index.
+    Word 1-2-grams, and with `char_ngrams` also character 2-5-grams within words (like the
+    router's features; better for retrieval, about five times the non-zeros). Features are
+    hashed and only the inverse document frequencies of buckets seen in training are kept,
+    so no complaint word (a citizen's name, say) can be read back from a pickled index.
+    Each block is L2-normalized and the blocks share the unit norm equally.
     """
 
-    def __init__(self, n_features: int = 2**20):
+    def __init__(self, *, char_ngrams: bool = False, n_features: int = 2**20):
+        self.char_ngrams = char_ngrams
         self.n_features = n_features
 
-    def _counts(self, texts: Sequence[str]) -> sp.csr_matrix:
-        hasher = HashingVectorizer(
-            ngram_range=(1, 2),
-            token_pattern=_TOKEN_PATTERN,
+    def _hashers(self) -> list[HashingVectorizer]:
+        common = dict(
             lowercase=False,
             alternate_sign=False,
             norm=None,
             n_features=self.n_features,
             dtype=np.float32,
         )
-        return sp.csr_matrix(hasher.transform(self.normalizer_.transform(list(texts))))
+        hashers = [HashingVectorizer(ngram_range=(1, 2), token_pattern=_TOKEN_PATTERN, **common)]
+        if self.char_ngrams:
+            hashers.append(HashingVectorizer(analyzer="char_wb", ngram_range=(2, 5), **common))
+        return hashers
 
     def fit(self, texts: Sequence[str]) -> HashedTfidf:
         self.normalizer_ = TextNormalizer().fit([])
-        X = self._counts(texts)
-        df = np.bincount(X.indices, minlength=self.n_features)
-        n = X.shape[0]
-        self.buckets_ = np.flatnonzero(df).astype(np.int32)
-        self.idf_ = (np.log((1 + n) / (1 + df[self.buckets_])) + 1).astype(np.float32)
+        normalized = self.normalizer_.transform(list(texts))
+        n = len(normalized)
+        self.buckets_, self.idf_ = [], []
+        for hasher in self._hashers():
+            X = sp.csr_matrix(hasher.transform(normalized))
+            df = np.bincount(X.indices, minlength=self.n_features)
+            buckets = np.flatnonzero(df)
+            self.buckets_.append(buckets.astype(np.int32))
+            self.idf_.append((np.log((1 + n) / (1 + df[buckets])) + 1).astype(np.float32))
         return self
 
     def transform(self, texts: Sequence[str]) -> sp.csr_matrix:
-        """L2-normalized sublinear TF-IDF rows; buckets unseen in training are dropped."""
-        X = self._counts(texts)
-        pos = np.searchsorted(self.buckets_, X.indices)
-        pos = np.minimum(pos, len(self.buckets_) - 1)
-        known = self.buckets_[pos] == X.indices
-        X.data = np.where(known, (1 + np.log(X.data)) * self.idf_[pos], 0).astype(np.float32)
-        X.eliminate_zeros()
-        return sp.csr_matrix(l2_normalize(X), dtype=np.float32)
+        """Unit-norm sublinear TF-IDF rows; buckets unseen in training are dropped."""
+        normalized = self.normalizer_.transform(list(texts))
+        blocks = []
+        for hasher, buckets, idf in zip(self._hashers(), self.buckets_, self.idf_, strict=True):
+            X = sp.csr_matrix(hasher.transform(normalized))
+            pos = np.minimum(np.searchsorted(buckets, X.indices), max(len(buckets) - 1, 0))
+            known = buckets[pos] == X.indices if len(buckets) else np.zeros(X.nnz, bool)
+            weight = (1 + np.log(X.data)) * (idf[pos] if len(buckets) else 0)
+            X.data = np.where(known, weight, 0).astype(np.float32)
+            X.eliminate_zeros()
+            blocks.append(l2_normalize(X))
+        X = sp.hstack(blocks, format="csr") if len(blocks) > 1 else blocks[0]
+        return sp.csr_matrix(X * np.float32(1 / np.sqrt(len(blocks))), dtype=np.float32)

@@ -81,8 +81,13 @@ def load_training_data(
 
 
 def duplicate_key() -> Callable[[str], str]:
-    """The normalization under which two complaints count as duplicates in validation."""
-    return TextNormalizer(lexicon=False).fit([]).normalize
+    """The normalization under which two complaints count as duplicates in validation.
+
+    HTML, case and whitespace only. Personal data is deliberately *not* masked here: texts
+    that differ only in a customer number are distinct complaints (LAPOR-10 holds a campaign
+    template sent ~100 times with different PLN ids), and real traffic repeats them.
+    """
+    return TextNormalizer(mask=False, lexicon=False, collapse_repeats=False).fit([]).normalize
 
 
 def map_agencies(

@@ -40,7 +40,7 @@ def audit(
         "--irrelevant-quantile",
         help="Flag a complaint only when its recorded agency is less likely than this quantile "
         "of the probabilities of unrelated agencies: lower finds fewer, surer suspects; "
-        "1 keeps all that confident learning finds.",
+        "1 keeps nearly all that confident learning finds.",
     ),
     data_format: str = typer.Option(
         None, "--format", help="Format of DATA: csv, jsonl or parquet (default: by suffix)."
@@ -78,10 +78,10 @@ def audit(
     rows["label_quality"] = suspects["label_quality"].to_numpy()
     _write_csv(rows, out)
 
-    if quiet:
-        return
     for warning in report.warnings:
         console_err.print(f"[yellow]warning:[/yellow] {escape(warning)}", highlight=False)
+    if quiet:
+        return
     dropped = report.rows_read - report.rows_kept
     reasons = ", ".join(f"{k.replace('_', ' ')}: {n}" for k, n in report.dropped.items())
     console.print(
