@@ -21,6 +21,9 @@ _WORD = re.compile(r"\w+", re.UNICODE)
 _MAX_FEATURES = 60  # the strongest features decide the ranking; the tail is noise
 
 
+_CACHE_LIMIT = 200_000  # distinct words remembered per router; cleared when full
+
+
 def _feature_names(router) -> np.ndarray:
     names = getattr(router, "_feature_names_cache", None)
     if names is None:
@@ -29,51 +32,78 @@ def _feature_names(router) -> np.ndarray:
     return names
 
 
+def _word_forms(router) -> dict[str, tuple[tuple[str, ...], frozenset[str]]]:
+    """Per-router cache: surface word → (normalized tokens, its char n-grams).
+
+    Normalizing a word runs every masking regex; words repeat across complaints, so each is
+    analysed once per process instead of once per complaint.
+    """
+    cache = getattr(router, "_word_forms_cache", None)
+    if cache is None or len(cache) > _CACHE_LIMIT:
+        cache = {}
+        router._word_forms_cache = cache
+    return cache
+
+
 class _Words:
-    """The complaint's words (outside personal data) and their normalized tokens."""
+    """The complaint's distinct words (outside personal data) and their normalized forms."""
 
     def __init__(self, router, text: str):
         private = find_personal_data(text)
+        forms = _word_forms(router)
+        analyzer = None
+        unit_of: dict[str, int] = {}
         self.surface: list[str] = []
-        self.tokens: list[list[str]] = []
-        cache: dict[str, list[str]] = {}
+        self.grams: list[frozenset[str]] = []
+        self.sequence: list[str] = []
+        self.owner: list[int] = []
         for match in _WORD.finditer(text):
             start, end = match.span()
-            if any(start < p_end and p_start < end for _, p_start, p_end in private):
+            if private and any(start < p_end and p_start < end for _, p_start, p_end in private):
                 continue
             word = match.group()
-            if word not in cache:
-                cache[word] = router.normalizer_.normalize(word).split()
-            tokens = cache[word]
-            if tokens and not any(t.startswith("[") for t in tokens):
+            form = forms.get(word)
+            if form is None:
+                if analyzer is None:
+                    analyzer = router.vectorizer_.transformer_list[1][1].build_analyzer()
+                tokens = tuple(router.normalizer_.normalize(word).split())
+                form = (tokens, frozenset(analyzer(" ".join(tokens))))
+                forms[word] = form
+            tokens, grams = form
+            if not tokens or any(t.startswith("[") for t in tokens):
+                continue
+            key = word.casefold()
+            if key not in unit_of:
+                unit_of[key] = len(self.surface)
                 self.surface.append(word)
-                self.tokens.append(tokens)
-        self.sequence = [tok for tokens in self.tokens for tok in tokens]
-        self.owner = [i for i, tokens in enumerate(self.tokens) for _ in tokens]
-        self._char_analyzer = router.vectorizer_.transformer_list[1][1].build_analyzer()
-        self._char_index: dict[str, set[int]] | None = None
+                self.grams.append(grams)
+            self.sequence.extend(tokens)
+            self.owner.extend([unit_of[key]] * len(tokens))
+        self._char_index: dict[str, set[int]] = {}
+        self._word_index: dict[str, set[int]] | None = None
 
-    def _chars(self) -> dict[str, set[int]]:
-        """char n-gram → words containing it, built once per complaint."""
-        if self._char_index is None:
+    def index_chars(self, wanted: set[str]) -> None:
+        """Index the words containing each of the `wanted` char n-grams (set ops run in C)."""
+        index: dict[str, set[int]] = {}
+        for i, grams in enumerate(self.grams):
+            for gram in grams & wanted:
+                index.setdefault(gram, set()).add(i)
+        self._char_index = index
+
+    def _words(self, max_n: int) -> dict[str, set[int]]:
+        if self._word_index is None:
             index: dict[str, set[int]] = {}
-            for i, tokens in enumerate(self.tokens):
-                for gram in self._char_analyzer(" ".join(tokens)):
-                    index.setdefault(gram, set()).add(i)
-            self._char_index = index
-        return self._char_index
+            seq, owner = self.sequence, self.owner
+            for n in range(1, max_n + 1):
+                for i in range(len(seq) - n + 1):
+                    index.setdefault(" ".join(seq[i : i + n]), set()).update(owner[i : i + n])
+            self._word_index = index
+        return self._word_index
 
-    def hits(self, kind: str, gram: str) -> set[int]:
-        """Indices of words that produce the feature `gram` of the given kind."""
-        if kind == "word":
-            parts = gram.split()
-            n = len(parts)
-            found: set[int] = set()
-            for start in range(len(self.sequence) - n + 1):
-                if self.sequence[start : start + n] == parts:
-                    found.update(self.owner[start : start + n])
-            return found
-        return self._chars().get(gram, set())
+    def hits(self, kind: str, gram: str, max_n: int) -> set[int]:
+        """Words that produce the feature `gram` of the given kind ("word" or "char")."""
+        index = self._words(max_n) if kind == "word" else self._char_index
+        return index.get(gram, set())
 
 
 def explain_many(
@@ -92,19 +122,25 @@ def explain_many(
     if x.nnz == 0:
         return [[] for _ in agencies]
     names = _feature_names(router)
-    words = _Words(router, text)
-    hit_cache: dict[int, set[int]] = {}
-    out = []
+    strongest = []
     for agency in agencies:
         contrib = x.data * router.class_weights(agency)[x.indices]
         positive = contrib > 0
         cols, shares = x.indices[positive], contrib[positive]
         top = np.argsort(-shares)[:_MAX_FEATURES]
+        strongest.append((cols[top], shares[top]))
+    features = {int(c): str(names[c]).partition("__") for cols, _ in strongest for c in cols}
+    words = _Words(router, text)
+    words.index_chars({gram for kind, _, gram in features.values() if kind == "char"})
+    max_n = router.vectorizer_.transformer_list[0][1].ngram_range[1]
+    hit_cache: dict[int, set[int]] = {}
+    out = []
+    for cols, shares in strongest:
         score = np.zeros(len(words.surface))
-        for col, share in zip(cols[top], shares[top], strict=True):
+        for col, share in zip(cols, shares, strict=True):
             if col not in hit_cache:
-                kind, _, gram = str(names[col]).partition("__")
-                hit_cache[col] = words.hits(kind, gram)
+                kind, _, gram = features[int(col)]
+                hit_cache[col] = words.hits(kind, gram, max_n)
             hits = hit_cache[col]
             for i in hits:
                 score[i] += share / len(hits)

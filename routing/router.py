@@ -97,6 +97,11 @@ class Router(ClassifierMixin, BaseEstimator):
         self.embedding_weight = embedding_weight
         self.random_state = random_state
 
+    def __getstate__(self) -> dict:
+        # lookup caches built while explaining are rebuilt on demand, never pickled
+        state = super().__getstate__()
+        return {k: v for k, v in state.items() if not k.endswith("_cache")}
+
     # -- features -------------------------------------------------------------------------
 
     def _make_vectorizer(self, n_docs: int) -> FeatureUnion:

@@ -168,3 +168,14 @@ def test_hashed_tfidf_keeps_nepali_words_whole():
     # two words + one bigram, all seen in training
     assert X.nnz == 3
     np.testing.assert_allclose(np.linalg.norm(X.toarray()), 1.0, atol=1e-6)
+
+
+def test_character_ngrams_match_inflected_words_that_word_tfidf_misses():
+    docs = ["jalan berlubang belum diperbaiki", "antrean paspor lama"]
+    query = ["perbaikan"]
+    word = HashedTfidf().fit(docs)
+    chars = HashedTfidf(char_ngrams=True).fit(docs)
+    assert (word.transform(query) @ word.transform(docs).T).nnz == 0
+    S = (chars.transform(query) @ chars.transform(docs).T).toarray()[0]
+    assert S[0] > S[1]
+    assert S[0] <= 1.0 + 1e-6
