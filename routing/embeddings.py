@@ -19,7 +19,6 @@ max_chars); it namespaces the cache and belongs in a bundle's manifest.
 from __future__ import annotations
 
 import hashlib
-import os
 import re
 import sqlite3
 import threading
@@ -248,7 +247,6 @@ class SentenceTransformerEmbedder(_PreparingEmbedder):
                         f"st:{self.path}: the model directory changed since this embedder was "
                         "created; retrain with the new model"
                     )
-                os.environ.setdefault("HF_HUB_OFFLINE", "1")
                 from sentence_transformers import SentenceTransformer
 
                 try:

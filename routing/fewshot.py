@@ -5,7 +5,8 @@ A linear head needs many examples per agency, and its calibrator needs more: an 
 examples are still informative one by one, so each agency is also scored by how similar a
 complaint is to its own past complaints (nearest-neighbour evidence):
 
-    sim_a(x)  = mean of the `top_m` largest similarities between x and agency a's examples
+    sim_a(x)  = similarity of x to the centroid of agency a's examples ("centroid"), or the
+                mean of its `top_m` largest similarities to them one by one ("nearest")
     q(a | x)  = softmax_a(sim_a(x) / temperature)
     p(a | x)  = (1 - weight) * router(a | x) + weight * q(a | x)
 
@@ -28,6 +29,7 @@ from routing.similar import SimilarIndex
 
 __all__ = [
     "NearestAgencyClassifier",
+    "agency_scores",
     "agency_similarity",
     "blend",
     "blend_router",
@@ -38,7 +40,10 @@ __all__ = [
 # few hundredths, so a small temperature is needed for q to be more than uniform.
 DEFAULT_TEMPERATURE = 0.05
 DEFAULT_TOP_M = 1
-DEFAULT_WEIGHT = 0.3
+DEFAULT_WEIGHT = 0.5
+# Centroids beat the nearest example on hellosarkar (benchmarks/semantic.py, table c).
+DEFAULT_AGGREGATE = "centroid"
+AGGREGATES = ("centroid", "nearest")
 
 
 def agency_similarity(
@@ -99,6 +104,25 @@ def blend(
     return (1.0 - weight) * P + weight * similarity_proba(agency_sim, temperature=temperature)
 
 
+def agency_scores(
+    index: SimilarIndex,
+    texts: Sequence[str],
+    classes: Sequence[str],
+    *,
+    aggregate: str = DEFAULT_AGGREGATE,
+    top_m: int = DEFAULT_TOP_M,
+    embeddings: np.ndarray | None = None,
+    proba: np.ndarray | None = None,
+) -> np.ndarray:
+    """(len(texts), len(classes)) similarity of each text to each agency's past complaints."""
+    if aggregate == "centroid":
+        return index.centroid_similarity(texts, classes, embeddings=embeddings, proba=proba)
+    if aggregate == "nearest":
+        S = index.similarity(texts, embeddings=embeddings, proba=proba)
+        return agency_similarity(S, index.agencies_, classes, top_m=top_m)
+    raise ValueError(f"aggregate must be one of {', '.join(AGGREGATES)}, got {aggregate!r}")
+
+
 def blend_router(
     router: Any,
     index: SimilarIndex,
@@ -108,19 +132,27 @@ def blend_router(
     embeddings: np.ndarray | None = None,
     weight: float = DEFAULT_WEIGHT,
     temperature: float = DEFAULT_TEMPERATURE,
+    aggregate: str = DEFAULT_AGGREGATE,
     top_m: int = DEFAULT_TOP_M,
 ) -> np.ndarray:
     """Blended probabilities for a fitted Router and an index of its training complaints.
 
     Columns follow `router.classes_`. Pass `proba` (the router's) and `embeddings` when the
-    caller already computed them.
+    caller already computed them. An index with a profile term uses `proba` too.
     """
     texts = as_texts(texts)
     if proba is None:
         proba = router.predict_proba(texts)
-    S = index.similarity(texts, embeddings=embeddings, proba=proba)
-    agency_sim = agency_similarity(S, index.agencies_, router.classes_, top_m=top_m)
-    return blend(proba, agency_sim, weight=weight, temperature=temperature)
+    sim = agency_scores(
+        index,
+        texts,
+        router.classes_,
+        aggregate=aggregate,
+        top_m=top_m,
+        embeddings=embeddings,
+        proba=proba,
+    )
+    return blend(proba, sim, weight=weight, temperature=temperature)
 
 
 class NearestAgencyClassifier(ClassifierMixin, BaseEstimator):
@@ -136,8 +168,11 @@ class NearestAgencyClassifier(ClassifierMixin, BaseEstimator):
         Term shares for "hybrid" (see `routing.similar.DEFAULT_WEIGHTS`).
     embedder : Embedder or None
         Encoder for the embedding term (or pass `embeddings=` to fit and predict_proba).
+    aggregate : str
+        "centroid" (similarity to each agency's mean vector) or "nearest" (mean of the
+        `top_m` best similarities to its complaints).
     top_m : int
-        Best similarities averaged per agency.
+        Best similarities averaged per agency by "nearest".
     temperature : float
         Softmax temperature turning similarities into probabilities.
     """
@@ -148,12 +183,14 @@ class NearestAgencyClassifier(ClassifierMixin, BaseEstimator):
         mode: str = "hybrid",
         weights: dict[str, float] | None = None,
         embedder: Any = None,
+        aggregate: str = DEFAULT_AGGREGATE,
         top_m: int = DEFAULT_TOP_M,
         temperature: float = DEFAULT_TEMPERATURE,
     ):
         self.mode = mode
         self.weights = weights
         self.embedder = embedder
+        self.aggregate = aggregate
         self.top_m = top_m
         self.temperature = temperature
 
@@ -172,8 +209,14 @@ class NearestAgencyClassifier(ClassifierMixin, BaseEstimator):
 
     def agency_similarity(self, X, *, embeddings: np.ndarray | None = None) -> np.ndarray:
         check_is_fitted(self, "index_")
-        S = self.index_.similarity(as_texts(X), embeddings=embeddings)
-        return agency_similarity(S, self.index_.agencies_, self.classes_, top_m=self.top_m)
+        return agency_scores(
+            self.index_,
+            as_texts(X),
+            self.classes_,
+            aggregate=self.aggregate,
+            top_m=self.top_m,
+            embeddings=embeddings,
+        )
 
     def predict_proba(self, X, *, embeddings: np.ndarray | None = None) -> np.ndarray:
         """Softmaxed agency similarities, columns in the order of `classes_`."""

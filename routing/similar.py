@@ -20,7 +20,7 @@ suggested agency.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -172,6 +172,47 @@ class SimilarIndex:
 
     # -- querying -------------------------------------------------------------------------
 
+    def _query_vectors(
+        self, texts: list[str], embeddings: np.ndarray | None, proba: np.ndarray | None
+    ) -> dict[str, Any]:
+        """Each term's unit vectors for the query texts."""
+        out: dict[str, Any] = {}
+        if "tfidf" in self.weights_:
+            out["tfidf"] = self.tfidf_.transform(texts)
+        if "embedding" in self.weights_:
+            E = self._embed(texts) if embeddings is None else np.asarray(embeddings, np.float32)
+            if E.shape[0] != len(texts):
+                raise ValueError(f"{E.shape[0]} embeddings for {len(texts)} texts")
+            out["embedding"] = l2_normalize(E)
+        if "profile" in self.weights_:
+            if proba is None:
+                raise ValueError(f"mode {self.mode!r} needs the router's probabilities (proba=)")
+            P = np.asarray(proba, dtype=np.float64)
+            if P.shape != (len(texts), len(self.classes_)):
+                raise ValueError(f"proba must have shape ({len(texts)}, {len(self.classes_)})")
+            out["profile"] = _sqrt_profile(P).astype(np.float32)
+        return out
+
+    def _item_vectors(self, term: str) -> Any:
+        if term == "tfidf":
+            return self.tfidf_matrix_
+        return self._float32("embeddings_" if term == "embedding" else "profiles_")
+
+    def _float32(self, name: str) -> np.ndarray:
+        """float32 copy of a stored float16 matrix, made once per process (not pickled)."""
+        cache = self.__dict__.setdefault("_cache", {})
+        if name not in cache:
+            cache[name] = getattr(self, name).astype(np.float32)
+        return cache[name]
+
+    def _weighted(self, queries: dict[str, Any], targets: Callable[[str], Any]) -> np.ndarray:
+        S = None
+        for term, Q in queries.items():
+            part = Q @ targets(term).T
+            part = part.toarray() if sp.issparse(part) else np.asarray(part)
+            S = self.weights_[term] * part if S is None else S + self.weights_[term] * part
+        return np.clip(S, 0.0, 1.0).astype(np.float32)
+
     def similarity(
         self,
         texts: Sequence[str],
@@ -184,30 +225,33 @@ class SimilarIndex:
         `embeddings` (query embeddings) and `proba` (router probabilities, columns in the
         order of the classes given to fit) spare recomputing what the caller already has.
         """
-        texts = list(texts)
-        w = self.weights_
-        S = np.zeros((len(texts), len(self.ids_)), dtype=np.float32)
-        if "tfidf" in w:
-            Q = self.tfidf_.transform(texts)
-            S += w["tfidf"] * (Q @ self.tfidf_matrix_.T).toarray()
-        if "embedding" in w:
-            E = self._embed(texts) if embeddings is None else np.asarray(embeddings, np.float32)
-            S += w["embedding"] * (l2_normalize(E) @ self._float32("embeddings_").T)
-        if "profile" in w:
-            if proba is None:
-                raise ValueError(f"mode {self.mode!r} needs the router's probabilities (proba=)")
-            P = np.asarray(proba, dtype=np.float64)
-            if P.shape != (len(texts), len(self.classes_)):
-                raise ValueError(f"proba must have shape ({len(texts)}, {len(self.classes_)})")
-            S += w["profile"] * (_sqrt_profile(P).astype(np.float32) @ self._float32("profiles_").T)
-        return np.clip(S, 0.0, 1.0)
+        queries = self._query_vectors(list(texts), embeddings, proba)
+        return self._weighted(queries, self._item_vectors)
 
-    def _float32(self, name: str) -> np.ndarray:
-        """float32 copy of a stored float16 matrix, made once per process (not pickled)."""
+    def centroid_similarity(
+        self,
+        texts: Sequence[str],
+        classes: Sequence[str],
+        *,
+        embeddings: np.ndarray | None = None,
+        proba: np.ndarray | None = None,
+    ) -> np.ndarray:
+        """(len(texts), len(classes)): similarity to each agency's centroid, per term.
+
+        A centroid is the normalized mean of an agency's past complaints' vectors: one
+        prototype per agency, which ranks agencies with few, varied examples better than
+        the single nearest complaint does. An agency with no complaints here scores 0.
+        """
+        classes = [str(c) for c in classes]
+        key = ("centroids", tuple(classes))
         cache = self.__dict__.setdefault("_cache", {})
-        if name not in cache:
-            cache[name] = getattr(self, name).astype(np.float32)
-        return cache[name]
+        if key not in cache:
+            member = self.agencies_[None, :] == np.asarray(classes, dtype=object)[:, None]
+            M = sp.csr_matrix(member.astype(np.float32))
+            cache[key] = {term: _l2_rows(M @ self._item_vectors(term)) for term in self.weights_}
+        centroids = cache[key]
+        queries = self._query_vectors(list(texts), embeddings, proba)
+        return self._weighted(queries, centroids.__getitem__)
 
     def query(
         self,
@@ -261,6 +305,11 @@ class SimilarIndex:
 
     def __len__(self) -> int:
         return len(self.ids_)
+
+
+def _l2_rows(X: Any) -> Any:
+    """Rows scaled to unit norm (all-zero rows stay zero), sparse or dense."""
+    return l2_normalize(X) if sp.issparse(X) else l2_normalize(np.asarray(X, dtype=np.float32))
 
 
 def _sqrt_profile(P: np.ndarray) -> np.ndarray:

@@ -120,6 +120,21 @@ def test_nearest_agency_works_from_one_example_per_agency():
     ]
 
 
+@pytest.mark.parametrize("aggregate", ["centroid", "nearest"])
+def test_both_aggregates_rank_the_matching_agency_first(aggregate):
+    texts = ["listrik padam", "token listrik gagal", "paspor hilang", "antrean paspor lama"]
+    clf = NearestAgencyClassifier(mode="tfidf", aggregate=aggregate)
+    clf.fit(texts, ["PLN", "PLN", "IMIGRASI", "IMIGRASI"])
+    predicted = clf.predict(["listrik rumah padam", "paspor anak hilang"])
+    assert predicted.tolist() == ["PLN", "IMIGRASI"]
+
+
+def test_unknown_aggregate_is_refused():
+    clf = NearestAgencyClassifier(mode="tfidf", aggregate="median").fit(["a b", "c d"], ["X", "Y"])
+    with pytest.raises(ValueError, match="aggregate"):
+        clf.predict(["a b"])
+
+
 def test_nearest_agency_has_no_profile_mode():
     with pytest.raises(ValueError, match="profile"):
         NearestAgencyClassifier(mode="tfidf+profile").fit(["a", "b"], ["X", "Y"])

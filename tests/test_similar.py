@@ -179,3 +179,11 @@ def test_character_ngrams_match_inflected_words_that_word_tfidf_misses():
     S = (chars.transform(query) @ chars.transform(docs).T).toarray()[0]
     assert S[0] > S[1]
     assert S[0] <= 1.0 + 1e-6
+
+
+def test_centroid_similarity_is_the_cosine_to_each_agencys_mean_vector():
+    E = np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 0.0]], dtype=np.float32)
+    index = SimilarIndex(mode="embedding").fit(["a", "b", "c"], ["X", "X", "Y"], embeddings=E)
+    S = index.centroid_similarity(["q"], ["X", "Y", "Z"], embeddings=np.array([[1.0, 0.0]]))
+    # X's centroid is (1, 1)/sqrt(2); Y's is (1, 0); Z has no complaints
+    np.testing.assert_allclose(S[0], [np.sqrt(0.5), 1.0, 0.0], atol=2e-3)

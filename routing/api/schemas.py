@@ -288,6 +288,7 @@ class ErrorOut(BaseModel):
 def error_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
     """OpenAPI entries for the error codes a route can answer."""
     reasons = {
+        400: "Body is not valid UTF-8 JSON.",
         401: "Missing or unknown X-API-Key.",
         403: "The key's role may not use this endpoint.",
         404: "Not found.",

@@ -13,7 +13,7 @@ router = APIRouter(
     prefix="/v1",
     tags=["feedback"],
     dependencies=[Depends(require_integration)],
-    responses=error_responses(401, 403, 404, 413, 422, 429, 503),
+    responses=error_responses(400, 401, 403, 404, 413, 422, 429, 503),
 )
 
 

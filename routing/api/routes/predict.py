@@ -39,7 +39,7 @@ router = APIRouter(
     prefix="/v1",
     tags=["predict"],
     dependencies=[Depends(require_integration)],
-    responses=error_responses(401, 403, 413, 422, 429, 503),
+    responses=error_responses(400, 401, 403, 413, 422, 429, 503),
 )
 
 
