@@ -37,6 +37,7 @@ SCHEMA_VERSION = 1
 MANIFEST = "manifest.json"
 ROUTER_FILE = "router.joblib"
 CALIBRATION_FILE = "calibration.npz"
+SIMILAR_FILE = "similar.joblib"
 MAX_MANIFEST_BYTES = 16 * 1024 * 1024
 _VERSIONED_PACKAGES = ("routing", "scikit-learn", "numpy", "scipy", "joblib", "pandas")
 # Manifest keys that describe when/where a bundle was made, not what it is.
@@ -63,6 +64,7 @@ class Bundle:
     manifest: dict[str, Any]
     router: Any
     calibration: Calibration
+    similar: Any = None  # SimilarIndex of the training complaints, when the bundle has one
 
     @property
     def model_version(self) -> str:
@@ -176,6 +178,7 @@ def save_bundle(
     seed: int,
     resources: dict[str, bytes] | None = None,
     extra: dict[str, Any] | None = None,
+    similar: Any = None,
     signing_key: str | None = None,
 ) -> Path:
     """Write a bundle to `out_dir`, replacing an earlier bundle there only once complete.
@@ -196,6 +199,8 @@ def save_bundle(
             confidence=np.asarray(calibration.confidence, dtype=float),
             correct=np.asarray(calibration.correct, dtype=bool),
         )
+        if similar is not None:
+            joblib.dump(similar, staging / SIMILAR_FILE, compress=3)
         for name, content in (resources or {}).items():
             (staging / name).write_bytes(content)
         manifest: dict[str, Any] = {
@@ -289,13 +294,18 @@ def load_bundle(path: str | Path, *, signing_key: str | None = None) -> Bundle:
         router = joblib.load(directory / ROUTER_FILE)
         with np.load(directory / CALIBRATION_FILE) as cal:
             calibration = Calibration(cal["confidence"].copy(), cal["correct"].copy())
+        similar = (
+            joblib.load(directory / SIMILAR_FILE) if SIMILAR_FILE in manifest["artifacts"] else None
+        )
     except Exception as exc:  # a verified file that still fails: version skew of libraries
         raise BundleError(
             f"{directory}: cannot load the model ({type(exc).__name__}: {exc})"
         ) from None
     if [str(c) for c in router.classes_] != manifest["labels"]:
         raise BundleError(f"{directory}: model labels differ from the manifest")
-    return Bundle(path=directory, manifest=manifest, router=router, calibration=calibration)
+    return Bundle(
+        path=directory, manifest=manifest, router=router, calibration=calibration, similar=similar
+    )
 
 
 def retarget_bundle(

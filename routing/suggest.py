@@ -36,6 +36,7 @@ class Prediction:
     decision: Decision
     threshold: float
     model_version: str
+    similar: list[dict] | None = None  # past complaints {id, agency, similarity, snippet}
 
     @property
     def top(self) -> Suggestion:
@@ -53,12 +54,15 @@ def suggest(
     *,
     top_k: int = 3,
     explain_words: int = 0,
+    similar: int = 0,
     proba: np.ndarray | None = None,
 ) -> list[Prediction]:
     """Top-k suggestions and a decision for each complaint.
 
     `explain_words` > 0 adds up to that many words from the complaint behind each
-    suggestion. `proba` may be passed when the probabilities were already computed.
+    suggestion; `similar` > 0 adds that many similar past complaints (when the bundle has
+    an index), retrieved from the text alone, whatever the suggestion. `proba` may be
+    passed when the probabilities were already computed.
     """
     if not 1 <= top_k <= MAX_TOP_K:
         raise ValueError(f"top_k must be between 1 and {MAX_TOP_K}, got {top_k}")
@@ -70,6 +74,11 @@ def suggest(
     elif proba is None:
         proba = suggest_proba(bundle, texts)
     ranked = top_k_from_proba(proba, bundle.router.classes_, top_k)
+    neighbours = (
+        bundle.similar.query(list(texts), similar, proba=proba)
+        if similar > 0 and bundle.similar is not None
+        else [None] * len(texts)
+    )
     threshold = bundle.threshold
     out = []
     for i, (text, pairs) in enumerate(zip(texts, ranked, strict=True)):
@@ -87,6 +96,7 @@ def suggest(
                 decision=decide(pairs[0][1], threshold) if text.strip() else "review",
                 threshold=threshold,
                 model_version=bundle.model_version,
+                similar=neighbours[i],
             )
         )
     return out

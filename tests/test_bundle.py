@@ -11,6 +11,7 @@ from routing.bundle import (
     MANIFEST,
     ROUTER_FILE,
     SCHEMA_VERSION,
+    SIMILAR_FILE,
     BundleError,
     content_version,
     load_bundle,
@@ -99,7 +100,12 @@ def test_manifest_records_provenance_policy_metrics_and_checksums(trained_bundle
     assert 0 < manifest["policy"]["threshold"] <= 1
     assert manifest["policy"]["target_precision"] == 0.99
     assert 0 <= manifest["metrics"]["validation"]["macro_f1"] <= 1
-    assert set(manifest["artifacts"]) == {ROUTER_FILE, CALIBRATION_FILE, DEFAULT_LEXICON_PATH.name}
+    assert set(manifest["artifacts"]) == {
+        ROUTER_FILE,
+        CALIBRATION_FILE,
+        SIMILAR_FILE,
+        DEFAULT_LEXICON_PATH.name,
+    }
     for name, digest in manifest["artifacts"].items():
         assert digest == sha256_file(trained_bundle / name)
 

@@ -128,6 +128,32 @@ def test_train_writes_a_loadable_bundle(cli_bundle, small_csv):
     assert bundle.manifest["training_data"]["id_col"] == "id"
 
 
+def test_predict_similar_adds_past_complaints_from_the_bundle_index(
+    cli_bundle, heldout_csv, tmp_path
+):
+    out = tmp_path / "similar.jsonl"
+    result = invoke(
+        "predict", heldout_csv, "--model", cli_bundle, "--text-col", "text", "--out", out,
+        "--similar", "2",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    for line in read_jsonl(out):
+        assert len(line["similar"]) == 2
+        for case in line["similar"]:
+            assert set(case) == {"id", "agency", "similarity", "snippet"}
+            assert 0.0 <= case["similarity"] <= 1.0
+        assert line["similar"][0]["similarity"] >= line["similar"][1]["similarity"]
+
+
+def test_train_rejects_an_unknown_embedder(small_csv, tmp_path, monkeypatch, capsys):
+    code, _, err = run_main(
+        monkeypatch, capsys, "train", small_csv, "--text-col", "text", "--label-col", "agency",
+        "--out", tmp_path / "b", "--embedder", "word2vec", "--quiet",
+    )  # fmt: skip
+    assert code == 2
+    assert "unknown embedder" in err and "Traceback" not in err
+
+
 def test_predict_writes_one_line_per_row_in_input_order(cli_bundle, heldout_csv, tmp_path):
     out = tmp_path / "pred" / "out.jsonl"
     result = invoke(

@@ -20,6 +20,7 @@ from routing.catalogue import Catalogue, LabelMapping, load_catalogue
 from routing.metrics import evaluate_suggestions
 from routing.policy import DEFAULT_TARGET_PRECISION, ThresholdChoice, choose_threshold
 from routing.router import Router
+from routing.similar import SimilarIndex
 from routing.text import DEFAULT_LEXICON_PATH, TextNormalizer
 from training.data import LoadedTable, read_table, require_columns
 from training.validate import ValidationReport, validate
@@ -185,6 +186,8 @@ def train(
         training=training,
         seed=seed,
         signing_key=signing_key,
+        texts=frame["text"].tolist(),
+        ids=frame["id"].tolist(),
     )
     return TrainResult(bundle_path, data.report, metrics, policy, version, data.label_mapping)
 
@@ -209,9 +212,15 @@ def save_router_bundle(
     seed: int,
     signing_key: str | None = None,
     extra: dict[str, Any] | None = None,
+    texts: list[str] | None = None,
+    ids: list[str] | None = None,
 ) -> tuple[Path, str]:
-    """Write a router fitted on `labels` by `fit_router` as a bundle → (path, model_version)."""
+    """Write a router fitted on `labels` by `fit_router` as a bundle → (path, model_version).
+
+    With `texts` (and `ids`) the bundle also gets a similar-complaints index of them.
+    """
     oof = router.oof_proba_
+    similar = build_similar_index(router, texts, labels, ids) if texts is not None else None
     top = oof.argmax(axis=1)
     bundle_path = save_bundle(
         out_dir,
@@ -227,8 +236,23 @@ def save_router_bundle(
         resources={DEFAULT_LEXICON_PATH.name: lexicon_tsv(router.normalizer_.lexicon_)},
         signing_key=signing_key,
         extra=extra,
+        similar=similar,
     )
     return bundle_path, read_manifest(bundle_path, signing_key=signing_key)["model_version"]
+
+
+def build_similar_index(
+    router: Router, texts: list[str], labels: list[str], ids: list[str] | None
+) -> SimilarIndex:
+    """Index of the training complaints (masked snippets only) for similar-case retrieval.
+
+    Word TF-IDF plus the router's out-of-fold probability profiles; sentence embeddings join
+    when the router was trained with an embedder (see benchmarks/semantic.py).
+    """
+    embedder = router.embedder
+    mode = "hybrid+profile" if embedder is not None else "tfidf+profile"
+    index = SimilarIndex(mode=mode, embedder=embedder)
+    return index.fit(texts, labels, ids, profiles=router.oof_proba_, classes=router.classes_)
 
 
 def lexicon_tsv(lexicon: dict[str, str]) -> bytes:

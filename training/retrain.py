@@ -435,5 +435,7 @@ def retrain(
         seed=seed,
         signing_key=signing_key,
         extra={"comparison": comparison},
+        texts=texts,
+        ids=train_frame["id"].tolist(),
     )
     return RetrainResult(bundle_path, version, comparison, merge_report, report, policy, warnings)

