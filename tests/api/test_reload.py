@@ -7,11 +7,6 @@ POST /v1/admin/reload, swaps the model while requests keep being answered.
 from __future__ import annotations
 
 import logging
-import os
-import signal
-import socket
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -21,6 +16,7 @@ from pathlib import Path
 import httpx
 import pytest
 from fastapi.testclient import TestClient
+from serve_process import clean_env, running_server  # tests/ is on sys.path
 
 from routing.api import create_app
 from routing.bundle import ROUTER_FILE, read_manifest
@@ -29,8 +25,6 @@ from training.pipeline import train
 
 from .helpers import ADMIN, API_KEYS, INTEGRATION
 
-ROOT = Path(__file__).resolve().parents[2]
-SERVE = ROOT / "serve.py"
 DEADLINE_S = 60
 N_THREADS = 4
 MIN_REQUESTS_BEFORE_SWAP = 8
@@ -214,47 +208,16 @@ def test_reload_under_concurrent_requests_fails_none(
     _assert_no_failure_and_one_switch(logs, old, new)
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @contextmanager
 def _server(registry: Path, tmp_path: Path) -> Iterator[str]:
     """serve.py on the registry with a fast watcher; yields its URL; kill -9 on the way out."""
-    port = _free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ROUTING_")} | {
-        "ROUTING_API_KEYS": API_KEYS,
-        "ROUTING_DB_URL": f"sqlite:///{tmp_path / 'service.db'}",
-        "ROUTING_RELOAD_INTERVAL": "0.2",
-        "PYTHONUNBUFFERED": "1",
-    }
-    log = tmp_path / "server.log"
-    with open(log, "ab") as err:
-        process = subprocess.Popen(
-            [sys.executable, str(SERVE), "--model", str(registry), "--port", str(port)],
-            cwd=tmp_path,
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=err,
-        )
-    url = f"http://127.0.0.1:{port}"
-
-    def ready() -> bool:
-        assert process.poll() is None, log.read_text()
-        try:
-            return httpx.get(f"{url}/readyz", timeout=2).status_code == 200
-        except httpx.TransportError:
-            return False
-
-    try:
-        _wait_for(ready, "the server to start")
+    env = clean_env(
+        ROUTING_API_KEYS=API_KEYS,
+        ROUTING_DB_URL=f"sqlite:///{tmp_path / 'service.db'}",
+        ROUTING_RELOAD_INTERVAL="0.2",
+    )
+    with running_server(registry, cwd=tmp_path, env=env, log=tmp_path / "server.log") as url:
         yield url
-    finally:
-        if process.poll() is None:
-            process.send_signal(signal.SIGKILL)
-        process.wait(timeout=30)
 
 
 @pytest.mark.slow

@@ -6,10 +6,8 @@ These start Python processes (a few seconds each), so they are marked slow.
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -19,60 +17,26 @@ from pathlib import Path
 
 import httpx
 import pytest
+from serve_process import SERVE, clean_env, free_port  # tests/ is on sys.path
+from serve_process import running_server as serve
 
 from routing.bundle import ROUTER_FILE
 from routing.db import FeedbackRecord, make_engine, session_factory
 
 from .helpers import ADMIN, API_KEYS, INTEGRATION, NIK, PERSONAL_TEXT, PHONE, SECRET_WORDS
 
-ROOT = Path(__file__).resolve().parents[2]
-SERVE = ROOT / "serve.py"
 START_TIMEOUT_S = 90
 N_FEEDBACK = 20
 
 pytestmark = pytest.mark.slow
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _env(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ROUTING_")}
-    return env | {"PYTHONUNBUFFERED": "1"} | extra
-
-
 @contextmanager
 def running_server(model: Path, db_url: str, cwd: Path, log: Path) -> Iterator[str]:
-    """Start serve.py, wait for /readyz, yield its base URL; kill -9 it on the way out."""
-    port = _free_port()
-    with open(log, "ab") as err:
-        process = subprocess.Popen(
-            [sys.executable, str(SERVE), "--model", str(model), "--port", str(port)],
-            cwd=cwd,
-            env=_env(ROUTING_DB_URL=db_url, ROUTING_API_KEYS=API_KEYS),
-            stdout=subprocess.DEVNULL,
-            stderr=err,
-        )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + START_TIMEOUT_S
-        while True:
-            assert process.poll() is None, log.read_text()
-            try:
-                if httpx.get(f"{url}/readyz", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert time.monotonic() < deadline, "server did not become ready"
-            time.sleep(0.2)
+    """serve.py with the test keys and `db_url`; kill -9 on the way out."""
+    env = clean_env(ROUTING_DB_URL=db_url, ROUTING_API_KEYS=API_KEYS)
+    with serve(model, cwd=cwd, env=env, log=log) as url:
         yield url
-    finally:
-        if process.poll() is None:
-            process.send_signal(signal.SIGKILL)
-        process.wait(timeout=30)
 
 
 def test_acknowledged_writes_survive_kill_9(trained_bundle, tmp_path):
@@ -126,9 +90,9 @@ def test_serve_py_refuses_a_tampered_bundle_with_one_line(trained_bundle, tmp_pa
     with open(copy / ROUTER_FILE, "ab") as fh:
         fh.write(b"tampered")
     result = subprocess.run(
-        [sys.executable, str(SERVE), "--model", str(copy), "--port", str(_free_port())],
+        [sys.executable, str(SERVE), "--model", str(copy), "--port", str(free_port())],
         cwd=tmp_path,
-        env=_env(),
+        env=clean_env(),
         capture_output=True,
         text=True,
         timeout=120,
@@ -141,13 +105,13 @@ def test_serve_py_refuses_a_tampered_bundle_with_one_line(trained_bundle, tmp_pa
 
 
 def test_sigterm_shuts_down_cleanly_with_exit_code_0(trained_bundle, tmp_path):
-    port = _free_port()
+    port = free_port()
     log = tmp_path / "server.log"
     with open(log, "wb") as err:
         process = subprocess.Popen(
             [sys.executable, str(SERVE), "--model", str(trained_bundle), "--port", str(port)],
             cwd=tmp_path,
-            env=_env(ROUTING_DB_URL=f"sqlite:///{tmp_path / 'routing.db'}"),
+            env=clean_env(ROUTING_DB_URL=f"sqlite:///{tmp_path / 'routing.db'}"),
             stdout=subprocess.DEVNULL,
             stderr=err,
         )

@@ -8,22 +8,16 @@ ever downloaded. Without it the tests are skipped, saying why.
 
 from __future__ import annotations
 
-import os
 import signal
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
+from serve_process import clean_env, running_server  # tests/ is on sys.path
 
 from .helpers import ADMIN_KEY, INTEGRATION_KEY, Service
 
 ROOT = Path(__file__).resolve().parents[2]
-SERVE = ROOT / "serve.py"
 SCREENSHOTS = ROOT / "test-output" / "screenshots"
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -34,7 +28,6 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--no-first-run",
 ]
-START_TIMEOUT_S = 90
 ACTION_TIMEOUT_MS = 15_000
 
 
@@ -46,53 +39,18 @@ def chromium() -> Path:
     return CHROMIUM
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(scope="session")
 def service(chromium, trained_bundle: Path, tmp_path_factory) -> Iterator[Service]:
     """serve.py with a fresh database, admin and integration keys; stopped after the session."""
     workdir = tmp_path_factory.mktemp("console-service")
     db_url = f"sqlite:///{workdir / 'routing.db'}"
-    port = _free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ROUTING_")} | {
-        "ROUTING_DB_URL": db_url,
-        "ROUTING_API_KEYS": f"admin:{ADMIN_KEY},integration:{INTEGRATION_KEY}",
-        "PYTHONUNBUFFERED": "1",
-    }
+    env = clean_env(
+        ROUTING_DB_URL=db_url,
+        ROUTING_API_KEYS=f"admin:{ADMIN_KEY},integration:{INTEGRATION_KEY}",
+    )
     log = workdir / "server.log"
-    with log.open("wb") as err:
-        process = subprocess.Popen(
-            [sys.executable, str(SERVE), "--model", str(trained_bundle), "--port", str(port)],
-            cwd=workdir,
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=err,
-        )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + START_TIMEOUT_S
-        while True:
-            assert process.poll() is None, log.read_text()
-            try:
-                if httpx.get(f"{url}/readyz", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert time.monotonic() < deadline, "the service did not become ready"
-            time.sleep(0.2)
+    with running_server(trained_bundle, cwd=workdir, env=env, log=log, stop=signal.SIGTERM) as url:
         yield Service(url=url, db_url=db_url)
-    finally:
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout=10)
 
 
 @pytest.fixture(scope="session")
