@@ -44,7 +44,8 @@ TERMS = ("tfidf", "embedding", "profile")
 MODES = ("tfidf", "embedding", "hybrid", "hybrid+profile")
 DEFAULT_MODE = "hybrid+profile"
 # Shares of each term when all are used; terms a mode leaves out are dropped and the rest
-# rescaled to sum to 1. Chosen on LAPOR-10 (benchmarks/semantic.py).
+# rescaled to sum to 1. On LAPOR-10 (benchmarks/semantic.py, table a) same-agency precision@3
+# is 0.937 with these, 0.847 without the profile term, 0.932 with profile at 0.05.
 DEFAULT_WEIGHTS: dict[str, float] = {"tfidf": 0.3, "embedding": 0.6, "profile": 0.1}
 SNIPPET_CHARS = 200
 # Like the router's, but Indic vowel signs (U+0900-U+0DFF) count as word characters: Python's
