@@ -1,0 +1,94 @@
+import numpy as np
+import pytest
+from sklearn.feature_extraction.text import TfidfVectorizer
+
+from routing import ngrams
+from routing.ngrams import FastTfidf
+
+TRAIN = [
+    "listrik mati terus sejak kemarin",
+    "bansos belum diterima sampai sekarang",
+    "jalan rusak berlubang di desa kami",
+    "aaaa baaaab listrik listrik mati",
+    "tagihan listrik naik, mohon dicek!",
+    "[nik] saya tidak terdaftar bpjs",
+]
+QUERIES = [
+    "listrik mati lagi",
+    "",
+    "   ",
+    "a",
+    "ab  c\t\nd",
+    "x" * 40,
+    "aaaa aaaa aaaa",  # repeated n-grams inside and across words
+    "é ü ñ façade",
+    "\u00a0listrik\u2003mati",  # unicode whitespace
+    "[nik] [nik] bansos",
+    "kata yang tidak pernah terlihat",
+]
+
+
+def _vectorizers():
+    common = dict(sublinear_tf=True, lowercase=False, dtype=np.float32, min_df=1)
+    return {
+        "char_wb": TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), **common),
+        "word": TfidfVectorizer(
+            ngram_range=(1, 2), token_pattern=r"(?u)\[\w+\]|\b\w\w+\b", **common
+        ),
+        "char_wb lowercase": TfidfVectorizer(
+            analyzer="char_wb", ngram_range=(1, 3), lowercase=True, min_df=1
+        ),
+        "char l1 no idf": TfidfVectorizer(
+            analyzer="char", ngram_range=(1, 2), norm="l1", use_idf=False, min_df=1
+        ),
+        "word no norm": TfidfVectorizer(norm=None, min_df=1),
+    }
+
+
+@pytest.mark.parametrize("name", list(_vectorizers()))
+def test_same_matrix_as_scikit_learn(name):
+    vec = _vectorizers()[name].fit(TRAIN)
+    fast = FastTfidf(vec)
+    want = vec.transform(QUERIES)
+    got = fast.transform(QUERIES)
+    assert got.shape == want.shape
+    assert got.dtype == want.dtype
+    assert np.array_equal(got.indptr, want.indptr)
+    assert np.array_equal(got.indices, want.indices)
+    if want.dtype == np.float32:  # the router's dtype: bit for bit
+        assert np.array_equal(got.data, want.data)
+    else:  # float64 row norms may be summed in another order: equal to rounding
+        np.testing.assert_allclose(got.data, want.data, rtol=1e-13, atol=0)
+    # twice: the second call is served from the word cache
+    np.testing.assert_allclose(fast.transform(QUERIES).toarray(), want.toarray(), rtol=1e-13)
+
+
+def test_one_document_at_a_time_matches_the_batch():
+    vec = _vectorizers()["char_wb"].fit(TRAIN)
+    fast = FastTfidf(vec)
+    batch = fast.transform(QUERIES).toarray()
+    for i, query in enumerate(QUERIES):
+        assert np.array_equal(fast.transform([query]).toarray()[0], batch[i])
+
+
+def test_no_documents_gives_an_empty_matrix():
+    vec = _vectorizers()["char_wb"].fit(TRAIN)
+    assert FastTfidf(vec).transform([]).shape == (0, len(vec.vocabulary_))
+
+
+def test_word_columns_count_repeated_ngrams():
+    vec = _vectorizers()["char_wb"].fit(TRAIN)
+    cols, counts = FastTfidf(vec).word_columns("aaaa")
+    grams = vec.build_analyzer()("aaaa")
+    want = {vec.vocabulary_[g]: grams.count(g) for g in set(grams) if g in vec.vocabulary_}
+    assert dict(zip(cols.tolist(), counts.tolist(), strict=True)) == want
+    assert max(want.values()) > 1
+
+
+def test_full_cache_is_cleared_and_results_stay_right(monkeypatch):
+    monkeypatch.setattr(ngrams, "_CACHE_LIMIT", 3)
+    vec = _vectorizers()["char_wb"].fit(TRAIN)
+    fast = FastTfidf(vec)
+    got = fast.transform(QUERIES)
+    assert len(fast._cache) <= 3
+    assert (got != vec.transform(QUERIES)).nnz == 0
