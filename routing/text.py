@@ -10,6 +10,7 @@ catastrophically: the service must cope with any text a citizen pastes.
 
 from __future__ import annotations
 
+import functools
 import html
 import re
 from collections.abc import Callable, Iterable
@@ -172,6 +173,8 @@ _RULES: tuple[_Rule, ...] = (
     _rule("number", rf"{_FIRST_DIGIT}(?:[ .-]?{_D}){{8,}}{_NO_DIGIT_AFTER}", _is_account_number),
 )
 
+_SPAN_CACHE_SIZE = 1024  # a full batch (1,000 complaints) stays cached through one request
+_SPAN_CACHE_MIN_CHARS = 40
 _CLAIMED = "\x00"  # stands in for claimed text: not a digit, letter or separator
 
 # --- normalization ----------------------------------------------------------------------------
@@ -211,6 +214,10 @@ def find_personal_data(text: str) -> list[tuple[str, int, int]]:
     long numbers); text claimed by one rule is hidden from the later ones.
     """
     text = _require_str(text)
+    return list(_scan_cached(text) if len(text) >= _SPAN_CACHE_MIN_CHARS else _scan(text))
+
+
+def _scan(text: str) -> tuple[tuple[str, int, int], ...]:
     spans: list[tuple[str, int, int]] = []
     work = text
     for kind, pattern, accept, hint in _RULES:
@@ -225,7 +232,13 @@ def find_personal_data(text: str) -> list[tuple[str, int, int]]:
         if found:
             spans.extend(found)
             work = _claim(work, found)
-    return sorted(spans, key=lambda span: span[1])
+    return tuple(sorted(spans, key=lambda span: span[1]))
+
+
+# One prediction scans the same complaint up to three times (normalizing, explaining, storing
+# it masked), so the latest answers are kept, in memory only. Short strings (single words,
+# while explaining) are cheap to scan and would only push complaints out.
+_scan_cached = functools.lru_cache(maxsize=_SPAN_CACHE_SIZE)(_scan)
 
 
 def _claim(text: str, spans: list[tuple[str, int, int]]) -> str:
@@ -365,13 +378,15 @@ class TextNormalizer(TransformerMixin, BaseEstimator):
                 raise TypeError(
                     f"TextNormalizer expects str texts, item {i} is {type(text).__name__}"
                 )
-            out.append(self.normalize(text))
+            out.append(self._normalize(text))
         return out
 
     def normalize(self, text: str) -> str:
         """Normalize one text: html -> mask -> lowercase -> repeats -> lexicon -> whitespace."""
         check_is_fitted(self, "lexicon_")
-        text = _require_str(text)
+        return self._normalize(_require_str(text))
+
+    def _normalize(self, text: str) -> str:
         if self.html:
             text = clean_html(text)
         if self.mask:
