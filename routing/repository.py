@@ -12,7 +12,7 @@ from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
-from sqlalchemy import Select, Subquery, case, func, select, update
+from sqlalchemy import Select, Subquery, case, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from routing.db import FeedbackRecord, PredictionRecord
@@ -60,30 +60,34 @@ def record_predictions(
     """Store (raw text, complaint id, prediction) triples in one transaction, texts masked.
 
     `now` (default: the current UTC time) is the time given to every prediction of the batch.
+    Returns the stored rows as (detached) records, in input order.
     """
     created_at = _now(now)
-    records = [
-        PredictionRecord(
-            id=uuid.uuid4().hex,
-            created_at=created_at,
-            complaint_id=complaint_id,
-            text_masked=mask_personal_data(text),
-            text_purged=False,
+    rows = [
+        {
+            "id": uuid.uuid4().hex,
+            "created_at": created_at,
+            "complaint_id": complaint_id,
+            "text_masked": mask_personal_data(text),
+            "text_purged": False,
             # float(): confidences may be numpy floats, which JSON cannot hold.
-            suggestions=[
+            "suggestions": [
                 {"agency": s.agency, "confidence": float(s.confidence)}
                 for s in prediction.suggestions
             ],
-            top_agency=prediction.top.agency,
-            top_confidence=float(prediction.top.confidence),
-            decision=prediction.decision,
-            threshold=float(prediction.threshold),
-            model_version=prediction.model_version,
-        )
+            "top_agency": prediction.top.agency,
+            "top_confidence": float(prediction.top.confidence),
+            "decision": prediction.decision,
+            "threshold": float(prediction.threshold),
+            "model_version": prediction.model_version,
+        }
         for text, complaint_id, prediction in items
     ]
-    session.add_all(records)
-    return _commit(session, records)
+    if rows:
+        # one multi-row INSERT, without the unit of work's per-object bookkeeping
+        session.execute(insert(PredictionRecord), rows)
+    _commit(session, None)
+    return [PredictionRecord(**row) for row in rows]
 
 
 def get_prediction(session: Session, prediction_id: str) -> PredictionRecord | None:
