@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import sklearn
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Request, Response
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 
@@ -45,14 +45,14 @@ router = APIRouter(
 )
 
 
-@router.post("/predict", summary="Suggest agencies for one complaint")
+@router.post("/predict", summary="Suggest agencies for one complaint", response_model=PredictionOut)
 async def predict(
     body: PredictRequest,
     request: Request,
     model: ModelDep,
     sessions: SessionsDep,
     metrics: MetricsDep,
-) -> PredictionOut:
+) -> Response:
     """Top-k agencies with confidences and explaining words, and the policy's decision.
 
     The prediction is stored (text masked) before the answer is sent; keep `prediction_id`
@@ -73,17 +73,21 @@ async def predict(
         decision=result.decision,
         model_version=result.model_version,
     )
-    return result
+    return _json(result)
 
 
-@router.post("/predict/batch", summary="Suggest agencies for up to 1,000 complaints")
+@router.post(
+    "/predict/batch",
+    summary="Suggest agencies for up to 1,000 complaints",
+    response_model=BatchPredictOut,
+)
 async def predict_batch(
     body: BatchPredictRequest,
     request: Request,
     model: ModelDep,
     sessions: SessionsDep,
     metrics: MetricsDep,
-) -> BatchPredictOut:
+) -> Response:
     """Like /v1/predict for each item, results in input order, all stored in one transaction."""
     items = [(i.text, i.complaint_id) for i in body.items]
     results = await run_in_threadpool(
@@ -102,7 +106,13 @@ async def predict_batch(
         decisions={"auto": auto, "review": len(results) - auto},
         model_version=model.bundle.model_version,
     )
-    return BatchPredictOut(results=results)
+    return _json(BatchPredictOut(results=results))
+
+
+def _json(body: PredictionOut | BatchPredictOut) -> Response:
+    """The body built and validated by our own models, serialized once: returning the model
+    would make FastAPI validate it a second time (documented by `response_model`)."""
+    return Response(content=body.model_dump_json(), media_type="application/json")
 
 
 def _predict_and_store(
