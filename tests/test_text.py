@@ -157,6 +157,16 @@ def test_find_personal_data_returns_sorted_non_overlapping_spans():
     assert all(end <= start for end, start in zip(ends, starts[1:], strict=False))
 
 
+def test_find_personal_data_answers_are_not_shared_between_calls():
+    # long texts are answered from a cache: a caller changing its list must not change ours
+    raw = "mohon bantuan, NIK saya 3201234567890001 belum terdaftar sebagai penerima bansos"
+    first = find_personal_data(raw)
+    first.clear()
+    again = find_personal_data(raw)
+    assert [raw[start:end] for _, start, end in again] == ["3201234567890001"]
+    assert mask_personal_data(raw).count("[NIK]") == 1
+
+
 def test_find_personal_data_prefers_nik_over_phone_when_adjacent():
     spans = find_personal_data("3201234567890001 081234567890")
     assert [kind for kind, _, _ in spans] == ["nik", "phone"]
