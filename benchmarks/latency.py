@@ -9,7 +9,8 @@ key), waits for /readyz, then measures:
 
 - single-complaint `POST /v1/predict` latency (p50/p95/p99) at concurrency 1 and 8, over
   keep-alive httpx connections (one client per thread), and the same complaints in-process:
-  `routing.suggest.suggest` with the service's explain_words ("model only"), and that plus the
+  `routing.suggest.suggest` with the service's explain_words and, like /v1/predict by default,
+  3 similar past complaints ("model only"), and that plus the
   same storage write the service does, `record_predictions` in a fresh session on a SQLite file
   of its own ("model + storage");
 - batch throughput: `POST /v1/predict/batch` with up to 1,000 complaints against
@@ -45,6 +46,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from routing.api.limits import EXPLAIN_WORDS, MAX_BODY_BYTES, MAX_TEXT_CHARS  # noqa: E402
+from routing.api.schemas import SIMILAR_DEFAULT  # noqa: E402
 from routing.bundle import Bundle, load_bundle  # noqa: E402
 from routing.db import make_engine, session_factory, upgrade  # noqa: E402
 from routing.registry import resolve_bundle_dir  # noqa: E402
@@ -237,16 +239,19 @@ class InProcess:
             self.sessions = session_factory(engine)
 
     def __call__(self, text: str, worker: int = 0) -> None:
-        self.batch([text])
+        # /v1/predict returns similar past complaints unless asked not to; the batch does not
+        self.batch([text], similar=SIMILAR_DEFAULT)
 
     def cpu_seconds(self) -> float:
         """This process's CPU time, all threads (library thread pools too), as for the server."""
         return time.process_time()
 
-    def batch(self, texts: Sequence[str]) -> None:
+    def batch(self, texts: Sequence[str], similar: int = 0) -> None:
         # the same sklearn settings as the service's predict handler: the same work
         with sklearn.config_context(assume_finite=True, skip_parameter_validation=True):
-            predictions = suggest(self.bundle, texts, top_k=TOP_K, explain_words=EXPLAIN_WORDS)
+            predictions = suggest(
+                self.bundle, texts, top_k=TOP_K, explain_words=EXPLAIN_WORDS, similar=similar
+            )
         if self.sessions is not None:
             with self.sessions() as session:
                 rows = [(t, None, p) for t, p in zip(texts, predictions, strict=True)]

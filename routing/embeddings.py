@@ -42,6 +42,7 @@ __all__ = [
     "describe",
     "make_embedder",
     "prepare_text",
+    "without_cache",
 ]
 
 # Measured on LAPOR-10 (benchmarks/semantic.py): 1000 characters keep precision@3 of similar
@@ -456,6 +457,15 @@ def make_embedder(
     else:
         raise ValueError(f"unknown embedder {spec!r}; expected one of: {', '.join(SPECS)}")
     return CachedEmbedder(embedder, cache_dir) if cache_dir is not None else embedder
+
+
+def without_cache(embedder: Embedder | None) -> Embedder | None:
+    """The encoder behind a CachedEmbedder (any other embedder, or None, as it is).
+
+    What a bundle should carry: the cache directory is the trainer's, may not exist where the
+    bundle is served, and a service should not write complaint vectors to disk unasked.
+    """
+    return embedder.inner if isinstance(embedder, CachedEmbedder) else embedder
 
 
 def _package_version(name: str) -> str:

@@ -27,6 +27,7 @@ from sklearn.svm import LinearSVC
 from sklearn.utils.validation import check_is_fitted
 
 from routing.calibration import AdaptiveTemperature
+from routing.ngrams import FastTfidf
 from routing.text import TextNormalizer
 
 # Placeholders such as "[nik]" stay one token; ordinary words need two or more characters.
@@ -129,16 +130,37 @@ class Router(ClassifierMixin, BaseEstimator):
     def _lengths(normalized: list[str]) -> np.ndarray:
         return np.fromiter((len(t) for t in normalized), dtype=float, count=len(normalized))
 
+    def fast_tfidf(self) -> list[FastTfidf]:
+        """Cached fast transforms of the word and character blocks (scikit-learn's output)."""
+        fast = getattr(self, "_fast_tfidf_cache", None)
+        if fast is None:
+            fast = [FastTfidf(vec) for _, vec in self.vectorizer_.transformer_list]
+            self._fast_tfidf_cache = fast
+        return fast
+
+    def char_ngrams(self) -> FastTfidf:
+        """The character n-gram block's transform (its per-word columns explain suggestions)."""
+        return self.fast_tfidf()[1]
+
     def tfidf(self, normalized: list[str]) -> sp.csr_matrix:
-        """TF-IDF block of normalized texts (FeatureUnion.transform without its joblib overhead)."""
-        blocks = [vec.transform(normalized) for _, vec in self.vectorizer_.transformer_list]
+        """TF-IDF block of normalized texts: FeatureUnion.transform, without its overheads."""
+        blocks = [fast.transform(normalized) for fast in self.fast_tfidf()]
         return sp.hstack(blocks, format="csr")
 
-    def _features(self, normalized: list[str], raw: list[str] | None = None) -> sp.csr_matrix:
+    def _features(
+        self,
+        normalized: list[str],
+        raw: list[str] | None = None,
+        embeddings: np.ndarray | None = None,
+    ) -> sp.csr_matrix:
         F = self.tfidf(normalized)
         if self.embedder is None:
             return sp.csr_matrix(F)
-        E = np.asarray(self.embedder.encode(raw if raw is not None else normalized), np.float32)
+        if embeddings is None:
+            embeddings = self.embedder.encode(raw if raw is not None else normalized)
+        E = np.asarray(embeddings, np.float32)
+        if E.shape[0] != F.shape[0]:
+            raise ValueError(f"{E.shape[0]} embeddings for {F.shape[0]} complaints")
         E = l2_normalize(E) * self.embedding_weight
         return sp.hstack([F, sp.csr_matrix(E)], format="csr")
 
@@ -155,9 +177,10 @@ class Router(ClassifierMixin, BaseEstimator):
 
     def _scores(self, head: LinearSVC, F, n_classes: int, head_classes: np.ndarray) -> np.ndarray:
         """Decision scores laid out over all classes (a class the head never saw scores lowest)."""
-        raw = head.decision_function(F)
-        if raw.ndim == 1:  # binary head: one column for the positive class
-            raw = np.column_stack([-raw, raw])
+        # LinearSVC.decision_function without re-validating the features it is given
+        raw = np.asarray(F @ head.coef_.T) + head.intercept_
+        if raw.shape[1] == 1:  # binary head: one column for the positive class
+            raw = np.column_stack([-raw[:, 0], raw[:, 0]])
         if len(head_classes) == n_classes:
             return raw
         out = np.full((raw.shape[0], n_classes), raw.min() - 1.0)
@@ -204,6 +227,8 @@ class Router(ClassifierMixin, BaseEstimator):
         self.classes_, yi = np.unique(y, return_inverse=True)
         if len(self.classes_) < 2:
             raise ValueError("need at least 2 agencies to train a router")
+        for stale in [k for k in vars(self) if k.endswith("_cache")]:
+            delattr(self, stale)  # lookups built from a previous fit
         self.normalizer_ = clone(self.normalizer or TextNormalizer()).fit(texts)
         normalized = self.normalizer_.transform(texts)
         self.vectorizer_ = self._make_vectorizer(len(texts)).fit(normalized)
@@ -226,16 +251,22 @@ class Router(ClassifierMixin, BaseEstimator):
         check_is_fitted(self, "head_")
         return self._head_scores(self.transform_texts(X))
 
-    def predict_proba(self, X) -> np.ndarray:
-        """Calibrated probabilities, columns in the order of `classes_`."""
-        return self.predict_proba_with_features(X)[0]
+    def predict_proba(self, X, *, embeddings: np.ndarray | None = None) -> np.ndarray:
+        """Calibrated probabilities, columns in the order of `classes_`.
 
-    def predict_proba_with_features(self, X) -> tuple[np.ndarray, sp.csr_matrix]:
+        `embeddings`: the embedder's vectors of X when the caller already has them (they
+        are then not encoded again); ignored by a router without an embedder.
+        """
+        return self.predict_proba_with_features(X, embeddings=embeddings)[0]
+
+    def predict_proba_with_features(
+        self, X, *, embeddings: np.ndarray | None = None
+    ) -> tuple[np.ndarray, sp.csr_matrix]:
         """Calibrated probabilities and the TF-IDF rows they came from (for explanations)."""
         check_is_fitted(self, "head_")
         texts = as_texts(X)
         normalized = self.normalizer_.transform(texts)
-        F = self._features(normalized, texts)
+        F = self._features(normalized, texts, embeddings)
         proba = self.calibrator_.predict_proba(self._head_scores(F), self._lengths(normalized))
         n_tfidf = len(self.vectorizer_.transformer_list[0][1].vocabulary_) + len(
             self.vectorizer_.transformer_list[1][1].vocabulary_

@@ -209,10 +209,19 @@ class SimilarIndex:
     def _weighted(self, queries: dict[str, Any], targets: Callable[[str], Any]) -> np.ndarray:
         S = None
         for term, Q in queries.items():
-            part = Q @ targets(term).T
-            part = part.toarray() if sp.issparse(part) else np.asarray(part)
+            T = targets(term)
+            part = (Q @ self._transposed(T)).toarray() if sp.issparse(T) else np.asarray(Q @ T.T)
             S = self.weights_[term] * part if S is None else S + self.weights_[term] * part
         return np.clip(S, 0.0, 1.0).astype(np.float32)
+
+    def _transposed(self, T: sp.spmatrix) -> sp.csr_matrix:
+        """T.T as CSR, made once per matrix and process: scipy would otherwise convert the
+        transpose of a large index on every query (milliseconds per complaint)."""
+        cache = self.__dict__.setdefault("_cache", {})
+        key = ("transposed", id(T))
+        if key not in cache:
+            cache[key] = (T, sp.csr_matrix(T.T))  # T kept alive, so its id stays its own
+        return cache[key][1]
 
     def similarity(
         self,
@@ -253,6 +262,17 @@ class SimilarIndex:
         centroids = cache[key]
         queries = self._query_vectors(list(texts), embeddings, proba)
         return self._weighted(queries, centroids.__getitem__)
+
+    def agency_counts(self, classes: Sequence[str]) -> np.ndarray:
+        """Indexed past complaints of each agency in `classes` (0 for one not indexed)."""
+        classes = tuple(str(c) for c in classes)
+        key = ("counts", classes)
+        cache = self.__dict__.setdefault("_cache", {})
+        if key not in cache:
+            values, counts = np.unique(self.agencies_.astype(str), return_counts=True)
+            n_of = dict(zip(values.tolist(), counts.tolist(), strict=True))
+            cache[key] = np.asarray([n_of.get(c, 0) for c in classes], dtype=np.int64)
+        return cache[key]
 
     def query(
         self,

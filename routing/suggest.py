@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from routing.bundle import Bundle
-from routing.explain import explain_many
+from routing.explain import explain_batch
+from routing.fewshot import few_shot_agencies, rank_with_few_shot
 from routing.policy import Decision, decide
 from routing.router import top_k_from_proba
 
@@ -26,6 +27,9 @@ class Suggestion:
     agency: str
     confidence: float
     explanation: list[str] = field(default_factory=list)
+    # ranked by similarity to the agency's few past complaints (routing.fewshot); the
+    # confidence is still the router's calibrated probability
+    few_shot: bool = False
 
 
 @dataclass(frozen=True)
@@ -43,9 +47,31 @@ class Prediction:
         return self.suggestions[0]
 
 
-def suggest_proba(bundle: Bundle, texts: Sequence[str]) -> np.ndarray:
-    """Calibrated probabilities of the bundle's router, columns in `bundle.labels` order."""
-    return bundle.router.predict_proba(list(texts))
+def suggest_proba(
+    bundle: Bundle, texts: Sequence[str], *, embeddings: np.ndarray | None = None
+) -> np.ndarray:
+    """Calibrated probabilities of the bundle's router, columns in `bundle.labels` order.
+
+    `embeddings` are the router's embedder's vectors of `texts`, when already computed.
+    """
+    return bundle.router.predict_proba(list(texts), embeddings=embeddings)
+
+
+def _encode_once(
+    bundle: Bundle, texts: list[str], use_index: bool
+) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """Query embeddings for the similar index and for the router, each text encoded once.
+
+    (for the index, for the router): the router reuses the index's vectors when both hold
+    the same encoder (the same model id); otherwise it encodes on its own, as without index.
+    """
+    index = bundle.similar
+    if not use_index or index is None or "embedding" not in index.terms or index.embedder is None:
+        return None, None
+    E = np.asarray(index.embedder.encode(texts), dtype=np.float32)
+    own = getattr(bundle.router, "embedder", None)
+    same = own is not None and own.model_id == index.embedder.model_id
+    return E, (E if same else None)
 
 
 def suggest(
@@ -63,37 +89,58 @@ def suggest(
     suggestion; `similar` > 0 adds that many similar past complaints (when the bundle has
     an index), retrieved from the text alone, whatever the suggestion. `proba` may be
     passed when the probabilities were already computed.
+
+    When the bundle's index holds few-shot agencies, they are ranked with similarity to
+    their past complaints and a complaint whose first suggestion thereby changes goes to
+    review (the rule is in `routing.fewshot`); confidences stay the router's.
     """
     if not 1 <= top_k <= MAX_TOP_K:
         raise ValueError(f"top_k must be between 1 and {MAX_TOP_K}, got {top_k}")
     if not texts:
         return []
+    texts, index, classes = list(texts), bundle.similar, bundle.router.classes_
+    few = few_shot_agencies(index, classes) if index is not None else None
+    embeddings, router_embeddings = _encode_once(bundle, texts, similar > 0 or few is not None)
     features = None
     if proba is None and explain_words:
-        proba, features = bundle.router.predict_proba_with_features(list(texts))
+        proba, features = bundle.router.predict_proba_with_features(
+            texts, embeddings=router_embeddings
+        )
     elif proba is None:
-        proba = suggest_proba(bundle, texts)
-    ranked = top_k_from_proba(proba, bundle.router.classes_, top_k)
+        proba = suggest_proba(bundle, texts, embeddings=router_embeddings)
+    if few is None:
+        ranked, rerouted = top_k_from_proba(proba, classes, top_k), np.zeros(len(texts), bool)
+    else:
+        ranked, rerouted = rank_with_few_shot(
+            index, texts, classes, proba, few, top_k, embeddings=embeddings
+        )
+    few_names = set(classes[few]) if few is not None else set()
     neighbours = (
-        bundle.similar.query(list(texts), similar, proba=proba)
-        if similar > 0 and bundle.similar is not None
+        index.query(texts, similar, embeddings=embeddings, proba=proba)
+        if similar > 0 and index is not None
         else [None] * len(texts)
     )
     threshold = bundle.threshold
+    explanations = explain_batch(
+        bundle.router,
+        texts,
+        [[agency for agency, _ in pairs] for pairs in ranked],
+        explain_words,
+        features=features,
+    )
     out = []
-    for i, (text, pairs) in enumerate(zip(texts, ranked, strict=True)):
-        agencies = [agency for agency, _ in pairs]
-        row = features[i] if features is not None else None
-        words = explain_many(bundle.router, text, agencies, explain_words, features=row)
+    for i, (text, pairs, words) in enumerate(zip(texts, ranked, explanations, strict=True)):
         suggestions = [
-            Suggestion(agency=agency, confidence=confidence, explanation=explanation)
+            Suggestion(agency, confidence, explanation, few_shot=agency in few_names)
             for (agency, confidence), explanation in zip(pairs, words, strict=True)
         ]
+        # an empty complaint has no evidence, whatever the priors say; a first suggestion
+        # that is not the router's own is never routed automatically
+        auto = text.strip() and not rerouted[i]
         out.append(
             Prediction(
                 suggestions=suggestions,
-                # an empty complaint has no evidence, whatever the priors say
-                decision=decide(pairs[0][1], threshold) if text.strip() else "review",
+                decision=decide(pairs[0][1], threshold) if auto else "review",
                 threshold=threshold,
                 model_version=bundle.model_version,
                 similar=neighbours[i],

@@ -2,7 +2,7 @@ import re
 
 import pytest
 
-from routing.explain import explain
+from routing.explain import explain, explain_batch, explain_many
 from routing.router import Router
 
 PLN = "PT PLN (PERSERO)"
@@ -79,3 +79,20 @@ def test_zero_words_requested_gives_nothing(router):
 def test_explaining_an_unknown_agency_raises(router):
     with pytest.raises(KeyError):
         explain(router, "listrik mati", "NOT AN AGENCY")
+
+
+def test_a_batch_explains_each_complaint_as_it_would_alone(router, heldout_corpus):
+    texts = [*heldout_corpus.texts[:12], "", f"NIK {NIK} listrik padam"]
+    agencies = [list(router.classes_[: 1 + i % 3]) for i in range(len(texts))]
+    batch = explain_batch(router, texts, agencies, n_words=4)
+    assert [len(words) for words in batch] == [len(a) for a in agencies]
+    for text, names, got in zip(texts, agencies, batch, strict=True):
+        assert got == explain_many(router, text, names, n_words=4)
+    assert any(words for per_text in batch for words in per_text)
+
+
+def test_a_batch_needs_one_agency_list_per_complaint(router):
+    with pytest.raises(ValueError, match="2 texts but 1"):
+        explain_batch(router, ["listrik mati", "bansos"], [[PLN]])
+    with pytest.raises(KeyError):
+        explain_batch(router, ["listrik mati"], [["NOT AN AGENCY"]])

@@ -1,18 +1,29 @@
+import copy
 import csv
+import json
 from pathlib import Path
 
 import numpy as np
 import pytest
+from typer.testing import CliRunner
 
+from routing.bundle import Bundle, load_bundle
+from routing.cli import app
 from routing.fewshot import (
     NearestAgencyClassifier,
     agency_similarity,
     blend,
     blend_router,
+    few_shot_agencies,
+    rank_with_few_shot,
     similarity_proba,
 )
-from routing.router import Router
+from routing.policy import decide
+from routing.router import Router, top_k_from_proba
 from routing.similar import SimilarIndex
+from routing.suggest import suggest
+from tests.conftest import Corpus, write_csv
+from training.pipeline import train
 
 SAMPLE_CSV = Path(__file__).resolve().parents[1] / "data" / "sample" / "complaints.csv"
 
@@ -151,3 +162,156 @@ def test_blended_router_keeps_a_four_example_agency_in_top3(fewshot_data):
     # complaints of the other agencies are not pulled towards it
     blended_others = blend_router(router, index, OTHERS_HELDOUT, weight=0.5)
     assert (router.classes_[blended_others.argmax(axis=1)] != RARE).all()
+
+
+# --- few-shot agencies in suggest() ----------------------------------------------------------
+
+# The router sees 10 times as many complaints of every other agency as of RARE.
+BUNDLE_PER_AGENCY = 40
+# Two unseen complaints of every other agency of the bundle.
+BUNDLE_OTHERS_HELDOUT = [
+    t
+    for rows in _sample_by_agency().values()
+    for t in rows[BUNDLE_PER_AGENCY : BUNDLE_PER_AGENCY + 2]
+]
+
+
+@pytest.fixture(scope="module")
+def fewshot_bundle(tmp_path_factory) -> Bundle:
+    """A default bundle (`--embedder none`: tfidf+profile index): 40 complaints of each
+    sample-corpus agency and the 4 of RARE."""
+    texts, labels = [], []
+    for agency, rows in sorted(_sample_by_agency().items()):
+        texts += rows[:BUNDLE_PER_AGENCY]
+        labels += [agency] * BUNDLE_PER_AGENCY
+    texts, labels = [*texts, *RARE_TRAIN], [*labels, *[RARE] * len(RARE_TRAIN)]
+    folder = tmp_path_factory.mktemp("fewshot")
+    ids = [f"c{i}" for i in range(len(texts))]
+    csv_path = write_csv(folder / "train.csv", Corpus(texts, labels, ids))
+    result = train(csv_path, "text", "agency", folder / "bundle", id_col="id")
+    return load_bundle(result.bundle_path)
+
+
+def with_threshold(bundle: Bundle, threshold: float) -> Bundle:
+    manifest = copy.deepcopy(bundle.manifest)
+    manifest["policy"]["threshold"] = threshold
+    return Bundle(bundle.path, manifest, bundle.router, bundle.calibration, bundle.similar)
+
+
+def rank_of(agency: str, agencies: list[str]) -> int:
+    return agencies.index(agency) if agency in agencies else len(agencies)
+
+
+@pytest.mark.parametrize(
+    ("query", "expected", "moved"),
+    [
+        ("listrik padam di rumah", ["PLN", "DLH", "IMIGRASI"], True),
+        ("paspor saya hilang", ["DLH", "PLN", "IMIGRASI"], False),
+    ],
+    ids=["close-to-few-shot", "close-to-another"],
+)
+def test_only_few_shot_agencies_move_and_only_up(query, expected, moved):
+    texts = ["listrik padam rumah", "paspor hilang di kantor imigrasi", "sampah menumpuk di jalan"]
+    index = SimilarIndex(mode="tfidf").fit(texts, ["PLN", "IMIGRASI", "DLH"])
+    classes = np.array(["DLH", "IMIGRASI", "PLN"], dtype=object)
+    proba = np.array([[0.5, 0.2, 0.3]])  # the router: DLH, PLN, IMIGRASI
+    few = np.array([False, False, True])  # PLN
+    pairs, rerouted = rank_with_few_shot(index, [query], classes, proba, few, 3)
+    assert [a for a, _ in pairs[0]] == expected
+    assert dict(pairs[0]) == {"DLH": 0.5, "IMIGRASI": 0.2, "PLN": 0.3}
+    assert rerouted.tolist() == [moved]
+
+
+def test_bundle_knows_its_few_shot_agencies(fewshot_bundle):
+    classes = fewshot_bundle.router.classes_
+    few = few_shot_agencies(fewshot_bundle.similar, classes)
+    assert few is not None and classes[few].tolist() == [RARE]
+
+
+def test_suggest_puts_a_four_example_agency_in_top3_for_complaints_like_its_examples(
+    fewshot_bundle,
+):
+    router_ranks = [
+        rank_of(RARE, [a for a, _ in pairs])
+        for pairs in fewshot_bundle.router.top_k(RARE_HELDOUT, len(fewshot_bundle.labels))
+    ]
+    predictions = suggest(fewshot_bundle, RARE_HELDOUT, top_k=3)
+    ranks = [rank_of(RARE, [s.agency for s in p.suggestions]) for p in predictions]
+    assert max(ranks) < 3
+    # similarity moves it up where the router ranks it lower, never down
+    assert all(r <= own for r, own in zip(ranks, router_ranks, strict=True))
+    assert sum(ranks) < sum(router_ranks)
+    for prediction in predictions:
+        assert [s.few_shot for s in prediction.suggestions] == [
+            s.agency == RARE for s in prediction.suggestions
+        ]
+
+
+def test_few_shot_suggestions_show_the_routers_probabilities(fewshot_bundle):
+    texts = RARE_HELDOUT + BUNDLE_OTHERS_HELDOUT
+    proba = fewshot_bundle.router.predict_proba(texts)
+    column = {a: j for j, a in enumerate(fewshot_bundle.router.classes_)}
+    for row, prediction in zip(proba, suggest(fewshot_bundle, texts, top_k=5), strict=True):
+        for s in prediction.suggestions:
+            assert s.confidence == pytest.approx(row[column[s.agency]])
+        # every agency but the few-shot one keeps the router's order
+        others = [s.confidence for s in prediction.suggestions if s.agency != RARE]
+        assert others == sorted(others, reverse=True)
+
+
+def test_a_changed_first_suggestion_is_never_routed_automatically(fewshot_bundle):
+    bundle = with_threshold(fewshot_bundle, 0.0)  # the router alone would auto-route all
+    texts = RARE_HELDOUT + BUNDLE_OTHERS_HELDOUT
+    own_top = bundle.router.predict(texts)
+    predictions = suggest(bundle, texts)
+    changed = [p.top.agency != top for p, top in zip(predictions, own_top, strict=True)]
+    assert any(changed)
+    for prediction, moved in zip(predictions, changed, strict=True):
+        assert prediction.decision == ("review" if moved else "auto")
+
+
+def test_other_agencies_complaints_keep_the_routers_first_suggestion(fewshot_bundle):
+    predictions = suggest(fewshot_bundle, BUNDLE_OTHERS_HELDOUT)
+    own_top = fewshot_bundle.router.predict(BUNDLE_OTHERS_HELDOUT)
+    assert [p.top.agency for p in predictions] == own_top.tolist()
+
+
+def test_bundle_without_few_shot_agencies_gets_the_routers_ranking_untouched(
+    trained_bundle, heldout_corpus, monkeypatch
+):
+    bundle = load_bundle(trained_bundle)
+    assert few_shot_agencies(bundle.similar, bundle.router.classes_) is None
+
+    def fail(*args, **kwargs):
+        raise AssertionError("few-shot ranking computed for a bundle without few-shot agencies")
+
+    monkeypatch.setattr("routing.suggest.rank_with_few_shot", fail)
+    texts = heldout_corpus.texts
+    proba = bundle.router.predict_proba(texts)
+    expected = top_k_from_proba(proba, bundle.router.classes_, 3)
+    predictions = suggest(bundle, texts, similar=2)
+    for prediction, pairs, row in zip(predictions, expected, proba, strict=True):
+        assert [(s.agency, s.confidence) for s in prediction.suggestions] == pairs
+        assert not any(s.few_shot for s in prediction.suggestions)
+        assert prediction.decision == decide(float(row.max()), bundle.threshold)
+
+
+def test_cli_predict_marks_few_shot_suggestions(fewshot_bundle, tmp_path):
+    texts = RARE_HELDOUT + BUNDLE_OTHERS_HELDOUT
+    data = write_csv(tmp_path / "in.csv", Corpus(texts, [""] * len(texts), [""] * len(texts)))
+    out = tmp_path / "out.jsonl"
+    result = CliRunner().invoke(
+        app,
+        ["predict", str(data), "--model", str(fewshot_bundle.path), "--text-col", "text",
+         "--out", str(out), "--quiet"],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    lines = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    expected = suggest(fewshot_bundle, texts)
+    for line, prediction in zip(lines, expected, strict=True):
+        for got, want in zip(line["suggestions"], prediction.suggestions, strict=True):
+            assert got["agency"] == want.agency
+            assert got.get("few_shot", False) is want.few_shot
+            assert set(got) == ({"agency", "confidence", "few_shot"} if want.few_shot else
+                                {"agency", "confidence"})  # fmt: skip
+    assert any(s.few_shot for p in expected for s in p.suggestions)

@@ -6,6 +6,7 @@ read_table → validate (dedupe) → Router.fit (out-of-fold calibration scores)
 
 from __future__ import annotations
 
+import copy
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -17,6 +18,7 @@ import pandas as pd
 
 from routing.bundle import Calibration, read_manifest, save_bundle
 from routing.catalogue import Catalogue, LabelMapping, load_catalogue
+from routing.embeddings import without_cache
 from routing.metrics import evaluate_suggestions
 from routing.policy import DEFAULT_TARGET_PRECISION, ThresholdChoice, choose_threshold
 from routing.router import Router
@@ -217,10 +219,12 @@ def save_router_bundle(
 ) -> tuple[Path, str]:
     """Write a router fitted on `labels` by `fit_router` as a bundle → (path, model_version).
 
-    With `texts` (and `ids`) the bundle also gets a similar-complaints index of them.
+    With `texts` (and `ids`) the bundle also gets a similar-complaints index of them. The
+    bundle's router and index hold their embedder without its on-disk cache (`serving_copy`).
     """
     oof = router.oof_proba_
     similar = build_similar_index(router, texts, labels, ids) if texts is not None else None
+    router, similar = serving_copy(router, similar)
     top = oof.argmax(axis=1)
     bundle_path = save_bundle(
         out_dir,
@@ -239,6 +243,23 @@ def save_router_bundle(
         similar=similar,
     )
     return bundle_path, read_manifest(bundle_path, signing_key=signing_key)["model_version"]
+
+
+def serving_copy(
+    router: Router, similar: SimilarIndex | None
+) -> tuple[Router, SimilarIndex | None]:
+    """Shallow copies of a fitted router and index whose embedder has no on-disk cache.
+
+    Training encodes through a CachedEmbedder so that refits never encode a complaint twice;
+    the bundle keeps only the encoder (`routing.embeddings.without_cache`), which works
+    wherever the bundle is loaded. The caller's objects are left as they are.
+    """
+    router = copy.copy(router)
+    router.embedder = without_cache(router.embedder)
+    if similar is not None:
+        similar = copy.copy(similar)
+        similar.embedder = without_cache(similar.embedder)
+    return router, similar
 
 
 def build_similar_index(

