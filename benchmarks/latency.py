@@ -45,6 +45,7 @@ import sklearn
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from routing.api import heap  # noqa: E402
 from routing.api.limits import EXPLAIN_WORDS, MAX_BODY_BYTES, MAX_TEXT_CHARS  # noqa: E402
 from routing.api.schemas import SIMILAR_DEFAULT  # noqa: E402
 from routing.bundle import Bundle, load_bundle  # noqa: E402
@@ -418,6 +419,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             }
             # warm-up: connections, lazily built tables, the OS page cache of both databases
             side_by_side(single, cycle(texts, args.warmup, start=len(texts) // 2), 1)
+            heap.settle()  # as the service does once its model is loaded
             runs: list[Run] = []
             for c in levels:
                 runs += side_by_side(single, cycle(texts, args.requests), c)

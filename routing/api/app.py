@@ -15,6 +15,7 @@ from importlib import metadata
 from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
 
+from routing.api import heap
 from routing.api.deps import ServedModel
 from routing.api.errors import install_error_handlers
 from routing.api.limits import EXPLAIN_WORDS, MAX_BODY_BYTES, BodySizeLimitMiddleware
@@ -63,11 +64,13 @@ def create_app(settings: Settings | None = None, *, bundle: Bundle | None = None
             app.state.engine = engine
             app.state.sessions = session_factory(engine)
             app.state.model = ServedModel.from_bundle(served)
+            heap.settle()  # after loading, before serving: no long GC pause later
             async with app.state.reloader.watching(app.state):
                 yield
         finally:
             app.state.model = None
             engine.dispose()
+            heap.unsettle()
 
     app = FastAPI(
         title="routing",

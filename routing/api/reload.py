@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 from starlette.concurrency import run_in_threadpool
 
+from routing.api import heap
 from routing.api.deps import ServedModel
 from routing.api.limits import EXPLAIN_WORDS
 from routing.bundle import Bundle, BundleError, load_bundle, read_manifest
@@ -95,6 +96,7 @@ class ModelReloader:
                 logger.warning("model reload refused (still serving %s): %s", before, reason)
                 return ReloadOutcome(before, before, False, reason)
             state.model = ServedModel.from_bundle(bundle)  # the swap: one assignment
+            heap.settle()  # one full collection now frees the old model, not mid-request later
             self.last_error = None
             logger.info("model reloaded: now serving %s (was %s)", bundle.model_version, before)
             return ReloadOutcome(bundle.model_version, before, True)
