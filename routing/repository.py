@@ -84,8 +84,8 @@ def record_predictions(
         for text, complaint_id, prediction in items
     ]
     if rows:
-        # one multi-row INSERT, without the unit of work's per-object bookkeeping
-        session.execute(insert(PredictionRecord), rows)
+        # one multi-row INSERT, without the ORM's per-object bookkeeping
+        session.execute(insert(PredictionRecord.__table__), rows)
     _commit(session, None)
     return [PredictionRecord(**row) for row in rows]
 
