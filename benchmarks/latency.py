@@ -414,8 +414,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             http = HttpPath(server.url, server.cpu_seconds)
             single = {
                 HTTP: http,
-                MODEL: InProcess(bundle, None),
-                STORED: InProcess(bundle, f"sqlite:///{workdir / 'inprocess.db'}"),
+                # each path loads its own copy: the model's word caches warm up per process
+                # in the service, so no path may inherit another's
+                MODEL: InProcess(load_bundle(bundle.path), None),
+                STORED: InProcess(
+                    load_bundle(bundle.path), f"sqlite:///{workdir / 'inprocess.db'}"
+                ),
             }
             # warm-up: connections, lazily built tables, the OS page cache of both databases
             side_by_side(single, cycle(texts, args.warmup, start=len(texts) // 2), 1)
