@@ -383,6 +383,39 @@ HTTP_BATCH = "HTTP /v1/predict/batch"
 INPROC_BATCH = "in-process suggest + store"
 
 
+LENGTH_BANDS = ((0, 300), (300, 1000), (1000, 2000), (2000, None))
+
+
+def length_table(runs: Sequence[Run], texts: Sequence[str]) -> list[str]:
+    """Latency at concurrency 1 by complaint length: where the p99 comes from."""
+    lengths = np.asarray([len(t) for t in texts])
+    ones = [r for r in runs if r.concurrency == 1]
+    lines = [
+        "Concurrency 1 by complaint length (characters), p50 / p99 ms:\n",
+        "| length | complaints | " + " | ".join(r.name for r in ones) + " |",
+        "|---|---:|" + "---:|" * len(ones),
+    ]
+    for low, high in LENGTH_BANDS:
+        band = (lengths >= low) & (lengths < (high if high is not None else np.inf))
+        if not band.any():
+            continue
+        cells = [
+            f"{np.percentile(r.latencies[band], 50) * 1000:.1f} / "
+            f"{np.percentile(r.latencies[band], 99) * 1000:.1f}"
+            for r in ones
+        ]
+        label = f"{low:,}–{high:,}" if high is not None else f"{low:,}+"
+        lines.append(f"| {label} | {int(band.sum())} | " + " | ".join(cells) + " |")
+    slowest = np.zeros(len(lengths), bool)
+    for r in ones:
+        slowest |= r.latencies >= np.percentile(r.latencies, 99)
+    lines.append(
+        f"\nThe slowest 1 % of each path: median {int(np.median(lengths[slowest])):,} characters "
+        f"(all complaints: {int(np.median(lengths)):,})."
+    )
+    return lines
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--model", type=Path, default=DEFAULT_MODEL, help="bundle directory")
@@ -425,8 +458,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             side_by_side(single, cycle(texts, args.warmup, start=len(texts) // 2), 1)
             heap.settle()  # as the service does once its model is loaded
             runs: list[Run] = []
+            measured = cycle(texts, args.requests)
             for c in levels:
-                runs += side_by_side(single, cycle(texts, args.requests), c)
+                runs += side_by_side(single, measured, c)
             items = batch_items(texts, args.batch_size)
             batches = {HTTP_BATCH: http.batch, INPROC_BATCH: single[STORED].batch}
             batch_rates(batches, items[:50], 1)  # warm-up
@@ -447,6 +481,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     print("\n".join(latency_table(runs)) + "\n")
     print("Overhead of the service (HTTP, validation, auth, logging, metrics):\n")
     print("\n".join(overhead_table(runs)) + "\n")
+    print("\n".join(length_table(runs, measured)) + "\n")
     print("\n".join(batch_table(rates, len(items))) + "\n")
     print("\n".join(goals(runs, rates)))
     print(f"\nserver exit code after SIGTERM: {exit_code}")
