@@ -20,7 +20,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from routing.router import Router, as_texts
+from routing.router import Router
+from routing.text import as_texts
 
 __all__ = [
     "DEFAULT_FILTER_BY",

@@ -29,7 +29,7 @@ from typing import Protocol, runtime_checkable
 
 import numpy as np
 
-from routing.text import clean_html, mask_personal_data
+from routing.text import as_texts, clean_html, mask_personal_data
 
 __all__ = [
     "DEFAULT_MAX_CHARS",
@@ -100,16 +100,6 @@ def prepare_text(text: str, max_chars: int | None) -> str:
     return cut[:space] if space > max_chars // 2 else cut
 
 
-def _as_text_list(texts: Sequence[str]) -> list[str]:
-    if isinstance(texts, str):
-        raise TypeError("expected a list of complaint texts, got a single string")
-    out = list(texts)
-    for i, text in enumerate(out):
-        if not isinstance(text, str):
-            raise TypeError(f"text {i} is {type(text).__name__}, expected str")
-    return out
-
-
 def _check_max_chars(max_chars: int | None) -> int | None:
     if max_chars is not None and max_chars < 1:
         raise ValueError(f"max_chars must be positive or None, got {max_chars}")
@@ -142,7 +132,7 @@ class _PreparingEmbedder:
         return f"{self.encoder_id}/{_PREP_VERSION}/{_chars_tag(self.max_chars)}"
 
     def prepare(self, texts: Sequence[str]) -> list[str]:
-        return [prepare_text(t, self.max_chars) for t in _as_text_list(texts)]
+        return [prepare_text(t, self.max_chars) for t in as_texts(texts)]
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         return self.encode_prepared(self.prepare(texts))
@@ -387,7 +377,7 @@ class CachedEmbedder:
         if self._prepares:
             inputs, encode = self.inner.prepare(texts), self.inner.encode_prepared
         else:
-            inputs, encode = _as_text_list(texts), self.inner.encode
+            inputs, encode = as_texts(texts), self.inner.encode
         keys = [hashlib.sha256(t.encode("utf-8")).digest() for t in inputs]
         conn = self._connect()
         try:

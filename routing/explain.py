@@ -92,15 +92,10 @@ class _Units:
             sequence.extend(tokens)
             owner.extend([unit] * len(tokens))
         seen: set[tuple[int, int]] = set()
-        # word n-grams span words: every word of one shares it
-        for first, second, a, b in zip(sequence, sequence[1:], owner, owner[1:], strict=False):
-            col = vocabulary.get(f"{first} {second}")
-            if col is not None:
-                seen.add((a, col))
-                seen.add((b, col))
-        for n in range(3, max_n + 1):
-            for i in range(len(sequence) - n + 1):
-                col = vocabulary.get(" ".join(sequence[i : i + n]))
+        for n in range(2, max_n + 1):  # word n-grams span words: every word of one shares it
+            grams = zip(*(sequence[k:] for k in range(n)), strict=False)
+            for i, gram in enumerate(grams):
+                col = vocabulary.get(" ".join(gram))
                 if col is not None:
                     seen.update((unit, col) for unit in owner[i : i + n])
         self.span_pairs.extend(seen)
@@ -115,14 +110,6 @@ class _Units:
             spans = np.asarray(self.span_pairs, dtype=np.int64)
             unit, col = np.concatenate([unit, spans[:, 0]]), np.concatenate([col, spans[:, 1]])
         return unit, col
-
-
-def _class_weights(router) -> np.ndarray:
-    """(n_classes, n_features) head weights, positive = evidence for the class."""
-    coef = np.asarray(router.head_.coef_)
-    if coef.shape[0] == 1:  # binary head: one row for the positive (second) class
-        coef = np.vstack([-coef[0], coef[0]])
-    return coef
 
 
 def _strong_contributions(X: sp.csr_matrix, W: np.ndarray, classes: np.ndarray) -> np.ndarray:
@@ -193,7 +180,7 @@ def explain_batch(
     pair_unit, at = pair_unit[found], at[found]
     sharers = np.bincount(at, minlength=len(x_keys))  # words producing each feature
 
-    W = _class_weights(router)
+    W = router.weight_matrix()
     n_ranks = max(len(names) for names in agencies)
     for r in range(n_ranks):
         classes = np.asarray(

@@ -39,8 +39,8 @@ import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.validation import check_is_fitted
 
-from routing.router import as_texts
 from routing.similar import SimilarIndex
+from routing.text import as_texts
 
 __all__ = [
     "FEW_SHOT_MAX_EXAMPLES",

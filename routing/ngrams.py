@@ -120,11 +120,10 @@ class FastTfidf:
         for doc in docs:
             indices.extend(vocabulary[f] for f in analyze(doc) if f in vocabulary)
             indptr.append(len(indices))
-        X = sp.csr_matrix(
+        return sp.csr_matrix(
             (np.ones(len(indices), dtype=self.dtype), indices, indptr),
             shape=(len(docs), self.n_features),
         )
-        return X
 
     # -- both -----------------------------------------------------------------------------------
 

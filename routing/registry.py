@@ -141,12 +141,12 @@ def write_pointer(root: str | Path, pointer: Pointer) -> None:
     finally:
         os.close(fd)
     os.replace(tmp, root / POINTER_FILE)
-    _fsync_dir(root)
+    _fsync(root)
 
 
-def _fsync_dir(directory: Path) -> None:
-    """Make a rename in `directory` survive a power loss."""
-    fd = os.open(directory, os.O_RDONLY)
+def _fsync(path: Path) -> None:
+    """Flush a file's contents, or a directory's entries (a rename in it), to disk."""
+    fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)
     finally:
@@ -207,22 +207,14 @@ def add_bundle(root: str | Path, source: str | Path, *, signing_key: str | None 
         for file in sorted(source.iterdir()):
             if file.is_file():
                 shutil.copyfile(file, staging / file.name)
-                _fsync_file(staging / file.name)
+                _fsync(staging / file.name)
         read_manifest(staging, signing_key=signing_key)  # the copy is what will be served
         os.rename(staging, target)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    _fsync_dir(root)
+    _fsync(root)
     return version
-
-
-def _fsync_file(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def promote(

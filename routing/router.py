@@ -28,23 +28,12 @@ from sklearn.utils.validation import check_is_fitted
 
 from routing.calibration import AdaptiveTemperature
 from routing.ngrams import FastTfidf
-from routing.text import TextNormalizer
+from routing.text import TextNormalizer, as_texts
 
 # Placeholders such as "[nik]" stay one token; ordinary words need two or more characters.
 TOKEN_PATTERN = r"(?u)\[\w+\]|\b\w\w+\b"
 # Keeps probabilities strictly below 1 so a threshold of 1.0 always means "never auto".
 _MAX_PROBA = 1.0 - 1e-9
-
-
-def as_texts(X) -> list[str]:
-    """Validate a 1-D collection of complaint texts."""
-    if isinstance(X, str):
-        raise TypeError("expected a list of complaint texts, got a single string")
-    texts = list(X)
-    for i, text in enumerate(texts):
-        if not isinstance(text, str):
-            raise TypeError(f"complaint {i} is {type(text).__name__}, expected str")
-    return texts
 
 
 class Router(ClassifierMixin, BaseEstimator):
@@ -281,16 +270,22 @@ class Router(ClassifierMixin, BaseEstimator):
         proba = self.predict_proba(X)
         return top_k_from_proba(proba, self.classes_, k)
 
+    def weight_matrix(self) -> np.ndarray:
+        """(n_classes, n_features) linear weights of the head, positive = evidence for the
+        class, rows in the order of `classes_`."""
+        check_is_fitted(self, "head_")
+        coef = self.head_.coef_
+        if coef.shape[0] == 1:  # binary head: one row, for the positive (second) class
+            return np.vstack([-coef[0], coef[0]])
+        return coef
+
     def class_weights(self, agency: str) -> np.ndarray:
         """Linear weights of the head for one agency (positive = evidence for it)."""
         check_is_fitted(self, "head_")
         idx = int(np.searchsorted(self.classes_, agency))
         if idx >= len(self.classes_) or self.classes_[idx] != agency:
             raise KeyError(f"unknown agency {agency!r}")
-        coef = self.head_.coef_
-        if coef.shape[0] == 1:  # binary head: row is the positive (second) class
-            return coef[0] if idx == 1 else -coef[0]
-        return coef[idx]
+        return self.weight_matrix()[idx]
 
 
 def top_k_from_proba(

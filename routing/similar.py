@@ -147,7 +147,7 @@ class SimilarIndex:
         self.ids_ = np.asarray([str(i) for i in (ids if ids is not None else range(n))], object)
         self.agencies_ = np.asarray([str(a) for a in agencies], dtype=object)
         self.snippets_ = np.asarray([make_snippet(t, self.snippet_chars) for t in texts], object)
-        self._cache: dict[str, np.ndarray] = {}
+        self._cache: dict[Any, Any] = {}
         if "tfidf" in self.terms:
             self.tfidf_ = HashedTfidf(char_ngrams=self.char_ngrams).fit(texts)
             self.tfidf_matrix_ = self.tfidf_.transform(texts)
@@ -199,12 +199,16 @@ class SimilarIndex:
             return self.tfidf_matrix_
         return self._float32("embeddings_" if term == "embedding" else "profiles_")
 
-    def _float32(self, name: str) -> np.ndarray:
-        """float32 copy of a stored float16 matrix, made once per process (not pickled)."""
+    def _memo(self, key: Any, make: Callable[[], Any]) -> Any:
+        """`make()`, computed once per process and key (the memo is never pickled)."""
         cache = self.__dict__.setdefault("_cache", {})
-        if name not in cache:
-            cache[name] = getattr(self, name).astype(np.float32)
-        return cache[name]
+        if key not in cache:
+            cache[key] = make()
+        return cache[key]
+
+    def _float32(self, name: str) -> np.ndarray:
+        """float32 copy of a stored float16 matrix."""
+        return self._memo(name, lambda: getattr(self, name).astype(np.float32))
 
     def _weighted(self, queries: dict[str, Any], targets: Callable[[str], Any]) -> np.ndarray:
         S = None
@@ -217,11 +221,8 @@ class SimilarIndex:
     def _transposed(self, T: sp.spmatrix) -> sp.csr_matrix:
         """T.T as CSR, made once per matrix and process: scipy would otherwise convert the
         transpose of a large index on every query (milliseconds per complaint)."""
-        cache = self.__dict__.setdefault("_cache", {})
-        key = ("transposed", id(T))
-        if key not in cache:
-            cache[key] = (T, sp.csr_matrix(T.T))  # T kept alive, so its id stays its own
-        return cache[key][1]
+        # T is kept alive beside its transpose, so its id stays its own
+        return self._memo(("transposed", id(T)), lambda: (T, sp.csr_matrix(T.T)))[1]
 
     def similarity(
         self,
@@ -253,26 +254,26 @@ class SimilarIndex:
         the single nearest complaint does. An agency with no complaints here scores 0.
         """
         classes = [str(c) for c in classes]
-        key = ("centroids", tuple(classes))
-        cache = self.__dict__.setdefault("_cache", {})
-        if key not in cache:
+
+        def make() -> dict[str, Any]:
             member = self.agencies_[None, :] == np.asarray(classes, dtype=object)[:, None]
             M = sp.csr_matrix(member.astype(np.float32))
-            cache[key] = {term: _l2_rows(M @ self._item_vectors(term)) for term in self.weights_}
-        centroids = cache[key]
+            return {term: _l2_rows(M @ self._item_vectors(term)) for term in self.weights_}
+
+        centroids = self._memo(("centroids", tuple(classes)), make)
         queries = self._query_vectors(list(texts), embeddings, proba)
         return self._weighted(queries, centroids.__getitem__)
 
     def agency_counts(self, classes: Sequence[str]) -> np.ndarray:
         """Indexed past complaints of each agency in `classes` (0 for one not indexed)."""
         classes = tuple(str(c) for c in classes)
-        key = ("counts", classes)
-        cache = self.__dict__.setdefault("_cache", {})
-        if key not in cache:
+
+        def make() -> np.ndarray:
             values, counts = np.unique(self.agencies_.astype(str), return_counts=True)
             n_of = dict(zip(values.tolist(), counts.tolist(), strict=True))
-            cache[key] = np.asarray([n_of.get(c, 0) for c in classes], dtype=np.int64)
-        return cache[key]
+            return np.asarray([n_of.get(c, 0) for c in classes], dtype=np.int64)
+
+        return self._memo(("counts", classes), make)
 
     def query(
         self,

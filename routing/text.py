@@ -24,6 +24,7 @@ __all__ = [
     "DEFAULT_LEXICON_PATH",
     "MASK_TOKENS",
     "TextNormalizer",
+    "as_texts",
     "clean_html",
     "find_personal_data",
     "load_lexicon",
@@ -194,6 +195,17 @@ def _require_str(text: object) -> str:
     if not isinstance(text, str):
         raise TypeError(f"expected complaint text as str, got {type(text).__name__}")
     return text
+
+
+def as_texts(X: Iterable[str]) -> list[str]:
+    """Validate a 1-D collection of complaint texts (a single string is refused)."""
+    if isinstance(X, str):
+        raise TypeError("expected a list of complaint texts, got a single string")
+    texts = list(X)
+    for i, text in enumerate(texts):
+        if not isinstance(text, str):
+            raise TypeError(f"complaint {i} is {type(text).__name__}, expected str")
+    return texts
 
 
 def clean_html(text: str) -> str:

@@ -23,6 +23,51 @@ requires_shared = pytest.mark.skipif(
     not SHARED.is_dir(), reason="../shared/data not present: real-data test skipped"
 )
 
+# The keys of the metrics contract (evaluate_suggestions, `routing evaluate`'s JSON).
+METRICS_KEYS = {
+    "n",
+    "accuracy",
+    "macro_f1",
+    "top3_accuracy",
+    "ece",
+    "coverage_at_precision",
+    "threshold",
+    "threshold_precision",
+    "threshold_coverage",
+    "per_class",
+}
+
+POSTGRES_URL = os.environ.get("ROUTING_TEST_POSTGRES_URL")
+DB_BACKENDS = [
+    "sqlite",
+    pytest.param(
+        "postgresql",
+        marks=pytest.mark.skipif(
+            not POSTGRES_URL, reason="ROUTING_TEST_POSTGRES_URL not set: PostgreSQL not tested"
+        ),
+    ),
+]
+
+
+@pytest.fixture(params=DB_BACKENDS)
+def migrated(request, tmp_path):
+    """An engine on an empty database migrated to head: a SQLite file, and PostgreSQL when
+    ROUTING_TEST_POSTGRES_URL is given (`.ci/run` starts one)."""
+    from sqlalchemy import text
+
+    from routing.db import make_engine, upgrade
+
+    if request.param == "sqlite":
+        engine = make_engine(f"sqlite:///{tmp_path / 'routing.db'}")
+    else:
+        engine = make_engine(POSTGRES_URL)
+        with engine.begin() as connection:
+            connection.execute(text("DROP TABLE IF EXISTS feedback, predictions, alembic_version"))
+    upgrade(engine)
+    yield engine
+    engine.dispose()
+
+
 # Agencies with distinct vocabularies, PLN first so informal electricity complaints route there.
 SMALL_AGENCIES = (
     "PT PLN (PERSERO)",

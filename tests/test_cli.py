@@ -20,19 +20,8 @@ from typer.testing import CliRunner
 from routing.bundle import MANIFEST, ROUTER_FILE, load_bundle, read_manifest
 from routing.cli import app, main
 from routing.report import CONFUSION_PNG, PRECISION_COVERAGE_PNG, RELIABILITY_PNG
+from tests.conftest import METRICS_KEYS
 
-CONTRACT_KEYS = {
-    "n",
-    "accuracy",
-    "macro_f1",
-    "top3_accuracy",
-    "ece",
-    "coverage_at_precision",
-    "threshold",
-    "threshold_precision",
-    "threshold_coverage",
-    "per_class",
-}
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 runner = CliRunner()
@@ -194,7 +183,7 @@ def test_evaluate_json_has_exactly_the_contract_keys(cli_bundle, heldout_csv, tm
     )  # fmt: skip
     assert result.exit_code == 0, result.output
     metrics = json.loads(out.read_text(encoding="utf-8"))
-    assert set(metrics) == CONTRACT_KEYS
+    assert set(metrics) == METRICS_KEYS
     assert set(metrics["coverage_at_precision"]) == {"0.95", "0.98", "0.99"}
     assert metrics["n"] == len(read_rows(heldout_csv))
     assert metrics["threshold"] == read_manifest(cli_bundle)["policy"]["threshold"]

@@ -7,7 +7,7 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Column, Integer, MetaData, inspect, select, text
+from sqlalchemy import Column, Integer, MetaData, inspect, select
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 import routing
@@ -22,35 +22,6 @@ from routing.db import (
     session_factory,
     upgrade,
 )
-
-POSTGRES_URL = os.environ.get("ROUTING_TEST_POSTGRES_URL")
-BACKENDS = [
-    "sqlite",
-    pytest.param(
-        "postgresql",
-        marks=pytest.mark.skipif(
-            not POSTGRES_URL, reason="ROUTING_TEST_POSTGRES_URL not set: PostgreSQL not tested"
-        ),
-    ),
-]
-
-
-def _drop_all(engine) -> None:
-    with engine.begin() as connection:
-        connection.execute(text("DROP TABLE IF EXISTS feedback, predictions, alembic_version"))
-
-
-@pytest.fixture(params=BACKENDS)
-def migrated(request, tmp_path):
-    """An engine on an empty database of each backend, migrated to head."""
-    if request.param == "sqlite":
-        engine = make_engine(f"sqlite:///{tmp_path / 'routing.db'}")
-    else:
-        engine = make_engine(POSTGRES_URL)
-        _drop_all(engine)
-    upgrade(engine)
-    yield engine
-    engine.dispose()
 
 
 @pytest.fixture

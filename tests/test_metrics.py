@@ -9,19 +9,8 @@ from routing.metrics import (
     operating_point,
     precision_coverage_curve,
 )
+from tests.conftest import METRICS_KEYS
 
-CONTRACT_KEYS = {
-    "n",
-    "accuracy",
-    "macro_f1",
-    "top3_accuracy",
-    "ece",
-    "coverage_at_precision",
-    "threshold",
-    "threshold_precision",
-    "threshold_coverage",
-    "per_class",
-}
 CLASSES = ["A", "B", "C", "D"]
 
 
@@ -100,7 +89,7 @@ def _proba(rows: list[list[float]]) -> np.ndarray:
 def test_evaluate_suggestions_has_exactly_the_contract_keys():
     proba = _proba([[0.7, 0.1, 0.1, 0.1], [0.1, 0.6, 0.2, 0.1], [0.2, 0.2, 0.5, 0.1]])
     metrics = evaluate_suggestions(["A", "B", "D"], proba, CLASSES, 0.55)
-    assert set(metrics) == CONTRACT_KEYS
+    assert set(metrics) == METRICS_KEYS
     assert list(metrics["coverage_at_precision"]) == ["0.95", "0.98", "0.99"]
     assert tuple(metrics["coverage_at_precision"]) == PRECISION_TARGETS
     for entry in metrics["per_class"].values():

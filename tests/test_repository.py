@@ -1,4 +1,3 @@
-import os
 import sqlite3
 import threading
 from datetime import UTC, datetime, timedelta
@@ -7,7 +6,7 @@ import numpy as np
 import pytest
 from sqlalchemy import func, select, text
 
-from routing.db import FeedbackRecord, make_engine, session_factory, upgrade
+from routing.db import FeedbackRecord, session_factory
 from routing.repository import (
     get_prediction,
     iter_feedback_export,
@@ -18,38 +17,14 @@ from routing.repository import (
 )
 from routing.suggest import Prediction, Suggestion
 
-POSTGRES_URL = os.environ.get("ROUTING_TEST_POSTGRES_URL")
-BACKENDS = [
-    "sqlite",
-    pytest.param(
-        "postgresql",
-        marks=pytest.mark.skipif(
-            not POSTGRES_URL, reason="ROUTING_TEST_POSTGRES_URL not set: PostgreSQL not tested"
-        ),
-    ),
-]
 NIK = "3201234567890001"
 PHONE = "081234567890"
 T0 = datetime(2024, 5, 1, 8, 0, tzinfo=UTC)
 
 
-@pytest.fixture(params=BACKENDS)
-def engine(request, tmp_path):
-    """A migrated, empty database: a SQLite file, and PostgreSQL when its URL is given."""
-    if request.param == "sqlite":
-        engine = make_engine(f"sqlite:///{tmp_path / 'routing.db'}")
-    else:
-        engine = make_engine(POSTGRES_URL)
-        with engine.begin() as connection:
-            connection.execute(text("DROP TABLE IF EXISTS feedback, predictions, alembic_version"))
-    upgrade(engine)
-    yield engine
-    engine.dispose()
-
-
 @pytest.fixture
-def sessions(engine):
-    return session_factory(engine)
+def sessions(migrated):
+    return session_factory(migrated)
 
 
 def _prediction(
@@ -117,7 +92,7 @@ def test_recorded_predictions_read_back_unchanged(sessions):
     assert abs(datetime.now(UTC) - stored.created_at) < timedelta(minutes=1)
 
 
-def test_personal_data_is_never_stored(engine, sessions, tmp_path):
+def test_personal_data_is_never_stored(migrated, sessions, tmp_path):
     raw = f"NIK saya {NIK}, hubungi {PHONE}, listrik padam"
     with sessions() as session:
         [record] = record_predictions(session, [(raw, "C1", _prediction())])
@@ -127,7 +102,7 @@ def test_personal_data_is_never_stored(engine, sessions, tmp_path):
         note = session.scalar(select(FeedbackRecord.note))
     assert stored.text_masked == "NIK saya [NIK], hubungi [TELEPON], listrik padam"
     assert note == "warga [NIK] telp [TELEPON]"
-    dump = _raw_rows(engine, tmp_path)
+    dump = _raw_rows(migrated, tmp_path)
     assert "listrik padam" in dump  # the dump does hold the stored rows
     assert NIK not in dump
     assert PHONE not in dump
@@ -284,7 +259,7 @@ def test_export_has_one_row_per_decided_prediction_in_decision_order(sessions, h
     assert since == [last]
 
 
-def test_concurrent_feedback_writers_lose_nothing(engine, sessions):
+def test_concurrent_feedback_writers_lose_nothing(migrated, sessions):
     [record] = _record(sessions, _prediction())
     errors: list[BaseException] = []
     barrier = threading.Barrier(4)

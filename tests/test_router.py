@@ -2,8 +2,8 @@ import numpy as np
 import pytest
 from sklearn.base import clone
 
-from routing.router import Router, as_texts, top_k_from_proba
-from routing.text import TextNormalizer
+from routing.router import Router, top_k_from_proba
+from routing.text import TextNormalizer, as_texts
 
 
 @pytest.fixture(scope="module")

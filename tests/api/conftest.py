@@ -48,22 +48,27 @@ def make_settings(tmp_path: Path, trained_bundle: Path) -> Callable[..., Setting
 
 
 @pytest.fixture
-def make_client(
-    make_settings: Callable[..., Settings], bundle: Bundle
-) -> Iterator[Callable[..., TestClient]]:
-    """Start an app (lifespan included) with settings overrides; stopped after the test."""
+def start_client() -> Iterator[Callable[[FastAPI], TestClient]]:
+    """Start an app (lifespan included) in a TestClient; every one is stopped after the test."""
     clients: list[TestClient] = []
 
-    def make(**overrides) -> TestClient:
-        app = create_app(make_settings(**overrides), bundle=bundle)
+    def start(app: FastAPI) -> TestClient:
         client = TestClient(app)
         client.__enter__()
         clients.append(client)
         return client
 
-    yield make
+    yield start
     for client in clients:
         client.__exit__(None, None, None)
+
+
+@pytest.fixture
+def make_client(
+    make_settings: Callable[..., Settings], bundle: Bundle, start_client
+) -> Callable[..., TestClient]:
+    """Start an app on the session's bundle with settings overrides; stopped after the test."""
+    return lambda **overrides: start_client(create_app(make_settings(**overrides), bundle=bundle))
 
 
 @pytest.fixture

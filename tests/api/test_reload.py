@@ -50,20 +50,14 @@ def registry(tmp_path, trained_bundle) -> Path:
 
 
 @pytest.fixture
-def serve_registry(make_settings, registry) -> Iterator[Callable[..., TestClient]]:
+def serve_registry(make_settings, registry, start_client) -> Callable[..., TestClient]:
     """Start the service on the registry (it loads the current version itself)."""
-    clients: list[TestClient] = []
 
     def make(**overrides) -> TestClient:
         settings = make_settings(model=registry, **({"reload_interval": 0} | overrides))
-        client = TestClient(create_app(settings))
-        client.__enter__()
-        clients.append(client)
-        return client
+        return start_client(create_app(settings))
 
-    yield make
-    for client in clients:
-        client.__exit__(None, None, None)
+    return make
 
 
 def _served_version(client) -> str:
