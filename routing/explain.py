@@ -27,9 +27,11 @@ _WORD = re.compile(r"\w+", re.UNICODE)
 _MAX_FEATURES = 60  # the strongest features decide the ranking; the tail is noise
 _CACHE_LIMIT = 200_000  # distinct words remembered per router; cleared when full
 
-# A surface word's normalized tokens and the TF-IDF columns its tokens produce on their own
-# (their word unigrams and character n-grams); None for words that are never shown.
-_Form = tuple[tuple[str, ...], np.ndarray] | None
+# A surface word's normalized tokens, the TF-IDF columns its tokens produce on their own
+# (their word unigrams and character n-grams) and its case-folded form; None for words that
+# are never shown.
+_Form = tuple[tuple[str, ...], np.ndarray, str] | None
+_MISSING = object()
 
 
 def _word_forms(router) -> dict[str, _Form]:
@@ -52,7 +54,19 @@ def _form(router, word: str) -> _Form:
     cols = {vocabulary[t] for t in tokens if t in vocabulary}
     for token in tokens:
         cols.update((char.word_columns(token)[0] + offset).tolist())
-    return tokens, np.asarray(sorted(cols), dtype=np.int64)
+    return tokens, np.asarray(sorted(cols), dtype=np.int64), word.casefold()
+
+
+def _column_names(router) -> np.ndarray:
+    """Per-router cache: the word (n-gram) of each column of the word block (the vocabulary's
+    own strings, not copies), so that a strong n-gram can be looked for in a complaint."""
+    cache = getattr(router, "_column_names_cache", None)
+    if cache is None:
+        vocabulary = router.vectorizer_.transformer_list[0][1].vocabulary_
+        cache = np.empty(len(vocabulary), dtype=object)
+        cache[list(vocabulary.values())] = list(vocabulary)
+        router._column_names_cache = cache
+    return cache
 
 
 @dataclass
@@ -64,26 +78,22 @@ class _Units:
     cols: list[np.ndarray] = field(default_factory=list)  # per unit: its own columns
     span_pairs: list[tuple[int, int]] = field(default_factory=list)  # (unit, n-gram column)
 
-    def add_text(self, router, text: str, max_n: int) -> None:
+    def add_text(self, router, text: str, grams: dict[int, tuple[str, ...]]) -> None:
+        """Add one complaint's words; `grams` are the word n-grams (column: tokens) whose
+        sharing words are needed: the others carry no share, whoever produces them."""
         forms = _word_forms(router)
-        vocabulary = router.vectorizer_.transformer_list[0][1].vocabulary_
         private = find_personal_data(text)
+        words = _outside(text, private) if private else _WORD.findall(text)
         unit_of: dict[str, int] = {}
         sequence: list[str] = []
         owner: list[int] = []
-        for match in _WORD.finditer(text):
-            start, end = match.span()
-            if private and any(start < p_end and p_start < end for _, p_start, p_end in private):
-                continue
-            word = match.group()
-            if word in forms:
-                form = forms[word]
-            else:
+        for word in words:
+            form = forms.get(word, _MISSING)
+            if form is _MISSING:
                 form = forms[word] = _form(router, word)
             if form is None:
                 continue
-            tokens, cols = form
-            key = word.casefold()
+            tokens, cols, key = form
             unit = unit_of.get(key)
             if unit is None:
                 unit = unit_of[key] = len(self.surface)
@@ -91,14 +101,16 @@ class _Units:
                 self.cols.append(cols)
             sequence.extend(tokens)
             owner.extend([unit] * len(tokens))
-        seen: set[tuple[int, int]] = set()
-        for n in range(2, max_n + 1):  # word n-grams span words: every word of one shares it
-            grams = zip(*(sequence[k:] for k in range(n)), strict=False)
-            for i, gram in enumerate(grams):
-                col = vocabulary.get(" ".join(gram))
-                if col is not None:
-                    seen.update((unit, col) for unit in owner[i : i + n])
-        self.span_pairs.extend(seen)
+        if grams:  # word n-grams span words: every word of one shares it
+            firsts = {tokens[0] for tokens in grams.values()}
+            starts = [i for i, token in enumerate(sequence) if token in firsts]
+            seen: set[tuple[int, int]] = set()
+            for col, tokens in grams.items():
+                n = len(tokens)
+                for i in starts:
+                    if tuple(sequence[i : i + n]) == tokens:
+                        seen.update((unit, col) for unit in owner[i : i + n])
+            self.span_pairs.extend(seen)
         self.starts.append(len(self.surface))
 
     def pairs(self) -> tuple[np.ndarray, np.ndarray]:
@@ -110,6 +122,20 @@ class _Units:
             spans = np.asarray(self.span_pairs, dtype=np.int64)
             unit, col = np.concatenate([unit, spans[:, 0]]), np.concatenate([col, spans[:, 1]])
         return unit, col
+
+
+def _outside(text: str, private: list[tuple[str, int, int]]) -> list[str]:
+    """The words of `text` that overlap none of the (sorted, disjoint) `private` spans."""
+    words: list[str] = []
+    spans = iter(private)
+    _, p_start, p_end = next(spans)
+    for match in _WORD.finditer(text):
+        start, end = match.span()
+        while p_end <= start:  # spans wholly before this word can touch no later word
+            _, p_start, p_end = next(spans, ("", len(text) + 1, len(text) + 2))
+        if not p_start < end:
+            words.append(match.group())
+    return words
 
 
 def _strong_contributions(X: sp.csr_matrix, W: np.ndarray, classes: np.ndarray) -> np.ndarray:
@@ -163,10 +189,28 @@ def explain_batch(
     X = sp.csr_matrix(features)
     X.sort_indices()
 
+    W = router.weight_matrix()
+    n_ranks = max(len(names) for names in agencies)
+    shares = [
+        _strong_contributions(
+            X,
+            W,
+            np.asarray(
+                [index[names[r]] if r < len(names) else -1 for names in agencies], dtype=np.int64
+            ),
+        )
+        for r in range(n_ranks)
+    ]
+    # the word n-grams among each complaint's strong features: only their words are looked up
+    strong = np.logical_or.reduce([share > 0 for share in shares])
+    column = _column_names(router)
     units = _Units()
-    max_n = router.vectorizer_.transformer_list[0][1].ngram_range[1]
-    for text in texts:
-        units.add_text(router, text, max_n)
+    for d, text in enumerate(texts):
+        lo, hi = X.indptr[d], X.indptr[d + 1]
+        cols = X.indices[lo:hi][strong[lo:hi]]
+        cols = cols[cols < len(column)].tolist()
+        grams = {c: tuple(column[c].split(" ")) for c in cols if " " in column[c]}
+        units.add_text(router, text, grams)
     starts = np.asarray(units.starts)
     unit_doc = np.repeat(np.arange(len(texts)), np.diff(starts))
     pair_unit, pair_col = units.pairs()
@@ -180,13 +224,7 @@ def explain_batch(
     pair_unit, at = pair_unit[found], at[found]
     sharers = np.bincount(at, minlength=len(x_keys))  # words producing each feature
 
-    W = router.weight_matrix()
-    n_ranks = max(len(names) for names in agencies)
-    for r in range(n_ranks):
-        classes = np.asarray(
-            [index[names[r]] if r < len(names) else -1 for names in agencies], dtype=np.int64
-        )
-        share = _strong_contributions(X, W, classes)
+    for r, share in enumerate(shares):
         score = np.bincount(
             pair_unit, weights=share[at] / np.maximum(sharers[at], 1), minlength=len(unit_doc)
         )

@@ -24,7 +24,7 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.feature_extraction.text import TfidfVectorizer
 
-__all__ = ["FastTfidf"]
+__all__ = ["FastTfidf", "normalize_rows"]
 
 _CACHE_LIMIT = 500_000  # distinct words remembered; the cache is cleared when full
 _EMPTY = np.zeros(0, dtype=np.int32)
@@ -144,13 +144,19 @@ class FastTfidf:
         if self.idf is not None:
             X.data *= self.idf[X.indices]
         if vec.norm is not None:
-            # squares in the data's precision, summed in double, as scikit-learn's normalize
-            squares = np.abs(X.data) if vec.norm == "l1" else X.data * X.data
-            values = squares.astype(np.float64)
-            sums = np.zeros(X.shape[0])
-            nonempty = np.diff(X.indptr) > 0
-            sums[nonempty] = np.add.reduceat(values, X.indptr[:-1][nonempty])
-            norms = sums if vec.norm == "l1" else np.sqrt(sums)
-            norms[norms == 0] = 1.0
-            X.data /= np.repeat(norms, np.diff(X.indptr))
+            normalize_rows(X.data, X.indptr, vec.norm)
         return X
+
+
+def normalize_rows(data: np.ndarray, indptr: np.ndarray, norm: str = "l2") -> None:
+    """Scale the rows of a CSR matrix (its `data` and `indptr`) to unit `norm` in place, equal
+    bit for bit to scikit-learn's ``normalize``: squares (or absolute values) in the data's
+    precision, summed in double; all-zero rows stay zero."""
+    squares = np.abs(data) if norm == "l1" else data * data
+    values = squares.astype(np.float64)
+    sums = np.zeros(len(indptr) - 1)
+    nonempty = np.diff(indptr) > 0
+    sums[nonempty] = np.add.reduceat(values, indptr[:-1][nonempty])
+    norms = sums if norm == "l1" else np.sqrt(sums)
+    norms[norms == 0] = 1.0
+    data /= np.repeat(norms, np.diff(indptr))

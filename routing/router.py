@@ -249,18 +249,29 @@ class Router(ClassifierMixin, BaseEstimator):
         return self.predict_proba_with_features(X, embeddings=embeddings)[0]
 
     def predict_proba_with_features(
-        self, X, *, embeddings: np.ndarray | None = None
+        self,
+        X,
+        *,
+        embeddings: np.ndarray | None = None,
+        normalized: Sequence[str] | None = None,
     ) -> tuple[np.ndarray, sp.csr_matrix]:
-        """Calibrated probabilities and the TF-IDF rows they came from (for explanations)."""
+        """Calibrated probabilities and the TF-IDF rows they came from (for explanations).
+
+        `normalized`: ``self.normalizer_.transform(X)`` when the caller already has it.
+        """
         check_is_fitted(self, "head_")
         texts = as_texts(X)
-        normalized = self.normalizer_.transform(texts)
+        if normalized is None:
+            normalized = self.normalizer_.transform(texts)
+        elif len(normalized) != len(texts):
+            raise ValueError(f"{len(normalized)} normalized texts for {len(texts)} texts")
+        normalized = list(normalized)
         F = self._features(normalized, texts, embeddings)
         proba = self.calibrator_.predict_proba(self._head_scores(F), self._lengths(normalized))
         n_tfidf = len(self.vectorizer_.transformer_list[0][1].vocabulary_) + len(
             self.vectorizer_.transformer_list[1][1].vocabulary_
         )
-        return np.minimum(proba, _MAX_PROBA), F[:, :n_tfidf]
+        return np.minimum(proba, _MAX_PROBA), F if F.shape[1] == n_tfidf else F[:, :n_tfidf]
 
     def predict(self, X) -> np.ndarray:
         return self.classes_[self.predict_proba(X).argmax(axis=1)]

@@ -27,7 +27,9 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.feature_extraction.text import HashingVectorizer
 from sklearn.preprocessing import normalize as l2_normalize
+from sklearn.utils import murmurhash3_32
 
+from routing.ngrams import normalize_rows
 from routing.text import TextNormalizer, clean_html, mask_personal_data
 
 __all__ = [
@@ -51,6 +53,8 @@ SNIPPET_CHARS = 200
 # Like the router's, but Indic vowel signs (U+0900-U+0DFF) count as word characters: Python's
 # \w does not match them, which would cut Nepali words apart at every vowel sign.
 _TOKEN_PATTERN = r"(?u)\[\w+\]|[\w\u0900-\u0DFF]{2,}"
+_PLACES_LIMIT = 500_000  # feature strings remembered per block; the memo is renewed when full
+_NO_KEYS = np.zeros(0, dtype=np.int64)
 
 
 def make_snippet(text: str, max_chars: int = SNIPPET_CHARS) -> str:
@@ -174,12 +178,16 @@ class SimilarIndex:
     # -- querying -------------------------------------------------------------------------
 
     def _query_vectors(
-        self, texts: list[str], embeddings: np.ndarray | None, proba: np.ndarray | None
+        self,
+        texts: list[str],
+        embeddings: np.ndarray | None,
+        proba: np.ndarray | None,
+        normalized: Sequence[str] | None = None,
     ) -> dict[str, Any]:
         """Each term's unit vectors for the query texts."""
         out: dict[str, Any] = {}
         if "tfidf" in self.weights_:
-            out["tfidf"] = self.tfidf_.transform(texts)
+            out["tfidf"] = self.tfidf_.transform(texts, normalized=normalized)
         if "embedding" in self.weights_:
             E = self._embed(texts) if embeddings is None else np.asarray(embeddings, np.float32)
             if E.shape[0] != len(texts):
@@ -230,13 +238,16 @@ class SimilarIndex:
         *,
         embeddings: np.ndarray | None = None,
         proba: np.ndarray | None = None,
+        normalized: Sequence[str] | None = None,
     ) -> np.ndarray:
         """(len(texts), n_indexed) similarities in [0, 1].
 
-        `embeddings` (query embeddings) and `proba` (router probabilities, columns in the
-        order of the classes given to fit) spare recomputing what the caller already has.
+        `embeddings` (query embeddings), `proba` (router probabilities, columns in the
+        order of the classes given to fit) and `normalized` (the texts as the index's
+        normalizer writes them, see `shares_normalization`) spare recomputing what the
+        caller already has.
         """
-        queries = self._query_vectors(list(texts), embeddings, proba)
+        queries = self._query_vectors(list(texts), embeddings, proba, normalized)
         return self._weighted(queries, self._item_vectors)
 
     def centroid_similarity(
@@ -282,6 +293,7 @@ class SimilarIndex:
         *,
         embeddings: np.ndarray | None = None,
         proba: np.ndarray | None = None,
+        normalized: Sequence[str] | None = None,
         exclude_ids: Sequence[str | None] | None = None,
     ) -> list[list[dict[str, Any]]]:
         """The k most similar past complaints per text, best first.
@@ -292,7 +304,7 @@ class SimilarIndex:
         if k < 1:
             raise ValueError(f"k must be positive, got {k}")
         texts = list(texts)
-        S = self.similarity(texts, embeddings=embeddings, proba=proba)
+        S = self.similarity(texts, embeddings=embeddings, proba=proba, normalized=normalized)
         if exclude_ids is not None:
             if len(exclude_ids) != len(texts):
                 raise ValueError("exclude_ids needs one entry per text")
@@ -319,6 +331,22 @@ class SimilarIndex:
                 ]
             )
         return out
+
+    def shares_normalization(self, normalizer: Any) -> bool:
+        """Whether texts normalized by `normalizer` (a fitted TextNormalizer, the router's)
+        are what this index's TF-IDF term reads, so they can be passed as `normalized`."""
+        if "tfidf" not in self.weights_:
+            return False
+        own = self.tfidf_.normalizer_
+        return self._memo(
+            ("same normalizer", id(normalizer)),
+            lambda: (
+                normalizer,  # kept alive beside the answer, so its id stays its own
+                type(normalizer) is type(own)
+                and normalizer.get_params() == own.get_params()
+                and normalizer.lexicon_ == own.lexicon_,
+            ),
+        )[1]
 
     def __getstate__(self) -> dict:
         state = self.__dict__.copy()
@@ -381,17 +409,68 @@ class HashedTfidf:
             self.idf_.append((np.log((1 + n) / (1 + df[buckets])) + 1).astype(np.float32))
         return self
 
-    def transform(self, texts: Sequence[str]) -> sp.csr_matrix:
-        """Unit-norm sublinear TF-IDF rows; buckets unseen in training are dropped."""
-        normalized = self.normalizer_.transform(list(texts))
-        blocks = []
-        for hasher, buckets, idf in zip(self._hashers(), self.buckets_, self.idf_, strict=True):
-            X = sp.csr_matrix(hasher.transform(normalized))
-            pos = np.minimum(np.searchsorted(buckets, X.indices), max(len(buckets) - 1, 0))
-            known = buckets[pos] == X.indices if len(buckets) else np.zeros(X.nnz, bool)
-            weight = (1 + np.log(X.data)) * (idf[pos] if len(buckets) else 0)
-            X.data = np.where(known, weight, 0).astype(np.float32)
-            X.eliminate_zeros()
-            blocks.append(l2_normalize(X))
-        X = sp.hstack(blocks, format="csr") if len(blocks) > 1 else blocks[0]
+    def transform(
+        self, texts: Sequence[str], *, normalized: Sequence[str] | None = None
+    ) -> sp.csr_matrix:
+        """Unit-norm sublinear TF-IDF rows; buckets unseen in training are dropped.
+
+        `normalized`: the texts as this index's normalizer writes them (`normalizer_`, or
+        one with the same settings and lexicon), when the caller already has them.
+        """
+        if normalized is None:
+            normalized = self.normalizer_.transform(list(texts))
+        elif len(normalized) != len(texts):
+            raise ValueError(f"{len(normalized)} normalized texts for {len(texts)} texts")
+        blocks = [self._block(b, normalized) for b in range(len(self.buckets_))]
+        if len(blocks) == 1:
+            return blocks[0]
+        X = sp.hstack(blocks, format="csr")
         return sp.csr_matrix(X * np.float32(1 / np.sqrt(len(blocks))), dtype=np.float32)
+
+    def _block(self, b: int, normalized: Sequence[str]) -> sp.csr_matrix:
+        """One block's unit-norm rows: each feature string is hashed once per process (the
+        same bucket as `HashingVectorizer`) and its place among the trained buckets kept."""
+        analyze, place = self._analyzer(b), self._places(b)
+        buckets, idf = self.buckets_[b], self.idf_[b]
+        keys: list[np.ndarray] = []
+        for row, doc in enumerate(normalized):
+            found = [place[f] if f in place else self._place(b, f) for f in analyze(doc)]
+            at = np.asarray(found, dtype=np.int64)
+            keys.append(at[at >= 0] + row * len(buckets))
+        key, count = np.unique(np.concatenate(keys) if keys else _NO_KEYS, return_counts=True)
+        rows, at = np.divmod(key, max(len(buckets), 1))
+        data = (1 + np.log(count.astype(np.float32))) * idf[at]
+        indptr = np.searchsorted(rows, np.arange(len(normalized) + 1))
+        normalize_rows(data, indptr)
+        return sp.csr_matrix(
+            (data, buckets[at], indptr), shape=(len(normalized), self.n_features), dtype=np.float32
+        )
+
+    def _analyzer(self, b: int) -> Callable[[str], list[str]]:
+        analyzers = self.__dict__.get("_analyzers_cache")
+        if analyzers is None:
+            analyzers = self._analyzers_cache = [h.build_analyzer() for h in self._hashers()]
+        return analyzers[b]
+
+    def _places(self, b: int) -> dict[str, int]:
+        """Per-block memo: feature string -> index in `buckets_[b]`, -1 if never trained on."""
+        places = self.__dict__.get("_places_cache")
+        if places is None:
+            places = self._places_cache = [{} for _ in self.buckets_]
+        if len(places[b]) >= _PLACES_LIMIT:  # replaced, not mutated: threads may be reading
+            places[b] = {}
+        return places[b]
+
+    def _place(self, b: int, feature: str) -> int:
+        h = murmurhash3_32(feature, seed=0)
+        # FeatureHasher's bucket, its special case for -2**31 included
+        bucket = (2**31 - 1 - (self.n_features - 1)) if h == -(2**31) else abs(h)
+        bucket %= self.n_features
+        buckets = self.buckets_[b]
+        at = int(np.searchsorted(buckets, bucket))
+        place = at if at < len(buckets) and buckets[at] == bucket else -1
+        self._places(b)[feature] = place
+        return place
+
+    def __getstate__(self) -> dict:
+        return {k: v for k, v in self.__dict__.items() if not k.endswith("_cache")}

@@ -101,13 +101,15 @@ def suggest(
     texts, index, classes = list(texts), bundle.similar, bundle.router.classes_
     few = few_shot_agencies(index, classes) if index is not None else None
     embeddings, router_embeddings = _encode_once(bundle, texts, similar > 0 or few is not None)
-    features = None
-    if proba is None and explain_words:
+    features = normalized = None
+    if proba is None:
+        # normalized once, for the router and (when it normalizes alike) the similar index
+        normalized = bundle.router.normalizer_.transform(texts)
         proba, features = bundle.router.predict_proba_with_features(
-            texts, embeddings=router_embeddings
+            texts, embeddings=router_embeddings, normalized=normalized
         )
-    elif proba is None:
-        proba = suggest_proba(bundle, texts, embeddings=router_embeddings)
+    if index is None or not index.shares_normalization(bundle.router.normalizer_):
+        normalized = None
     if few is None:
         ranked, rerouted = top_k_from_proba(proba, classes, top_k), np.zeros(len(texts), bool)
     else:
@@ -116,7 +118,7 @@ def suggest(
         )
     few_names = set(classes[few]) if few is not None else set()
     neighbours = (
-        index.query(texts, similar, embeddings=embeddings, proba=proba)
+        index.query(texts, similar, embeddings=embeddings, proba=proba, normalized=normalized)
         if similar > 0 and index is not None
         else [None] * len(texts)
     )

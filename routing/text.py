@@ -183,6 +183,8 @@ _CLAIMED = "\x00"  # stands in for claimed text: not a digit, letter or separato
 _REPEATS = re.compile(r"([^\W\d_])\1{2,}")
 # Words glued by "/" are abbreviations of their own ("s/d" = sampai dengan, "d/a"): leave them.
 _TOKEN = re.compile(r"(?<![\w/])\w+(?![\w/])")
+# the same tokens, kept by re.split at the odd positions of its result
+_TOKEN_SPLIT = re.compile(f"({_TOKEN.pattern})")
 # Words whose triple letters are real: roman numerals ("golongan IIIa", "D III"), www, PPPK.
 # Only runs of exactly three can belong to one, and such words are at most _KEEP_MAX long.
 _KEEP_REPEATS = re.compile(r"d?x{0,3}(?:ix|iv|v?i{0,3})[a-e]?|www|pppk", re.IGNORECASE)
@@ -341,7 +343,11 @@ def _collapse_run(match: re.Match[str]) -> str:
 def _expand_lexicon(text: str, lexicon: dict[str, str]) -> str:
     if not lexicon:
         return text
-    return _TOKEN.sub(lambda m: lexicon.get(m.group(), m.group()), text)
+    # _TOKEN.sub with a lookup per match, without a Python call per token
+    parts = _TOKEN_SPLIT.split(text)
+    tokens = parts[1::2]
+    parts[1::2] = map(lexicon.get, tokens, tokens)
+    return "".join(parts)
 
 
 class TextNormalizer(TransformerMixin, BaseEstimator):

@@ -187,3 +187,67 @@ def test_centroid_similarity_is_the_cosine_to_each_agencys_mean_vector():
     S = index.centroid_similarity(["q"], ["X", "Y", "Z"], embeddings=np.array([[1.0, 0.0]]))
     # X's centroid is (1, 1)/sqrt(2); Y's is (1, 0); Z has no complaints
     np.testing.assert_allclose(S[0], [np.sqrt(0.5), 1.0, 0.0], atol=2e-3)
+
+
+def _reference_tfidf(vec: HashedTfidf, texts: list[str]) -> np.ndarray:
+    """HashedTfidf's rows computed the plain way: scikit-learn's hashed counts, then
+    sublinear TF x IDF of the trained buckets, each block L2-normalized."""
+    import scipy.sparse as sp
+    from sklearn.preprocessing import normalize
+
+    normalized = vec.normalizer_.transform(texts)
+    blocks = []
+    for hasher, buckets, idf in zip(vec._hashers(), vec.buckets_, vec.idf_, strict=True):
+        X = sp.csr_matrix(hasher.transform(normalized))
+        weights = np.zeros(vec.n_features, dtype=np.float32)
+        weights[buckets] = idf
+        X.data = ((1 + np.log(X.data)) * weights[X.indices]).astype(np.float32)
+        X.eliminate_zeros()
+        blocks.append(normalize(X))
+    X = sp.hstack(blocks, format="csr") if len(blocks) > 1 else blocks[0]
+    return (X * np.float32(1 / np.sqrt(len(blocks)))).toarray()
+
+
+@pytest.mark.parametrize("char_ngrams", [False, True])
+def test_hashed_tfidf_equals_the_plain_scikit_learn_computation(
+    char_ngrams, small_corpus, heldout_corpus
+):
+    vec = HashedTfidf(char_ngrams=char_ngrams, n_features=2**16).fit(small_corpus.texts)
+    queries = [*heldout_corpus.texts[:20], "", "kata-kata asing sekali", "नेपाल सरकारको कार्यालय"]
+    got = vec.transform(queries)
+    want = _reference_tfidf(vec, queries)
+    assert got.shape == want.shape
+    assert got.nnz > 0
+    np.testing.assert_array_equal(got.toarray(), want)
+    # again, from the per-process memo of feature buckets
+    np.testing.assert_array_equal(vec.transform(queries).toarray(), want)
+
+
+def test_hashed_tfidf_pickles_without_its_memo(small_corpus):
+    vec = HashedTfidf().fit(small_corpus.texts)
+    vec.transform(small_corpus.texts[:5])
+    state = pickle.loads(pickle.dumps(vec)).__dict__
+    assert not [k for k in state if k.endswith("_cache")]
+
+
+def test_prenormalized_texts_give_the_same_vectors(tfidf_index, heldout_corpus):
+    texts = heldout_corpus.texts[:10]
+    normalized = tfidf_index.tfidf_.normalizer_.transform(texts)
+    with_given = tfidf_index.query(texts, 3, normalized=normalized)
+    assert with_given == tfidf_index.query(texts, 3)
+    with pytest.raises(ValueError, match="normalized"):
+        tfidf_index.tfidf_.transform(texts, normalized=normalized[:-1])
+
+
+def test_only_an_equal_normalizer_shares_its_texts(tfidf_index):
+    from routing.text import TextNormalizer
+
+    assert tfidf_index.shares_normalization(TextNormalizer().fit([]))
+    assert not tfidf_index.shares_normalization(TextNormalizer(lexicon=False).fit([]))
+    other = TextNormalizer().fit([])
+    other.lexicon_ = {**other.lexicon_, "zzq": "zzquux"}
+    assert not tfidf_index.shares_normalization(other)
+    profile_only = SimilarIndex(mode="embedding").fit(
+        ["a", "b"], ["X", "Y"], embeddings=np.eye(2, dtype=np.float32)
+    )
+    assert not profile_only.shares_normalization(TextNormalizer().fit([]))

@@ -88,3 +88,20 @@ def test_explanations_only_when_asked(bundle):
 
 def test_no_texts_give_no_predictions(bundle):
     assert suggest(bundle, [], proba=np.zeros((0, len(bundle.labels)))) == []
+
+
+@pytest.mark.parametrize("lexicon", [True, False])
+def test_similar_cases_are_the_index_own_answer(bundle, heldout_corpus, lexicon):
+    """suggest() hands the router's normalized texts to the index only when the index would
+    normalize them alike; either way the cases are what the index finds on its own."""
+    from routing.text import TextNormalizer
+
+    assert bundle.similar is not None
+    router = copy.deepcopy(bundle.router)
+    router.normalizer_ = TextNormalizer(lexicon=lexicon).fit([])
+    b = Bundle(bundle.path, bundle.manifest, router, bundle.calibration, bundle.similar)
+    assert bundle.similar.shares_normalization(router.normalizer_) is lexicon
+    texts = [*heldout_corpus.texts[:8], "sy blm trima bansos yg dijanjikan"]
+    proba = suggest_proba(b, texts)
+    want = bundle.similar.query(texts, 3, proba=proba)
+    assert [p.similar for p in suggest(b, texts, similar=3)] == want
