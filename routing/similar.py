@@ -53,7 +53,7 @@ SNIPPET_CHARS = 200
 # Like the router's, but Indic vowel signs (U+0900-U+0DFF) count as word characters: Python's
 # \w does not match them, which would cut Nepali words apart at every vowel sign.
 _TOKEN_PATTERN = r"(?u)\[\w+\]|[\w\u0900-\u0DFF]{2,}"
-_PLACES_LIMIT = 500_000  # feature strings remembered per block; the memo is renewed when full
+_PLACES_LIMIT = 200_000  # feature strings remembered per block; the memo is renewed when full
 _NO_KEYS = np.zeros(0, dtype=np.int64)
 
 
@@ -430,12 +430,15 @@ class HashedTfidf:
     def _block(self, b: int, normalized: Sequence[str]) -> sp.csr_matrix:
         """One block's unit-norm rows: each feature string is hashed once per process (the
         same bucket as `HashingVectorizer`) and its place among the trained buckets kept."""
-        analyze, place = self._analyzer(b), self._places(b)
+        analyze = self._analyzer(b)
         buckets, idf = self.buckets_[b], self.idf_[b]
         keys: list[np.ndarray] = []
         for row, doc in enumerate(normalized):
-            found = [place[f] if f in place else self._place(b, f) for f in analyze(doc)]
-            at = np.asarray(found, dtype=np.int64)
+            features, place = analyze(doc), self._places(b)
+            new = [f for f in features if f not in place]
+            if new:
+                self._learn(b, place, new)
+            at = np.asarray([place[f] for f in features], dtype=np.int64)
             keys.append(at[at >= 0] + row * len(buckets))
         key, count = np.unique(np.concatenate(keys) if keys else _NO_KEYS, return_counts=True)
         rows, at = np.divmod(key, max(len(buckets), 1))
@@ -461,16 +464,18 @@ class HashedTfidf:
             places[b] = {}
         return places[b]
 
-    def _place(self, b: int, feature: str) -> int:
-        h = murmurhash3_32(feature, seed=0)
-        # FeatureHasher's bucket, its special case for -2**31 included
-        bucket = (2**31 - 1 - (self.n_features - 1)) if h == -(2**31) else abs(h)
+    def _learn(self, b: int, place: dict[str, int], features: list[str]) -> None:
+        """Add `features` to `place`, block b's memo: each one's index among the trained
+        buckets, -1 for none (the bucket is FeatureHasher's, its special case included)."""
+        hashed = np.fromiter(
+            (murmurhash3_32(f, seed=0) for f in features), dtype=np.int64, count=len(features)
+        )
+        bucket = np.where(hashed == -(2**31), 2**31 - 1 - (self.n_features - 1), np.abs(hashed))
         bucket %= self.n_features
         buckets = self.buckets_[b]
-        at = int(np.searchsorted(buckets, bucket))
-        place = at if at < len(buckets) and buckets[at] == bucket else -1
-        self._places(b)[feature] = place
-        return place
+        at = np.minimum(np.searchsorted(buckets, bucket), max(len(buckets) - 1, 0))
+        known = buckets[at] == bucket if len(buckets) else np.zeros(len(bucket), bool)
+        place.update(zip(features, np.where(known, at, -1).tolist(), strict=True))
 
     def __getstate__(self) -> dict:
         return {k: v for k, v in self.__dict__.items() if not k.endswith("_cache")}

@@ -102,6 +102,7 @@ class _Rule(NamedTuple):
     pattern: re.Pattern[str]
     accept: Callable[[re.Match[str]], bool] | None = None
     hint: str | None = None  # a substring the text must hold for the rule to be worth running
+    digits: bool = False  # True: the pattern only matches text holding an ASCII digit
 
 
 def _rule(
@@ -109,8 +110,9 @@ def _rule(
     pattern: str,
     accept: Callable[[re.Match[str]], bool] | None = None,
     hint: str | None = None,
+    digits: bool = False,
 ) -> _Rule:
-    return _Rule(kind, re.compile(pattern), accept, hint)
+    return _Rule(kind, re.compile(pattern), accept, hint, digits)
 
 
 def _is_plate_region(match: re.Match[str]) -> bool:
@@ -131,8 +133,12 @@ def _grouped_digits(first: int, *rest: int) -> str:
 
 # Most specific first; each rule only sees text no earlier rule has claimed. Repetitions are
 # bounded or separated by disjoint character classes, so no rule backtracks catastrophically.
+# Rules whose pattern needs an ASCII digit say so (`digits=True`): text without one skips them.
 _RULES: tuple[_Rule, ...] = (
-    _rule("url", r"(?:[Hh][Tt][Tt][Pp][Ss]?://|[Ww][Ww][Ww]\.)[^\s<>\"']*[^\s<>\"'.,;:!?)\]}]"),
+    _rule(
+        "url",
+        r"(?:[Hh][Tt][Tt][Pp][Ss]?://|[Ww][Ww][Ww]\.)[^\s<>\"']*[^\s<>\"'.,;:!?)\]}]",
+    ),
     _rule(
         "email",
         r"(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+",
@@ -143,39 +149,53 @@ _RULES: tuple[_Rule, ...] = (
         "npwp",
         rf"{_FIRST_DIGIT}{_D}\.?{_D}{{3}}\.?{_D}{{3}}\.?{_D}[.-]?{_D}{{3}}\.?{_D}{{3}}"
         rf"{_NO_DIGIT_AFTER}",
+        digits=True,
     ),
     # The 16-digit NPWP is the owner's NIK; only the word "NPWP" in front tells them apart.
-    _rule("npwp", rf"[Nn][Pp][Ww][Pp][^0-9\n]{{0,20}}?(?P<v>{_D}{{16}}){_NO_DIGIT_AFTER}"),
+    _rule(
+        "npwp",
+        rf"[Nn][Pp][Ww][Pp][^0-9\n]{{0,20}}?(?P<v>{_D}{{16}}){_NO_DIGIT_AFTER}",
+        digits=True,
+    ),
     # NIK and KK: 16 digits, plain or grouped 4-4-4-4, 6-6-4, 2-4-6-4, 2-2-2-6-4.
-    _rule("nik", rf"{_FIRST_DIGIT}{_D}{{15}}{_NO_DIGIT_AFTER}"),
-    *(_rule("nik", _grouped_digits(*sizes)) for sizes in _NIK_GROUPS),
+    _rule("nik", rf"{_FIRST_DIGIT}{_D}{{15}}{_NO_DIGIT_AFTER}", digits=True),
+    *(_rule("nik", _grouped_digits(*sizes), digits=True) for sizes in _NIK_GROUPS),
     # Mobile: 08xx / +62 8xx / 62 8xx, 10-13 digits in the 08 form, any single separators.
     _rule(
         "phone",
         r"(?:\(\+62\)[ .-]?|\+62[ .-]?|6(?<![0-9]6)2[ .-]?|0(?<![0-9]0))"
         rf"8[1-9](?:[ .-]?{_D}){{7,10}}{_NO_DIGIT_AFTER}",
+        digits=True,
     ),
     # Landline: (021) 1234567, 0274-123456, +62 21 1234567.
     _rule(
         "phone",
         rf"(?:\(0[1-9]{_D}{{1,2}}\)[ -]?|0(?<![0-9]0)[1-9]{_D}{{1,2}}[ -]"
         rf"|\+62[ -]?\(?[1-9]{_D}{{1,2}}\)?[ -]?){_D}{{5,8}}{_NO_DIGIT_AFTER}",
+        digits=True,
     ),
     # BPJS Kesehatan / KIS card: 13 digits starting with 000.
-    _rule("bpjs", rf"0(?<![0-9]0)00{_D}{{10}}{_NO_DIGIT_AFTER}"),
+    _rule("bpjs", rf"0(?<![0-9]0)00{_D}{{10}}{_NO_DIGIT_AFTER}", digits=True),
     # Plates, on the original case: "B 1234 XYZ", "AB 1 CD", "D1234ABC" (compact needs 3+ digits).
     _rule(
         "plate",
         r"(?P<region>[A-Z](?<![A-Za-z0-9][A-Z])[A-Z]?)"
         rf"(?: [1-9]{_D}{{0,3}} | ?[1-9]{_D}{{2,3}} ?)[A-Z]{{1,3}}(?![A-Za-z0-9])",
         _is_plate_region,
+        digits=True,
     ),
     # Anything else with 9+ digits: PLN customer ids, bank accounts, KPJ, registration numbers.
-    _rule("number", rf"{_FIRST_DIGIT}(?:[ .-]?{_D}){{8,}}{_NO_DIGIT_AFTER}", _is_account_number),
+    _rule(
+        "number",
+        rf"{_FIRST_DIGIT}(?:[ .-]?{_D}){{8,}}{_NO_DIGIT_AFTER}",
+        _is_account_number,
+        digits=True,
+    ),
 )
 
 _SPAN_CACHE_SIZE = 1024  # a full batch (1,000 complaints) stays cached through one request
 _SPAN_CACHE_MIN_CHARS = 40
+_ASCII_DIGIT = re.compile("[0-9]")
 _CLAIMED = "\x00"  # stands in for claimed text: not a digit, letter or separator
 
 # --- normalization ----------------------------------------------------------------------------
@@ -234,8 +254,9 @@ def find_personal_data(text: str) -> list[tuple[str, int, int]]:
 def _scan(text: str) -> tuple[tuple[str, int, int], ...]:
     spans: list[tuple[str, int, int]] = []
     work = text
-    for kind, pattern, accept, hint in _RULES:
-        if hint is not None and hint not in work:
+    has_digit = _ASCII_DIGIT.search(text) is not None  # most words of a complaint have none
+    for kind, pattern, accept, hint, digits in _RULES:
+        if (hint is not None and hint not in work) or (digits and not has_digit):
             continue
         found = []
         for match in pattern.finditer(work):

@@ -251,3 +251,14 @@ def test_only_an_equal_normalizer_shares_its_texts(tfidf_index):
         ["a", "b"], ["X", "Y"], embeddings=np.eye(2, dtype=np.float32)
     )
     assert not profile_only.shares_normalization(TextNormalizer().fit([]))
+
+
+def test_hashed_tfidf_answers_alike_when_its_memo_is_renewed(monkeypatch, small_corpus):
+    from routing import similar as similar_module
+
+    vec = HashedTfidf().fit(small_corpus.texts)
+    want = _reference_tfidf(vec, small_corpus.texts[:30])
+    monkeypatch.setattr(similar_module, "_PLACES_LIMIT", 7)  # renewed every few complaints
+    for _ in range(2):
+        np.testing.assert_array_equal(vec.transform(small_corpus.texts[:30]).toarray(), want)
+    assert len(vec._places_cache[0]) < 7 + 200

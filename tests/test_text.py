@@ -385,3 +385,25 @@ def test_megabyte_of_complaint_like_text_completes(normalizer):
     out = normalizer.normalize(text)
     assert out.startswith("saya belum terima bansos nik [nik] hp [telepon] tolong!!! ")
     assert not LONG_DIGIT_RUN.search(out)
+
+
+def test_skipping_digit_rules_on_digit_free_text_changes_no_answer(monkeypatch, small_corpus):
+    """Rules marked `digits=True` are skipped when the text has no ASCII digit; running every
+    rule on every text must find exactly the same spans."""
+    from routing import text as text_module
+
+    tricky = [
+        "NPWP saya tertera di kartu",
+        "mobil B XYZ dan AB CD diparkir",
+        "hubungi nol delapan satu dua",
+        "www.lapor.go.id dan budi@mail.com",
+        "Rp. sejuta, tanggal dua",
+        "٣٢٠١٢٣٤٥٦٧٨٩٠٠٠١ angka Arab",
+    ]
+    texts = [*small_corpus.texts, *tricky]
+    texts += [re.sub("[0-9]", "", t) for t in texts]
+    shortcut = [text_module._scan(t) for t in texts]
+    every_rule = tuple(rule._replace(digits=False) for rule in text_module._RULES)
+    monkeypatch.setattr(text_module, "_RULES", every_rule)
+    assert [text_module._scan(t) for t in texts] == shortcut
+    assert any(shortcut), "the corpus holds personal data to find"
