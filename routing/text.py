@@ -196,6 +196,7 @@ _RULES: tuple[_Rule, ...] = (
 _SPAN_CACHE_SIZE = 1024  # a full batch (1,000 complaints) stays cached through one request
 _SPAN_CACHE_MIN_CHARS = 40
 _ASCII_DIGIT = re.compile("[0-9]")
+_DIGIT_FREE_RULES = tuple(rule for rule in _RULES if not rule.digits)
 _CLAIMED = "\x00"  # stands in for claimed text: not a digit, letter or separator
 
 # --- normalization ----------------------------------------------------------------------------
@@ -254,9 +255,10 @@ def find_personal_data(text: str) -> list[tuple[str, int, int]]:
 def _scan(text: str) -> tuple[tuple[str, int, int], ...]:
     spans: list[tuple[str, int, int]] = []
     work = text
-    has_digit = _ASCII_DIGIT.search(text) is not None  # most words of a complaint have none
-    for kind, pattern, accept, hint, digits in _RULES:
-        if (hint is not None and hint not in work) or (digits and not has_digit):
+    # most words of a complaint hold no digit: only the rules that need none run on them
+    rules = _RULES if _ASCII_DIGIT.search(text) is not None else _DIGIT_FREE_RULES
+    for kind, pattern, accept, hint, _ in rules:
+        if hint is not None and hint not in work:
             continue
         found = []
         for match in pattern.finditer(work):
@@ -290,8 +292,11 @@ def mask_personal_data(text: str) -> str:
 
     Use it on anything stored or displayed: logs, feedback, explanations, similar complaints.
     """
+    spans = find_personal_data(text)
+    if not spans:
+        return text
     pieces, last = [], 0
-    for kind, start, end in find_personal_data(text):
+    for kind, start, end in spans:
         pieces += [text[last:start], MASK_TOKENS[kind]]
         last = end
     pieces.append(text[last:])
@@ -410,7 +415,7 @@ class TextNormalizer(TransformerMixin, BaseEstimator):
 
     def transform(self, X: Iterable[str]) -> list[str]:
         """Normalize each text; non-str items (None, NaN) raise TypeError."""
-        check_is_fitted(self, "lexicon_")
+        self._check_fitted()
         out = []
         for i, text in enumerate(X):
             if not isinstance(text, str):
@@ -420,9 +425,14 @@ class TextNormalizer(TransformerMixin, BaseEstimator):
             out.append(self._normalize(text))
         return out
 
+    def _check_fitted(self) -> None:
+        # check_is_fitted inspects the whole object (microseconds); this runs once per word
+        if not hasattr(self, "lexicon_"):
+            check_is_fitted(self, "lexicon_")
+
     def normalize(self, text: str) -> str:
         """Normalize one text: html -> mask -> lowercase -> repeats -> lexicon -> whitespace."""
-        check_is_fitted(self, "lexicon_")
+        self._check_fitted()
         return self._normalize(_require_str(text))
 
     def _normalize(self, text: str) -> str:
