@@ -99,8 +99,9 @@ class _Units:
                 unit = unit_of[key] = len(self.surface)
                 self.surface.append(word)
                 self.cols.append(cols)
-            sequence.extend(tokens)
-            owner.extend([unit] * len(tokens))
+            if grams:  # the token sequence is only needed to find n-grams in
+                sequence += tokens
+                owner += [unit] * len(tokens)
         if grams:  # word n-grams span words: every word of one shares it
             firsts = {tokens[0] for tokens in grams.values()}
             starts = [i for i, token in enumerate(sequence) if token in firsts]

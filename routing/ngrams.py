@@ -65,16 +65,16 @@ class FastTfidf:
             if n >= length:  # a short word yields itself once, then nothing longer
                 out.append(padded)
                 break
-            out.extend(padded[i : i + n] for i in range(length - n + 1))
+            out += [padded[i : i + n] for i in range(length - n + 1)]
         return out
 
     def word_columns(self, word: str) -> tuple[np.ndarray, np.ndarray]:
         """Vocabulary columns of a word's char n-grams (sorted, unique) and their counts."""
         hit = self._cache.get(word)
-        if hit is not None:
-            return hit
-        vocabulary = self.vocabulary
-        cols = [vocabulary[g] for g in self._grams(word) if g in vocabulary]
+        return hit if hit is not None else self._analyse(word)
+
+    def _analyse(self, word: str) -> tuple[np.ndarray, np.ndarray]:
+        cols = [c for c in map(self.vocabulary.get, self._grams(word)) if c is not None]
         unique = sorted(set(cols))  # a few dozen columns: cheaper in Python than np.unique
         counts = [1] * len(unique) if len(unique) == len(cols) else [cols.count(c) for c in unique]
         hit = (np.asarray(unique, dtype=np.int32), np.asarray(counts, dtype=np.int32))
@@ -102,8 +102,9 @@ class FastTfidf:
             (np.ones(len(doc_cols), dtype=self.dtype), doc_cols, doc_indptr),
             shape=(len(docs), len(words)),
         )
-        pairs = [self.word_columns(w) for w in words]
-        lengths = np.fromiter((len(c) for c, _ in pairs), dtype=np.int64, count=len(pairs))
+        cache = self._cache  # inlined word_columns: this loop runs once per distinct word
+        pairs = [cache.get(w) or self._analyse(w) for w in words]
+        lengths = np.array([len(c) for c, _ in pairs], dtype=np.int64)
         indptr = np.zeros(len(words) + 1, dtype=np.int64)
         np.cumsum(lengths, out=indptr[1:])
         indices = np.concatenate([c for c, _ in pairs]) if pairs else _EMPTY
@@ -118,7 +119,7 @@ class FastTfidf:
         indptr = [0]
         indices: list[int] = []
         for doc in docs:
-            indices.extend(vocabulary[f] for f in analyze(doc) if f in vocabulary)
+            indices += [c for c in map(vocabulary.get, analyze(doc)) if c is not None]
             indptr.append(len(indices))
         return sp.csr_matrix(
             (np.ones(len(indices), dtype=self.dtype), indices, indptr),
