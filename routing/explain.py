@@ -149,9 +149,9 @@ def _strong_contributions(X: sp.csr_matrix, W: np.ndarray, classes: np.ndarray) 
     positive = np.flatnonzero(share > 0)
     if len(positive) == 0:
         return np.zeros_like(share)
-    # one sort: by row, then by share descending (the fraction is in [0, 1))
-    top = share[positive].max()
-    order = positive[np.argsort(rows[positive] + (1.0 - share[positive] / (top * 1.0001)))]
+    # by row, then by share descending; a stable sort breaks ties by column, so a complaint's
+    # words never depend on the other complaints of its batch
+    order = positive[np.lexsort((-share[positive], rows[positive]))]
     sorted_rows = rows[order]
     row_start = np.searchsorted(sorted_rows, np.arange(X.shape[0]))
     rank = np.arange(len(order)) - row_start[sorted_rows]

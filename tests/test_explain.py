@@ -96,3 +96,16 @@ def test_a_batch_needs_one_agency_list_per_complaint(router):
         explain_batch(router, ["listrik mati", "bansos"], [[PLN]])
     with pytest.raises(KeyError):
         explain_batch(router, ["listrik mati"], [["NOT AN AGENCY"]])
+
+
+def test_words_do_not_depend_on_the_other_complaints_of_the_batch(router, small_corpus):
+    """Equal contributions (common among character n-grams) are ranked by column, not by
+    where the complaint sits in its batch."""
+    texts = [f"{text} nomor {i}" for i, text in enumerate(small_corpus.texts[:96])]
+    agencies = [list(router.classes_[:3])] * len(texts)
+    whole = explain_batch(router, texts, agencies, n_words=5)
+    halves = explain_batch(router, texts[:48], agencies[:48], n_words=5) + explain_batch(
+        router, texts[48:], agencies[48:], n_words=5
+    )
+    assert whole == halves
+    assert whole[60] == explain_batch(router, [texts[60]], [agencies[60]], n_words=5)[0]
