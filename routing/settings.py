@@ -45,6 +45,13 @@ class Settings(BaseSettings):
         description="Seconds between checks of a served registry's CURRENT pointer for a new "
         "version; 0 turns the watcher off (POST /v1/admin/reload still reloads).",
     )
+    batch_workers: int | None = Field(
+        default=None,
+        ge=0,
+        description="Worker processes that share large /v1/predict/batch requests with the "
+        "server process, each holding a copy of the model; default: one per CPU core beyond "
+        "the first; 0 turns them off.",
+    )
     retention_days: int = Field(
         default=365,
         ge=1,

@@ -26,9 +26,10 @@ def free_port() -> int:
 
 
 def clean_env(**extra: str) -> dict[str, str]:
-    """This process's environment without ROUTING_* settings, plus `extra`."""
+    """This process's environment without ROUTING_* settings, plus `extra` (batch workers
+    off unless `extra` sets them: test_batch_pool.py runs them)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("ROUTING_")}
-    return env | {"PYTHONUNBUFFERED": "1"} | extra
+    return env | {"PYTHONUNBUFFERED": "1", "ROUTING_BATCH_WORKERS": "0"} | extra
 
 
 @contextmanager

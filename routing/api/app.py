@@ -16,6 +16,7 @@ from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
 
 from routing.api import heap
+from routing.api.batch_pool import BatchPool, default_workers
 from routing.api.deps import ServedModel
 from routing.api.errors import install_error_handlers
 from routing.api.limits import EXPLAIN_WORDS, MAX_BODY_BYTES, BodySizeLimitMiddleware
@@ -64,12 +65,19 @@ def create_app(settings: Settings | None = None, *, bundle: Bundle | None = None
             app.state.engine = engine
             app.state.sessions = session_factory(engine)
             app.state.model = ServedModel.from_bundle(served)
+            workers = settings.batch_workers
+            app.state.batch_pool = BatchPool(
+                default_workers() if workers is None else workers,
+                signing_key=settings.signing_key_value(),
+            )
+            app.state.batch_pool.prepare(served)  # in the background: serving starts now
             heap.settle()  # after loading, before serving: no long GC pause later
             async with app.state.reloader.watching(app.state):
                 yield
         finally:
             app.state.model = None
             engine.dispose()
+            await run_in_threadpool(app.state.batch_pool.close)
             heap.unsettle()
 
     app = FastAPI(
@@ -83,6 +91,7 @@ def create_app(settings: Settings | None = None, *, bundle: Bundle | None = None
     app.state.limiter = RateLimiter(settings.rate_limit)
     app.state.metrics = metrics
     app.state.model = None
+    app.state.batch_pool = BatchPool(0)  # replaced by the lifespan's
     app.state.reloader = ModelReloader(
         settings.model if settings.model is not None else bundle.path,  # type: ignore[union-attr]
         signing_key=settings.signing_key_value(),

@@ -14,6 +14,7 @@ from fastapi import Depends, HTTPException, Request, Security
 from fastapi.security import APIKeyHeader
 from sqlalchemy.orm import Session, sessionmaker
 
+from routing.api.batch_pool import BatchPool
 from routing.api.observability import ServiceMetrics, annotate
 from routing.api.security import KeyRing, Principal, RateLimiter, Role
 from routing.bundle import Bundle
@@ -52,6 +53,10 @@ async def get_model(request: Request) -> ServedModel:
     if model is None:
         raise HTTPException(status_code=503, detail="no model loaded")
     return model
+
+
+async def get_batch_pool(request: Request) -> BatchPool:
+    return request.app.state.batch_pool
 
 
 async def get_sessions(request: Request) -> sessionmaker[Session]:
@@ -109,6 +114,7 @@ require_integration = RequireRole("integration")
 require_admin = RequireRole("admin")
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
+BatchPoolDep = Annotated[BatchPool, Depends(get_batch_pool)]
 MetricsDep = Annotated[ServiceMetrics, Depends(get_metrics)]
 ModelDep = Annotated[ServedModel, Depends(get_model)]
 SessionDep = Annotated[Session, Depends(get_session)]

@@ -96,6 +96,9 @@ class ModelReloader:
                 logger.warning("model reload refused (still serving %s): %s", before, reason)
                 return ReloadOutcome(before, before, False, reason)
             state.model = ServedModel.from_bundle(bundle)  # the swap: one assignment
+            pool = getattr(state, "batch_pool", None)
+            if pool is not None:
+                pool.prepare(bundle)  # batch workers load it in the background
             heap.settle()  # one full collection now frees the old model, not mid-request later
             self.last_error = None
             logger.info("model reloaded: now serving %s (was %s)", bundle.model_version, before)

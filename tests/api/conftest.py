@@ -41,6 +41,7 @@ def make_settings(tmp_path: Path, trained_bundle: Path) -> Callable[..., Setting
             "model": trained_bundle,
             "db_url": f"sqlite:///{tmp_path / 'service.db'}",
             "api_keys": API_KEYS,
+            "batch_workers": 0,  # tests/api/test_batch_pool.py runs the workers
         } | overrides
         return Settings(_env_file=None, **values)
 

@@ -37,7 +37,14 @@ CHECKS = [
 
 
 def _settings(model: Path, db_url: str = "sqlite://") -> Settings:
-    return Settings(_env_file=None, model=model, db_url=db_url, api_keys=API_KEYS, rate_limit=0)
+    return Settings(
+        _env_file=None,
+        model=model,
+        db_url=db_url,
+        api_keys=API_KEYS,
+        rate_limit=0,
+        batch_workers=0,
+    )
 
 
 # The schema is read at import, before any fixture exists; building an app starts nothing (the

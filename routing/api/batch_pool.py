@@ -1,0 +1,230 @@
+"""Large batches on every core: worker processes suggest part of each big batch.
+
+Python runs one thread at a time, so without help a batch of 1,000 complaints uses one core
+however many the machine has. A `BatchPool` keeps worker processes, each with its own copy of
+the served bundle, loaded from the bundle's directory and checked against the served version.
+A large batch is cut into parts of about equal length (in characters): one per free, ready
+worker and one for the calling thread; the answers come back in input order and equal those
+of `routing.suggest.suggest` in one process. Storage stays in the server process.
+
+Workers are spawned, not forked (the server has threads). A worker that is still loading,
+holds another version, is busy with another batch or fails is not waited for: its part is
+computed in the server process, so a batch never fails or stalls because of the pool; a
+worker that failed is replaced. Each worker holds a second copy of the model in memory.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import multiprocessing
+import os
+import threading
+import time
+from collections.abc import Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import sklearn
+
+from routing.bundle import Bundle, BundleError, load_bundle
+from routing.suggest import Prediction, suggest
+
+__all__ = ["MIN_PARALLEL_ITEMS", "BatchPool", "default_workers"]
+
+logger = logging.getLogger("routing.service")
+
+MIN_PARALLEL_ITEMS = 32  # below this, handing work to another process costs more than it saves
+
+
+def default_workers() -> int:
+    """One worker per CPU core the process may use, beyond the first."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cores = os.cpu_count() or 1
+    return max(cores - 1, 0)
+
+
+def _split(texts: Sequence[str], parts: int) -> list[tuple[int, int]]:
+    """(start, end) of `parts` consecutive slices of about equal total length."""
+    weights = np.cumsum([len(t) + 50 for t in texts])  # + a fixed cost per complaint
+    cuts = np.searchsorted(weights, weights[-1] * np.arange(1, parts) / parts)
+    bounds = [0, *sorted({int(c) for c in cuts if 0 < c < len(texts)}), len(texts)]
+    return list(itertools.pairwise(bounds))
+
+
+class _Worker:
+    """One worker process and what the server knows of it."""
+
+    def __init__(self) -> None:
+        context = multiprocessing.get_context("spawn")
+        self.executor = ProcessPoolExecutor(
+            max_workers=1, mp_context=context, initializer=_follow, initargs=(os.getpid(),)
+        )
+        self.version: str | None = None  # the bundle version it holds, once loaded
+        self.busy = threading.Lock()
+
+    def close(self) -> None:
+        self.executor.shutdown(wait=True, cancel_futures=True)
+
+
+class BatchPool:
+    """`workers` processes that share large batches with the calling thread.
+
+    Parameters
+    ----------
+    workers : int
+        Worker processes; 0 makes `suggest` a plain call in this process.
+    signing_key : str or None
+        Key the bundle's signature must match when a worker loads it, as in the server.
+    """
+
+    def __init__(self, workers: int, *, signing_key: str | None = None) -> None:
+        if workers < 0:
+            raise ValueError(f"workers must be 0 or more, got {workers}")
+        self.signing_key = signing_key
+        self._workers = [_Worker() for _ in range(workers)]
+        self._lock = threading.Lock()
+        self.parts_sent = 0  # batch parts handed to workers so far
+
+    @property
+    def size(self) -> int:
+        return len(self._workers)
+
+    def ready(self, version: str) -> int:
+        """Workers that hold `version` now."""
+        return sum(w.version == version for w in self._workers)
+
+    def prepare(self, bundle: Bundle) -> list[Future]:
+        """Have every worker load `bundle` in the background (at start-up, after a reload)."""
+        return [self._load(worker, bundle) for worker in list(self._workers)]
+
+    def _load(self, worker: _Worker, bundle: Bundle) -> Future:
+        version = bundle.model_version
+        worker.version = None  # no batch part goes to it until the load is done
+        future = worker.executor.submit(_load, str(bundle.path), version, self.signing_key)
+
+        def loaded(done: Future) -> None:
+            error = done.exception()
+            if error is None:
+                worker.version = version
+                logger.info("batch worker ready with %s", version)
+            else:
+                logger.warning("batch worker could not load %s: %s", version, error)
+
+        future.add_done_callback(loaded)
+        return future
+
+    def suggest(self, bundle: Bundle, texts: Sequence[str], **options: Any) -> list[Prediction]:
+        """`routing.suggest.suggest(bundle, texts, **options)`, shared with free workers."""
+        texts = list(texts)
+        version = bundle.model_version
+        helpers: list[_Worker] = []
+        if len(texts) >= MIN_PARALLEL_ITEMS:
+            for worker in list(self._workers):
+                if worker.version == version and worker.busy.acquire(blocking=False):
+                    helpers.append(worker)
+        try:
+            if not helpers:
+                return _suggest_here(bundle, texts, options)
+            parts = _split(texts, len(helpers) + 1)
+            futures = [
+                (worker, worker.executor.submit(_suggest, version, texts[a:b], options))
+                for worker, (a, b) in zip(helpers, parts[1:], strict=False)
+            ]
+            self.parts_sent += len(futures)
+            a, b = parts[0]
+            results = _suggest_here(bundle, texts[a:b], options)
+            for (worker, future), (a, b) in zip(futures, parts[1:], strict=False):
+                results += self._collect(worker, future, bundle, texts[a:b], options)
+            return results
+        finally:
+            for worker in helpers:
+                worker.busy.release()
+
+    def _collect(
+        self,
+        worker: _Worker,
+        future: Future,
+        bundle: Bundle,
+        texts: list[str],
+        options: dict[str, Any],
+    ) -> list[Prediction]:
+        try:
+            return future.result()
+        except BundleError:  # it moved on to another version meanwhile: nothing is wrong
+            return _suggest_here(bundle, texts, options)
+        except Exception as exc:  # whatever happened there, the batch is answered from here
+            logger.warning("batch worker failed (%s); its part ran in the server", _name(exc))
+            self._replace(worker, bundle)
+            return _suggest_here(bundle, texts, options)
+
+    def _replace(self, worker: _Worker, bundle: Bundle) -> None:
+        with self._lock:
+            if worker not in self._workers:
+                return
+            fresh = _Worker()
+            self._workers[self._workers.index(worker)] = fresh
+        threading.Thread(target=worker.close, daemon=True).start()
+        self._load(fresh, bundle)
+
+    def close(self) -> None:
+        """Stop the workers (they finish the part they are on)."""
+        workers, self._workers = self._workers, []
+        for worker in workers:
+            worker.close()
+
+
+def _name(exc: BaseException) -> str:
+    text = " ".join(str(exc).split())
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+def _suggest_here(bundle: Bundle, texts: list[str], options: dict[str, Any]) -> list[Prediction]:
+    # The inputs are the fitted model's own features and parameters; re-validating them on
+    # each call is about 0.6 ms of a single prediction, with identical results.
+    with sklearn.config_context(assume_finite=True, skip_parameter_validation=True):
+        return suggest(bundle, texts, **options)
+
+
+# --- in the worker process ---------------------------------------------------------------------
+
+_served: Bundle | None = None
+_PARENT_CHECK_S = 1.0
+
+
+def _follow(parent: int) -> None:
+    """Exit when the server is gone: a killed server (SIGKILL, OOM) runs no cleanup, and the
+    worker's queue would keep it waiting forever."""
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(_PARENT_CHECK_S)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="routing-parent-watch", daemon=True).start()
+
+
+def _load(directory: str, version: str, signing_key: str | None) -> str:
+    """Load and warm up the bundle in `directory`, which must be `version`."""
+    global _served
+    from routing.api import heap
+    from routing.api.reload import warm_up
+
+    bundle = load_bundle(Path(directory), signing_key=signing_key)
+    if bundle.model_version != version:
+        raise BundleError(f"{directory} holds {bundle.model_version}, expected {version}")
+    warm_up(bundle)
+    _served = bundle
+    heap.settle()
+    return version
+
+
+def _suggest(version: str, texts: list[str], options: dict[str, Any]) -> list[Prediction]:
+    if _served is None or _served.model_version != version:
+        held = _served.model_version if _served is not None else "nothing"
+        raise BundleError(f"worker holds {held}, not {version}")
+    return _suggest_here(_served, texts, options)
