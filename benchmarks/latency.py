@@ -46,6 +46,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from routing.api import heap  # noqa: E402
+from routing.api.batch_pool import default_workers  # noqa: E402
 from routing.api.limits import EXPLAIN_WORDS, MAX_BODY_BYTES, MAX_TEXT_CHARS  # noqa: E402
 from routing.api.schemas import SIMILAR_DEFAULT  # noqa: E402
 from routing.bundle import Bundle, load_bundle  # noqa: E402
@@ -113,11 +114,11 @@ def cycle(texts: Sequence[str], n: int, start: int = 0) -> list[str]:
     return [texts[(start + i) % len(texts)] for i in range(n)]
 
 
-def batch_items(texts: Sequence[str], size: int) -> list[str]:
-    """Up to `size` texts whose batch request stays under the body limit."""
+def batch_items(texts: Sequence[str], size: int, start: int = 0) -> list[str]:
+    """Up to `size` texts from `start` on whose batch request stays under the body limit."""
     items: list[str] = []
     body = 64
-    for text in cycle(texts, size):
+    for text in cycle(texts, size, start):
         body += len(json.dumps({"text": text})) + 1
         if body > MAX_BODY_BYTES * 0.95:
             break
@@ -137,12 +138,14 @@ def free_port() -> int:
 class Server:
     """`python serve.py` on a free port with a SQLite file in `workdir`; SIGTERM on close."""
 
-    def __init__(self, model: Path, workdir: Path) -> None:
+    def __init__(self, model: Path, workdir: Path, batch_workers: int) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = workdir / "server.log"
+        self.batch_workers = batch_workers
         env = {k: v for k, v in os.environ.items() if not k.startswith("ROUTING_")}
         env["ROUTING_API_KEYS"] = f"integration:{INTEGRATION_KEY},admin:{ADMIN_KEY}"
+        env["ROUTING_BATCH_WORKERS"] = str(batch_workers)
         with self.log.open("wb") as err:
             self.process = subprocess.Popen(
                 [
@@ -168,7 +171,9 @@ class Server:
                 tail = self.log.read_text(errors="replace").strip().splitlines()[-5:]
                 raise SystemExit("server exited at start-up:\n" + "\n".join(tail))
             try:
-                if httpx.get(f"{self.url}/readyz", timeout=2).status_code == 200:
+                ready = httpx.get(f"{self.url}/readyz", timeout=2)
+                # batch workers load the model in the background: wait for them too
+                if ready.status_code == 200 and ready.json()["batch_workers"] >= self.batch_workers:
                     return
             except httpx.TransportError:
                 pass
@@ -304,16 +309,25 @@ def side_by_side(
 
 
 def batch_rates(
-    paths: dict[str, Callable[[Sequence[str]], None]], items: Sequence[str], repeats: int
-) -> dict[str, list[float]]:
-    """Complaints per second of each path, alternating, `repeats` times."""
+    paths: dict[str, Callable[[Sequence[str]], None]],
+    texts: Sequence[str],
+    size: int,
+    repeats: int,
+    start: int,
+) -> tuple[int, dict[str, list[float]]]:
+    """Complaints per second of each path, alternating, `repeats` batches of `size` texts:
+    each batch the next texts from `start` on, the same batch for every path. Returns the
+    smallest batch size and the rates."""
     rates: dict[str, list[float]] = {name: [] for name in paths}
-    for _ in range(repeats):
+    smallest = size
+    for k in range(repeats):
+        items = batch_items(texts, size, start + k * size)
+        smallest = min(smallest, len(items))
         for name, call in paths.items():
             t0 = time.perf_counter()
             call(items)
             rates[name].append(len(items) / (time.perf_counter() - t0))
-    return rates
+    return smallest, rates
 
 
 # --- report ---------------------------------------------------------------------------------
@@ -428,6 +442,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--batch-size", type=int, default=1000, help="complaints per batch")
     parser.add_argument("--batch-repeats", type=int, default=5, help="batches per path")
     parser.add_argument("--concurrency", default="1,8", help="comma-separated thread counts")
+    parser.add_argument(
+        "--batch-workers",
+        type=int,
+        default=None,
+        help="the server's ROUTING_BATCH_WORKERS (default: the service's, one per core beyond "
+        "the first)",
+    )
     args = parser.parse_args(argv)
 
     texts_path = args.texts or (LAPOR10 if LAPOR10.is_file() else SAMPLE)
@@ -441,7 +462,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     load_before = os.getloadavg()[0]
     with tempfile.TemporaryDirectory(prefix="routing-bench-") as tmp:
         workdir = Path(tmp)
-        server = Server(model_dir, workdir)
+        workers = default_workers() if args.batch_workers is None else args.batch_workers
+        server = Server(model_dir, workdir, workers)
         try:
             server.wait_ready()
             http = HttpPath(server.url, server.cpu_seconds)
@@ -461,10 +483,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             measured = cycle(texts, args.requests)
             for c in levels:
                 runs += side_by_side(single, measured, c)
-            items = batch_items(texts, args.batch_size)
+            # each repeat sends complaints no path has seen yet (after those measured above):
+            # a bulk import meets new words, and word caches must not flatter either path
+            first = args.warmup + args.requests
             batches = {HTTP_BATCH: http.batch, INPROC_BATCH: single[STORED].batch}
-            batch_rates(batches, items[:50], 1)  # warm-up
-            rates = batch_rates(batches, items, args.batch_repeats)
+            for call in batches.values():  # warm-up
+                call(batch_items(texts, 50, first))
+            items, rates = batch_rates(
+                batches, texts, args.batch_size, args.batch_repeats, first + 50
+            )
         finally:
             exit_code = server.close()
 
@@ -482,7 +509,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     print("Overhead of the service (HTTP, validation, auth, logging, metrics):\n")
     print("\n".join(overhead_table(runs)) + "\n")
     print("\n".join(length_table(runs, measured)) + "\n")
-    print("\n".join(batch_table(rates, len(items))) + "\n")
+    print("\n".join(batch_table(rates, items)) + "\n")
+    print(
+        f"Batches: {args.batch_repeats} per path, each of complaints neither path had seen; "
+        f"the server shares each batch with {workers} batch worker process(es) "
+        "(ROUTING_BATCH_WORKERS), the in-process path runs in one process.\n"
+    )
     print("\n".join(goals(runs, rates)))
     print(f"\nserver exit code after SIGTERM: {exit_code}")
     return 0

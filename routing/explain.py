@@ -51,6 +51,12 @@ def _form(router, word: str) -> _Form:
     vocabulary = router.vectorizer_.transformer_list[0][1].vocabulary_
     offset = len(vocabulary)
     char = router.char_ngrams()
+    if len(tokens) == 1:  # most words: their unigram (columns first) and character n-grams
+        unigram = vocabulary.get(tokens[0])
+        cols = char.word_columns(tokens[0])[0] + np.int64(offset)
+        if unigram is not None:
+            cols = np.concatenate(([unigram], cols))
+        return tokens, cols, word.casefold()
     cols = {vocabulary[t] for t in tokens if t in vocabulary}
     for token in tokens:
         cols.update((char.word_columns(token)[0] + offset).tolist())
@@ -146,19 +152,16 @@ def _strong_contributions(X: sp.csr_matrix, W: np.ndarray, classes: np.ndarray) 
     cls = classes[rows]
     share = X.data * W[np.maximum(cls, 0), X.indices]
     share[cls < 0] = 0.0
-    positive = np.flatnonzero(share > 0)
-    if len(positive) == 0:
-        return np.zeros_like(share)
-    # by row, then by share descending; a stable sort breaks ties by column, so a complaint's
-    # words never depend on the other complaints of its batch
-    order = positive[np.lexsort((-share[positive], rows[positive]))]
-    sorted_rows = rows[order]
-    row_start = np.searchsorted(sorted_rows, np.arange(X.shape[0]))
-    rank = np.arange(len(order)) - row_start[sorted_rows]
-    out = np.zeros_like(share)
-    keep = order[rank < _MAX_FEATURES]
-    out[keep] = share[keep]
-    return out
+    positive = share > 0
+    counts = np.bincount(rows[positive], minlength=X.shape[0])
+    # rows with more positive shares than kept: keep the largest, ties by column (a stable
+    # sort), so a complaint's words never depend on the other complaints of its batch
+    for row in np.flatnonzero(counts > _MAX_FEATURES):
+        start, end = X.indptr[row], X.indptr[row + 1]
+        segment = np.where(positive[start:end], share[start:end], 0.0)
+        beyond = np.argsort(-segment, kind="stable")[_MAX_FEATURES:]
+        positive[start + beyond] = False
+    return np.where(positive, share, 0.0)
 
 
 def explain_batch(

@@ -60,6 +60,12 @@ class FastTfidf:
         """char_wb n-grams of one whitespace-free word, exactly as scikit-learn cuts them."""
         padded = f" {word} "
         length = len(padded)
+        if length > self.max_n:  # the common case, in one comprehension
+            return [
+                padded[i : i + n]
+                for n in range(self.min_n, self.max_n + 1)
+                for i in range(length - n + 1)
+            ]
         out = []
         for n in range(self.min_n, self.max_n + 1):
             if n >= length:  # a short word yields itself once, then nothing longer

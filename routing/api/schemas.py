@@ -283,6 +283,11 @@ class ReadyOut(BaseModel):
     detail: str | None = Field(
         default=None, description="Why the last reload was refused; absent when ready."
     )
+    batch_workers: int = Field(
+        default=0,
+        description="Batch worker processes holding the served version now "
+        "(ROUTING_BATCH_WORKERS; large batches are shared with them once they are ready).",
+    )
 
 
 class ReloadOut(BaseModel):

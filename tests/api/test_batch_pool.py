@@ -173,9 +173,10 @@ def test_served_batches_use_the_worker_and_it_dies_with_the_server(
     texts = _texts(small_corpus, 3 * MIN_PARALLEL_ITEMS)
     with running_server(trained_bundle, cwd=tmp_path, env=env, log=log) as url:
         deadline = time.monotonic() + 120
-        while "batch worker ready" not in log.read_text(errors="replace"):
+        while httpx.get(f"{url}/readyz").json()["batch_workers"] < 1:
             assert time.monotonic() < deadline, "the batch worker never became ready"
             time.sleep(0.2)
+        assert "batch worker ready" in log.read_text(errors="replace")
         workers = _children(_server_pid(url))
         assert workers
         response = httpx.post(

@@ -16,7 +16,11 @@ def test_healthz_and_readyz_need_no_key(client, bundle):
     assert client.get("/healthz").json() == {"status": "ok"}
     ready = client.get("/readyz")
     assert ready.status_code == 200
-    assert ready.json() == {"status": "ready", "model_version": bundle.model_version}
+    assert ready.json() == {
+        "status": "ready",
+        "model_version": bundle.model_version,
+        "batch_workers": 0,
+    }
 
 
 def test_readyz_is_503_with_a_reason_when_the_database_is_down(client, app, tmp_path):

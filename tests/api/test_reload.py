@@ -118,7 +118,11 @@ def test_a_tampered_bundle_is_refused_and_the_old_model_keeps_serving(
     # pointing the registry back at what is served clears the complaint
     rollback(registry)
     assert client.post("/v1/admin/reload", headers=ADMIN).json()["reloaded"] is False
-    assert client.get("/readyz").json() == {"status": "ready", "model_version": first}
+    assert client.get("/readyz").json() == {
+        "status": "ready",
+        "model_version": first,
+        "batch_workers": 0,
+    }
 
 
 def test_the_watcher_follows_promote_and_rollback(

@@ -39,9 +39,13 @@ def readyz(request: Request) -> ReadyOut | JSONResponse:
     # A refused reload leaves the previous model serving: still ready, but say why.
     reloader = getattr(request.app.state, "reloader", None)
     problem = reloader.last_error if reloader is not None else None
+    version = model.bundle.model_version
+    workers = request.app.state.batch_pool.ready(version)
     if problem:
-        return ReadyOut(status="degraded", model_version=model.bundle.model_version, detail=problem)
-    return ReadyOut(model_version=model.bundle.model_version)
+        return ReadyOut(
+            status="degraded", model_version=version, detail=problem, batch_workers=workers
+        )
+    return ReadyOut(model_version=version, batch_workers=workers)
 
 
 @router.get("/metrics", summary="Prometheus metrics", response_class=Response)
