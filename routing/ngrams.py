@@ -24,10 +24,12 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.feature_extraction.text import TfidfVectorizer
 
-__all__ = ["FastTfidf", "normalize_rows"]
+__all__ = ["FastTfidf", "hstack_rows", "normalize_rows"]
 
 _CACHE_LIMIT = 500_000  # distinct words remembered; the cache is cleared when full
+_SMALL_BATCH = 8  # up to this many texts, counts are summed by one sort, not a sparse product
 _EMPTY = np.zeros(0, dtype=np.int32)
+_NO_KEYS = np.zeros(0, dtype=np.int64)
 
 
 class FastTfidf:
@@ -118,25 +120,61 @@ class FastTfidf:
         W = sp.csr_matrix((data, indices, indptr), shape=(len(words), self.n_features))
         return D @ W
 
+    def _few_word_counts(self, docs: Sequence[str]) -> sp.csr_matrix:
+        """`_word_counts` for a few texts: each distinct word's columns, times its count."""
+        cache, n = self._cache, self.n_features
+        keys: list[np.ndarray] = []
+        values: list[np.ndarray] = []
+        for row, doc in enumerate(docs):
+            times: dict[str, int] = {}
+            for word in doc.split():
+                times[word] = times.get(word, 0) + 1
+            for word, k in times.items():
+                cols, counts = cache.get(word) or self._analyse(word)
+                keys.append(cols + np.int64(row * n))
+                values.append(counts * k if k > 1 else counts)
+        return self._summed(len(docs), keys, values)
+
     # -- any analyzer -------------------------------------------------------------------------
 
     def _analyzed_counts(self, docs: Sequence[str]) -> sp.csr_matrix:
-        vocabulary, analyze = self.vocabulary, self._analyzer
-        indptr = [0]
-        indices: list[int] = []
-        for doc in docs:
-            indices += [c for c in map(vocabulary.get, analyze(doc)) if c is not None]
-            indptr.append(len(indices))
-        return sp.csr_matrix(
-            (np.ones(len(indices), dtype=self.dtype), indices, indptr),
-            shape=(len(docs), self.n_features),
-        )
+        vocabulary, analyze, n = self.vocabulary, self._analyzer, self.n_features
+        keys = [
+            np.asarray([c for c in map(vocabulary.get, analyze(doc)) if c is not None], np.int64)
+            + row * n
+            for row, doc in enumerate(docs)
+        ]
+        return self._summed(len(docs), keys)
 
     # -- both -----------------------------------------------------------------------------------
 
+    def _summed(
+        self, n_docs: int, keys: list[np.ndarray], values: list[np.ndarray] | None = None
+    ) -> sp.csr_matrix:
+        """Counts matrix of `keys` (row × n_features + column), each counted once or with its
+        `values`, summed per key: rows sorted by column, no zeros."""
+        key = np.concatenate(keys) if keys else _NO_KEYS
+        if values is None:
+            key, count = np.unique(key, return_counts=True)
+        else:
+            value = np.concatenate(values) if values else _NO_KEYS
+            order = np.argsort(key, kind="stable")
+            key, value = key[order], value[order]
+            first = np.flatnonzero(np.r_[True, key[1:] != key[:-1]]) if len(key) else _NO_KEYS
+            key, count = key[first], np.add.reduceat(value, first) if len(key) else value
+        row, col = np.divmod(key, self.n_features)
+        return sp.csr_matrix(
+            (count.astype(self.dtype), col, np.searchsorted(row, np.arange(n_docs + 1))),
+            shape=(n_docs, self.n_features),
+        )
+
     def counts(self, docs: Sequence[str]) -> sp.csr_matrix:
         """Feature counts (docs × vocabulary), as CountVectorizer.transform produces them."""
-        X = self._word_counts(docs) if self.per_word else self._analyzed_counts(docs)
+        if not self.per_word:
+            return self._analyzed_counts(docs)
+        if len(docs) <= _SMALL_BATCH:
+            return self._few_word_counts(docs)
+        X = self._word_counts(docs)
         X.sum_duplicates()  # also sorts the indices of each row
         X.eliminate_zeros()
         return X
@@ -167,3 +205,22 @@ def normalize_rows(data: np.ndarray, indptr: np.ndarray, norm: str = "l2") -> No
     norms = sums if norm == "l1" else np.sqrt(sums)
     norms[norms == 0] = 1.0
     data /= np.repeat(norms, np.diff(indptr))
+
+
+def hstack_rows(blocks: Sequence[sp.csr_matrix]) -> sp.csr_matrix:
+    """Column blocks with the same rows side by side: ``sp.hstack(blocks, format="csr")``,
+    without its conversions (each row's entries stay in block order)."""
+    n_rows = blocks[0].shape[0]
+    offsets = np.cumsum([0] + [b.shape[1] for b in blocks])
+    lengths = np.stack([np.diff(b.indptr) for b in blocks])  # (blocks, rows)
+    indptr = np.zeros(n_rows + 1, dtype=np.int64)
+    np.cumsum(lengths.sum(axis=0), out=indptr[1:])
+    starts = indptr[:-1] + np.cumsum(lengths, axis=0) - lengths  # each block's place in a row
+    data = np.empty(indptr[-1], dtype=np.result_type(*[b.data for b in blocks]))
+    indices = np.empty(indptr[-1], dtype=np.int64)
+    for block, offset, start in zip(blocks, offsets, starts, strict=False):
+        rows = np.repeat(np.arange(n_rows), np.diff(block.indptr))
+        at = start[rows] + np.arange(block.nnz) - block.indptr[rows]
+        data[at] = block.data
+        indices[at] = block.indices + offset
+    return sp.csr_matrix((data, indices, indptr), shape=(n_rows, int(offsets[-1])))

@@ -27,7 +27,7 @@ from sklearn.svm import LinearSVC
 from sklearn.utils.validation import check_is_fitted
 
 from routing.calibration import AdaptiveTemperature
-from routing.ngrams import FastTfidf
+from routing.ngrams import FastTfidf, hstack_rows
 from routing.text import TextNormalizer, as_texts
 
 # Placeholders such as "[nik]" stay one token; ordinary words need two or more characters.
@@ -133,8 +133,7 @@ class Router(ClassifierMixin, BaseEstimator):
 
     def tfidf(self, normalized: list[str]) -> sp.csr_matrix:
         """TF-IDF block of normalized texts: FeatureUnion.transform, without its overheads."""
-        blocks = [fast.transform(normalized) for fast in self.fast_tfidf()]
-        return sp.hstack(blocks, format="csr")
+        return hstack_rows([fast.transform(normalized) for fast in self.fast_tfidf()])
 
     def _features(
         self,
