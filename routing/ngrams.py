@@ -129,10 +129,13 @@ class FastTfidf:
             times: dict[str, int] = {}
             for word in doc.split():
                 times[word] = times.get(word, 0) + 1
-            for word, k in times.items():
-                cols, counts = cache.get(word) or self._analyse(word)
-                keys.append(cols + np.int64(row * n))
-                values.append(counts * k if k > 1 else counts)
+            if not times:
+                continue
+            pairs = [cache.get(w) or self._analyse(w) for w in times]
+            lengths = [len(cols) for cols, _ in pairs]
+            keys.append(np.concatenate([cols for cols, _ in pairs]).astype(np.int64) + row * n)
+            repeats = np.repeat(np.fromiter(times.values(), np.int64, len(times)), lengths)
+            values.append(np.concatenate([counts for _, counts in pairs]) * repeats)
         return self._summed(len(docs), keys, values)
 
     # -- any analyzer -------------------------------------------------------------------------
