@@ -492,6 +492,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             items, rates = batch_rates(
                 batches, texts, args.batch_size, args.batch_repeats, first + 50
             )
+            # the same batches again: the steady state of a service whose caches hold them
+            _, warm = batch_rates(batches, texts, args.batch_size, args.batch_repeats, first + 50)
+            rates |= {f"{name}, again": values for name, values in warm.items()}
         finally:
             exit_code = server.close()
 
@@ -511,9 +514,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     print("\n".join(length_table(runs, measured)) + "\n")
     print("\n".join(batch_table(rates, items)) + "\n")
     print(
-        f"Batches: {args.batch_repeats} per path, each of complaints neither path had seen; "
-        f"the server shares each batch with {workers} batch worker process(es) "
-        "(ROUTING_BATCH_WORKERS), the in-process path runs in one process.\n"
+        f"Batches: {args.batch_repeats} per path, each of complaints neither path had seen, "
+        'then the same batches again ("again": words already in the caches); the server '
+        f"shares each batch with {workers} batch worker process(es) (ROUTING_BATCH_WORKERS), "
+        "the in-process path runs in one process. The goal is judged on first-seen "
+        "complaints.\n"
     )
     print("\n".join(goals(runs, rates)))
     print(f"\nserver exit code after SIGTERM: {exit_code}")
