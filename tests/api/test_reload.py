@@ -230,3 +230,22 @@ def test_promoting_under_load_on_a_real_server_fails_no_request(
             new,
         )
     _assert_no_failure_and_one_switch(logs, old, new)
+
+
+def test_batch_workers_follow_a_reload(
+    serve_registry, registry, trained_bundle, second_bundle, small_corpus
+):
+    client = serve_registry(batch_workers=1)
+    pool = client.app.state.batch_pool
+    first, second = _version(trained_bundle), _version(second_bundle)
+    _wait_for(lambda: pool.ready(first) == 1, "the batch worker to load the served version")
+    promote(registry, second_bundle, force=True)
+    assert client.post("/v1/admin/reload", headers=ADMIN).status_code == 200
+    _wait_for(lambda: pool.ready(second) == 1, "the batch worker to load the new version")
+    assert client.get("/readyz").json()["batch_workers"] == 1
+    sent = pool.parts_sent
+    items = [{"text": text} for text in small_corpus.texts[:64]]
+    response = client.post("/v1/predict/batch", json={"items": items}, headers=INTEGRATION)
+    assert response.status_code == 200, response.text
+    assert {r["model_version"] for r in response.json()["results"]} == {second}
+    assert pool.parts_sent == sent + 1  # the worker answered with the new version
