@@ -15,7 +15,7 @@ matrix; only the word → feature lookup runs per word, and it is cached per rou
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -61,6 +61,15 @@ def _form(router, word: str) -> _Form:
     for token in tokens:
         cols.update((char.word_columns(token)[0] + offset).tolist())
     return tokens, np.asarray(sorted(cols), dtype=np.int64), word.casefold()
+
+
+def remember_words(router, words: Iterable[str]) -> None:
+    """Analyse `words` now, as explaining a complaint would on first meeting them: later
+    complaints holding them find them in the router's caches (`routing.suggest.warm_caches`)."""
+    forms = _word_forms(router)
+    for word in words:
+        if word not in forms:
+            forms[word] = _form(router, word)
 
 
 def _column_names(router) -> np.ndarray:

@@ -464,6 +464,14 @@ class HashedTfidf:
             places[b] = {}
         return places[b]
 
+    def remember(self, features: Sequence[str]) -> None:
+        """Hash word features (words and word pairs of normalized text) now, as a query would
+        on first meeting them."""
+        place = self._places(0)
+        new = [f for f in features if f not in place]
+        if new:
+            self._learn(0, place, new)
+
     def _learn(self, b: int, place: dict[str, int], features: list[str]) -> None:
         """Add `features` to `place`, block b's memo: each one's index among the trained
         buckets, -1 for none (the bucket is FeatureHasher's, its special case included)."""

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from routing.bundle import Bundle
-from routing.explain import explain_batch
+from routing.explain import explain_batch, remember_words
 from routing.fewshot import few_shot_agencies, rank_with_few_shot
 from routing.policy import Decision, decide
 from routing.router import top_k_from_proba
@@ -55,6 +55,28 @@ def suggest_proba(
     `embeddings` are the router's embedder's vectors of `texts`, when already computed.
     """
     return bundle.router.predict_proba(list(texts), embeddings=embeddings)
+
+
+WARM_WORDS = 50_000  # vocabulary entries analysed ahead by warm_caches, most frequent first
+
+
+def warm_caches(bundle: Bundle, limit: int = WARM_WORDS) -> int:
+    """Analyse the router's own vocabulary (the words and word pairs of its training
+    complaints, most frequent first) into the per-word caches that predictions fill as they
+    meet words: character n-grams, explanation forms, similar-case hashes. Predictions are
+    unchanged; the first complaints after a start or reload no longer pay for their common
+    words. Returns the number of vocabulary entries analysed."""
+    router = bundle.router
+    word = router.vectorizer_.transformer_list[0][1]
+    grams = np.empty(len(word.vocabulary_), dtype=object)
+    grams[list(word.vocabulary_.values())] = list(word.vocabulary_)
+    order = np.argsort(word.idf_, kind="stable") if hasattr(word, "idf_") else slice(None)
+    grams = grams[order][:limit].tolist()
+    remember_words(router, [g for g in grams if " " not in g])
+    index = bundle.similar
+    if index is not None and index.shares_normalization(router.normalizer_):
+        index.tfidf_.remember(grams)
+    return len(grams)
 
 
 def _encode_once(

@@ -105,3 +105,24 @@ def test_similar_cases_are_the_index_own_answer(bundle, heldout_corpus, lexicon)
     proba = suggest_proba(b, texts)
     want = bundle.similar.query(texts, 3, proba=proba)
     assert [p.similar for p in suggest(b, texts, similar=3)] == want
+
+
+def test_warm_caches_fills_the_word_caches_and_changes_no_answer(trained_bundle, heldout_corpus):
+    from routing.suggest import warm_caches
+
+    cold, warm = load_bundle(trained_bundle), load_bundle(trained_bundle)
+    analysed = warm_caches(warm)
+    vocabulary = warm.router.vectorizer_.transformer_list[0][1].vocabulary_
+    assert analysed == len(vocabulary)
+    words = [w for w in vocabulary if " " not in w]
+    forms = warm.router._word_forms_cache
+    assert set(words) <= set(forms)
+    tokens = {t for w in words if forms[w] is not None for t in forms[w][0]}
+    assert len(tokens) > len(words) / 2
+    assert tokens <= set(warm.router.char_ngrams()._cache)
+    assert set(vocabulary) <= set(warm.similar.tfidf_._places_cache[0])
+    assert warm_caches(load_bundle(trained_bundle), limit=10) == 10
+    texts = [*heldout_corpus.texts, "sy blm trima bansos", ""]
+    assert suggest(warm, texts, explain_words=5, similar=3) == suggest(
+        cold, texts, explain_words=5, similar=3
+    )

@@ -19,16 +19,15 @@ from routing.api import heap
 from routing.api.batch_pool import BatchPool, default_workers
 from routing.api.deps import ServedModel
 from routing.api.errors import install_error_handlers
-from routing.api.limits import EXPLAIN_WORDS, MAX_BODY_BYTES, BodySizeLimitMiddleware
+from routing.api.limits import MAX_BODY_BYTES, BodySizeLimitMiddleware
 from routing.api.observability import AccessLogMiddleware, ServiceMetrics
-from routing.api.reload import ModelReloader
+from routing.api.reload import ModelReloader, warm_up
 from routing.api.routes import admin, agencies, console, feedback, health, model, predict, stats
 from routing.api.security import ConfigError, RateLimiter, check_exposure, parse_api_keys
 from routing.bundle import Bundle, load_bundle
 from routing.db import make_engine, session_factory, upgrade
 from routing.registry import resolve_bundle_dir
 from routing.settings import Settings, get_settings
-from routing.suggest import suggest
 
 DESCRIPTION = """
 Suggests which government agency should handle a citizen complaint (SP4N-LAPOR!).
@@ -57,8 +56,8 @@ def create_app(settings: Settings | None = None, *, bundle: Bundle | None = None
                 resolve_bundle_dir(settings.model),  # a registry serves its current version
                 signing_key=settings.signing_key_value(),
             )
-        # the first explanation builds lookup tables; pay that here, not in a request
-        await run_in_threadpool(suggest, served, ["warm up"], explain_words=EXPLAIN_WORDS)
+        # lookup tables and word caches are built here, not in the first requests
+        await run_in_threadpool(warm_up, served)
         engine = make_engine(settings.db_url)
         try:
             await run_in_threadpool(upgrade, engine)

@@ -27,7 +27,7 @@ from routing.api.deps import ServedModel
 from routing.api.limits import EXPLAIN_WORDS
 from routing.bundle import Bundle, BundleError, load_bundle, read_manifest
 from routing.registry import POINTER_FILE, is_registry, resolve_bundle_dir
-from routing.suggest import suggest
+from routing.suggest import suggest, warm_caches
 
 __all__ = ["ModelReloader", "ReloadOutcome", "warm_up"]
 
@@ -45,8 +45,10 @@ class ReloadOutcome:
 
 
 def warm_up(bundle: Bundle) -> None:
-    """Run one explained prediction, so the first request does not pay for lookup tables, and
-    refuse a model whose probabilities are not finite."""
+    """Fill the model's word caches with its own vocabulary and run one explained prediction,
+    so that requests do not pay for lookup tables; refuse a model whose probabilities are not
+    finite."""
+    warm_caches(bundle)
     [prediction] = suggest(bundle, ["warm up"], explain_words=EXPLAIN_WORDS)
     if not all(np.isfinite(s.confidence) for s in prediction.suggestions):
         raise BundleError(f"{bundle.path}: the model gives non-finite probabilities")
