@@ -48,6 +48,7 @@ sys.path.insert(0, str(ROOT))
 from routing.api import heap  # noqa: E402
 from routing.api.batch_pool import default_workers  # noqa: E402
 from routing.api.limits import EXPLAIN_WORDS, MAX_BODY_BYTES, MAX_TEXT_CHARS  # noqa: E402
+from routing.api.reload import warm_up  # noqa: E402
 from routing.api.schemas import SIMILAR_DEFAULT  # noqa: E402
 from routing.bundle import Bundle, load_bundle  # noqa: E402
 from routing.db import make_engine, session_factory, upgrade  # noqa: E402
@@ -264,6 +265,13 @@ class InProcess:
                 record_predictions(session, rows)
 
 
+def warmed(path: Path) -> Bundle:
+    """The bundle loaded and warmed up as the service does at start-up."""
+    bundle = load_bundle(path)
+    warm_up(bundle)
+    return bundle
+
+
 # --- measuring ------------------------------------------------------------------------------
 
 
@@ -469,12 +477,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             http = HttpPath(server.url, server.cpu_seconds)
             single = {
                 HTTP: http,
-                # each path loads its own copy: the model's word caches warm up per process
-                # in the service, so no path may inherit another's
-                MODEL: InProcess(load_bundle(bundle.path), None),
-                STORED: InProcess(
-                    load_bundle(bundle.path), f"sqlite:///{workdir / 'inprocess.db'}"
-                ),
+                # each path loads its own copy, its word caches warmed as the service's are
+                # at start-up (warm_up): no path inherits another's
+                MODEL: InProcess(warmed(bundle.path), None),
+                STORED: InProcess(warmed(bundle.path), f"sqlite:///{workdir / 'inprocess.db'}"),
             }
             # warm-up: connections, lazily built tables, the OS page cache of both databases
             side_by_side(single, cycle(texts, args.warmup, start=len(texts) // 2), 1)
