@@ -65,6 +65,7 @@ class _Worker:
             max_workers=1, mp_context=context, initializer=_follow, initargs=(os.getpid(),)
         )
         self.version: str | None = None  # the bundle version it holds, once loaded
+        self.loads = 0  # loads asked of it; only the latest one's end makes it ready
         self.busy = threading.Lock()
 
     def close(self) -> None:
@@ -105,12 +106,15 @@ class BatchPool:
     def _load(self, worker: _Worker, bundle: Bundle) -> Future:
         version = bundle.model_version
         worker.version = None  # no batch part goes to it until the load is done
+        worker.loads += 1
+        load = worker.loads
         future = worker.executor.submit(_load, str(bundle.path), version, self.signing_key)
 
         def loaded(done: Future) -> None:
             error = done.exception()
             if error is None:
-                worker.version = version
+                if worker.loads == load:  # not when a later load is queued behind this one
+                    worker.version = version
                 logger.info("batch worker ready with %s", version)
             else:
                 logger.warning("batch worker could not load %s: %s", version, error)

@@ -32,7 +32,10 @@ def pool(request) -> BatchPool:
 def ready_pool(pool: BatchPool, bundle: Bundle) -> BatchPool:
     done, _ = wait(pool.prepare(bundle), timeout=120)
     assert all(f.exception() is None for f in done)
-    assert pool.ready(bundle.model_version) == 1
+    deadline = time.monotonic() + 10  # done callbacks run just after waiters wake
+    while pool.ready(bundle.model_version) < 1:
+        assert time.monotonic() < deadline, "the loaded worker never counted as ready"
+        time.sleep(0.01)
     return pool
 
 
@@ -200,3 +203,26 @@ def test_served_batches_use_the_worker_and_it_dies_with_the_server(
     while any(_alive(pid) for pid in workers):
         assert time.monotonic() < deadline, "batch workers outlived the killed server"
         time.sleep(0.2)
+
+
+def test_only_the_latest_load_makes_a_worker_ready(bundle):
+    """Two reloads in a row: the first load's end must not send parts to a worker that will
+    load another version next (they would wait behind that load)."""
+    pool = BatchPool(1)
+    try:
+        other = Bundle(
+            bundle.path,
+            {**bundle.manifest, "model_version": "rt-not-this"},
+            bundle.router,
+            bundle.calibration,
+            bundle.similar,
+        )
+        first = pool.prepare(bundle)
+        second = pool.prepare(other)  # its directory holds another version: this load fails
+        wait(first + second, timeout=120)
+        assert first[0].exception() is None
+        assert second[0].exception() is not None
+        assert pool.ready(bundle.model_version) == 0
+        assert pool.ready(other.model_version) == 0
+    finally:
+        pool.close()
