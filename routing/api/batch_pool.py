@@ -91,10 +91,6 @@ class BatchPool:
         self._lock = threading.Lock()
         self.parts_sent = 0  # batch parts handed to workers so far
 
-    @property
-    def size(self) -> int:
-        return len(self._workers)
-
     def ready(self, version: str) -> int:
         """Workers that hold `version` now."""
         return sum(w.version == version for w in self._workers)
@@ -115,7 +111,7 @@ class BatchPool:
             if error is None:
                 if worker.loads == load:  # not when a later load is queued behind this one
                     worker.version = version
-                logger.info("batch worker ready with %s", version)
+                    logger.info("batch worker ready with %s", version)
             else:
                 logger.warning("batch worker could not load %s: %s", version, error)
 
@@ -139,7 +135,8 @@ class BatchPool:
                 (worker, worker.executor.submit(_suggest, version, texts[a:b], options))
                 for worker, (a, b) in zip(helpers, parts[1:], strict=False)
             ]
-            self.parts_sent += len(futures)
+            with self._lock:
+                self.parts_sent += len(futures)
             a, b = parts[0]
             results = _suggest_here(bundle, texts[a:b], options)
             for (worker, future), (a, b) in zip(futures, parts[1:], strict=False):
