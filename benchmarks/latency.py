@@ -189,6 +189,33 @@ class Server:
             return float("nan")
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
+    def resident_mb(self) -> tuple[float, list[float]]:
+        """Resident memory (MB) of the server process and of each of its batch workers (Linux
+        /proc; NaN and none elsewhere)."""
+
+        def rss(pid: int) -> float:
+            try:
+                status = Path(f"/proc/{pid}/status").read_text()
+            except OSError:
+                return float("nan")
+            kb = next((line.split()[1] for line in status.splitlines() if line[:6] == "VmRSS:"), "")
+            return int(kb) / 1024 if kb else float("nan")
+
+        workers = []
+        try:
+            for task in Path(f"/proc/{self.process.pid}/task").iterdir():
+                workers += [int(pid) for pid in (task / "children").read_text().split()]
+        except OSError:
+            pass
+
+        def is_worker(pid: int) -> bool:  # not multiprocessing's resource tracker
+            try:
+                return b"spawn_main" in Path(f"/proc/{pid}/cmdline").read_bytes()
+            except OSError:
+                return False
+
+        return rss(self.process.pid), [rss(pid) for pid in workers if is_worker(pid)]
+
     def close(self) -> int:
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
@@ -501,6 +528,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             # the same batches again: the steady state of a service whose caches hold them
             _, warm = batch_rates(batches, texts, args.batch_size, args.batch_repeats, first + 50)
             rates |= {f"{name}, again": values for name, values in warm.items()}
+            memory = server.resident_mb()
         finally:
             exit_code = server.close()
 
@@ -525,6 +553,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"shares each batch with {workers} batch worker process(es) (ROUTING_BATCH_WORKERS), "
         "the in-process path runs in one process. The goal is judged on first-seen "
         "complaints.\n"
+    )
+    server_mb, worker_mb = memory
+    print(
+        f"Resident memory after the run: server {server_mb:.0f} MB, batch worker(s) "
+        + (", ".join(f"{mb:.0f} MB" for mb in worker_mb) or "none")
+        + ".\n"
     )
     print("\n".join(goals(runs, rates)))
     print(f"\nserver exit code after SIGTERM: {exit_code}")
