@@ -59,6 +59,12 @@ def _same(got: list[Prediction], want: list[Prediction]) -> bool:
     return True
 
 
+def _relabelled(bundle: Bundle, version: str) -> Bundle:
+    """The same model under another version (its directory still holds the original)."""
+    manifest = {**bundle.manifest, "model_version": version}
+    return Bundle(bundle.path, manifest, bundle.router, bundle.calibration, bundle.similar)
+
+
 def _texts(corpus, n: int) -> list[str]:
     texts = list(corpus.texts)
     return [texts[i % len(texts)] + f" nomor {i}" for i in range(n)]
@@ -90,13 +96,7 @@ def test_small_batches_and_other_versions_stay_in_the_server(ready_pool, bundle,
     sent = ready_pool.parts_sent
     small = _texts(small_corpus, MIN_PARALLEL_ITEMS - 1)
     assert _same(ready_pool.suggest(bundle, small, **OPTIONS), suggest(bundle, small, **OPTIONS))
-    other = Bundle(
-        bundle.path,
-        {**bundle.manifest, "model_version": "rt-other"},
-        bundle.router,
-        bundle.calibration,
-        bundle.similar,
-    )
+    other = _relabelled(bundle, "rt-other")
     texts = _texts(small_corpus, 2 * MIN_PARALLEL_ITEMS)
     assert _same(ready_pool.suggest(other, texts, **OPTIONS), suggest(other, texts, **OPTIONS))
     assert ready_pool.parts_sent == sent
@@ -210,13 +210,7 @@ def test_only_the_latest_load_makes_a_worker_ready(bundle):
     load another version next (they would wait behind that load)."""
     pool = BatchPool(1)
     try:
-        other = Bundle(
-            bundle.path,
-            {**bundle.manifest, "model_version": "rt-not-this"},
-            bundle.router,
-            bundle.calibration,
-            bundle.similar,
-        )
+        other = _relabelled(bundle, "rt-not-this")
         first = pool.prepare(bundle)
         second = pool.prepare(other)  # its directory holds another version: this load fails
         wait(first + second, timeout=120)
