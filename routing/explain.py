@@ -72,18 +72,6 @@ def remember_words(router, words: Iterable[str]) -> None:
             forms[word] = _form(router, word)
 
 
-def _column_names(router) -> np.ndarray:
-    """Per-router cache: the word (n-gram) of each column of the word block (the vocabulary's
-    own strings, not copies), so that a strong n-gram can be looked for in a complaint."""
-    cache = getattr(router, "_column_names_cache", None)
-    if cache is None:
-        vocabulary = router.vectorizer_.transformer_list[0][1].vocabulary_
-        cache = np.empty(len(vocabulary), dtype=object)
-        cache[list(vocabulary.values())] = list(vocabulary)
-        router._column_names_cache = cache
-    return cache
-
-
 @dataclass
 class _Units:
     """The distinct words (case-folded) of a batch of complaints and the features they make."""
@@ -216,7 +204,7 @@ def explain_batch(
     ]
     # the word n-grams among each complaint's strong features: only their words are looked up
     strong = np.logical_or.reduce([share > 0 for share in shares])
-    column = _column_names(router)
+    column = router.word_grams()
     units = _Units()
     for d, text in enumerate(texts):
         lo, hi = X.indptr[d], X.indptr[d + 1]

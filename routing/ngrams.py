@@ -7,7 +7,8 @@ that dominates a single complaint). ``FastTfidf`` produces the same matrix:
 
 - ``char_wb`` n-grams depend only on the word (" word " padded) and words repeat across
   complaints, so each distinct word is analysed once and keeps its vocabulary columns and
-  counts; a batch becomes one sparse product (complaints × words) @ (words × n-grams);
+  counts; a batch becomes one sparse product (complaints × words) @ (words × n-grams), a
+  few complaints one sort of their words' columns;
 - other analyzers use the vectorizer's own ``build_analyzer()``;
 - then the same sublinear TF, IDF weighting and L2/L1 normalization, applied directly.
 

@@ -127,6 +127,17 @@ class Router(ClassifierMixin, BaseEstimator):
             self._fast_tfidf_cache = fast
         return fast
 
+    def word_grams(self) -> np.ndarray:
+        """The word block's word or word n-gram of each column (the vocabulary's own strings,
+        not copies), made once per process."""
+        grams = getattr(self, "_word_grams_cache", None)
+        if grams is None:
+            vocabulary = self.vectorizer_.transformer_list[0][1].vocabulary_
+            grams = np.empty(len(vocabulary), dtype=object)
+            grams[list(vocabulary.values())] = list(vocabulary)
+            self._word_grams_cache = grams
+        return grams
+
     def char_ngrams(self) -> FastTfidf:
         """The character n-gram block's transform (its per-word columns explain suggestions)."""
         return self.fast_tfidf()[1]
@@ -143,7 +154,7 @@ class Router(ClassifierMixin, BaseEstimator):
     ) -> sp.csr_matrix:
         F = self.tfidf(normalized)
         if self.embedder is None:
-            return sp.csr_matrix(F)
+            return F
         if embeddings is None:
             embeddings = self.embedder.encode(raw if raw is not None else normalized)
         E = np.asarray(embeddings, np.float32)

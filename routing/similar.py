@@ -434,10 +434,8 @@ class HashedTfidf:
         buckets, idf = self.buckets_[b], self.idf_[b]
         keys: list[np.ndarray] = []
         for row, doc in enumerate(normalized):
-            features, place = analyze(doc), self._places(b)
-            new = [f for f in features if f not in place]
-            if new:
-                self._learn(b, place, new)
+            features = analyze(doc)
+            place = self._known(b, features)
             at = np.asarray([place[f] for f in features], dtype=np.int64)
             keys.append(at[at >= 0] + row * len(buckets))
         key, count = np.unique(np.concatenate(keys) if keys else _NO_KEYS, return_counts=True)
@@ -467,23 +465,24 @@ class HashedTfidf:
     def remember(self, features: Sequence[str]) -> None:
         """Hash word features (words and word pairs of normalized text) now, as a query would
         on first meeting them."""
-        place = self._places(0)
-        new = [f for f in features if f not in place]
-        if new:
-            self._learn(0, place, new)
+        self._known(0, features)
 
-    def _learn(self, b: int, place: dict[str, int], features: list[str]) -> None:
-        """Add `features` to `place`, block b's memo: each one's index among the trained
-        buckets, -1 for none (the bucket is FeatureHasher's, its special case included)."""
-        hashed = np.fromiter(
-            (murmurhash3_32(f, seed=0) for f in features), dtype=np.int64, count=len(features)
-        )
+    def _known(self, b: int, features: Sequence[str]) -> dict[str, int]:
+        """Block b's memo, holding `features` (those not in it yet are hashed now): each
+        one's index among the trained buckets, -1 for none (the bucket is FeatureHasher's,
+        its special case included)."""
+        place = self._places(b)
+        new = [f for f in features if f not in place]
+        if not new:
+            return place
+        hashed = np.fromiter((murmurhash3_32(f, seed=0) for f in new), np.int64, len(new))
         bucket = np.where(hashed == -(2**31), 2**31 - 1 - (self.n_features - 1), np.abs(hashed))
         bucket %= self.n_features
         buckets = self.buckets_[b]
         at = np.minimum(np.searchsorted(buckets, bucket), max(len(buckets) - 1, 0))
         known = buckets[at] == bucket if len(buckets) else np.zeros(len(bucket), bool)
-        place.update(zip(features, np.where(known, at, -1).tolist(), strict=True))
+        place.update(zip(new, np.where(known, at, -1).tolist(), strict=True))
+        return place
 
     def __getstate__(self) -> dict:
         return {k: v for k, v in self.__dict__.items() if not k.endswith("_cache")}

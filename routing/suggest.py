@@ -68,10 +68,8 @@ def warm_caches(bundle: Bundle, limit: int = WARM_WORDS) -> int:
     words. Returns the number of vocabulary entries analysed."""
     router = bundle.router
     word = router.vectorizer_.transformer_list[0][1]
-    grams = np.empty(len(word.vocabulary_), dtype=object)
-    grams[list(word.vocabulary_.values())] = list(word.vocabulary_)
     order = np.argsort(word.idf_, kind="stable") if hasattr(word, "idf_") else slice(None)
-    grams = grams[order][:limit].tolist()
+    grams = router.word_grams()[order][:limit].tolist()
     remember_words(router, [g for g in grams if " " not in g])
     index = bundle.similar
     if index is not None and index.shares_normalization(router.normalizer_):

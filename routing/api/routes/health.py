@@ -40,12 +40,12 @@ def readyz(request: Request) -> ReadyOut | JSONResponse:
     reloader = getattr(request.app.state, "reloader", None)
     problem = reloader.last_error if reloader is not None else None
     version = model.bundle.model_version
-    workers = request.app.state.batch_pool.ready(version)
-    if problem:
-        return ReadyOut(
-            status="degraded", model_version=version, detail=problem, batch_workers=workers
-        )
-    return ReadyOut(model_version=version, batch_workers=workers)
+    return ReadyOut(
+        status="degraded" if problem else "ready",
+        model_version=version,
+        detail=problem or None,
+        batch_workers=request.app.state.batch_pool.ready(version),
+    )
 
 
 @router.get("/metrics", summary="Prometheus metrics", response_class=Response)
