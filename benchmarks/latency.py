@@ -9,9 +9,9 @@ key), waits for /readyz, then measures:
 
 - single-complaint `POST /v1/predict` latency (p50/p95/p99) at concurrency 1 and 8, over
   keep-alive httpx connections (one client per thread), and the same complaints in-process:
-  `routing.suggest.suggest` with the service's explain_words and, like /v1/predict by default,
-  3 similar past complaints ("model only"), and that plus the
-  same storage write the service does, `record_predictions` in a fresh session on a SQLite file
+  `routing.suggest.suggest` with the service's explain_words ("model only"; with `--similar`
+  both paths add the 3 similar past complaints that `include_similar` asks for), and that plus
+  the same storage write the service does, `record_predictions` in a fresh session on a SQLite file
   of its own ("model + storage");
 - batch throughput: `POST /v1/predict/batch` with up to 1,000 complaints against
   `suggest` + `record_predictions` of the same 1,000 in-process.
@@ -236,10 +236,14 @@ class HttpPath:
     whole run, as a client application with a connection pool would.
     """
 
-    def __init__(self, url: str, cpu_seconds: Callable[[], float]) -> None:
+    def __init__(
+        self, url: str, cpu_seconds: Callable[[], float], include_similar: bool = False
+    ) -> None:
         self.url = url
         self.cpu_seconds = cpu_seconds  # the server's, not this client's
         self.clients: dict[int, httpx.Client] = {}
+        # the contract's request, plus similar past complaints when asked for
+        self.extra = {"include_similar": True} if include_similar else {}
 
     def client(self, worker: int) -> httpx.Client:
         if worker not in self.clients:
@@ -247,7 +251,9 @@ class HttpPath:
         return self.clients[worker]
 
     def __call__(self, text: str, worker: int = 0) -> None:
-        response = self.client(worker).post("/v1/predict", json={"text": text, "top_k": TOP_K})
+        response = self.client(worker).post(
+            "/v1/predict", json={"text": text, "top_k": TOP_K, **self.extra}
+        )
         if response.status_code != 200:
             raise SystemExit(f"/v1/predict answered {response.status_code}: {response.text[:200]}")
 
@@ -264,8 +270,9 @@ class HttpPath:
 class InProcess:
     """The service's work without HTTP: suggest, and optionally the same storage write."""
 
-    def __init__(self, bundle: Bundle, db_url: str | None) -> None:
+    def __init__(self, bundle: Bundle, db_url: str | None, similar: int = 0) -> None:
         self.bundle = bundle
+        self.similar = similar  # past complaints added to single predictions
         self.sessions = None
         if db_url is not None:
             engine = make_engine(db_url)
@@ -273,8 +280,7 @@ class InProcess:
             self.sessions = session_factory(engine)
 
     def __call__(self, text: str, worker: int = 0) -> None:
-        # /v1/predict returns similar past complaints unless asked not to; the batch does not
-        self.batch([text], similar=SIMILAR_DEFAULT)
+        self.batch([text], similar=self.similar)
 
     def cpu_seconds(self) -> float:
         """This process's CPU time, all threads (library thread pools too), as for the server."""
@@ -484,6 +490,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="the server's ROUTING_BATCH_WORKERS (default: the service's, one per core beyond "
         "the first)",
     )
+    parser.add_argument(
+        "--similar",
+        action="store_true",
+        help=f"single predictions ask for the {SIMILAR_DEFAULT} similar past complaints "
+        "(include_similar, as the admin console does)",
+    )
     args = parser.parse_args(argv)
 
     texts_path = args.texts or (LAPOR10 if LAPOR10.is_file() else SAMPLE)
@@ -501,13 +513,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         server = Server(model_dir, workdir, workers)
         try:
             server.wait_ready()
-            http = HttpPath(server.url, server.cpu_seconds)
+            http = HttpPath(server.url, server.cpu_seconds, include_similar=args.similar)
+            similar = SIMILAR_DEFAULT if args.similar else 0
             single = {
                 HTTP: http,
                 # each path loads its own copy, its word caches warmed as the service's are
                 # at start-up (warm_up): no path inherits another's
-                MODEL: InProcess(warmed(bundle.path), None),
-                STORED: InProcess(warmed(bundle.path), f"sqlite:///{workdir / 'inprocess.db'}"),
+                MODEL: InProcess(warmed(bundle.path), None, similar),
+                STORED: InProcess(
+                    warmed(bundle.path), f"sqlite:///{workdir / 'inprocess.db'}", similar
+                ),
             }
             # warm-up: connections, lazily built tables, the OS page cache of both databases
             side_by_side(single, cycle(texts, args.warmup, start=len(texts) // 2), 1)
@@ -539,7 +554,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(
         f"Texts: {source}, {len(texts)} complaints (median {median_chars} characters). "
         f"{cores} CPU cores; top_k {TOP_K}, explanations of {EXPLAIN_WORDS} words; "
-        f"SQLite (WAL, synchronous=FULL) on disk. Load average {load_before:.1f} before, "
+        + (
+            f"single predictions with {SIMILAR_DEFAULT} similar past complaints (--similar); "
+            if args.similar
+            else "single predictions as the contract's request (no similar past complaints); "
+        )
+        + f"SQLite (WAL, synchronous=FULL) on disk. Load average {load_before:.1f} before, "
         f"{load_after:.1f} after{busy}.\n"
     )
     print("\n".join(latency_table(runs)) + "\n")

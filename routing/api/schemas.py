@@ -92,8 +92,9 @@ class PredictRequest(_Strict):
     top_k: TopK = 3
     complaint_id: ComplaintId = None
     include_similar: bool = Field(
-        default=True,
-        description=f"Add the {SIMILAR_DEFAULT} most similar past complaints (masked snippets).",
+        default=False,
+        description=f"Add the {SIMILAR_DEFAULT} most similar past complaints (masked snippets of "
+        "other citizens' complaints: ask only where an admin reads them, as the console does).",
     )
 
     model_config = ConfigDict(

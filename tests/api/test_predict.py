@@ -41,23 +41,25 @@ def test_predict_answers_the_contract_shape(client, bundle):
     # the decision follows the policy on the top suggestion
     expected = "auto" if confidences[0] >= bundle.threshold else "review"
     assert body["decision"] == expected
-    # three similar past complaints by default, masked snippets, similarity in [0, 1]
+    # similar past complaints (other citizens' texts) only when asked for
+    assert body["similar"] is None
+
+
+def test_predict_adds_similar_cases_when_asked(client, bundle):
+    body = predict(client, include_similar=True)
+    # three similar past complaints, masked snippets, similarity in [0, 1]
     assert len(body["similar"]) == 3
     for case in body["similar"]:
         assert set(case) == {"id", "agency", "similarity", "snippet"}
         assert 0.0 <= case["similarity"] <= 1.0
         assert case["agency"] in set(bundle.labels)
-
-
-def test_predict_skips_similar_cases_when_asked(client):
-    body = predict(client, include_similar=False)
-    assert body["similar"] is None
+    assert predict(client, include_similar=False)["similar"] is None
 
 
 def test_similar_snippets_never_show_personal_numbers(client):
     # the sample corpus the bundle was trained on is full of (fake) NIKs and phone numbers
     for text in ("NIK saya 3201234567890001 belum terdaftar", "hubungi saya di 081234567890"):
-        for case in predict(client, text=text)["similar"]:
+        for case in predict(client, text=text, include_similar=True)["similar"]:
             assert not re.search(r"\d{10,}", case["snippet"].replace(" ", ""))
 
 

@@ -181,6 +181,10 @@ def test_suggest_accept_and_the_statistics_count_it(page, service, screenshots):
     marks = {m.lower() for m in result.locator(".complaint-text mark").all_inner_texts()}
     assert marks and marks <= {w.lower() for w in top["explanation"]}
     expect(result.locator(".complaint-text")).to_have_text(PLN_TEXT)
+    # the console asks for similar past complaints (the API sends them only when asked)
+    assert len(answer["similar"]) == 3
+    similar = page.get_by_role("region", name="Pengaduan serupa sebelumnya")
+    expect(similar.locator(".snippet")).to_have_count(3)
 
     second = answer["suggestions"][1]
     cards.nth(1).get_by_role("button", name=re.compile("Sorot kata")).click()

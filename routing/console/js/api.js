@@ -85,7 +85,8 @@ export async function call(method, path, { body, query, key = session.key() } = 
 export const api = {
   predict: (text, topK, complaintId) =>
     call("POST", "v1/predict", {
-      body: { text, top_k: topK, complaint_id: complaintId || null },
+      // similar past complaints are only sent when asked for: the admin reads them here
+      body: { text, top_k: topK, complaint_id: complaintId || null, include_similar: true },
     }),
   predictBatch: (items, topK) => call("POST", "v1/predict/batch", { body: { items, top_k: topK } }),
   feedback: ({ predictionId, agency, newAgency = false, note = null }) =>
