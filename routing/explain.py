@@ -88,24 +88,24 @@ class _Units:
         private = find_personal_data(text)
         words = _outside(text, private) if private else _WORD.findall(text)
         unit_of: dict[str, int] = {}
-        sequence: list[str] = []
-        owner: list[int] = []
-        for word in words:
+        word_unit: dict[str, int] = {}  # surface word → its unit, for words that are shown
+        for word in dict.fromkeys(words):  # each distinct word once, in order of appearance
             form = forms.get(word, _MISSING)
             if form is _MISSING:
                 form = forms[word] = _form(router, word)
             if form is None:
                 continue
-            tokens, cols, key = form
+            key = form[2]
             unit = unit_of.get(key)
             if unit is None:
                 unit = unit_of[key] = len(self.surface)
                 self.surface.append(word)
-                self.cols.append(cols)
-            if grams:  # the token sequence is only needed to find n-grams in
-                sequence += tokens
-                owner += [unit] * len(tokens)
+                self.cols.append(form[1])
+            word_unit[word] = unit
         if grams:  # word n-grams span words: every word of one shares it
+            shown = [(forms[w][0], word_unit[w]) for w in words if w in word_unit]  # type: ignore[index]
+            sequence = [token for tokens, _ in shown for token in tokens]  # the tokens in order
+            owner = [unit for tokens, unit in shown for _ in tokens]  # and the unit of each
             firsts = {tokens[0] for tokens in grams.values()}
             starts = [i for i, token in enumerate(sequence) if token in firsts]
             seen: set[tuple[int, int]] = set()
@@ -151,13 +151,16 @@ def _strong_contributions(X: sp.csr_matrix, W: np.ndarray, classes: np.ndarray) 
     share[cls < 0] = 0.0
     positive = share > 0
     counts = np.bincount(rows[positive], minlength=X.shape[0])
-    # rows with more positive shares than kept: keep the largest, ties by column (a stable
-    # sort), so a complaint's words never depend on the other complaints of its batch
+    # rows with more positive shares than kept: keep the largest, ties at the cut by column,
+    # so a complaint's words never depend on the other complaints of its batch
     for row in np.flatnonzero(counts > _MAX_FEATURES):
         start, end = X.indptr[row], X.indptr[row + 1]
-        segment = np.where(positive[start:end], share[start:end], 0.0)
-        beyond = np.argsort(-segment, kind="stable")[_MAX_FEATURES:]
-        positive[start + beyond] = False
+        segment = share[start:end]
+        values = segment[positive[start:end]]
+        cut = np.partition(values, len(values) - _MAX_FEATURES)[len(values) - _MAX_FEATURES]
+        keep = segment > cut  # the cut is positive: zeros and negatives stay out
+        keep[np.flatnonzero(segment == cut)[: _MAX_FEATURES - np.count_nonzero(keep)]] = True
+        positive[start:end] = keep
     return np.where(positive, share, 0.0)
 
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Sequence
+from itertools import islice
 
 import numpy as np
 import scipy.sparse as sp
@@ -83,16 +84,49 @@ class FastTfidf:
         return hit if hit is not None else self._analyse(word)
 
     def _analyse(self, word: str) -> tuple[np.ndarray, np.ndarray]:
-        cols = [c for c in map(self.vocabulary.get, self._grams(word)) if c is not None]
-        unique = sorted(set(cols))  # a few dozen columns: cheaper in Python than np.unique
-        counts = [1] * len(unique) if len(unique) == len(cols) else [cols.count(c) for c in unique]
-        hit = (np.asarray(unique, dtype=np.int32), np.asarray(counts, dtype=np.int32))
-        if len(self._cache) >= _CACHE_LIMIT:
+        return self._analyse_many([word])[word]
+
+    def _analyse_many(self, words: Sequence[str]) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+        """Columns and counts of each of `words` (distinct), cached; one numpy pass for all,
+        so a word costs its n-grams' lookups, not a few array calls of its own."""
+        vocabulary, grams = self.vocabulary, self._grams
+        lengths = np.empty(len(words), dtype=np.int64)
+        cols: list[int] = []
+        for k, word in enumerate(words):
+            found = [c for c in map(vocabulary.get, grams(word)) if c is not None]
+            lengths[k] = len(found)
+            cols += found
+        # (word, column) keys sorted: each word's columns ascending, repeats counted
+        keys = np.repeat(np.arange(len(words), dtype=np.int64), lengths) * self.n_features
+        keys += np.asarray(cols, dtype=np.int64)
+        keys, counts = np.unique(keys, return_counts=True)
+        owner, column = np.divmod(keys, self.n_features)
+        bounds = np.searchsorted(owner, np.arange(len(words) + 1)).tolist()
+        column, counts = column.astype(np.int32), counts.astype(np.int32)
+        analysed = {
+            word: (column[bounds[k] : bounds[k + 1]], counts[bounds[k] : bounds[k + 1]])
+            for k, word in enumerate(words)
+        }
+        if len(self._cache) + len(analysed) > _CACHE_LIMIT:
             with self._lock:
-                if len(self._cache) >= _CACHE_LIMIT:
+                if len(self._cache) + len(analysed) > _CACHE_LIMIT:
                     self._cache = {}
-        self._cache[word] = hit
-        return hit
+        self._cache.update(
+            analysed if len(analysed) <= _CACHE_LIMIT else islice(analysed.items(), _CACHE_LIMIT)
+        )
+        return analysed
+
+    def _columns_of(self, words: Sequence[str]) -> list[tuple[np.ndarray, np.ndarray]]:
+        """`word_columns` of each of `words` (distinct), the missing ones analysed together."""
+        cache = self._cache
+        found = [cache.get(w) for w in words]
+        missing = [w for w, hit in zip(words, found, strict=True) if hit is None]
+        if not missing:
+            return found  # type: ignore[return-value]
+        analysed = self._analyse_many(missing)
+        return [
+            hit if hit is not None else analysed[w] for w, hit in zip(words, found, strict=True)
+        ]
 
     def _word_counts(self, docs: Sequence[str]) -> sp.csr_matrix:
         local: dict[str, int] = {}
@@ -111,8 +145,7 @@ class FastTfidf:
             (np.ones(len(doc_cols), dtype=self.dtype), doc_cols, doc_indptr),
             shape=(len(docs), len(words)),
         )
-        cache = self._cache  # inlined word_columns: this loop runs once per distinct word
-        pairs = [cache.get(w) or self._analyse(w) for w in words]
+        pairs = self._columns_of(words)
         lengths = np.array([len(c) for c, _ in pairs], dtype=np.int64)
         indptr = np.zeros(len(words) + 1, dtype=np.int64)
         np.cumsum(lengths, out=indptr[1:])
@@ -123,7 +156,7 @@ class FastTfidf:
 
     def _few_word_counts(self, docs: Sequence[str]) -> sp.csr_matrix:
         """`_word_counts` for a few texts: each distinct word's columns, times its count."""
-        cache, n = self._cache, self.n_features
+        n = self.n_features
         keys: list[np.ndarray] = []
         values: list[np.ndarray] = []
         for row, doc in enumerate(docs):
@@ -132,7 +165,7 @@ class FastTfidf:
                 times[word] = times.get(word, 0) + 1
             if not times:
                 continue
-            pairs = [cache.get(w) or self._analyse(w) for w in times]
+            pairs = self._columns_of(list(times))
             lengths = [len(cols) for cols, _ in pairs]
             keys.append(np.concatenate([cols for cols, _ in pairs]).astype(np.int64) + row * n)
             repeats = np.repeat(np.fromiter(times.values(), np.int64, len(times)), lengths)
