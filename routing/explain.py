@@ -44,32 +44,42 @@ def _word_forms(router) -> dict[str, _Form]:
     return cache
 
 
-def _form(router, word: str) -> _Form:
-    tokens = tuple(router.normalizer_.normalize(word).split())
-    if not tokens or any(t.startswith("[") for t in tokens):
-        return None  # nothing left, or a placeholder of masked personal data
+def _forms(router, words: Sequence[str]) -> list[_Form]:
+    """`_Form`s of distinct `words`: their normalized tokens analysed together."""
+    split = [tuple(n.split()) for n in router.normalizer_.normalize_words(words)]
     vocabulary = router.vectorizer_.transformer_list[0][1].vocabulary_
-    offset = len(vocabulary)
+    offset = np.int64(len(vocabulary))
     char = router.char_ngrams()
-    if len(tokens) == 1:  # most words: their unigram (columns first) and character n-grams
-        unigram = vocabulary.get(tokens[0])
-        cols = char.word_columns(tokens[0])[0] + np.int64(offset)
-        if unigram is not None:
-            cols = np.concatenate(([unigram], cols))
-        return tokens, cols, word.casefold()
-    cols = {vocabulary[t] for t in tokens if t in vocabulary}
-    for token in tokens:
-        cols.update((char.word_columns(token)[0] + offset).tolist())
-    return tokens, np.asarray(sorted(cols), dtype=np.int64), word.casefold()
+    # nothing left, or a placeholder of masked personal data: never shown
+    shown = [bool(tokens) and not any(t.startswith("[") for t in tokens) for tokens in split]
+    distinct = list(
+        dict.fromkeys(t for tokens, ok in zip(split, shown, strict=True) if ok for t in tokens)
+    )
+    columns = dict(zip(distinct, char._columns_of(distinct), strict=True))
+    forms: list[_Form] = []
+    for word, tokens, ok in zip(words, split, shown, strict=True):
+        if not ok:
+            forms.append(None)
+        elif len(tokens) == 1:  # most words: their unigram (columns first) and char n-grams
+            unigram = vocabulary.get(tokens[0])
+            cols = columns[tokens[0]][0] + offset
+            if unigram is not None:
+                cols = np.concatenate(([unigram], cols))
+            forms.append((tokens, cols, word.casefold()))
+        else:
+            found = {vocabulary[t] for t in tokens if t in vocabulary}
+            for token in tokens:
+                found.update((columns[token][0] + offset).tolist())
+            forms.append((tokens, np.asarray(sorted(found), dtype=np.int64), word.casefold()))
+    return forms
 
 
 def remember_words(router, words: Iterable[str]) -> None:
     """Analyse `words` now, as explaining a complaint would on first meeting them: later
     complaints holding them find them in the router's caches (`routing.suggest.warm_caches`)."""
     forms = _word_forms(router)
-    for word in words:
-        if word not in forms:
-            forms[word] = _form(router, word)
+    missing = list(dict.fromkeys(w for w in words if w not in forms))
+    forms.update(zip(missing, _forms(router, missing), strict=True))
 
 
 @dataclass
@@ -89,10 +99,14 @@ class _Units:
         words = _outside(text, private) if private else _WORD.findall(text)
         unit_of: dict[str, int] = {}
         word_unit: dict[str, int] = {}  # surface word → its unit, for words that are shown
-        for word in dict.fromkeys(words):  # each distinct word once, in order of appearance
-            form = forms.get(word, _MISSING)
-            if form is _MISSING:
-                form = forms[word] = _form(router, word)
+        distinct = list(dict.fromkeys(words))  # each distinct word once, in order of appearance
+        found = [forms.get(word, _MISSING) for word in distinct]
+        missing = [word for word, form in zip(distinct, found, strict=True) if form is _MISSING]
+        if missing:  # words met for the first time, analysed together
+            new = dict(zip(missing, _forms(router, missing), strict=True))
+            forms.update(new)
+            found = [new[w] if f is _MISSING else f for w, f in zip(distinct, found, strict=True)]
+        for word, form in zip(distinct, found, strict=True):
             if form is None:
                 continue
             key = form[2]

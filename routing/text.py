@@ -103,6 +103,9 @@ class _Rule(NamedTuple):
     accept: Callable[[re.Match[str]], bool] | None = None
     hint: str | None = None  # a substring the text must hold for the rule to be worth running
     digits: bool = False  # True: the pattern only matches text holding an ASCII digit
+    # False: the pattern needs a character that is no word character ("@", "://", "www."),
+    # so it never matches inside one word (\w+); True is the safe default
+    in_words: bool = True
 
 
 def _rule(
@@ -111,8 +114,9 @@ def _rule(
     accept: Callable[[re.Match[str]], bool] | None = None,
     hint: str | None = None,
     digits: bool = False,
+    in_words: bool = True,
 ) -> _Rule:
-    return _Rule(kind, re.compile(pattern), accept, hint, digits)
+    return _Rule(kind, re.compile(pattern), accept, hint, digits, in_words)
 
 
 def _is_plate_region(match: re.Match[str]) -> bool:
@@ -138,11 +142,13 @@ _RULES: tuple[_Rule, ...] = (
     _rule(
         "url",
         r"(?:[Hh][Tt][Tt][Pp][Ss]?://|[Ww][Ww][Ww]\.)[^\s<>\"']*[^\s<>\"'.,;:!?)\]}]",
+        in_words=False,
     ),
     _rule(
         "email",
         r"(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+",
         hint="@",
+        in_words=False,
     ),
     # NPWP 99.999.999.9-999.999, partly formatted, or plain 15 digits.
     _rule(
@@ -197,6 +203,10 @@ _SPAN_CACHE_SIZE = 1024  # a full batch (1,000 complaints) stays cached through 
 _SPAN_CACHE_MIN_CHARS = 40
 _ASCII_DIGIT = re.compile("[0-9]")
 _DIGIT_FREE_RULES = tuple(rule for rule in _RULES if not rule.digits)
+# Rules that could match a word of word characters without an ASCII digit: none, so such a
+# word ("plain") needs neither masking nor HTML cleaning (`TextNormalizer.normalize_words`).
+_IN_WORD_RULES = tuple(rule for rule in _DIGIT_FREE_RULES if rule.in_words)
+_PLAIN_WORD = re.compile(r"[^\W0-9]+")
 _CLAIMED = "\x00"  # stands in for claimed text: not a digit, letter or separator
 
 # --- normalization ----------------------------------------------------------------------------
@@ -257,7 +267,7 @@ def _scan(text: str) -> tuple[tuple[str, int, int], ...]:
     work = text
     # most words of a complaint hold no digit: only the rules that need none run on them
     rules = _RULES if _ASCII_DIGIT.search(text) is not None else _DIGIT_FREE_RULES
-    for kind, pattern, accept, hint, _ in rules:
+    for kind, pattern, accept, hint, *_ in rules:
         if hint is not None and hint not in work:
             continue
         found = []
@@ -434,6 +444,28 @@ class TextNormalizer(TransformerMixin, BaseEstimator):
         """Normalize one text: html -> mask -> lowercase -> repeats -> lexicon -> whitespace."""
         self._check_fitted()
         return self._normalize(_require_str(text))
+
+    def normalize_words(self, words: Iterable[str]) -> list[str]:
+        """`normalize` of each of `words`, the same strings, faster for plain words (word
+        characters, no ASCII digit): no HTML or personal data can be in one, so only case,
+        repeats and the lexicon apply. Explanations normalize every word they meet."""
+        self._check_fitted()
+        fast = not _IN_WORD_RULES
+        lexicon = self.lexicon_ if self.lexicon else None
+        out = []
+        for word in words:
+            if fast and _PLAIN_WORD.fullmatch(_require_str(word)):
+                plain = word.lower() if self.lowercase else word
+                if self.collapse_repeats:
+                    plain = _collapse_repeats(plain)
+                # lowercasing can make a combining mark ("İ" → "i̇"): then the long way
+                if _PLAIN_WORD.fullmatch(plain):
+                    if lexicon:
+                        plain = " ".join(lexicon.get(plain, plain).split())
+                    out.append(plain)
+                    continue
+            out.append(self._normalize(_require_str(word)))
+        return out
 
     def _normalize(self, text: str) -> str:
         if self.html:

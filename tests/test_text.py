@@ -5,9 +5,13 @@ from pathlib import Path
 
 import joblib
 import pytest
+from hypothesis import given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 
+from routing import text as text_module
 from routing.text import (
     DEFAULT_LEXICON_PATH,
     MASK_TOKENS,
@@ -390,7 +394,6 @@ def test_megabyte_of_complaint_like_text_completes(normalizer):
 def test_skipping_digit_rules_on_digit_free_text_changes_no_answer(monkeypatch, small_corpus):
     """Rules marked `digits=True` are skipped when the text has no ASCII digit; running every
     rule on every text must find exactly the same spans."""
-    from routing import text as text_module
 
     tricky = [
         "NPWP saya tertera di kartu",
@@ -408,3 +411,79 @@ def test_skipping_digit_rules_on_digit_free_text_changes_no_answer(monkeypatch, 
     monkeypatch.setattr(text_module, "_DIGIT_FREE_RULES", every_rule)
     assert [text_module._scan(t) for t in texts] == shortcut
     assert any(shortcut), "the corpus holds personal data to find"
+
+
+WORD_EDGE_CASES = [
+    "yg",
+    "Yg",
+    "trsss",
+    "MATIII",
+    "IIIa",
+    "www",
+    "https",
+    "http",
+    "wwwlapor",
+    "a_b",
+    "_",
+    "İSTANBUL",
+    "İYG",  # lowercased to "i" + a combining dot + "yg": two tokens, "yg" expanded
+    "Straße",
+    "ǅemal",
+    "٣٢٠١",
+    "x²",
+    "tdk",
+    "bgt",
+    "ORANG",
+    "Ωμέγα",
+    "ΟΔΟΣ",
+    "npwp",
+    "NIK",
+    "email",
+    "com",
+    "B",
+    "sd",
+    "dll",
+    "koq",
+    "Ąžuolas",
+    "ꦗꦮ",
+]
+
+
+def test_normalize_words_equals_normalize_word_by_word(normalizer, small_corpus):
+    words = [w for t in small_corpus.texts for w in re.findall(r"\w+", t)]
+    words += [*WORD_EDGE_CASES, "3201234567890001", "0812", "B1234", "a1"]
+    assert normalizer.normalize_words(words) == [normalizer.normalize(w) for w in words]
+    for variant in (
+        TextNormalizer(lowercase=False),
+        TextNormalizer(collapse_repeats=False),
+        TextNormalizer(lexicon=False),
+        TextNormalizer(mask=False, html=False),
+    ):
+        variant.fit([])
+        assert variant.normalize_words(words) == [variant.normalize(w) for w in words]
+
+
+@given(st.from_regex(r"\w+", fullmatch=True))
+@hypothesis_settings(max_examples=300, deadline=None)
+def test_normalize_words_equals_normalize_on_any_word(word):
+    normalizer = TextNormalizer().fit([])
+    assert normalizer.normalize_words([word]) == [normalizer.normalize(word)]
+
+
+@given(st.from_regex(r"[^\W0-9]+", fullmatch=True))
+@hypothesis_settings(max_examples=300, deadline=None)
+def test_rules_marked_out_of_words_never_match_inside_one(word):
+    for rule in text_module._RULES:
+        if not rule.in_words:
+            assert rule.pattern.search(word) is None, rule.kind
+
+
+def test_normalize_words_takes_the_long_way_when_a_rule_can_match_inside_words(monkeypatch):
+    # a digit-free rule that can match a plain word: the fast path would skip it
+    word_rule = text_module._rule("name", r"\bBudi\b")
+    monkeypatch.setattr(text_module, "_RULES", (*text_module._RULES, word_rule))
+    monkeypatch.setattr(text_module, "_DIGIT_FREE_RULES", (word_rule,))
+    monkeypatch.setattr(text_module, "_IN_WORD_RULES", (word_rule,))
+    monkeypatch.setitem(text_module.MASK_TOKENS, "name", "[name]")
+    normalizer = TextNormalizer().fit([])
+    assert normalizer.normalize_words(["Budi", "yg"]) == ["[name]", "yang"]
