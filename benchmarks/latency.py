@@ -8,7 +8,8 @@ Starts `serve.py` as a subprocess (SQLite in a temporary folder, an integration 
 key), waits for /readyz, then measures:
 
 - single-complaint `POST /v1/predict` latency (p50/p95/p99) at concurrency 1 and 8, over
-  keep-alive httpx connections (one client per thread), and the same complaints in-process:
+  keep-alive connections (one per thread; the standard library's http.client, or httpx with
+  `--client httpx`), and the same complaints in-process:
   `routing.suggest.suggest` with the service's explain_words ("model only"; with `--similar`
   both paths add the 3 similar past complaints that `include_similar` asks for), and that plus
   the same storage write the service does, `record_predictions` in a fresh session on a SQLite file
@@ -24,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import http.client
 import json
 import os
 import random
@@ -37,6 +39,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import numpy as np
@@ -230,41 +233,70 @@ class Server:
 
 
 class HttpPath:
-    """Single predictions over keep-alive connections, one client (connection) per worker.
+    """Single predictions over keep-alive connections, one connection per worker thread.
 
-    Clients outlive the worker threads, so a connection is opened once per worker for the
-    whole run, as a client application with a connection pool would.
+    Connections outlive the worker threads, so one is opened per worker for the whole run, as
+    a client application with a connection pool would. The default client is the standard
+    library's `http.client` (the request's JSON encoded, the answer's decoded): a lean client,
+    so that what is measured is the service; `--client httpx` measures through httpx instead.
     """
 
     def __init__(
-        self, url: str, cpu_seconds: Callable[[], float], include_similar: bool = False
+        self,
+        url: str,
+        cpu_seconds: Callable[[], float],
+        include_similar: bool = False,
+        client: str = "http.client",
     ) -> None:
         self.url = url
         self.cpu_seconds = cpu_seconds  # the server's, not this client's
-        self.clients: dict[int, httpx.Client] = {}
+        self.kind = client
+        self.clients: dict[int, Any] = {}
         # the contract's request, plus similar past complaints when asked for
         self.extra = {"include_similar": True} if include_similar else {}
 
-    def client(self, worker: int) -> httpx.Client:
-        if worker not in self.clients:
-            self.clients[worker] = httpx.Client(base_url=self.url, headers=HEADERS, timeout=30)
+    def _connection(self, worker: int, fresh: bool = False) -> Any:
+        if fresh or worker not in self.clients:
+            if worker in self.clients:
+                self.clients[worker].close()
+            if self.kind == "httpx":
+                self.clients[worker] = httpx.Client(base_url=self.url, headers=HEADERS, timeout=300)
+            else:
+                host, port = self.url.removeprefix("http://").rsplit(":", 1)
+                self.clients[worker] = http.client.HTTPConnection(host, int(port), timeout=300)
         return self.clients[worker]
 
+    def post(self, path: str, payload: dict, worker: int = 0) -> tuple[int, Any]:
+        """Status and decoded JSON answer of one POST."""
+        if self.kind == "httpx":
+            response = self._connection(worker).post(path, json=payload)
+            return response.status_code, response.json()
+        body = json.dumps(payload).encode()
+        headers = {**HEADERS, "Content-Type": "application/json"}
+        for attempt in (1, 2):
+            connection = self._connection(worker, fresh=attempt == 2)
+            try:
+                connection.request("POST", path, body=body, headers=headers)
+                response = connection.getresponse()
+                return response.status, json.loads(response.read())
+            except (http.client.RemoteDisconnected, ConnectionError):
+                if attempt == 2:  # an idle keep-alive connection the server closed: once more
+                    raise
+        raise AssertionError("unreachable")
+
     def __call__(self, text: str, worker: int = 0) -> None:
-        response = self.client(worker).post(
-            "/v1/predict", json={"text": text, "top_k": TOP_K, **self.extra}
+        status, answer = self.post(
+            "/v1/predict", {"text": text, "top_k": TOP_K, **self.extra}, worker
         )
-        if response.status_code != 200:
-            raise SystemExit(f"/v1/predict answered {response.status_code}: {response.text[:200]}")
+        if status != 200:
+            raise SystemExit(f"/v1/predict answered {status}: {str(answer)[:200]}")
 
     def batch(self, texts: Sequence[str]) -> None:
-        response = self.client(0).post(
-            "/v1/predict/batch",
-            json={"items": [{"text": t} for t in texts], "top_k": TOP_K},
-            timeout=300,
+        status, answer = self.post(
+            "/v1/predict/batch", {"items": [{"text": t} for t in texts], "top_k": TOP_K}
         )
-        if response.status_code != 200:
-            raise SystemExit(f"/v1/predict/batch answered {response.status_code}")
+        if status != 200:
+            raise SystemExit(f"/v1/predict/batch answered {status}: {str(answer)[:200]}")
 
 
 class InProcess:
@@ -496,6 +528,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         help=f"single predictions ask for the {SIMILAR_DEFAULT} similar past complaints "
         "(include_similar, as the admin console does)",
     )
+    parser.add_argument(
+        "--client",
+        choices=["http.client", "httpx"],
+        default="http.client",
+        help="HTTP client of the benchmark (default: the standard library's, the leanest)",
+    )
     args = parser.parse_args(argv)
 
     texts_path = args.texts or (LAPOR10 if LAPOR10.is_file() else SAMPLE)
@@ -513,7 +551,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         server = Server(model_dir, workdir, workers)
         try:
             server.wait_ready()
-            http = HttpPath(server.url, server.cpu_seconds, include_similar=args.similar)
+            http = HttpPath(
+                server.url, server.cpu_seconds, include_similar=args.similar, client=args.client
+            )
             similar = SIMILAR_DEFAULT if args.similar else 0
             single = {
                 HTTP: http,
@@ -559,7 +599,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             if args.similar
             else "single predictions as the contract's request (no similar past complaints); "
         )
-        + f"SQLite (WAL, synchronous=FULL) on disk. Load average {load_before:.1f} before, "
+        + f"client {args.client}, keep-alive. SQLite (WAL, synchronous=FULL) on disk. "
+        f"Load average {load_before:.1f} before, "
         f"{load_after:.1f} after{busy}.\n"
     )
     print("\n".join(latency_table(runs)) + "\n")
