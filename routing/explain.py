@@ -239,8 +239,13 @@ def explain_batch(
     keys = unit_doc[pair_unit] * X.shape[1] + pair_col
     at = np.minimum(np.searchsorted(x_keys, keys), max(len(x_keys) - 1, 0))
     found = (x_keys[at] == keys) if len(x_keys) else np.zeros(len(keys), bool)
+    # only strong features carry a share: the other pairs would add zeros to the scores
+    found &= strong[at] if len(x_keys) else found
     pair_unit, at = pair_unit[found], at[found]
-    sharers = np.bincount(at, minlength=len(x_keys))  # words producing each feature
+    strong_at = np.flatnonzero(strong)
+    at = np.searchsorted(strong_at, at)  # its place among the strong features
+    sharers = np.bincount(at, minlength=len(strong_at))  # words producing each feature
+    shares = [share[strong_at] for share in shares]
 
     for r, share in enumerate(shares):
         score = np.bincount(
