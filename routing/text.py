@@ -101,8 +101,10 @@ class _Rule(NamedTuple):
     kind: str
     pattern: re.Pattern[str]
     accept: Callable[[re.Match[str]], bool] | None = None
-    hint: str | None = None  # a substring the text must hold for the rule to be worth running
-    digits: bool = False  # True: the pattern only matches text holding an ASCII digit
+    # substrings of which the text must hold one for the rule to be worth running (() = any)
+    hints: tuple[str, ...] = ()
+    # the fewest ASCII digits a match holds: text with fewer skips the rule
+    min_digits: int = 0
     # False: the pattern needs a character that is no word character ("@", "://", "www."),
     # so it never matches inside one word (\w+); True is the safe default
     in_words: bool = True
@@ -112,11 +114,11 @@ def _rule(
     kind: str,
     pattern: str,
     accept: Callable[[re.Match[str]], bool] | None = None,
-    hint: str | None = None,
-    digits: bool = False,
+    hints: tuple[str, ...] = (),
+    min_digits: int = 0,
     in_words: bool = True,
 ) -> _Rule:
-    return _Rule(kind, re.compile(pattern), accept, hint, digits, in_words)
+    return _Rule(kind, re.compile(pattern), accept, hints, min_digits, in_words)
 
 
 def _is_plate_region(match: re.Match[str]) -> bool:
@@ -137,17 +139,19 @@ def _grouped_digits(first: int, *rest: int) -> str:
 
 # Most specific first; each rule only sees text no earlier rule has claimed. Repetitions are
 # bounded or separated by disjoint character classes, so no rule backtracks catastrophically.
-# Rules whose pattern needs an ASCII digit say so (`digits=True`): text without one skips them.
+# Rules whose matches hold ASCII digits say how many at least (`min_digits`): text with fewer
+# skips them (a date or a house number does not need the NIK, phone or account rules).
 _RULES: tuple[_Rule, ...] = (
     _rule(
         "url",
         r"(?:[Hh][Tt][Tt][Pp][Ss]?://|[Ww][Ww][Ww]\.)[^\s<>\"']*[^\s<>\"'.,;:!?)\]}]",
+        hints=("://", "w.", "W."),
         in_words=False,
     ),
     _rule(
         "email",
         r"(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+",
-        hint="@",
+        hints=("@",),
         in_words=False,
     ),
     # NPWP 99.999.999.9-999.999, partly formatted, or plain 15 digits.
@@ -155,54 +159,58 @@ _RULES: tuple[_Rule, ...] = (
         "npwp",
         rf"{_FIRST_DIGIT}{_D}\.?{_D}{{3}}\.?{_D}{{3}}\.?{_D}[.-]?{_D}{{3}}\.?{_D}{{3}}"
         rf"{_NO_DIGIT_AFTER}",
-        digits=True,
+        min_digits=15,
     ),
     # The 16-digit NPWP is the owner's NIK; only the word "NPWP" in front tells them apart.
     _rule(
         "npwp",
         rf"[Nn][Pp][Ww][Pp][^0-9\n]{{0,20}}?(?P<v>{_D}{{16}}){_NO_DIGIT_AFTER}",
-        digits=True,
+        min_digits=16,
     ),
     # NIK and KK: 16 digits, plain or grouped 4-4-4-4, 6-6-4, 2-4-6-4, 2-2-2-6-4.
-    _rule("nik", rf"{_FIRST_DIGIT}{_D}{{15}}{_NO_DIGIT_AFTER}", digits=True),
-    *(_rule("nik", _grouped_digits(*sizes), digits=True) for sizes in _NIK_GROUPS),
+    _rule("nik", rf"{_FIRST_DIGIT}{_D}{{15}}{_NO_DIGIT_AFTER}", min_digits=16),
+    *(_rule("nik", _grouped_digits(*sizes), min_digits=16) for sizes in _NIK_GROUPS),
     # Mobile: 08xx / +62 8xx / 62 8xx, 10-13 digits in the 08 form, any single separators.
     _rule(
         "phone",
         r"(?:\(\+62\)[ .-]?|\+62[ .-]?|6(?<![0-9]6)2[ .-]?|0(?<![0-9]0))"
         rf"8[1-9](?:[ .-]?{_D}){{7,10}}{_NO_DIGIT_AFTER}",
-        digits=True,
+        min_digits=10,
     ),
     # Landline: (021) 1234567, 0274-123456, +62 21 1234567.
     _rule(
         "phone",
         rf"(?:\(0[1-9]{_D}{{1,2}}\)[ -]?|0(?<![0-9]0)[1-9]{_D}{{1,2}}[ -]"
         rf"|\+62[ -]?\(?[1-9]{_D}{{1,2}}\)?[ -]?){_D}{{5,8}}{_NO_DIGIT_AFTER}",
-        digits=True,
+        min_digits=8,
     ),
     # BPJS Kesehatan / KIS card: 13 digits starting with 000.
-    _rule("bpjs", rf"0(?<![0-9]0)00{_D}{{10}}{_NO_DIGIT_AFTER}", digits=True),
+    _rule("bpjs", rf"0(?<![0-9]0)00{_D}{{10}}{_NO_DIGIT_AFTER}", min_digits=13),
     # Plates, on the original case: "B 1234 XYZ", "AB 1 CD", "D1234ABC" (compact needs 3+ digits).
     _rule(
         "plate",
         r"(?P<region>[A-Z](?<![A-Za-z0-9][A-Z])[A-Z]?)"
         rf"(?: [1-9]{_D}{{0,3}} | ?[1-9]{_D}{{2,3}} ?)[A-Z]{{1,3}}(?![A-Za-z0-9])",
         _is_plate_region,
-        digits=True,
+        min_digits=1,
     ),
     # Anything else with 9+ digits: PLN customer ids, bank accounts, KPJ, registration numbers.
     _rule(
         "number",
         rf"{_FIRST_DIGIT}(?:[ .-]?{_D}){{8,}}{_NO_DIGIT_AFTER}",
         _is_account_number,
-        digits=True,
+        min_digits=9,
     ),
 )
 
 _SPAN_CACHE_SIZE = 1024  # a full batch (1,000 complaints) stays cached through one request
 _SPAN_CACHE_MIN_CHARS = 40
-_ASCII_DIGIT = re.compile("[0-9]")
-_DIGIT_FREE_RULES = tuple(rule for rule in _RULES if not rule.digits)
+_DIGIT_FREE_RULES = tuple(rule for rule in _RULES if rule.min_digits == 0)
+# the rules worth running on text holding n ASCII digits, in order: _RULES_BY_DIGITS[min(n, -1)]
+_RULES_BY_DIGITS = tuple(
+    tuple(rule for rule in _RULES if rule.min_digits <= n)
+    for n in range(max(rule.min_digits for rule in _RULES) + 1)
+)
 # Rules that could match a word of word characters without an ASCII digit: none, so such a
 # word ("plain") needs neither masking nor HTML cleaning (`TextNormalizer.normalize_words`).
 _IN_WORD_RULES = tuple(rule for rule in _DIGIT_FREE_RULES if rule.in_words)
@@ -265,10 +273,11 @@ def find_personal_data(text: str) -> list[tuple[str, int, int]]:
 def _scan(text: str) -> tuple[tuple[str, int, int], ...]:
     spans: list[tuple[str, int, int]] = []
     work = text
-    # most words of a complaint hold no digit: only the rules that need none run on them
-    rules = _RULES if _ASCII_DIGIT.search(text) is not None else _DIGIT_FREE_RULES
-    for kind, pattern, accept, hint, *_ in rules:
-        if hint is not None and hint not in work:
+    # only the rules that the text's count of ASCII digits allows (none for most words)
+    digits = sum(map(text.count, "0123456789"))
+    rules = _RULES_BY_DIGITS[min(digits, len(_RULES_BY_DIGITS) - 1)]
+    for kind, pattern, accept, hints, *_ in rules:
+        if hints and not any(hint in work for hint in hints):
             continue
         found = []
         for match in pattern.finditer(work):

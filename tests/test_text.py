@@ -391,26 +391,61 @@ def test_megabyte_of_complaint_like_text_completes(normalizer):
     assert not LONG_DIGIT_RUN.search(out)
 
 
-def test_skipping_digit_rules_on_digit_free_text_changes_no_answer(monkeypatch, small_corpus):
-    """Rules marked `digits=True` are skipped when the text has no ASCII digit; running every
-    rule on every text must find exactly the same spans."""
+SHORTCUT_TRICKY_TEXTS = [
+    "NPWP saya tertera di kartu",
+    "mobil B XYZ dan AB CD diparkir",
+    "hubungi nol delapan satu dua",
+    "www.lapor.go.id dan budi@mail.com",
+    "WWW.LAPOR.GO.ID, Www.Lapor.go.id, https://lapor.go.id/x",
+    "Rp. sejuta, tanggal dua",
+    "٣٢٠١٢٣٤٥٦٧٨٩٠٠٠١ angka Arab",
+    "tanggal 12 Mei 2019 rumah no 7",
+    "kantor (021) 1234567 dan 0274-123456",
+    "plat B 1 CD dan D1234ABC",
+    "hp 0812 3456 78 atau +62 812-3456-7890",
+    "BPJS 0001234567890 dan NIK 3201 2345 6789 0001",
+    "NPWP: 3201234567890001 dan 01.234.567.8-901.234",
+    # one piece of personal data with the fewest digits its rule allows, alone in the text
+    "telp (021) 12345 kantor",
+    "hp 0812345678 ya",
+    "kartu 0001234567890",
+    "npwp 012345678901234",
+    "nik 3201234567890001",
+    "plat B 1 CD",
+    "rekening 123456789",
+]
 
-    tricky = [
-        "NPWP saya tertera di kartu",
-        "mobil B XYZ dan AB CD diparkir",
-        "hubungi nol delapan satu dua",
-        "www.lapor.go.id dan budi@mail.com",
-        "Rp. sejuta, tanggal dua",
-        "٣٢٠١٢٣٤٥٦٧٨٩٠٠٠١ angka Arab",
-    ]
-    texts = [*small_corpus.texts, *tricky]
+
+def test_skipping_rules_by_digit_count_and_hints_changes_no_answer(monkeypatch, small_corpus):
+    """Rules are skipped when the text holds fewer ASCII digits than a match needs, or none
+    of their hints; running every rule on every text must find exactly the same spans."""
+    texts = [*small_corpus.texts, *SHORTCUT_TRICKY_TEXTS]
     texts += [re.sub("[0-9]", "", t) for t in texts]
+    texts += [re.sub("[0-9](?=[0-9])", "", t) for t in texts]  # fewer digits, same layout
     shortcut = [text_module._scan(t) for t in texts]
-    every_rule = tuple(rule._replace(digits=False) for rule in text_module._RULES)
-    monkeypatch.setattr(text_module, "_RULES", every_rule)
-    monkeypatch.setattr(text_module, "_DIGIT_FREE_RULES", every_rule)
+    every_rule = tuple(rule._replace(min_digits=0, hints=()) for rule in text_module._RULES)
+    monkeypatch.setattr(text_module, "_RULES_BY_DIGITS", (every_rule,))
     assert [text_module._scan(t) for t in texts] == shortcut
-    assert any(shortcut), "the corpus holds personal data to find"
+    assert sum(map(bool, shortcut)) > 10, "the texts hold personal data to find"
+
+
+@given(st.text(alphabet="0123456789 .-()+\nNPWPnpwBDXYZ:/@abc", max_size=60))
+@hypothesis_settings(max_examples=500, deadline=None)
+def test_every_match_holds_its_rule_s_digits_and_a_hint(text):
+    for rule in text_module._RULES:
+        for match in rule.pattern.finditer(text):
+            held = match.group()
+            assert sum(c.isascii() and c.isdigit() for c in held) >= rule.min_digits, rule.kind
+            assert not rule.hints or any(hint in held for hint in rule.hints), rule.kind
+
+
+def test_every_match_in_the_corpus_holds_its_rule_s_digits_and_a_hint(small_corpus):
+    for text in [*small_corpus.texts, *SHORTCUT_TRICKY_TEXTS]:
+        for rule in text_module._RULES:
+            for match in rule.pattern.finditer(text):
+                held = match.group()
+                assert sum(c in "0123456789" for c in held) >= rule.min_digits, rule.kind
+                assert not rule.hints or any(hint in held for hint in rule.hints), rule.kind
 
 
 WORD_EDGE_CASES = [
@@ -483,6 +518,7 @@ def test_normalize_words_takes_the_long_way_when_a_rule_can_match_inside_words(m
     word_rule = text_module._rule("name", r"\bBudi\b")
     monkeypatch.setattr(text_module, "_RULES", (*text_module._RULES, word_rule))
     monkeypatch.setattr(text_module, "_DIGIT_FREE_RULES", (word_rule,))
+    monkeypatch.setattr(text_module, "_RULES_BY_DIGITS", ((word_rule,),))
     monkeypatch.setattr(text_module, "_IN_WORD_RULES", (word_rule,))
     monkeypatch.setitem(text_module.MASK_TOKENS, "name", "[name]")
     normalizer = TextNormalizer().fit([])
