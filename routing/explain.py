@@ -35,8 +35,8 @@ _MISSING = object()
 
 
 def _word_forms(router) -> dict[str, _Form]:
-    """Per-router cache of `_Form`s: normalizing a word runs every masking regex, and
-    words repeat across complaints, so each is analysed once per process."""
+    """Per-router cache of `_Form`s: words repeat across complaints, so each is normalized
+    and cut into n-grams once per process."""
     cache = getattr(router, "_word_forms_cache", None)
     if cache is None or len(cache) > _CACHE_LIMIT:
         cache = {}
@@ -55,7 +55,7 @@ def _forms(router, words: Sequence[str]) -> list[_Form]:
     distinct = list(
         dict.fromkeys(t for tokens, ok in zip(split, shown, strict=True) if ok for t in tokens)
     )
-    columns = dict(zip(distinct, char._columns_of(distinct), strict=True))
+    columns = dict(zip(distinct, char.columns_of(distinct), strict=True))
     forms: list[_Form] = []
     for word, tokens, ok in zip(words, split, shown, strict=True):
         if not ok:

@@ -116,8 +116,9 @@ class FastTfidf:
         )
         return analysed
 
-    def _columns_of(self, words: Sequence[str]) -> list[tuple[np.ndarray, np.ndarray]]:
-        """`word_columns` of each of `words` (distinct), the missing ones analysed together."""
+    def columns_of(self, words: Sequence[str]) -> list[tuple[np.ndarray, np.ndarray]]:
+        """`word_columns` of each of `words` (distinct); the ones not cached yet are analysed
+        together, in one numpy pass."""
         cache = self._cache
         found = [cache.get(w) for w in words]
         missing = [w for w, hit in zip(words, found, strict=True) if hit is None]
@@ -145,7 +146,7 @@ class FastTfidf:
             (np.ones(len(doc_cols), dtype=self.dtype), doc_cols, doc_indptr),
             shape=(len(docs), len(words)),
         )
-        pairs = self._columns_of(words)
+        pairs = self.columns_of(words)
         lengths = np.array([len(c) for c, _ in pairs], dtype=np.int64)
         indptr = np.zeros(len(words) + 1, dtype=np.int64)
         np.cumsum(lengths, out=indptr[1:])
@@ -165,7 +166,7 @@ class FastTfidf:
                 times[word] = times.get(word, 0) + 1
             if not times:
                 continue
-            pairs = self._columns_of(list(times))
+            pairs = self.columns_of(list(times))
             lengths = [len(cols) for cols, _ in pairs]
             keys.append(np.concatenate([cols for cols, _ in pairs]).astype(np.int64) + row * n)
             repeats = np.repeat(np.fromiter(times.values(), np.int64, len(times)), lengths)

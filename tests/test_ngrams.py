@@ -85,6 +85,22 @@ def test_word_columns_count_repeated_ngrams():
     assert max(want.values()) > 1
 
 
+def test_columns_of_many_words_equal_each_word_alone():
+    vec = _vectorizers()["char_wb"].fit(TRAIN)
+    words = ["listrik", "aaaa", "kata", "x", "é", "zzzz", "mati", "[nik]", "baaaab"]
+    analyze = vec.build_analyzer()
+    fast = FastTfidf(vec)
+    fast.word_columns("kata")  # some cached already, the others analysed together
+    together = fast.columns_of(words)
+    for word, (cols, counts) in zip(words, together, strict=True):
+        grams = [g for g in analyze(word) if g in vec.vocabulary_]
+        want = sorted({vec.vocabulary_[g]: grams.count(g) for g in grams}.items())
+        assert cols.dtype == counts.dtype == np.int32
+        assert list(zip(cols.tolist(), counts.tolist(), strict=True)) == want, word
+    assert len(together[5][0]) == 0  # nothing of it in the vocabulary
+    assert max(together[1][1]) > 1  # "aaaa": repeated n-grams counted
+
+
 def test_full_cache_is_cleared_and_results_stay_right(monkeypatch):
     monkeypatch.setattr(ngrams, "_CACHE_LIMIT", 3)
     vec = _vectorizers()["char_wb"].fit(TRAIN)
