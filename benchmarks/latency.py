@@ -273,16 +273,17 @@ class HttpPath:
             return response.status_code, response.json()
         body = json.dumps(payload).encode()
         headers = {**HEADERS, "Content-Type": "application/json"}
-        for attempt in (1, 2):
-            connection = self._connection(worker, fresh=attempt == 2)
-            try:
-                connection.request("POST", path, body=body, headers=headers)
-                response = connection.getresponse()
-                return response.status, json.loads(response.read())
-            except (http.client.RemoteDisconnected, ConnectionError):
-                if attempt == 2:  # an idle keep-alive connection the server closed: once more
-                    raise
-        raise AssertionError("unreachable")
+
+        def send(connection: http.client.HTTPConnection) -> tuple[int, Any]:
+            connection.request("POST", path, body=body, headers=headers)
+            response = connection.getresponse()
+            return response.status, json.loads(response.read())
+
+        try:
+            return send(self._connection(worker))
+        except (http.client.RemoteDisconnected, ConnectionError):
+            # an idle keep-alive connection the server closed: once more, on a new one
+            return send(self._connection(worker, fresh=True))
 
     def __call__(self, text: str, worker: int = 0) -> None:
         status, answer = self.post(

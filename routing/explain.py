@@ -239,8 +239,8 @@ def explain_batch(
     keys = unit_doc[pair_unit] * X.shape[1] + pair_col
     at = np.minimum(np.searchsorted(x_keys, keys), max(len(x_keys) - 1, 0))
     found = (x_keys[at] == keys) if len(x_keys) else np.zeros(len(keys), bool)
-    # only strong features carry a share: the other pairs would add zeros to the scores
-    found &= strong[at] if len(x_keys) else found
+    if len(x_keys):  # only strong features carry a share: the others would add zeros
+        found &= strong[at]
     pair_unit, at = pair_unit[found], at[found]
     strong_at = np.flatnonzero(strong)
     at = np.searchsorted(strong_at, at)  # its place among the strong features

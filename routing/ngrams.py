@@ -81,10 +81,7 @@ class FastTfidf:
     def word_columns(self, word: str) -> tuple[np.ndarray, np.ndarray]:
         """Vocabulary columns of a word's char n-grams (sorted, unique) and their counts."""
         hit = self._cache.get(word)
-        return hit if hit is not None else self._analyse(word)
-
-    def _analyse(self, word: str) -> tuple[np.ndarray, np.ndarray]:
-        return self._analyse_many([word])[word]
+        return hit if hit is not None else self._analyse_many([word])[word]
 
     def _analyse_many(self, words: Sequence[str]) -> dict[str, tuple[np.ndarray, np.ndarray]]:
         """Columns and counts of each of `words` (distinct), cached; one numpy pass for all,

@@ -205,7 +205,6 @@ _RULES: tuple[_Rule, ...] = (
 
 _SPAN_CACHE_SIZE = 1024  # a full batch (1,000 complaints) stays cached through one request
 _SPAN_CACHE_MIN_CHARS = 40
-_DIGIT_FREE_RULES = tuple(rule for rule in _RULES if rule.min_digits == 0)
 # the rules worth running on text holding n ASCII digits, in order: _RULES_BY_DIGITS[min(n, -1)]
 _RULES_BY_DIGITS = tuple(
     tuple(rule for rule in _RULES if rule.min_digits <= n)
@@ -213,7 +212,7 @@ _RULES_BY_DIGITS = tuple(
 )
 # Rules that could match a word of word characters without an ASCII digit: none, so such a
 # word ("plain") needs neither masking nor HTML cleaning (`TextNormalizer.normalize_words`).
-_IN_WORD_RULES = tuple(rule for rule in _DIGIT_FREE_RULES if rule.in_words)
+_IN_WORD_RULES = tuple(rule for rule in _RULES_BY_DIGITS[0] if rule.in_words)
 _PLAIN_WORD = re.compile(r"[^\W0-9]+")
 _CLAIMED = "\x00"  # stands in for claimed text: not a digit, letter or separator
 

@@ -517,7 +517,6 @@ def test_normalize_words_takes_the_long_way_when_a_rule_can_match_inside_words(m
     # a digit-free rule that can match a plain word: the fast path would skip it
     word_rule = text_module._rule("name", r"\bBudi\b")
     monkeypatch.setattr(text_module, "_RULES", (*text_module._RULES, word_rule))
-    monkeypatch.setattr(text_module, "_DIGIT_FREE_RULES", (word_rule,))
     monkeypatch.setattr(text_module, "_RULES_BY_DIGITS", ((word_rule,),))
     monkeypatch.setattr(text_module, "_IN_WORD_RULES", (word_rule,))
     monkeypatch.setitem(text_module.MASK_TOKENS, "name", "[name]")
