@@ -8,40 +8,34 @@ and rank those words by the share they carry: each of the strongest features of 
 (`_MAX_FEATURES`) gives its share in equal parts to the words that produce it. Words inside
 personal data (a NIK written in groups, a spaced phone number) are never returned.
 
-A whole batch of complaints is explained with a few vectorized passes over its TF-IDF
-matrix; only the word → feature lookup runs per word, and it is cached per router.
+A whole batch of complaints is explained with a few vectorized passes: each distinct word is
+normalized and cut into the router's features once per process (`_WordTable`), after that a
+word is an integer and the batch's words, features and word n-grams are numpy arrays.
 """
 
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from itertools import chain, islice
 
 import numpy as np
 import scipy.sparse as sp
+from numpy.lib.stride_tricks import sliding_window_view
 
 from routing.text import find_personal_data
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 _MAX_FEATURES = 60  # the strongest features decide the ranking; the tail is noise
 _CACHE_LIMIT = 200_000  # distinct words remembered per router; cleared when full
+_LOCK = threading.Lock()  # guards the routers' word tables while words are added
 
 # A surface word's normalized tokens, the TF-IDF columns its tokens produce on their own
 # (their word unigrams and character n-grams) and its case-folded form; None for words that
 # are never shown.
 _Form = tuple[tuple[str, ...], np.ndarray, str] | None
-_MISSING = object()
-
-
-def _word_forms(router) -> dict[str, _Form]:
-    """Per-router cache of `_Form`s: words repeat across complaints, so each is normalized
-    and cut into n-grams once per process."""
-    cache = getattr(router, "_word_forms_cache", None)
-    if cache is None or len(cache) > _CACHE_LIMIT:
-        cache = {}
-        router._word_forms_cache = cache
-    return cache
 
 
 def _forms(router, words: Sequence[str]) -> list[_Form]:
@@ -74,108 +68,228 @@ def _forms(router, words: Sequence[str]) -> list[_Form]:
     return forms
 
 
-def remember_words(router, words: Iterable[str]) -> None:
-    """Analyse `words` now, as explaining a complaint would on first meeting them: later
-    complaints holding them find them in the router's caches (`routing.suggest.warm_caches`)."""
-    forms = _word_forms(router)
-    missing = list(dict.fromkeys(w for w in words if w not in forms))
-    forms.update(zip(missing, _forms(router, missing), strict=True))
+class _Growing:
+    """An append-only numpy array; views taken earlier stay valid as it grows."""
+
+    def __init__(self, dtype: type, first: Sequence[int] = ()) -> None:
+        self._data = np.zeros(max(1024, len(first)), dtype=dtype)
+        self.size = 0
+        self.extend(np.asarray(first, dtype=dtype))
+
+    def extend(self, values: np.ndarray) -> None:
+        end = self.size + len(values)
+        if end > len(self._data):
+            grown = np.zeros(max(end, 2 * len(self._data)), dtype=self._data.dtype)
+            grown[: self.size] = self._data[: self.size]
+            self._data = grown
+        self._data[self.size : end] = values
+        self.size = end
+
+    def view(self) -> np.ndarray:
+        return self._data[: self.size]
 
 
 @dataclass
-class _Units:
-    """The distinct words (case-folded) of a batch of complaints and the features they make."""
+class _WordTable:
+    """Every surface word explanations have met, as an integer, with (per word id) its unit
+    key (the case-folded form's id; -1: never shown), its own columns and its normalized
+    tokens' ids, the last two as CSR arrays."""
 
-    surface: list[str] = field(default_factory=list)
-    starts: list[int] = field(default_factory=lambda: [0])  # first unit of each complaint
-    cols: list[np.ndarray] = field(default_factory=list)  # per unit: its own columns
-    span_pairs: list[tuple[int, int]] = field(default_factory=list)  # (unit, n-gram column)
+    ids: dict[str, int] = field(default_factory=dict)
+    keys: dict[str, int] = field(default_factory=dict)
+    tokens: dict[str, int] = field(default_factory=dict)
+    key: _Growing = field(default_factory=lambda: _Growing(np.int64))
+    col_ptr: _Growing = field(default_factory=lambda: _Growing(np.int64, [0]))
+    cols: _Growing = field(default_factory=lambda: _Growing(np.int32))
+    token_ptr: _Growing = field(default_factory=lambda: _Growing(np.int64, [0]))
+    token_ids: _Growing = field(default_factory=lambda: _Growing(np.int32))
 
-    def add_text(self, router, text: str, grams: dict[int, tuple[str, ...]]) -> None:
-        """Add one complaint's words; `grams` are the word n-grams (column: tokens) whose
-        sharing words are needed: the others carry no share, whoever produces them."""
-        forms = _word_forms(router)
-        private = find_personal_data(text)
-        words = _outside(text, private) if private else _WORD.findall(text)
-        unit_of: dict[str, int] = {}
-        word_unit: dict[str, int] = {}  # surface word → its unit, for words that are shown
-        distinct = list(dict.fromkeys(words))  # each distinct word once, in order of appearance
-        found = [forms.get(word, _MISSING) for word in distinct]
-        missing = [word for word, form in zip(distinct, found, strict=True) if form is _MISSING]
-        if missing:  # words met for the first time, analysed together
-            new = dict(zip(missing, _forms(router, missing), strict=True))
-            forms.update(new)
-            found = [new[w] if f is _MISSING else f for w, f in zip(distinct, found, strict=True)]
-        for word, form in zip(distinct, found, strict=True):
+    def add(self, words: Sequence[str], forms: Sequence[_Form]) -> None:
+        """Append distinct new `words` and their `_forms` (call under `_LOCK`)."""
+        keys, tokens, none = self.keys, self.tokens, np.zeros(0, np.int64)
+        key, cols, toks = [], [], []
+        for form in forms:
             if form is None:
+                key.append(-1)
+                cols.append(none)
+                toks.append(none)
                 continue
-            key = form[2]
-            unit = unit_of.get(key)
-            if unit is None:
-                unit = unit_of[key] = len(self.surface)
-                self.surface.append(word)
-                self.cols.append(form[1])
-            word_unit[word] = unit
-        if grams:  # word n-grams span words: every word of one shares it
-            shown = [(forms[w][0], word_unit[w]) for w in words if w in word_unit]  # type: ignore[index]
-            sequence = [token for tokens, _ in shown for token in tokens]  # the tokens in order
-            owner = [unit for tokens, unit in shown for _ in tokens]  # and the unit of each
-            firsts = {tokens[0] for tokens in grams.values()}
-            starts = [i for i, token in enumerate(sequence) if token in firsts]
-            seen: set[tuple[int, int]] = set()
-            for col, tokens in grams.items():
-                n = len(tokens)
-                for i in starts:
-                    if tuple(sequence[i : i + n]) == tokens:
-                        seen.update((unit, col) for unit in owner[i : i + n])
-            self.span_pairs.extend(seen)
-        self.starts.append(len(self.surface))
+            key.append(keys.setdefault(form[2], len(keys)))
+            cols.append(form[1])
+            toks.append(np.asarray([tokens.setdefault(t, len(tokens)) for t in form[0]]))
+        if not words:
+            return
+        self.key.extend(np.asarray(key, dtype=np.int64))
+        for ptr, values, lists in (
+            (self.col_ptr, self.cols, cols),
+            (self.token_ptr, self.token_ids, toks),
+        ):
+            ptr.extend(ptr.view()[-1] + np.cumsum([len(v) for v in lists]))
+            values.extend(np.concatenate(lists))
+        self.ids.update(zip(words, range(len(self.ids), len(self.ids) + len(words)), strict=True))
 
-    def pairs(self) -> tuple[np.ndarray, np.ndarray]:
-        """Distinct (unit, column) pairs: each word with every feature it produces."""
-        lengths = np.fromiter((len(c) for c in self.cols), dtype=np.int64, count=len(self.cols))
-        unit = np.repeat(np.arange(len(self.cols)), lengths)
-        col = np.concatenate(self.cols) if self.cols else np.zeros(0, np.int64)
-        if self.span_pairs:
-            spans = np.asarray(self.span_pairs, dtype=np.int64)
-            unit, col = np.concatenate([unit, spans[:, 0]]), np.concatenate([col, spans[:, 1]])
-        return unit, col
+
+def _table(router, words: Sequence[str]) -> _WordTable:
+    """The router's word table, holding `words` (added when new; the table is replaced by a
+    fresh one when it would pass `_CACHE_LIMIT`)."""
+    with _LOCK:
+        table = getattr(router, "_word_table_cache", None)
+        known = table.ids if table is not None else {}
+        missing = [w for w in dict.fromkeys(words) if w not in known]
+        if table is None or len(known) + len(missing) > _CACHE_LIMIT:
+            table = router._word_table_cache = _WordTable()
+            # what the caller needs, including words the old table held
+            missing = list(dict.fromkeys(words)) if known else missing
+        if missing:
+            table.add(missing, _forms(router, missing))
+        return table
+
+
+def remember_words(router, words: Iterable[str]) -> None:
+    """Analyse `words` now, as explaining a complaint would on first meeting them: later
+    complaints holding them find them in the router's caches (`routing.suggest.warm_caches`)."""
+    _table(router, list(words))
 
 
 def _outside(text: str, private: list[tuple[str, int, int]]) -> list[str]:
     """The words of `text` that overlap none of the (sorted, disjoint) `private` spans."""
     words: list[str] = []
-    spans = iter(private)
-    _, p_start, p_end = next(spans)
-    for match in _WORD.finditer(text):
-        start, end = match.span()
-        while p_end <= start:  # spans wholly before this word can touch no later word
-            _, p_start, p_end = next(spans, ("", len(text) + 1, len(text) + 2))
-        if not p_start < end:
-            words.append(match.group())
+    pos = 0
+    for start, end in [(s, e) for _, s, e in private] + [(len(text), len(text))]:
+        found = _WORD.findall(text, pos, start)
+        # a word cut by the slice's edge runs into personal data: left out
+        if found and _inside_word(text, pos):
+            found = found[1:]
+        if found and _inside_word(text, start):
+            found = found[:-1]
+        words += found
+        pos = end
     return words
 
 
-def _strong_contributions(X: sp.csr_matrix, W: np.ndarray, classes: np.ndarray) -> np.ndarray:
-    """Per non-zero of X: its share (value × weight of the row's class) if among the row's
-    `_MAX_FEATURES` largest positive shares, else 0. A row whose class is -1 gets zeros."""
-    rows = np.repeat(np.arange(X.shape[0]), np.diff(X.indptr))
-    cls = classes[rows]
-    share = X.data * W[np.maximum(cls, 0), X.indices]
-    share[cls < 0] = 0.0
-    positive = share > 0
-    counts = np.bincount(rows[positive], minlength=X.shape[0])
-    # rows with more positive shares than kept: keep the largest, ties at the cut by column,
-    # so a complaint's words never depend on the other complaints of its batch
-    for row in np.flatnonzero(counts > _MAX_FEATURES):
-        start, end = X.indptr[row], X.indptr[row + 1]
-        segment = share[start:end]
-        values = segment[positive[start:end]]
-        cut = np.partition(values, len(values) - _MAX_FEATURES)[len(values) - _MAX_FEATURES]
-        keep = segment > cut  # the cut is positive: zeros and negatives stay out
-        keep[np.flatnonzero(segment == cut)[: _MAX_FEATURES - np.count_nonzero(keep)]] = True
-        positive[start:end] = keep
-    return np.where(positive, share, 0.0)
+def _inside_word(text: str, i: int) -> bool:
+    """Whether position `i` falls between two word characters (inside one word)."""
+    run = _WORD.match(text, i - 1, i + 1) if 0 < i < len(text) else None
+    return run is not None and run.end() == i + 1
+
+
+def _words(text: str) -> list[str]:
+    """The words of a complaint, without those inside personal data."""
+    private = find_personal_data(text)
+    return _outside(text, private) if private else _WORD.findall(text)
+
+
+def _rows(X: sp.csr_matrix) -> np.ndarray:
+    return np.repeat(np.arange(X.shape[0]), np.diff(X.indptr))
+
+
+def _strong_shares(
+    X: sp.csr_matrix, W: np.ndarray, classes: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """The strong features of a batch and their shares.
+
+    `classes` holds, per rank, each row's class (-1: none). A non-zero of X is strong for a
+    rank when its share (value × weight of the row's class) is among the row's
+    `_MAX_FEATURES` largest positive shares (ties at the cut by column, so a complaint's words
+    never depend on the other complaints of its batch). Returns the positions in X of the
+    features strong for some rank, and per rank their shares there (0 where not strong)."""
+    n_features, weights = W.shape[1], W.ravel()
+    per_row = np.diff(X.indptr)
+    masks, shares = [], []
+    for cls in classes:
+        share = X.data * weights.take(
+            np.repeat(np.maximum(cls, 0) * n_features, per_row) + X.indices
+        )
+        if (cls < 0).any():
+            share[np.repeat(cls < 0, per_row)] = 0.0
+        positive = share > 0
+        counts = np.diff(np.concatenate(([0], np.cumsum(positive)))[X.indptr])
+        for row in np.flatnonzero(counts > _MAX_FEATURES).tolist():
+            start, end = X.indptr[row], X.indptr[row + 1]
+            segment = share[start:end]
+            # more than _MAX_FEATURES positive shares: the cut is positive
+            cut = np.partition(segment, len(segment) - _MAX_FEATURES)[-_MAX_FEATURES]
+            keep = segment >= cut
+            if np.count_nonzero(keep) > _MAX_FEATURES:  # ties at the cut: the first columns
+                ties = np.flatnonzero(segment == cut)
+                keep[ties[_MAX_FEATURES - np.count_nonzero(segment > cut) :]] = False
+            positive[start:end] = keep
+        masks.append(positive)
+        shares.append(share)
+    strong = np.flatnonzero(np.logical_or.reduce(masks))
+    kept = [np.where(m[strong], s[strong], 0.0) for m, s in zip(masks, shares, strict=True)]
+    return strong, np.stack(kept)
+
+
+def _csr_take(ptr: np.ndarray, values: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, ...]:
+    """The values of CSR `rows` (in order, concatenated) and the row (index into `rows`) of each."""
+    lo, counts = ptr[rows], ptr[rows + 1] - ptr[rows]
+    owner = np.repeat(np.arange(len(rows)), counts)
+    within = np.arange(len(owner)) - np.repeat(np.cumsum(counts) - counts, counts)
+    return values[np.repeat(lo, counts) + within], owner
+
+
+def _gram_lengths(router) -> np.ndarray:
+    """Tokens in each word-block column (1 for a single word), made once per process."""
+    lengths = getattr(router, "_gram_lengths_cache", None)
+    if lengths is None:
+        lengths = np.asarray([g.count(" ") + 1 for g in router.word_grams()], dtype=np.int64)
+        router._gram_lengths_cache = lengths
+    return lengths
+
+
+def _span_pairs(
+    router,
+    table: _WordTable,
+    sequence: tuple[np.ndarray, np.ndarray, np.ndarray],
+    strong_cols: np.ndarray,
+    strong_keys: np.ndarray,
+    n_features: int,
+) -> np.ndarray:
+    """(unit, column) pairs of word n-grams (n ≥ 2) among a complaint's strong features: a
+    word n-gram spans words, and every word of one shares it.
+
+    `sequence` is (token id, unit, complaint) of each normalized token of the shown words, in
+    order; `strong_cols` the columns of the strong features, `strong_keys` their
+    (complaint × n_features + column), ascending."""
+    tokens, owner, doc = sequence
+    lengths = _gram_lengths(router)
+    grams = router.word_grams()
+    col_s = strong_cols
+    is_word = col_s < len(lengths)
+    found = []
+    for n in np.unique(lengths[col_s[is_word]]).tolist():
+        if n < 2 or len(tokens) < n:
+            continue
+        # the batch's strong n-grams of this length, as token ids (unmet tokens: no match)
+        candidates = np.unique(col_s[is_word][lengths[col_s[is_word]] == n]).tolist()
+        ids = [[table.tokens.get(t, -1) for t in grams[c].split(" ")] for c in candidates]
+        usable = [(c, i) for c, i in zip(candidates, ids, strict=True) if min(i) >= 0]
+        if not usable:
+            continue
+        gram_cols = np.asarray([c for c, _ in usable], dtype=np.int64)
+        windows = sliding_window_view(tokens, n)
+        within = np.flatnonzero(doc[: len(windows)] == doc[n - 1 :])  # inside one complaint
+        both = np.vstack([windows[within], np.asarray([i for _, i in usable])]).astype(np.int64)
+        # one dense code per distinct token sequence, a position at a time
+        base, code = int(both.max()) + 1, both[:, 0]
+        for k in range(1, n):
+            code = np.unique(code * base + both[:, k], return_inverse=True)[1].ravel()
+            base = max(base, int(code.max()) + 1)
+        col_of_code = np.full(int(code.max()) + 1, -1, dtype=np.int64)
+        col_of_code[code[len(within) :]] = gram_cols
+        col = col_of_code[code[: len(within)]]
+        hit = col >= 0
+        starts, col = within[hit], col[hit]
+        keys = doc[starts] * n_features + col
+        at = np.minimum(np.searchsorted(strong_keys, keys), len(strong_keys) - 1)
+        keep = strong_keys[at] == keys
+        starts, col = starts[keep], col[keep]
+        for k in range(n):
+            found.append(owner[starts + k] * n_features + col)
+    if not found:
+        return np.zeros(0, dtype=np.int64)
+    return np.unique(np.concatenate(found))
 
 
 def explain_batch(
@@ -206,61 +320,77 @@ def explain_batch(
         features = router.tfidf(router.normalizer_.transform(list(texts)))
     X = sp.csr_matrix(features)
     X.sort_indices()
+    n_docs, n_features = X.shape
 
-    W = router.weight_matrix()
     n_ranks = max(len(names) for names in agencies)
-    shares = [
-        _strong_contributions(
-            X,
-            W,
-            np.asarray(
-                [index[names[r]] if r < len(names) else -1 for names in agencies], dtype=np.int64
-            ),
-        )
-        for r in range(n_ranks)
-    ]
-    # the word n-grams among each complaint's strong features: only their words are looked up
-    strong = np.logical_or.reduce([share > 0 for share in shares])
-    column = router.word_grams()
-    units = _Units()
-    for d, text in enumerate(texts):
-        lo, hi = X.indptr[d], X.indptr[d + 1]
-        cols = X.indices[lo:hi][strong[lo:hi]]
-        cols = cols[cols < len(column)].tolist()
-        grams = {c: tuple(column[c].split(" ")) for c in cols if " " in column[c]}
-        units.add_text(router, text, grams)
-    starts = np.asarray(units.starts)
-    unit_doc = np.repeat(np.arange(len(texts)), np.diff(starts))
-    pair_unit, pair_col = units.pairs()
-    # where each (unit, column) pair sits among the non-zeros of X; pairs the complaint's
-    # features do not contain (a word n-gram across masked data) are dropped
-    rows = np.repeat(np.arange(X.shape[0]), np.diff(X.indptr))
-    x_keys = rows * X.shape[1] + X.indices
-    keys = unit_doc[pair_unit] * X.shape[1] + pair_col
-    at = np.minimum(np.searchsorted(x_keys, keys), max(len(x_keys) - 1, 0))
-    found = (x_keys[at] == keys) if len(x_keys) else np.zeros(len(keys), bool)
-    if len(x_keys):  # only strong features carry a share: the others would add zeros
-        found &= strong[at]
+    classes = np.asarray(
+        [[index[n[r]] if r < len(n) else -1 for n in agencies] for r in range(n_ranks)],
+        dtype=np.int64,
+    ).reshape(n_ranks, n_docs)
+    strong, shares = _strong_shares(X, router.weight_matrix(), classes)
+    strong_doc, strong_col = _rows(X)[strong], X.indices[strong].astype(np.int64)
+    strong_keys = strong_doc * n_features + strong_col  # ascending: X is sorted
+
+    # every word of every complaint as a word id; units are a complaint's distinct shown
+    # words, ignoring case, in order of first appearance (written as first met)
+    words = [_words(text) for text in texts]
+    flat = list(chain.from_iterable(words))
+    table = _table(router, flat)
+    ids = np.fromiter(map(table.ids.__getitem__, flat), dtype=np.int64, count=len(flat))
+    doc = np.repeat(np.arange(n_docs), [len(w) for w in words])
+    key = table.key.view()[ids]
+    at_word = np.flatnonzero(key >= 0)
+    ids, doc, key = ids[at_word], doc[at_word], key[at_word]
+    _, first, inverse = np.unique(
+        doc * (int(key.max(initial=0)) + 1) + key, return_index=True, return_inverse=True
+    )
+    order = np.argsort(first, kind="stable")
+    unit_of = np.empty_like(order)
+    unit_of[order] = np.arange(len(order))
+    unit_of = unit_of[inverse.ravel()]  # the unit of each shown word
+    first = first[order]
+    unit_doc = doc[first]
+    written = at_word[first]  # where each unit's word is in `flat`
+    starts = np.searchsorted(unit_doc, np.arange(n_docs + 1))
+
+    # (unit, column) pairs: each unit with the columns its word produces, and with the word
+    # n-grams it is part of; kept where the column is a strong feature of its complaint
+    pair_col, pair_unit = _csr_take(table.col_ptr.view(), table.cols.view(), ids[first])
+    token_ids, token_word = _csr_take(table.token_ptr.view(), table.token_ids.view(), ids)
+    spans = _span_pairs(
+        router,
+        table,
+        (token_ids, unit_of[token_word], doc[token_word]),
+        strong_col,
+        strong_keys,
+        n_features,
+    )
+    pair_unit = np.concatenate([pair_unit, spans // n_features])
+    pair_col = np.concatenate([pair_col, spans % n_features])
+    # most columns are strong in no complaint of the batch: those pairs go first, cheaply
+    in_some = np.zeros(n_features, dtype=bool)
+    in_some[strong_col] = True
+    maybe = in_some[pair_col]
+    pair_unit, pair_col = pair_unit[maybe], pair_col[maybe]
+    keys = unit_doc[pair_unit] * n_features + pair_col
+    at = np.minimum(np.searchsorted(strong_keys, keys), max(len(strong_keys) - 1, 0))
+    found = strong_keys[at] == keys if len(strong_keys) else np.zeros(len(keys), bool)
     pair_unit, at = pair_unit[found], at[found]
-    strong_at = np.flatnonzero(strong)
-    at = np.searchsorted(strong_at, at)  # its place among the strong features
-    sharers = np.bincount(at, minlength=len(strong_at))  # words producing each feature
-    shares = [share[strong_at] for share in shares]
+    sharers = np.bincount(at, minlength=len(strong))  # words producing each strong feature
 
     for r, share in enumerate(shares):
         score = np.bincount(
             pair_unit, weights=share[at] / np.maximum(sharers[at], 1), minlength=len(unit_doc)
         )
-        for d, names in enumerate(agencies):
-            if r < len(names):
-                out[d][r] = _ranked(units.surface, score, starts[d], starts[d + 1], n_words)
+        # per complaint, its units by score (ties: first met first), the best n positive
+        ranked = np.lexsort((-score, unit_doc))
+        place = np.arange(len(ranked)) - starts[unit_doc[ranked]]
+        ranked = ranked[(place < n_words) & (score[ranked] > 0)]
+        shown = iter([flat[i] for i in written[ranked].tolist()])
+        for d, count in enumerate(np.bincount(unit_doc[ranked], minlength=n_docs).tolist()):
+            if r < len(agencies[d]):
+                out[d][r] = list(islice(shown, count))
     return out
-
-
-def _ranked(surface: list[str], score: np.ndarray, start: int, end: int, n: int) -> list[str]:
-    part = score[start:end]
-    order = np.argsort(-part, kind="stable")[:n]
-    return [surface[start + i] for i in order if part[i] > 0]
 
 
 def explain_many(

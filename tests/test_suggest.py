@@ -115,9 +115,9 @@ def test_warm_caches_fills_the_word_caches_and_changes_no_answer(trained_bundle,
     vocabulary = warm.router.vectorizer_.transformer_list[0][1].vocabulary_
     assert analysed == len(vocabulary)
     words = [w for w in vocabulary if " " not in w]
-    forms = warm.router._word_forms_cache
-    assert set(words) <= set(forms)
-    tokens = {t for w in words if forms[w] is not None for t in forms[w][0]}
+    table = warm.router._word_table_cache
+    assert set(words) <= set(table.ids)
+    tokens = set(table.tokens)
     assert len(tokens) > len(words) / 2
     assert tokens <= set(warm.router.char_ngrams()._cache)
     assert set(vocabulary) <= set(warm.similar.tfidf_._places_cache[0])
