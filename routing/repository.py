@@ -8,7 +8,7 @@ on a prediction counts as its decision; earlier ones are kept as history.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
@@ -28,6 +28,7 @@ __all__ = [
     "record_feedback",
     "record_predictions",
     "stats",
+    "store_predictions",
 ]
 
 EXPORT_BATCH_SIZE = 1000
@@ -51,19 +52,10 @@ def _commit(session: Session, value: _T) -> _T:
     return value
 
 
-def record_predictions(
-    session: Session,
-    items: Sequence[tuple[str, str | None, Prediction]],
-    *,
-    now: datetime | None = None,
-) -> list[PredictionRecord]:
-    """Store (raw text, complaint id, prediction) triples in one transaction, texts masked.
-
-    `now` (default: the current UTC time) is the time given to every prediction of the batch.
-    Returns the stored rows as (detached) records, in input order.
-    """
-    created_at = _now(now)
-    rows = [
+def _prediction_rows(
+    items: Iterable[tuple[str, str | None, Prediction]], created_at: datetime
+) -> list[dict[str, Any]]:
+    return [
         {
             "id": uuid.uuid4().hex,
             "created_at": created_at,
@@ -83,11 +75,47 @@ def record_predictions(
         }
         for text, complaint_id, prediction in items
     ]
-    if rows:
-        # one multi-row INSERT, without the ORM's per-object bookkeeping
-        session.execute(insert(PredictionRecord.__table__), rows)
-    _commit(session, None)
-    return [PredictionRecord(**row) for row in rows]
+
+
+def _insert_parts(
+    session: Session,
+    parts: Iterable[Sequence[tuple[str, str | None, Prediction]]],
+    now: datetime | None,
+) -> list[dict[str, Any]]:
+    created_at, rows = _now(now), []
+    for part in parts:
+        new = _prediction_rows(part, created_at)
+        if new:
+            # one multi-row INSERT, without the ORM's per-object bookkeeping
+            session.execute(insert(PredictionRecord.__table__), new)
+        rows += new
+    return _commit(session, rows)
+
+
+def store_predictions(
+    session: Session,
+    parts: Iterable[Sequence[tuple[str, str | None, Prediction]]],
+    *,
+    now: datetime | None = None,
+) -> list[str]:
+    """Store (raw text, complaint id, prediction) triples in one transaction, texts masked;
+    returns their ids, in input order.
+
+    The triples come in consecutive `parts`: each part is written as soon as it comes, so a
+    batch computed in parts (`routing.api.batch_pool`) is written while its later parts are
+    still being computed. `now` (default: the current UTC time) is the time given to all.
+    """
+    return [row["id"] for row in _insert_parts(session, parts, now)]
+
+
+def record_predictions(
+    session: Session,
+    items: Sequence[tuple[str, str | None, Prediction]],
+    *,
+    now: datetime | None = None,
+) -> list[PredictionRecord]:
+    """`store_predictions` of one part, returning the stored rows as (detached) records."""
+    return [PredictionRecord(**row) for row in _insert_parts(session, [items], now)]
 
 
 def get_prediction(session: Session, prediction_id: str) -> PredictionRecord | None:

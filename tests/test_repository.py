@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from sqlalchemy import func, select, text
 
-from routing.db import FeedbackRecord, session_factory
+from routing.db import FeedbackRecord, PredictionRecord, session_factory
 from routing.repository import (
     get_prediction,
     iter_feedback_export,
@@ -14,6 +14,7 @@ from routing.repository import (
     record_feedback,
     record_predictions,
     stats,
+    store_predictions,
 )
 from routing.suggest import Prediction, Suggestion
 
@@ -90,6 +91,32 @@ def test_recorded_predictions_read_back_unchanged(sessions):
     assert (stored.decision, stored.threshold, stored.model_version) == ("auto", 0.8, "v1")
     assert stored.created_at.tzinfo is not None
     assert abs(datetime.now(UTC) - stored.created_at) < timedelta(minutes=1)
+
+
+def test_predictions_stored_in_parts_are_one_transaction_in_input_order(sessions):
+    def parts(fail: bool):
+        yield [("jalan rusak", "C1", _prediction()), ("lampu mati", "C2", _prediction("PLN"))]
+        if fail:
+            raise RuntimeError("the next part never came")
+        yield []
+        yield [(f"NIK {NIK} banjir", "C3", _prediction("BPJS", decision="review"))]
+
+    with sessions() as session:
+        ids = store_predictions(session, parts(fail=False), now=T0)
+    assert len(set(ids)) == 3
+    with sessions() as session:
+        stored = [get_prediction(session, i) for i in ids]
+    assert [(r.complaint_id, r.top_agency) for r in stored] == [
+        ("C1", "PUPR"),
+        ("C2", "PLN"),
+        ("C3", "BPJS"),
+    ]
+    assert stored[2].text_masked == "NIK [NIK] banjir"
+    assert all(r.created_at == T0 for r in stored)
+    with pytest.raises(RuntimeError, match="never came"), sessions() as session:
+        store_predictions(session, parts(fail=True))
+    with sessions() as session:  # the first part of the failed batch was not kept
+        assert session.scalar(select(func.count()).select_from(PredictionRecord)) == 3
 
 
 def test_personal_data_is_never_stored(migrated, sessions, tmp_path):

@@ -21,7 +21,7 @@ import multiprocessing
 import os
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -32,11 +32,13 @@ import sklearn
 from routing.bundle import Bundle, BundleError, load_bundle
 from routing.suggest import Prediction, suggest
 
-__all__ = ["MIN_PARALLEL_ITEMS", "BatchPool", "default_workers"]
+__all__ = ["MIN_PARALLEL_ITEMS", "OWN_SHARE", "BatchPool", "default_workers"]
 
 logger = logging.getLogger("routing.service")
 
 MIN_PARALLEL_ITEMS = 32  # below this, handing work to another process costs more than it saves
+# the calling thread's part, relative to a worker's: the caller also stores the whole batch
+OWN_SHARE = 0.8
 
 
 def default_workers() -> int:
@@ -48,10 +50,12 @@ def default_workers() -> int:
     return max(cores - 1, 0)
 
 
-def _split(texts: Sequence[str], parts: int) -> list[tuple[int, int]]:
-    """(start, end) of `parts` consecutive slices of about equal total length."""
+def _split(texts: Sequence[str], shares: Sequence[float]) -> list[tuple[int, int]]:
+    """(start, end) of consecutive slices whose total lengths are in proportion to `shares`
+    (fewer slices when there are too few texts)."""
     weights = np.cumsum([len(t) + 50 for t in texts])  # + a fixed cost per complaint
-    cuts = np.searchsorted(weights, weights[-1] * np.arange(1, parts) / parts)
+    fractions = np.cumsum(shares[:-1]) / sum(shares)
+    cuts = np.searchsorted(weights, weights[-1] * fractions)
     bounds = [0, *sorted({int(c) for c in cuts if 0 < c < len(texts)}), len(texts)]
     return list(itertools.pairwise(bounds))
 
@@ -120,6 +124,17 @@ class BatchPool:
 
     def suggest(self, bundle: Bundle, texts: Sequence[str], **options: Any) -> list[Prediction]:
         """`routing.suggest.suggest(bundle, texts, **options)`, shared with free workers."""
+        return [p for part in self.suggest_parts(bundle, texts, **options) for p in part]
+
+    def suggest_parts(
+        self, bundle: Bundle, texts: Sequence[str], **options: Any
+    ) -> Iterator[list[Prediction]]:
+        """`suggest` in consecutive parts, in input order, each as soon as it is ready.
+
+        The first part is the calling thread's own, a little smaller than a worker's
+        (`OWN_SHARE`): whatever the caller does with it (the service stores it) overlaps
+        the workers' parts. Close the iterator when not reading it to the end.
+        """
         texts = list(texts)
         version = bundle.model_version
         helpers: list[_Worker] = []
@@ -129,8 +144,9 @@ class BatchPool:
                     helpers.append(worker)
         try:
             if not helpers:
-                return _suggest_here(bundle, texts, options)
-            parts = _split(texts, len(helpers) + 1)
+                yield _suggest_here(bundle, texts, options)
+                return
+            parts = _split(texts, [OWN_SHARE] + [1.0] * len(helpers))
             futures = [
                 (worker, worker.executor.submit(_suggest, version, texts[a:b], options))
                 for worker, (a, b) in zip(helpers, parts[1:], strict=False)
@@ -138,10 +154,9 @@ class BatchPool:
             with self._lock:
                 self.parts_sent += len(futures)
             a, b = parts[0]
-            results = _suggest_here(bundle, texts[a:b], options)
+            yield _suggest_here(bundle, texts[a:b], options)
             for (worker, future), (a, b) in zip(futures, parts[1:], strict=False):
-                results += self._collect(worker, future, bundle, texts[a:b], options)
-            return results
+                yield self._collect(worker, future, bundle, texts[a:b], options)
         finally:
             for worker in helpers:
                 worker.busy.release()

@@ -12,7 +12,13 @@ import httpx
 import pytest
 from serve_process import clean_env, running_server  # tests/ is on sys.path
 
-from routing.api.batch_pool import MIN_PARALLEL_ITEMS, BatchPool, _split, default_workers
+from routing.api.batch_pool import (
+    MIN_PARALLEL_ITEMS,
+    OWN_SHARE,
+    BatchPool,
+    _split,
+    default_workers,
+)
 from routing.bundle import Bundle
 from routing.suggest import Prediction, suggest
 
@@ -70,14 +76,20 @@ def _texts(corpus, n: int) -> list[str]:
     return [texts[i % len(texts)] + f" nomor {i}" for i in range(n)]
 
 
-def test_split_covers_the_batch_in_order_with_parts_of_similar_length():
+def test_split_covers_the_batch_in_order_in_proportion_to_the_shares():
     texts = ["a" * 10] * 50 + ["b" * 1000] * 5 + ["c" * 10] * 45
-    parts = _split(texts, 2)
-    assert parts[0][0] == 0 and parts[-1][1] == len(texts)
-    assert all(a < b for a, b in parts)
-    assert all(parts[i][1] == parts[i + 1][0] for i in range(len(parts) - 1))
-    sizes = [sum(len(t) for t in texts[a:b]) for a, b in parts]
-    assert max(sizes) < 0.75 * sum(sizes)
+    for shares in ([1.0, 1.0], [OWN_SHARE, 1.0], [OWN_SHARE, 1.0, 1.0]):
+        parts = _split(texts, shares)
+        assert len(parts) == len(shares)
+        assert parts[0][0] == 0 and parts[-1][1] == len(texts)
+        assert all(a < b for a, b in parts)
+        assert all(parts[i][1] == parts[i + 1][0] for i in range(len(parts) - 1))
+        sizes = [sum(len(t) + 50 for t in texts[a:b]) for a, b in parts]
+        want = [sum(sizes) * share / sum(shares) for share in shares]
+        assert all(abs(size - w) <= 1050 for size, w in zip(sizes, want, strict=True))
+    even = [sum(len(t) for t in texts[a:b]) for a, b in _split(["x" * 100] * 90, [OWN_SHARE, 1])]
+    assert even[0] < even[1]
+    assert _split(["x"], [OWN_SHARE, 1.0]) == [(0, 1)]
 
 
 def test_default_workers_leaves_one_core_to_the_server():
@@ -90,6 +102,20 @@ def test_a_shared_batch_gives_the_same_answers_as_one_process(ready_pool, bundle
     got = ready_pool.suggest(bundle, texts, **OPTIONS)
     assert ready_pool.parts_sent == sent + 1  # the worker did a part
     assert _same(got, suggest(bundle, texts, **OPTIONS))
+
+
+def test_parts_come_in_input_order_the_calling_threads_first(ready_pool, bundle, small_corpus):
+    texts = _texts(small_corpus, 3 * MIN_PARALLEL_ITEMS)
+    parts = list(ready_pool.suggest_parts(bundle, texts, **OPTIONS))
+    assert [len(p) for p in parts] == [b - a for a, b in _split(texts, [OWN_SHARE, 1.0])]
+    assert _same([p for part in parts for p in part], suggest(bundle, texts, **OPTIONS))
+    # a reader that stops early frees the worker for the next batch
+    early = ready_pool.suggest_parts(bundle, texts, **OPTIONS)
+    next(early)
+    early.close()
+    sent = ready_pool.parts_sent
+    ready_pool.suggest(bundle, texts, **OPTIONS)
+    assert ready_pool.parts_sent == sent + 1
 
 
 def test_small_batches_and_other_versions_stay_in_the_server(ready_pool, bundle, small_corpus):

@@ -9,6 +9,7 @@ on a busy machine.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextlib import closing
 
 from fastapi import APIRouter, Depends, Request, Response
 from sqlalchemy.orm import Session, sessionmaker
@@ -35,7 +36,8 @@ from routing.api.schemas import (
     SuggestionOut,
     error_responses,
 )
-from routing.repository import record_predictions
+from routing.repository import store_predictions
+from routing.suggest import Prediction
 
 router = APIRouter(
     prefix="/v1",
@@ -132,18 +134,23 @@ def _predict_and_store(
     similar: int = 0,
 ) -> list[PredictionOut]:
     texts = [text for text, _ in items]
-    predictions = pool.suggest(
+    parts = pool.suggest_parts(
         model.bundle, texts, top_k=top_k, explain_words=EXPLAIN_WORDS, similar=similar
     )
-    with sessions() as session:
-        records = record_predictions(
-            session,
-            [(text, cid, p) for (text, cid), p in zip(items, predictions, strict=True)],
-        )
+    predictions: list[Prediction] = []
+
+    def stored(part: list[Prediction]) -> list[tuple[str, str | None, Prediction]]:
+        done = len(predictions)
+        predictions.extend(part)
+        return [(t, c, p) for (t, c), p in zip(items[done : done + len(part)], part, strict=True)]
+
+    # each part is written while the batch workers still compute the later ones
+    with closing(parts), sessions() as session:
+        ids = store_predictions(session, map(stored, parts))
     metrics.count_predictions(predictions)
     return [
         PredictionOut(
-            prediction_id=record.id,
+            prediction_id=prediction_id,
             complaint_id=complaint_id,
             suggestions=[
                 SuggestionOut(
@@ -158,5 +165,7 @@ def _predict_and_store(
             if prediction.similar is None
             else [SimilarOut(**item) for item in prediction.similar],
         )
-        for record, (_, complaint_id), prediction in zip(records, items, predictions, strict=True)
+        for prediction_id, (_, complaint_id), prediction in zip(
+            ids, items, predictions, strict=True
+        )
     ]
