@@ -21,6 +21,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Sequence
 from itertools import islice
+from typing import NamedTuple
 
 import numpy as np
 import scipy.sparse as sp
@@ -32,6 +33,13 @@ _CACHE_LIMIT = 500_000  # distinct words remembered; the cache is cleared when f
 _SMALL_BATCH = 8  # up to this many texts, counts are summed by one sort, not a sparse product
 _EMPTY = np.zeros(0, dtype=np.int32)
 _NO_KEYS = np.zeros(0, dtype=np.int64)
+
+
+class _Coded(NamedTuple):
+    code: dict[str, int]  # character → its code (1 …)
+    bits: int  # bits per character
+    keys: np.ndarray  # the vocabulary's n-grams as integers, sorted
+    cols: np.ndarray  # their columns
 
 
 class FastTfidf:
@@ -57,6 +65,7 @@ class FastTfidf:
         self._analyzer = None if self.per_word else vectorizer.build_analyzer()
         self._cache: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         self._lock = threading.Lock()
+        self._coding: _Coded | bool | None = None  # see _coded
 
     # -- char_wb, one word at a time ------------------------------------------------------------
 
@@ -86,17 +95,21 @@ class FastTfidf:
     def _analyse_many(self, words: Sequence[str]) -> dict[str, tuple[np.ndarray, np.ndarray]]:
         """Columns and counts of each of `words` (distinct), cached; one numpy pass for all,
         so a word costs its n-grams' lookups, not a few array calls of its own."""
-        vocabulary, grams = self.vocabulary, self._grams
-        lengths = np.empty(len(words), dtype=np.int64)
-        cols: list[int] = []
-        for k, word in enumerate(words):
-            found = [c for c in map(vocabulary.get, grams(word)) if c is not None]
-            lengths[k] = len(found)
-            cols += found
+        coded = self._coded()
+        if coded is not None and len(words) > 1:
+            owner, cols = self._coded_grams(coded, words)
+        else:
+            vocabulary, grams = self.vocabulary, self._grams
+            lengths = np.empty(len(words), dtype=np.int64)
+            found: list[int] = []
+            for k, word in enumerate(words):
+                hits = [c for c in map(vocabulary.get, grams(word)) if c is not None]
+                lengths[k] = len(hits)
+                found += hits
+            owner = np.repeat(np.arange(len(words), dtype=np.int64), lengths)
+            cols = np.asarray(found, dtype=np.int64)
         # (word, column) keys sorted: each word's columns ascending, repeats counted
-        keys = np.repeat(np.arange(len(words), dtype=np.int64), lengths) * self.n_features
-        keys += np.asarray(cols, dtype=np.int64)
-        keys, counts = np.unique(keys, return_counts=True)
+        keys, counts = np.unique(owner * self.n_features + cols, return_counts=True)
         owner, column = np.divmod(keys, self.n_features)
         bounds = np.searchsorted(owner, np.arange(len(words) + 1)).tolist()
         column, counts = column.astype(np.int32), counts.astype(np.int32)
@@ -112,6 +125,63 @@ class FastTfidf:
             analysed if len(analysed) <= _CACHE_LIMIT else islice(analysed.items(), _CACHE_LIMIT)
         )
         return analysed
+
+    def _coded(self) -> _Coded | None:
+        """The vocabulary's n-grams as integers (each character its index in the vocabulary's
+        alphabet, `bits` bits a character), made once; None when they would not fit 62 bits."""
+        if self._coding is None:
+            alphabet = sorted(set("".join(self.vocabulary)))
+            bits = max(len(alphabet) + 1, 2).bit_length()  # 0: padding; all ones: unknown
+            if bits * self.max_n > 62 or "\0" in alphabet:  # "\0" separates the words
+                self._coding = False
+            else:
+                code = {c: i + 1 for i, c in enumerate(alphabet)}
+                keys = np.asarray(
+                    [sum(code[c] << (bits * i) for i, c in enumerate(g)) for g in self.vocabulary],
+                    dtype=np.int64,
+                )
+                order = np.argsort(keys)
+                cols = np.fromiter(self.vocabulary.values(), np.int64, len(self.vocabulary))
+                self._coding = _Coded(code, bits, keys[order], cols[order])
+        return self._coding or None
+
+    def _coded_grams(self, coded: _Coded, words: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        """(word index, column) of every char_wb n-gram of `words` found in the vocabulary,
+        the n-grams of all words cut at once as windows over one array of character codes."""
+        unknown = (1 << coded.bits) - 1
+        padded = [f" {w} " for w in words]
+        text = "\0".join(padded)  # the separator is unknown: no window crosses it
+        chars = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+        distinct, where = np.unique(chars, return_inverse=True)
+        codes = np.asarray([coded.code.get(chr(c), unknown) for c in distinct.tolist()])
+        codes = codes.astype(np.int64)[where.ravel()]
+        lengths = np.fromiter(map(len, padded), np.int64, len(padded))
+        word_of = np.repeat(np.arange(len(words)), lengths + 1)[: len(codes)]
+        owners, cols = [], []
+        key = np.zeros(len(codes), dtype=np.int64)
+        bad = np.zeros(len(codes), dtype=bool)
+        for n in range(1, self.max_n + 1):
+            # windows of n characters starting at each position: key and whether any unknown
+            key[: len(codes) - n + 1] += codes[n - 1 :] << (coded.bits * (n - 1))
+            bad[: len(codes) - n + 1] |= codes[n - 1 :] == unknown
+            start = np.arange(len(codes) - n + 1)
+            # a word shorter than min_n yields itself once (as scikit-learn cuts it)
+            whole = (lengths < self.min_n) & (lengths == n) if n < self.min_n else None
+            if n < self.min_n and not whole.any():
+                continue
+            ok = ~bad[: len(start)]
+            if whole is not None:
+                firsts = np.concatenate(([0], np.cumsum(lengths + 1)[:-1]))[whole]
+                ok = np.zeros(len(start), dtype=bool)
+                ok[firsts] = True
+            at = start[ok]
+            found = np.minimum(np.searchsorted(coded.keys, key[at]), len(coded.keys) - 1)
+            hit = coded.keys[found] == key[at]
+            owners.append(word_of[at[hit]])
+            cols.append(coded.cols[found[hit]])
+        if not owners:
+            return _NO_KEYS, _NO_KEYS
+        return np.concatenate(owners), np.concatenate(cols)
 
     def columns_of(self, words: Sequence[str]) -> list[tuple[np.ndarray, np.ndarray]]:
         """`word_columns` of each of `words` (distinct); the ones not cached yet are analysed

@@ -1,3 +1,5 @@
+import random
+
 import numpy as np
 import pytest
 from sklearn.feature_extraction.text import TfidfVectorizer
@@ -108,3 +110,42 @@ def test_full_cache_is_cleared_and_results_stay_right(monkeypatch):
     got = fast.transform(QUERIES)
     assert len(fast._cache) <= 3
     assert (got != vec.transform(QUERIES)).nnz == 0
+
+
+def _random_words(rng: random.Random, alphabet: str, n: int) -> list[str]:
+    return ["".join(rng.choices(alphabet, k=rng.randint(1, 9))) for _ in range(n)]
+
+
+@pytest.mark.parametrize("ngram_range", [(2, 5), (4, 6), (1, 3)])
+def test_words_cut_as_windows_of_character_codes_equal_the_per_word_cut(ngram_range):
+    rng = random.Random(0)
+    alphabet = "abcdeé\u0301x[]-😀"
+    train = [" ".join(_random_words(rng, alphabet, 30)) for _ in range(20)]
+    vec = TfidfVectorizer(
+        analyzer="char_wb", ngram_range=ngram_range, lowercase=False, min_df=1
+    ).fit(train)
+    words = list(dict.fromkeys(_random_words(rng, alphabet + "\ud800\x00q", 3000)))
+    coded, plain = FastTfidf(vec), FastTfidf(vec)
+    plain._coding = False  # the per-word path
+    assert coded._coded() is not None
+    got, want = coded._analyse_many(words), plain._analyse_many(words)
+    for word in words:
+        assert np.array_equal(got[word][0], want[word][0]), word
+        assert np.array_equal(got[word][1], want[word][1]), word
+    assert sum(len(cols) for cols, _ in got.values()) > len(words) / 4  # not all misses
+
+
+def test_vocabularies_that_codes_cannot_hold_are_cut_word_by_word():
+    separator = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 3), lowercase=False)
+    wide = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), lowercase=False)
+    for vec, train in [
+        (separator, ["ab\x00cd ab", "cd\x00 ab"]),  # "\0" separates words in the code array
+        (wide, [" ".join(chr(0x4E00 + i) * 2 for i in range(5000))]),  # 13 bits × 5 > 62
+    ]:
+        vec.fit(train)
+        fast = FastTfidf(vec)
+        assert fast._coded() is None
+        words = list(dict.fromkeys(train[0].split()))[:50]
+        for word, (cols, _) in zip(words, fast.columns_of(words), strict=True):
+            grams = {vec.vocabulary_[g] for g in vec.build_analyzer()(word)}
+            assert cols.tolist() == sorted(grams)
