@@ -12,10 +12,10 @@ key), waits for /readyz, then measures:
   `--client httpx`), and the same complaints in-process:
   `routing.suggest.suggest` with the service's explain_words ("model only"; with `--similar`
   both paths add the 3 similar past complaints that `include_similar` asks for), and that plus
-  the same storage write the service does, `record_predictions` in a fresh session on a SQLite file
+  the same storage write the service does, `store_predictions` in a fresh session on a SQLite file
   of its own ("model + storage");
 - batch throughput: `POST /v1/predict/batch` with up to 1,000 complaints against
-  `suggest` + `record_predictions` of the same 1,000 in-process.
+  `suggest` + `store_predictions` of the same 1,000 in-process.
 
 HTTP and in-process runs alternate in blocks of complaints, so a busy shared machine slows both
 alike: read the ratios, and medians over several runs. Prints Markdown; never complaint text.
@@ -56,7 +56,7 @@ from routing.api.schemas import SIMILAR_DEFAULT  # noqa: E402
 from routing.bundle import Bundle, load_bundle  # noqa: E402
 from routing.db import make_engine, session_factory, upgrade  # noqa: E402
 from routing.registry import resolve_bundle_dir  # noqa: E402
-from routing.repository import record_predictions  # noqa: E402
+from routing.repository import store_predictions  # noqa: E402
 from routing.suggest import suggest  # noqa: E402
 
 LAPOR10 = ROOT.parent / "shared" / "data" / "lapor10" / "lapor10.csv"
@@ -328,7 +328,7 @@ class InProcess:
         if self.sessions is not None:
             with self.sessions() as session:
                 rows = [(t, None, p) for t, p in zip(texts, predictions, strict=True)]
-                record_predictions(session, rows)
+                store_predictions(session, [rows])
 
 
 def warmed(path: Path) -> Bundle:
