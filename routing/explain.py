@@ -193,13 +193,10 @@ def _strong_shares(
     `_MAX_FEATURES` largest positive shares (ties at the cut by column, so a complaint's words
     never depend on the other complaints of its batch). Returns the positions in X of the
     features strong for some rank, and per rank their shares there (0 where not strong)."""
-    n_features, weights = W.shape[1], W.ravel()
     per_row = np.diff(X.indptr)
     masks, shares = [], []
     for cls in classes:
-        share = X.data * weights.take(
-            np.repeat(np.maximum(cls, 0) * n_features, per_row) + X.indices
-        )
+        share = X.data * W[np.repeat(np.maximum(cls, 0), per_row), X.indices]
         if (cls < 0).any():
             share[np.repeat(cls < 0, per_row)] = 0.0
         positive = share > 0

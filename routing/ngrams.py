@@ -31,6 +31,7 @@ __all__ = ["FastTfidf", "hstack_rows", "normalize_rows"]
 
 _CACHE_LIMIT = 500_000  # distinct words remembered; the cache is cleared when full
 _SMALL_BATCH = 8  # up to this many texts, counts are summed by one sort, not a sparse product
+_CODED_MIN_WORDS = 64  # fewer new words are cut one by one: the array passes cost more
 _EMPTY = np.zeros(0, dtype=np.int32)
 _NO_KEYS = np.zeros(0, dtype=np.int64)
 
@@ -96,7 +97,7 @@ class FastTfidf:
         """Columns and counts of each of `words` (distinct), cached; one numpy pass for all,
         so a word costs its n-grams' lookups, not a few array calls of its own."""
         coded = self._coded()
-        if coded is not None and len(words) > 1:
+        if coded is not None and len(words) >= _CODED_MIN_WORDS:
             owner, cols = self._coded_grams(coded, words)
         else:
             vocabulary, grams = self.vocabulary, self._grams
