@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Sequence
-from itertools import islice
+from itertools import chain, islice, repeat
 from typing import NamedTuple
 
 import numpy as np
@@ -37,8 +37,8 @@ _NO_KEYS = np.zeros(0, dtype=np.int64)
 
 
 class _Coded(NamedTuple):
-    code: dict[str, int]  # character → its code (1 …)
-    bits: int  # bits per character
+    code: dict[str, int]  # character (or word token) → its code (1 …)
+    bits: int  # bits per character (for word tokens: the base)
     keys: np.ndarray  # the vocabulary's n-grams as integers, sorted
     cols: np.ndarray  # their columns
 
@@ -67,6 +67,7 @@ class FastTfidf:
         self._cache: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         self._lock = threading.Lock()
         self._coding: _Coded | bool | None = None  # see _coded
+        self._words_coded: _Coded | bool | None = None  # see _word_coding
 
     # -- char_wb, one word at a time ------------------------------------------------------------
 
@@ -243,6 +244,60 @@ class FastTfidf:
 
     # -- any analyzer -------------------------------------------------------------------------
 
+    def _word_coding(self) -> _Coded | None:
+        """For a plain word analyzer: the vocabulary's word n-grams as integers (each token
+        its index among the vocabulary's tokens, in base (tokens + 1); 0: a token outside
+        them), made once; None for other analyzers or when the keys would pass 62 bits."""
+        if self._words_coded is None:
+            vec, coded = self.vectorizer, None
+            plain = (
+                vec.analyzer == "word"
+                and vec.tokenizer is None
+                and vec.preprocessor is None
+                and vec.stop_words is None
+            )
+            grams = [g.split(" ") for g in self.vocabulary] if plain else []
+            ok = plain and all(self.min_n <= len(g) <= self.max_n and all(g) for g in grams)
+            tokens = dict.fromkeys(t for g in grams for t in g) if ok else {}
+            base = len(tokens) + 1
+            if ok and base**self.max_n < 2**62:
+                code = {t: i + 1 for i, t in enumerate(tokens)}
+                keys = np.asarray(
+                    [sum(code[t] * base**i for i, t in enumerate(g)) for g in grams],
+                    dtype=np.int64,
+                )
+                order = np.argsort(keys)
+                cols = np.fromiter(self.vocabulary.values(), np.int64, len(self.vocabulary))
+                coded = _Coded(code, base, keys[order], cols[order])
+            self._words_coded = coded or False
+            self._tokenize = vec.build_tokenizer()
+            self._preprocess = vec.build_preprocessor()
+        return self._words_coded or None
+
+    def _token_counts(self, coded: _Coded, docs: Sequence[str]) -> sp.csr_matrix:
+        """Word n-gram counts as scikit-learn's word analyzer makes them (its own preprocessor
+        and tokenizer), the n-grams matched as windows of token codes over the whole batch."""
+        tokenize, preprocess = self._tokenize, self._preprocess
+        per_doc = [tokenize(preprocess(doc)) for doc in docs]
+        flat = list(chain.from_iterable(per_doc))
+        codes = np.fromiter(map(coded.code.get, flat, repeat(0)), np.int64, len(flat))
+        doc = np.repeat(np.arange(len(docs), dtype=np.int64), [len(t) for t in per_doc])
+        keys, key, known = [], np.zeros(len(codes), dtype=np.int64), codes > 0
+        for n in range(1, self.max_n + 1):
+            starts = len(codes) - n + 1
+            if starts <= 0:
+                break
+            key[:starts] += codes[n - 1 :] * coded.bits ** (n - 1)
+            known[:starts] &= codes[n - 1 :] > 0
+            if n < self.min_n:
+                continue
+            # windows of known tokens inside one document
+            at = np.flatnonzero(known[:starts] & (doc[:starts] == doc[n - 1 :]))
+            found = np.minimum(np.searchsorted(coded.keys, key[at]), len(coded.keys) - 1)
+            hit = coded.keys[found] == key[at]
+            keys.append(doc[at[hit]] * self.n_features + coded.cols[found[hit]])
+        return self._summed(len(docs), keys)
+
     def _analyzed_counts(self, docs: Sequence[str]) -> sp.csr_matrix:
         vocabulary, analyze, n = self.vocabulary, self._analyzer, self.n_features
         keys = [
@@ -277,6 +332,9 @@ class FastTfidf:
     def counts(self, docs: Sequence[str]) -> sp.csr_matrix:
         """Feature counts (docs × vocabulary), as CountVectorizer.transform produces them."""
         if not self.per_word:
+            coded = self._word_coding()
+            if coded is not None:
+                return self._token_counts(coded, docs)
             return self._analyzed_counts(docs)
         if len(docs) <= _SMALL_BATCH:
             return self._few_word_counts(docs)

@@ -149,3 +149,36 @@ def test_vocabularies_that_codes_cannot_hold_are_cut_word_by_word():
         for word, (cols, _) in zip(words, fast.columns_of(words), strict=True):
             grams = {vec.vocabulary_[g] for g in vec.build_analyzer()(word)}
             assert cols.tolist() == sorted(grams)
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"ngram_range": (1, 2), "token_pattern": r"(?u)\[\w+\]|\b\w\w+\b", "lowercase": False},
+        {"ngram_range": (1, 3)},
+        {"ngram_range": (2, 3), "min_df": 2},
+        {"ngram_range": (1, 2), "token_pattern": r"(\w+)-x", "strip_accents": "unicode"},
+    ],
+)
+def test_word_ngrams_matched_as_token_codes_equal_scikit_learn(options):
+    rng = random.Random(1)
+    words = ["listrik", "mati", "[nik]", "Bansos", "jalan", "rusak", "é", "a", "ab-x", "cd-x"]
+    train = [" ".join(rng.choices(words, k=12)) for _ in range(40)]
+    unseen = [*words, "baru", "KATA"]
+    queries = [" ".join(rng.choices(unseen, k=rng.randint(0, 15))) for _ in range(60)]
+    vec = TfidfVectorizer(dtype=np.float32, **{"min_df": 1, **options}).fit(train)
+    fast = FastTfidf(vec)
+    assert fast._word_coding() is not None
+    got, want = fast.transform(queries), vec.transform(queries)
+    assert np.array_equal(got.indptr, want.indptr)
+    assert np.array_equal(got.indices, want.indices)
+    assert np.array_equal(got.data, want.data)
+    one = [fast.transform([q]).toarray()[0] for q in queries[:5]]  # alone as in the batch
+    assert np.array_equal(np.vstack(one), want[:5].toarray())
+
+
+def test_custom_word_analyzers_keep_scikit_learns_analyzer():
+    vec = TfidfVectorizer(tokenizer=str.split, token_pattern=None).fit(TRAIN)
+    fast = FastTfidf(vec)
+    assert fast._word_coding() is None
+    assert np.allclose(fast.transform(QUERIES).toarray(), vec.transform(QUERIES).toarray())
