@@ -32,13 +32,14 @@ import sklearn
 from routing.bundle import Bundle, BundleError, load_bundle
 from routing.suggest import Prediction, suggest
 
-__all__ = ["MIN_PARALLEL_ITEMS", "OWN_SHARE", "BatchPool", "default_workers"]
+__all__ = ["MIN_PARALLEL_ITEMS", "OWN_SHARE", "WORKER_PIECES", "BatchPool", "default_workers"]
 
 logger = logging.getLogger("routing.service")
 
 MIN_PARALLEL_ITEMS = 32  # below this, handing work to another process costs more than it saves
 # the calling thread's part, relative to a worker's: the caller also stores the whole batch
 OWN_SHARE = 0.8
+WORKER_PIECES = 2  # a worker's share comes back in this many pieces
 
 
 def default_workers() -> int:
@@ -146,10 +147,13 @@ class BatchPool:
             if not helpers:
                 yield _suggest_here(bundle, texts, options)
                 return
-            parts = _split(texts, [OWN_SHARE] + [1.0] * len(helpers))
+            # each worker's share in pieces, returned one by one: the caller stores a piece
+            # while the worker computes the next
+            pieces = [w for w in helpers for _ in range(WORKER_PIECES)]
+            parts = _split(texts, [OWN_SHARE] + [1.0 / WORKER_PIECES] * len(pieces))
             futures = [
                 (worker, worker.executor.submit(_suggest, version, texts[a:b], options))
-                for worker, (a, b) in zip(helpers, parts[1:], strict=False)
+                for worker, (a, b) in zip(pieces, parts[1:], strict=False)
             ]
             with self._lock:
                 self.parts_sent += len(futures)

@@ -15,6 +15,7 @@ from serve_process import clean_env, running_server  # tests/ is on sys.path
 from routing.api.batch_pool import (
     MIN_PARALLEL_ITEMS,
     OWN_SHARE,
+    WORKER_PIECES,
     BatchPool,
     _split,
     default_workers,
@@ -100,14 +101,16 @@ def test_a_shared_batch_gives_the_same_answers_as_one_process(ready_pool, bundle
     texts = _texts(small_corpus, 3 * MIN_PARALLEL_ITEMS)
     sent = ready_pool.parts_sent
     got = ready_pool.suggest(bundle, texts, **OPTIONS)
-    assert ready_pool.parts_sent == sent + 1  # the worker did a part
+    assert ready_pool.parts_sent == sent + WORKER_PIECES  # the worker did its pieces
     assert _same(got, suggest(bundle, texts, **OPTIONS))
 
 
 def test_parts_come_in_input_order_the_calling_threads_first(ready_pool, bundle, small_corpus):
     texts = _texts(small_corpus, 3 * MIN_PARALLEL_ITEMS)
     parts = list(ready_pool.suggest_parts(bundle, texts, **OPTIONS))
-    assert [len(p) for p in parts] == [b - a for a, b in _split(texts, [OWN_SHARE, 1.0])]
+    shares = [OWN_SHARE] + [1.0 / WORKER_PIECES] * WORKER_PIECES
+    assert len(parts) == 1 + WORKER_PIECES
+    assert [len(p) for p in parts] == [b - a for a, b in _split(texts, shares)]
     assert _same([p for part in parts for p in part], suggest(bundle, texts, **OPTIONS))
     # a reader that stops early frees the worker for the next batch
     early = ready_pool.suggest_parts(bundle, texts, **OPTIONS)
@@ -115,7 +118,7 @@ def test_parts_come_in_input_order_the_calling_threads_first(ready_pool, bundle,
     early.close()
     sent = ready_pool.parts_sent
     ready_pool.suggest(bundle, texts, **OPTIONS)
-    assert ready_pool.parts_sent == sent + 1
+    assert ready_pool.parts_sent == sent + WORKER_PIECES
 
 
 def test_small_batches_and_other_versions_stay_in_the_server(ready_pool, bundle, small_corpus):
@@ -142,7 +145,7 @@ def test_a_dead_worker_costs_no_answer_and_is_replaced(ready_pool, bundle, small
         time.sleep(0.2)
     sent = ready_pool.parts_sent
     assert _same(ready_pool.suggest(bundle, texts, **OPTIONS), suggest(bundle, texts, **OPTIONS))
-    assert ready_pool.parts_sent == sent + 1
+    assert ready_pool.parts_sent == sent + WORKER_PIECES
 
 
 def test_a_worker_that_cannot_load_the_bundle_is_never_used(bundle, small_corpus, tmp_path):
