@@ -219,6 +219,7 @@ _CLAIMED = "\x00"  # stands in for claimed text: not a digit, letter or separato
 # --- normalization ----------------------------------------------------------------------------
 
 _REPEATS = re.compile(r"([^\W\d_])\1{2,}")
+_ANY_TRIPLE = re.compile(r"(.)\1\1", re.DOTALL)
 # Words glued by "/" are abbreviations of their own ("s/d" = sampai dengan, "d/a"): leave them.
 _TOKEN = re.compile(r"(?<![\w/])\w+(?![\w/])")
 # the same tokens, kept by re.split at the odd positions of its result
@@ -367,6 +368,8 @@ def load_lexicon(path: str | Path | None = None) -> dict[str, str]:
 
 
 def _collapse_repeats(text: str) -> str:
+    if _ANY_TRIPLE.search(text) is None:  # no run of 3 of any character: nothing to do, fast
+        return text
     return _REPEATS.sub(_collapse_run, text)
 
 

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import joblib
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 from sklearn.base import clone
@@ -522,3 +522,13 @@ def test_normalize_words_takes_the_long_way_when_a_rule_can_match_inside_words(m
     monkeypatch.setitem(text_module.MASK_TOKENS, "name", "[name]")
     normalizer = TextNormalizer().fit([])
     assert normalizer.normalize_words(["Budi", "yg"]) == ["[name]", "yang"]
+
+
+@example("aaa")
+@example("tolooong...   xxxiii")
+@example("éé\u0301é")
+@given(st.text(alphabet="axiwIXé\u0301 .0_\n", max_size=40))
+def test_the_no_triple_shortcut_collapses_repeats_like_the_full_rule(text):
+    assert text_module._collapse_repeats(text) == text_module._REPEATS.sub(
+        text_module._collapse_run, text
+    )
