@@ -19,7 +19,7 @@ import re
 import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from itertools import chain, islice
+from itertools import chain, compress, islice
 
 import numpy as np
 import scipy.sparse as sp
@@ -31,41 +31,7 @@ _WORD = re.compile(r"\w+", re.UNICODE)
 _MAX_FEATURES = 60  # the strongest features decide the ranking; the tail is noise
 _CACHE_LIMIT = 200_000  # distinct words remembered per router; cleared when full
 _LOCK = threading.Lock()  # guards the routers' word tables while words are added
-
-# A surface word's normalized tokens, the TF-IDF columns its tokens produce on their own
-# (their word unigrams and character n-grams) and its case-folded form; None for words that
-# are never shown.
-_Form = tuple[tuple[str, ...], np.ndarray, str] | None
-
-
-def _forms(router, words: Sequence[str]) -> list[_Form]:
-    """`_Form`s of distinct `words`: their normalized tokens analysed together."""
-    split = [tuple(n.split()) for n in router.normalizer_.normalize_words(words)]
-    vocabulary = router.vectorizer_.transformer_list[0][1].vocabulary_
-    offset = np.int64(len(vocabulary))
-    char = router.char_ngrams()
-    # nothing left, or a placeholder of masked personal data: never shown
-    shown = [bool(tokens) and not any(t.startswith("[") for t in tokens) for tokens in split]
-    distinct = list(
-        dict.fromkeys(t for tokens, ok in zip(split, shown, strict=True) if ok for t in tokens)
-    )
-    columns = dict(zip(distinct, char.columns_of(distinct), strict=True))
-    forms: list[_Form] = []
-    for word, tokens, ok in zip(words, split, shown, strict=True):
-        if not ok:
-            forms.append(None)
-        elif len(tokens) == 1:  # most words: their unigram (columns first) and char n-grams
-            unigram = vocabulary.get(tokens[0])
-            cols = columns[tokens[0]][0] + offset
-            if unigram is not None:
-                cols = np.concatenate(([unigram], cols))
-            forms.append((tokens, cols, word.casefold()))
-        else:
-            found = {vocabulary[t] for t in tokens if t in vocabulary}
-            for token in tokens:
-                found.update((columns[token][0] + offset).tolist())
-            forms.append((tokens, np.asarray(sorted(found), dtype=np.int64), word.casefold()))
-    return forms
+_NO_COLUMNS = np.zeros(0, dtype=np.int32)
 
 
 class _Growing:
@@ -104,28 +70,48 @@ class _WordTable:
     token_ptr: _Growing = field(default_factory=lambda: _Growing(np.int64, [0]))
     token_ids: _Growing = field(default_factory=lambda: _Growing(np.int32))
 
-    def add(self, words: Sequence[str], forms: Sequence[_Form]) -> None:
-        """Append distinct new `words` and their `_forms` (call under `_LOCK`)."""
-        keys, tokens, none = self.keys, self.tokens, np.zeros(0, np.int64)
-        key, cols, toks = [], [], []
-        for form in forms:
-            if form is None:
-                key.append(-1)
-                cols.append(none)
-                toks.append(none)
-                continue
-            key.append(keys.setdefault(form[2], len(keys)))
-            cols.append(form[1])
-            toks.append(np.asarray([tokens.setdefault(t, len(tokens)) for t in form[0]]))
+    def add(self, router, words: Sequence[str]) -> None:
+        """Append distinct new `words`: each normalized (all together) and given its unit
+        key, its tokens and its own columns, the word unigrams of its tokens (these columns
+        first) and their character n-grams (call under `_LOCK`)."""
         if not words:
             return
+        split = [n.split() for n in router.normalizer_.normalize_words(words)]
+        vocabulary = router.vectorizer_.transformer_list[0][1].vocabulary_
+        keys, tokens = self.keys, self.tokens
+        # nothing left, or a placeholder of masked personal data: never shown
+        shown = [bool(t) and not any(x.startswith("[") for x in t) for t in split]
+        distinct = list(dict.fromkeys(chain.from_iterable(compress(split, shown))))
+        chars = dict(zip(distinct, router.char_ngrams().columns_of(distinct), strict=True))
+        key, heads, n_heads, tails, toks, n_toks = [], [], [], [], [], []
+        for word, split_tokens, ok in zip(words, split, shown, strict=True):
+            if not ok:
+                key.append(-1)
+                n_heads.append(0)
+                tails.append(_NO_COLUMNS)
+                n_toks.append(0)
+                continue
+            key.append(keys.setdefault(word.casefold(), len(keys)))
+            unigrams = sorted({vocabulary[t] for t in split_tokens if t in vocabulary})
+            heads += unigrams
+            n_heads.append(len(unigrams))
+            if len(split_tokens) == 1:
+                tails.append(chars[split_tokens[0]][0])
+            else:  # a lexicon expansion ("gpp" → "tidak apa apa"): its tokens' n-grams, once
+                tails.append(np.unique(np.concatenate([chars[t][0] for t in split_tokens])))
+            toks += [tokens.setdefault(t, len(tokens)) for t in split_tokens]
+            n_toks.append(len(split_tokens))
         self.key.extend(np.asarray(key, dtype=np.int64))
-        for ptr, values, lists in (
-            (self.col_ptr, self.cols, cols),
-            (self.token_ptr, self.token_ids, toks),
-        ):
-            ptr.extend(ptr.view()[-1] + np.cumsum([len(v) for v in lists]))
-            values.extend(np.concatenate(lists))
+        # per word: its unigram columns, then its n-gram columns (after the word block's)
+        offset = len(vocabulary)
+        n_tails = np.fromiter(map(len, tails), np.int64, len(tails))
+        columns = np.concatenate(tails).astype(np.int64) + offset
+        starts = np.cumsum(n_tails) - n_tails
+        columns = np.insert(columns, np.repeat(starts, n_heads), heads)
+        self.cols.extend(columns)
+        self.col_ptr.extend(self.col_ptr.view()[-1] + np.cumsum(n_tails + n_heads))
+        self.token_ids.extend(np.asarray(toks, dtype=np.int64))
+        self.token_ptr.extend(self.token_ptr.view()[-1] + np.cumsum(n_toks))
         self.ids.update(zip(words, range(len(self.ids), len(self.ids) + len(words)), strict=True))
 
 
@@ -141,7 +127,7 @@ def _table(router, words: Sequence[str]) -> _WordTable:
             # what the caller needs, including words the old table held
             missing = list(dict.fromkeys(words)) if known else missing
         if missing:
-            table.add(missing, _forms(router, missing))
+            table.add(router, missing)
         return table
 
 

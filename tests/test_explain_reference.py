@@ -23,6 +23,7 @@ MAX_FEATURES = explain_module._MAX_FEATURES
 TEXTS_EXTRA = [
     "listrik mati trs dr kmrn sy blm dpt tgpn, LISTRIK mati lagi",
     "sy blm trima bansos yg dijanjikan, gpp kalau telat tp tolong dicek",
+    "jalan rusak, lampu mati dll; ybs tidak datang dsb sbb listrik padam dll",
     "NIK 3201 2345 6789 0001 hp 0812 3456 7890 jalan rusak parah di desa kami",
     "NIK3201234567890001 rekening 1234567890 bansos belum cair",
     "",
