@@ -3,9 +3,10 @@
 Python runs one thread at a time, so without help a batch of 1,000 complaints uses one core
 however many the machine has. A `BatchPool` keeps worker processes, each with its own copy of
 the served bundle, loaded from the bundle's directory and checked against the served version.
-A large batch is cut into parts of about equal length (in characters): one per free, ready
-worker and one for the calling thread; the answers come back in input order and equal those
-of `routing.suggest.suggest` in one process. Storage stays in the server process.
+A large batch is cut into parts by length (in characters): one for the calling thread and one
+per free, ready worker, which sends its answers back in pieces; the parts come back in input
+order (`suggest_parts`, so that the caller can store one while the workers compute the
+next) and equal `routing.suggest.suggest` in one process. Storage stays in the server process.
 
 Workers are spawned, not forked (the server has threads). A worker that is still loading,
 holds another version, is busy with another batch or fails is not waited for: its part is
