@@ -19,6 +19,7 @@ from fastapi.testclient import TestClient
 from serve_process import clean_env, running_server  # tests/ is on sys.path
 
 from routing.api import create_app
+from routing.api.batch_pool import WORKER_PIECES
 from routing.bundle import ROUTER_FILE, read_manifest
 from routing.registry import Pointer, add_bundle, promote, rollback, write_pointer
 from training.pipeline import train
@@ -248,4 +249,4 @@ def test_batch_workers_follow_a_reload(
     response = client.post("/v1/predict/batch", json={"items": items}, headers=INTEGRATION)
     assert response.status_code == 200, response.text
     assert {r["model_version"] for r in response.json()["results"]} == {second}
-    assert pool.parts_sent == sent + 1  # the worker answered with the new version
+    assert pool.parts_sent == sent + WORKER_PIECES  # the worker answered with the new version
