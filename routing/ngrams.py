@@ -269,9 +269,10 @@ class FastTfidf:
                 order = np.argsort(keys)
                 cols = np.fromiter(self.vocabulary.values(), np.int64, len(self.vocabulary))
                 coded = _Coded(code, base, keys[order], cols[order])
+                # set before the coding: another thread may use it as soon as it is there
+                self._tokenize = vec.build_tokenizer()
+                self._preprocess = vec.build_preprocessor()
             self._words_coded = coded or False
-            self._tokenize = vec.build_tokenizer()
-            self._preprocess = vec.build_preprocessor()
         return self._words_coded or None
 
     def _token_counts(self, coded: _Coded, docs: Sequence[str]) -> sp.csr_matrix:

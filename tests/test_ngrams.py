@@ -177,8 +177,16 @@ def test_word_ngrams_matched_as_token_codes_equal_scikit_learn(options):
     assert np.array_equal(np.vstack(one), want[:5].toarray())
 
 
-def test_custom_word_analyzers_keep_scikit_learns_analyzer():
-    vec = TfidfVectorizer(tokenizer=str.split, token_pattern=None).fit(TRAIN)
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"tokenizer": str.split, "token_pattern": None},
+        {"analyzer": "char", "token_pattern": None},
+        {"stop_words": ["listrik"]},
+    ],
+)
+def test_other_analyzers_keep_scikit_learns(options):
+    vec = TfidfVectorizer(**options).fit(TRAIN)
     fast = FastTfidf(vec)
     assert fast._word_coding() is None
     assert np.allclose(fast.transform(QUERIES).toarray(), vec.transform(QUERIES).toarray())
