@@ -23,7 +23,6 @@ from itertools import chain, compress, islice
 
 import numpy as np
 import scipy.sparse as sp
-from numpy.lib.stride_tricks import sliding_window_view
 
 from routing.text import find_personal_data
 
@@ -180,13 +179,15 @@ def _strong_shares(
     never depend on the other complaints of its batch). Returns the positions in X of the
     features strong for some rank, and per rank their shares there (0 where not strong)."""
     per_row = np.diff(X.indptr)
+    running = np.zeros(X.nnz + 1, dtype=np.int64)  # positive shares up to each non-zero
     masks, shares = [], []
     for cls in classes:
         share = X.data * W[np.repeat(np.maximum(cls, 0), per_row), X.indices]
         if (cls < 0).any():
             share[np.repeat(cls < 0, per_row)] = 0.0
         positive = share > 0
-        counts = np.diff(np.concatenate(([0], np.cumsum(positive)))[X.indptr])
+        np.cumsum(positive, out=running[1:])
+        counts = np.diff(running[X.indptr])
         for row in np.flatnonzero(counts > _MAX_FEATURES).tolist():
             start, end = X.indptr[row], X.indptr[row + 1]
             segment = share[start:end]
@@ -251,13 +252,21 @@ def _span_pairs(
         if not usable:
             continue
         gram_cols = np.asarray([c for c, _ in usable], dtype=np.int64)
-        windows = sliding_window_view(tokens, n)
-        within = np.flatnonzero(doc[: len(windows)] == doc[n - 1 :])  # inside one complaint
-        both = np.vstack([windows[within], np.asarray([i for _, i in usable])]).astype(np.int64)
+        gram_tokens = np.asarray([i for _, i in usable], dtype=np.int64)
+        # the windows of n tokens inside one complaint, starting at `within`
+        within = np.flatnonzero(doc[: len(tokens) - n + 1] == doc[n - 1 :])
+
+        def column(k: int, within=within, gram_tokens=gram_tokens) -> np.ndarray:
+            """The k-th token of every window, then of every n-gram."""
+            return np.concatenate([tokens[within + k], gram_tokens[:, k]])
+
         # one dense code per distinct token sequence, a position at a time
-        base, code = int(both.max()) + 1, both[:, 0]
+        code = column(0)
+        base = int(code.max()) + 1
         for k in range(1, n):
-            code = np.unique(code * base + both[:, k], return_inverse=True)[1].ravel()
+            following = column(k)
+            base = max(base, int(following.max()) + 1)
+            code = np.unique(code * base + following, return_inverse=True)[1].ravel()
             base = max(base, int(code.max()) + 1)
         col_of_code = np.full(int(code.max()) + 1, -1, dtype=np.int64)
         col_of_code[code[len(within) :]] = gram_cols
@@ -301,8 +310,9 @@ def explain_batch(
         return out
     if features is None:
         features = router.tfidf(router.normalizer_.transform(list(texts)))
-    X = sp.csr_matrix(features)
-    X.sort_indices()
+    X = features.tocsr() if sp.issparse(features) else sp.csr_matrix(features)  # no copy
+    if not X.has_sorted_indices:
+        X = X.sorted_indices()
     n_docs, n_features = X.shape
 
     n_ranks = max(len(names) for names in agencies)

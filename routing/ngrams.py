@@ -30,7 +30,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 __all__ = ["FastTfidf", "hstack_rows", "normalize_rows"]
 
 _CACHE_LIMIT = 500_000  # distinct words remembered; the cache is cleared when full
-_SMALL_BATCH = 8  # up to this many texts, counts are summed by one sort, not a sparse product
+_SMALL_BATCH = 8  # up to this many texts: summed by one sort (char), the analyzer (word)
 _CODED_MIN_WORDS = 64  # fewer new words are cut one by one: the array passes cost more
 _EMPTY = np.zeros(0, dtype=np.int32)
 _NO_KEYS = np.zeros(0, dtype=np.int64)
@@ -333,8 +333,8 @@ class FastTfidf:
     def counts(self, docs: Sequence[str]) -> sp.csr_matrix:
         """Feature counts (docs × vocabulary), as CountVectorizer.transform produces them."""
         if not self.per_word:
-            coded = self._word_coding()
-            if coded is not None:
+            coded = self._word_coding() if len(docs) > _SMALL_BATCH else None
+            if coded is not None:  # a few texts: the analyzer, without the arrays' fixed cost
                 return self._token_counts(coded, docs)
             return self._analyzed_counts(docs)
         if len(docs) <= _SMALL_BATCH:
