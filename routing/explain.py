@@ -24,6 +24,7 @@ from itertools import chain, compress, islice
 import numpy as np
 import scipy.sparse as sp
 
+from routing.ngrams import find_sorted
 from routing.text import find_personal_data
 
 _WORD = re.compile(r"\w+", re.UNICODE)
@@ -273,9 +274,7 @@ def _span_pairs(
         col = col_of_code[code[: len(within)]]
         hit = col >= 0
         starts, col = within[hit], col[hit]
-        keys = doc[starts] * n_features + col
-        at = np.minimum(np.searchsorted(strong_keys, keys), len(strong_keys) - 1)
-        keep = strong_keys[at] == keys
+        _, keep = find_sorted(strong_keys, doc[starts] * n_features + col)
         starts, col = starts[keep], col[keep]
         for k in range(n):
             found.append(owner[starts + k] * n_features + col)
@@ -366,8 +365,7 @@ def explain_batch(
     maybe = in_some[pair_col]
     pair_unit, pair_col = pair_unit[maybe], pair_col[maybe]
     keys = unit_doc[pair_unit] * n_features + pair_col
-    at = np.minimum(np.searchsorted(strong_keys, keys), max(len(strong_keys) - 1, 0))
-    found = strong_keys[at] == keys if len(strong_keys) else np.zeros(len(keys), bool)
+    at, found = find_sorted(strong_keys, keys)
     pair_unit, at = pair_unit[found], at[found]
     sharers = np.bincount(at, minlength=len(strong))  # words producing each strong feature
 

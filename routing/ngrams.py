@@ -27,7 +27,7 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.feature_extraction.text import TfidfVectorizer
 
-__all__ = ["FastTfidf", "hstack_rows", "normalize_rows"]
+__all__ = ["FastTfidf", "find_sorted", "hstack_rows", "normalize_rows"]
 
 _CACHE_LIMIT = 500_000  # distinct words remembered; the cache is cleared when full
 _SMALL_BATCH = 8  # up to this many texts: summed by one sort (char), the analyzer (word)
@@ -36,11 +36,38 @@ _EMPTY = np.zeros(0, dtype=np.int32)
 _NO_KEYS = np.zeros(0, dtype=np.int64)
 
 
+def find_sorted(sorted_keys: np.ndarray, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Where each of `keys` sits in `sorted_keys` (ascending) and whether it is there: the
+    position is an index of `sorted_keys` only where found."""
+    if len(sorted_keys) == 0:
+        return np.zeros(len(keys), dtype=np.int64), np.zeros(len(keys), dtype=bool)
+    at = np.minimum(np.searchsorted(sorted_keys, keys), len(sorted_keys) - 1)
+    return at, sorted_keys[at] == keys
+
+
 class _Coded(NamedTuple):
-    code: dict[str, int]  # character (or word token) → its code (1 …)
-    bits: int  # bits per character (for word tokens: the base)
+    """A vocabulary's n-grams as integers: an n-gram of codes c0 … c(n-1) (each ≥ 1) is
+    c0 + c1·base + … + c(n-1)·base^(n-1)."""
+
+    code: dict[str, int]  # character or word token → its code (1 …)
+    base: int
     keys: np.ndarray  # the vocabulary's n-grams as integers, sorted
     cols: np.ndarray  # their columns
+
+    @classmethod
+    def of(cls, vocabulary: dict[str, int], code: dict[str, int], base: int, grams) -> _Coded:
+        """The coding of `vocabulary`, whose entries are the sequences `grams` (same order)."""
+        keys = np.asarray(
+            [sum(code[x] * base**i for i, x in enumerate(g)) for g in grams], dtype=np.int64
+        )
+        order = np.argsort(keys)
+        cols = np.fromiter(vocabulary.values(), np.int64, len(vocabulary))
+        return cls(code, base, keys[order], cols[order])
+
+    def columns(self, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Which of `keys` are vocabulary n-grams, and the columns of those."""
+        at, found = find_sorted(self.keys, keys)
+        return found, self.cols[at[found]]
 
 
 class FastTfidf:
@@ -130,7 +157,7 @@ class FastTfidf:
 
     def _coded(self) -> _Coded | None:
         """The vocabulary's n-grams as integers (each character its index in the vocabulary's
-        alphabet, `bits` bits a character), made once; None when they would not fit 62 bits."""
+        alphabet, a power of two as base), made once; None when they would not fit 62 bits."""
         if self._coding is None:
             alphabet = sorted(set("".join(self.vocabulary)))
             bits = max(len(alphabet) + 1, 2).bit_length()  # 0: padding; all ones: unknown
@@ -138,19 +165,13 @@ class FastTfidf:
                 self._coding = False
             else:
                 code = {c: i + 1 for i, c in enumerate(alphabet)}
-                keys = np.asarray(
-                    [sum(code[c] << (bits * i) for i, c in enumerate(g)) for g in self.vocabulary],
-                    dtype=np.int64,
-                )
-                order = np.argsort(keys)
-                cols = np.fromiter(self.vocabulary.values(), np.int64, len(self.vocabulary))
-                self._coding = _Coded(code, bits, keys[order], cols[order])
+                self._coding = _Coded.of(self.vocabulary, code, 1 << bits, self.vocabulary)
         return self._coding or None
 
     def _coded_grams(self, coded: _Coded, words: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
         """(word index, column) of every char_wb n-gram of `words` found in the vocabulary,
         the n-grams of all words cut at once as windows over one array of character codes."""
-        unknown = (1 << coded.bits) - 1
+        unknown = coded.base - 1
         padded = [f" {w} " for w in words]
         text = "\0".join(padded)  # the separator is unknown: no window crosses it
         chars = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
@@ -164,7 +185,7 @@ class FastTfidf:
         bad = np.zeros(len(codes), dtype=bool)
         for n in range(1, self.max_n + 1):
             # windows of n characters starting at each position: key and whether any unknown
-            key[: len(codes) - n + 1] += codes[n - 1 :] << (coded.bits * (n - 1))
+            key[: len(codes) - n + 1] += codes[n - 1 :] * coded.base ** (n - 1)
             bad[: len(codes) - n + 1] |= codes[n - 1 :] == unknown
             start = np.arange(len(codes) - n + 1)
             # a word shorter than min_n yields itself once (as scikit-learn cuts it)
@@ -177,10 +198,9 @@ class FastTfidf:
                 ok = np.zeros(len(start), dtype=bool)
                 ok[firsts] = True
             at = start[ok]
-            found = np.minimum(np.searchsorted(coded.keys, key[at]), len(coded.keys) - 1)
-            hit = coded.keys[found] == key[at]
+            hit, columns = coded.columns(key[at])
             owners.append(word_of[at[hit]])
-            cols.append(coded.cols[found[hit]])
+            cols.append(columns)
         if not owners:
             return _NO_KEYS, _NO_KEYS
         return np.concatenate(owners), np.concatenate(cols)
@@ -262,13 +282,7 @@ class FastTfidf:
             base = len(tokens) + 1
             if ok and base**self.max_n < 2**62:
                 code = {t: i + 1 for i, t in enumerate(tokens)}
-                keys = np.asarray(
-                    [sum(code[t] * base**i for i, t in enumerate(g)) for g in grams],
-                    dtype=np.int64,
-                )
-                order = np.argsort(keys)
-                cols = np.fromiter(self.vocabulary.values(), np.int64, len(self.vocabulary))
-                coded = _Coded(code, base, keys[order], cols[order])
+                coded = _Coded.of(self.vocabulary, code, base, grams)
                 # set before the coding: another thread may use it as soon as it is there
                 self._tokenize = vec.build_tokenizer()
                 self._preprocess = vec.build_preprocessor()
@@ -288,15 +302,14 @@ class FastTfidf:
             starts = len(codes) - n + 1
             if starts <= 0:
                 break
-            key[:starts] += codes[n - 1 :] * coded.bits ** (n - 1)
+            key[:starts] += codes[n - 1 :] * coded.base ** (n - 1)
             known[:starts] &= codes[n - 1 :] > 0
             if n < self.min_n:
                 continue
             # windows of known tokens inside one document
             at = np.flatnonzero(known[:starts] & (doc[:starts] == doc[n - 1 :]))
-            found = np.minimum(np.searchsorted(coded.keys, key[at]), len(coded.keys) - 1)
-            hit = coded.keys[found] == key[at]
-            keys.append(doc[at[hit]] * self.n_features + coded.cols[found[hit]])
+            hit, columns = coded.columns(key[at])
+            keys.append(doc[at[hit]] * self.n_features + columns)
         return self._summed(len(docs), keys)
 
     def _analyzed_counts(self, docs: Sequence[str]) -> sp.csr_matrix:
@@ -333,8 +346,9 @@ class FastTfidf:
     def counts(self, docs: Sequence[str]) -> sp.csr_matrix:
         """Feature counts (docs × vocabulary), as CountVectorizer.transform produces them."""
         if not self.per_word:
+            # a few texts go through the analyzer: the arrays' fixed cost would be more
             coded = self._word_coding() if len(docs) > _SMALL_BATCH else None
-            if coded is not None:  # a few texts: the analyzer, without the arrays' fixed cost
+            if coded is not None:
                 return self._token_counts(coded, docs)
             return self._analyzed_counts(docs)
         if len(docs) <= _SMALL_BATCH:

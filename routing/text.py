@@ -205,7 +205,7 @@ _RULES: tuple[_Rule, ...] = (
 
 _SPAN_CACHE_SIZE = 1024  # a full batch (1,000 complaints) stays cached through one request
 _SPAN_CACHE_MIN_CHARS = 40
-# the rules worth running on text holding n ASCII digits, in order: _RULES_BY_DIGITS[min(n, -1)]
+# the rules worth running on text holding n ASCII digits, in order (n capped at the last index)
 _RULES_BY_DIGITS = tuple(
     tuple(rule for rule in _RULES if rule.min_digits <= n)
     for n in range(max(rule.min_digits for rule in _RULES) + 1)
