@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import pydantic_core
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import (
@@ -143,6 +144,11 @@ def _set_sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
         cursor.close()
 
 
+def _to_json(value: Any) -> str:
+    """JSON columns' text, compact (the standard library's encoder is ~5× slower per row)."""
+    return pydantic_core.to_json(value).decode()
+
+
 def make_engine(url: str | URL) -> Engine:
     """An engine for `url`; SQLite files get their folder created and durable, concurrent pragmas.
 
@@ -151,8 +157,11 @@ def make_engine(url: str | URL) -> Engine:
     """
     url = make_url(url)
     if url.get_backend_name() != "sqlite":
-        return create_engine(url, pool_pre_ping=True)
-    kwargs: dict[str, Any] = {"connect_args": {"check_same_thread": False}}
+        return create_engine(url, pool_pre_ping=True, json_serializer=_to_json)
+    kwargs: dict[str, Any] = {
+        "connect_args": {"check_same_thread": False},
+        "json_serializer": _to_json,
+    }
     if _is_memory_sqlite(url):
         kwargs["poolclass"] = StaticPool
     elif not str(url.database).startswith("file:"):

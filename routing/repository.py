@@ -7,11 +7,13 @@ on a prediction counts as its decision; earlier ones are kept as history.
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
+import numpy as np
 from sqlalchemy import Select, Subquery, case, func, insert, select, update
 from sqlalchemy.orm import Session
 
@@ -52,15 +54,24 @@ def _commit(session: Session, value: _T) -> _T:
     return value
 
 
+def _new_ids(n: int) -> list[str]:
+    """`n` random version-4 UUIDs as 32 hex digits (`uuid.uuid4().hex`), made at once."""
+    raw = np.frombuffer(os.urandom(16 * n), dtype=np.uint8).reshape(n, 16).copy()
+    raw[:, 6] = raw[:, 6] & 0x0F | 0x40  # version 4
+    raw[:, 8] = raw[:, 8] & 0x3F | 0x80  # RFC 4122 variant
+    digits = raw.tobytes().hex()
+    return [digits[i : i + 32] for i in range(0, 32 * n, 32)]
+
+
 def _prediction_rows(
-    items: Iterable[tuple[str, str | None, Prediction]], created_at: datetime
+    items: Sequence[tuple[str, str | None, Prediction]], created_at: datetime, masked: bool
 ) -> list[dict[str, Any]]:
     return [
         {
-            "id": uuid.uuid4().hex,
+            "id": prediction_id,
             "created_at": created_at,
             "complaint_id": complaint_id,
-            "text_masked": mask_personal_data(text),
+            "text_masked": text if masked else mask_personal_data(text),
             "text_purged": False,
             # float(): confidences may be numpy floats, which JSON cannot hold.
             "suggestions": [
@@ -73,7 +84,9 @@ def _prediction_rows(
             "threshold": float(prediction.threshold),
             "model_version": prediction.model_version,
         }
-        for text, complaint_id, prediction in items
+        for prediction_id, (text, complaint_id, prediction) in zip(
+            _new_ids(len(items)), items, strict=True
+        )
     ]
 
 
@@ -81,10 +94,11 @@ def _insert_parts(
     session: Session,
     parts: Iterable[Sequence[tuple[str, str | None, Prediction]]],
     now: datetime | None,
+    masked: bool = False,
 ) -> list[dict[str, Any]]:
     created_at, rows = _now(now), []
     for part in parts:
-        new = _prediction_rows(part, created_at)
+        new = _prediction_rows(part, created_at, masked)
         if new:
             # one multi-row INSERT, without the ORM's per-object bookkeeping
             session.execute(insert(PredictionRecord.__table__), new)
@@ -97,6 +111,7 @@ def store_predictions(
     parts: Iterable[Sequence[tuple[str, str | None, Prediction]]],
     *,
     now: datetime | None = None,
+    masked: bool = False,
 ) -> list[str]:
     """Store (raw text, complaint id, prediction) triples in one transaction, texts masked;
     returns their ids, in input order.
@@ -104,8 +119,10 @@ def store_predictions(
     The triples come in consecutive `parts`: each part is written as soon as it comes, so a
     batch computed in parts (`routing.api.batch_pool`) is written while its later parts are
     still being computed. `now` (default: the current UTC time) is the time given to all.
+    `masked=True` says the texts are `mask_personal_data`'s output already (the batch
+    pool's parts bring them so): they are stored as they are.
     """
-    return [row["id"] for row in _insert_parts(session, parts, now)]
+    return [row["id"] for row in _insert_parts(session, parts, now, masked)]
 
 
 def record_predictions(

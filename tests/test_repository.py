@@ -1,5 +1,6 @@
 import sqlite3
 import threading
+import uuid
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
@@ -17,6 +18,7 @@ from routing.repository import (
     store_predictions,
 )
 from routing.suggest import Prediction, Suggestion
+from routing.text import mask_personal_data
 
 NIK = "3201234567890001"
 PHONE = "081234567890"
@@ -78,8 +80,8 @@ def test_recorded_predictions_read_back_unchanged(sessions):
     with sessions() as session:
         stored = get_prediction(session, records[0].id)
         assert get_prediction(session, "0" * 32) is None
-    assert len(stored.id) == 32
-    int(stored.id, 16)
+    assert uuid.UUID(stored.id).hex == stored.id  # 32 hex digits
+    assert uuid.UUID(stored.id).version == 4
     assert stored.complaint_id == "C1"
     assert stored.text_masked == "jalan rusak"
     assert stored.text_purged is False
@@ -91,6 +93,33 @@ def test_recorded_predictions_read_back_unchanged(sessions):
     assert (stored.decision, stored.threshold, stored.model_version) == ("auto", 0.8, "v1")
     assert stored.created_at.tzinfo is not None
     assert abs(datetime.now(UTC) - stored.created_at) < timedelta(minutes=1)
+
+
+def test_a_large_batch_gets_distinct_random_ids_and_exact_suggestions(sessions):
+    odd = Prediction(
+        suggestions=[
+            Suggestion("Dinas Pendidikan – Kab. Bantaeng ü", 0.1 + 0.2),
+            Suggestion("PLN", 5e-324),
+        ],
+        decision="review",
+        threshold=0.8,
+        model_version="v1",
+    )
+    items = [(f"keluhan {i}", None, odd if i == 7 else _prediction()) for i in range(1000)]
+    with sessions() as session:
+        ids = store_predictions(session, [items[:400], items[400:]])
+    assert len(set(ids)) == 1000
+    parsed = [uuid.UUID(i) for i in ids]
+    assert {u.version for u in parsed} == {4}
+    assert {u.variant for u in parsed} == {uuid.RFC_4122}
+    assert [u.hex for u in parsed] == ids
+    with sessions() as session:
+        stored = get_prediction(session, ids[7])
+    # JSON keeps the name and every float exactly (not rounded, not escaped away)
+    assert stored.suggestions == [
+        {"agency": "Dinas Pendidikan – Kab. Bantaeng ü", "confidence": 0.1 + 0.2},
+        {"agency": "PLN", "confidence": 5e-324},
+    ]
 
 
 def test_predictions_stored_in_parts_are_one_transaction_in_input_order(sessions):
@@ -117,6 +146,21 @@ def test_predictions_stored_in_parts_are_one_transaction_in_input_order(sessions
         store_predictions(session, parts(fail=True))
     with sessions() as session:  # the first part of the failed batch was not kept
         assert session.scalar(select(func.count()).select_from(PredictionRecord)) == 3
+
+
+def test_texts_said_to_be_masked_are_stored_as_they_are(sessions):
+    masked = mask_personal_data(f"NIK {NIK} banjir")
+    with sessions() as session:
+        [kept, plain] = store_predictions(
+            session,
+            [[(masked, "C1", _prediction()), (f"apa adanya {PHONE}", "C2", _prediction())]],
+            masked=True,
+        )
+        [masking] = store_predictions(session, [[(f"NIK {NIK} banjir", "C3", _prediction())]])
+    with sessions() as session:
+        assert get_prediction(session, kept).text_masked == "NIK [NIK] banjir"
+        assert get_prediction(session, plain).text_masked == f"apa adanya {PHONE}"  # trusted
+        assert get_prediction(session, masking).text_masked == "NIK [NIK] banjir"
 
 
 def test_personal_data_is_never_stored(migrated, sessions, tmp_path):

@@ -6,7 +6,9 @@ the served bundle, loaded from the bundle's directory and checked against the se
 A large batch is cut into parts by length (in characters): one for the calling thread and one
 per free, ready worker, which sends its answers back in pieces; the parts come back in input
 order (`suggest_parts`, so that the caller can store one while the workers compute the
-next) and equal `routing.suggest.suggest` in one process. Storage stays in the server process.
+next) and equal `routing.suggest.suggest` in one process. Storage stays in the server process;
+each part brings its texts masked for it, masked where the part ran (that process has just
+scanned them for personal data and holds the answers in its cache).
 
 Workers are spawned, not forked (the server has threads). A worker that is still loading,
 holds another version, is busy with another batch or fails is not waited for: its part is
@@ -25,15 +27,23 @@ import time
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import sklearn
 
 from routing.bundle import Bundle, BundleError, load_bundle
 from routing.suggest import Prediction, suggest
+from routing.text import mask_personal_data
 
-__all__ = ["MIN_PARALLEL_ITEMS", "OWN_SHARE", "WORKER_PIECES", "BatchPool", "default_workers"]
+__all__ = [
+    "MIN_PARALLEL_ITEMS",
+    "OWN_SHARE",
+    "WORKER_PIECES",
+    "BatchPool",
+    "Part",
+    "default_workers",
+]
 
 logger = logging.getLogger("routing.service")
 
@@ -43,6 +53,14 @@ MIN_PARALLEL_ITEMS = 32  # below this, handing work to another process costs mor
 # new words on its own): equal shares measured best on 2 cores (benchmarks/latency.py)
 OWN_SHARE = 1.0
 WORKER_PIECES = 2  # a worker's share comes back in this many pieces
+
+
+class Part(NamedTuple):
+    """Consecutive predictions of a batch, and their texts with personal data masked
+    (`routing.text.mask_personal_data`), as storage wants them."""
+
+    predictions: list[Prediction]
+    masked: list[str]
 
 
 def default_workers() -> int:
@@ -128,11 +146,10 @@ class BatchPool:
 
     def suggest(self, bundle: Bundle, texts: Sequence[str], **options: Any) -> list[Prediction]:
         """`routing.suggest.suggest(bundle, texts, **options)`, shared with free workers."""
-        return [p for part in self.suggest_parts(bundle, texts, **options) for p in part]
+        parts = self.suggest_parts(bundle, texts, **options)
+        return [p for part in parts for p in part.predictions]
 
-    def suggest_parts(
-        self, bundle: Bundle, texts: Sequence[str], **options: Any
-    ) -> Iterator[list[Prediction]]:
+    def suggest_parts(self, bundle: Bundle, texts: Sequence[str], **options: Any) -> Iterator[Part]:
         """`suggest` in consecutive parts, in input order, each as soon as it is ready.
 
         The first part is the calling thread's own (`OWN_SHARE` of a worker's): whatever the
@@ -148,7 +165,7 @@ class BatchPool:
                     helpers.append(worker)
         try:
             if not helpers:
-                yield _suggest_here(bundle, texts, options)
+                yield _part_here(bundle, texts, options)
                 return
             # each worker's share in pieces, returned one by one: the caller stores a piece
             # while the worker computes the next
@@ -161,7 +178,7 @@ class BatchPool:
             with self._lock:
                 self.parts_sent += len(futures)
             a, b = parts[0]
-            yield _suggest_here(bundle, texts[a:b], options)
+            yield _part_here(bundle, texts[a:b], options)
             for (worker, future), (a, b) in zip(futures, parts[1:], strict=False):
                 yield self._collect(worker, future, bundle, texts[a:b], options)
         finally:
@@ -175,15 +192,15 @@ class BatchPool:
         bundle: Bundle,
         texts: list[str],
         options: dict[str, Any],
-    ) -> list[Prediction]:
+    ) -> Part:
         try:
             return future.result()
         except BundleError:  # it moved on to another version meanwhile: nothing is wrong
-            return _suggest_here(bundle, texts, options)
+            return _part_here(bundle, texts, options)
         except Exception as exc:  # whatever happened there, the batch is answered from here
             logger.warning("batch worker failed (%s); its part ran in the server", _name(exc))
             self._replace(worker, bundle)
-            return _suggest_here(bundle, texts, options)
+            return _part_here(bundle, texts, options)
 
     def _replace(self, worker: _Worker, bundle: Bundle) -> None:
         with self._lock:
@@ -211,6 +228,11 @@ def _suggest_here(bundle: Bundle, texts: list[str], options: dict[str, Any]) -> 
     # each call is about 0.6 ms of a single prediction, with identical results.
     with sklearn.config_context(assume_finite=True, skip_parameter_validation=True):
         return suggest(bundle, texts, **options)
+
+
+def _part_here(bundle: Bundle, texts: list[str], options: dict[str, Any]) -> Part:
+    predictions = _suggest_here(bundle, texts, options)
+    return Part(predictions, [mask_personal_data(text) for text in texts])
 
 
 # --- in the worker process ---------------------------------------------------------------------
@@ -246,8 +268,8 @@ def _load(directory: str, version: str, signing_key: str | None) -> str:
     return version
 
 
-def _suggest(version: str, texts: list[str], options: dict[str, Any]) -> list[Prediction]:
+def _suggest(version: str, texts: list[str], options: dict[str, Any]) -> Part:
     if _served is None or _served.model_version != version:
         held = _served.model_version if _served is not None else "nothing"
         raise BundleError(f"worker holds {held}, not {version}")
-    return _suggest_here(_served, texts, options)
+    return _part_here(_served, texts, options)

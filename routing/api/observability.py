@@ -8,6 +8,7 @@ is ever put on the line: no complaint text, no complaint id, no API key.
 
 from __future__ import annotations
 
+import collections
 import json
 import logging
 import time
@@ -62,8 +63,10 @@ class ServiceMetrics:
         self.requests.labels(route, method, str(status)).inc()
 
     def count_predictions(self, predictions: Iterable[Prediction]) -> None:
-        for prediction in predictions:
-            self.predictions.labels(prediction.decision, prediction.top.agency).inc()
+        # one increment per (decision, agency), not per prediction: a batch has few of them
+        counts = collections.Counter((p.decision, p.top.agency) for p in predictions)
+        for (decision, agency), n in counts.items():
+            self.predictions.labels(decision, agency).inc(n)
 
     def count_feedback(self, accepted: bool) -> None:
         self.feedback.labels("true" if accepted else "false").inc()

@@ -21,7 +21,9 @@ from routing.api.batch_pool import (
     default_workers,
 )
 from routing.bundle import Bundle
+from routing.db import PredictionRecord, make_engine, session_factory
 from routing.suggest import Prediction, suggest
+from routing.text import mask_personal_data
 
 from .helpers import API_KEYS, INTEGRATION_KEY
 
@@ -73,8 +75,13 @@ def _relabelled(bundle: Bundle, version: str) -> Bundle:
 
 
 def _texts(corpus, n: int) -> list[str]:
+    """`n` complaints, every fifth with a NIK or phone number of its own."""
     texts = list(corpus.texts)
-    return [texts[i % len(texts)] + f" nomor {i}" for i in range(n)]
+
+    def personal(i: int) -> str:
+        return {0: f"NIK 32010{i:011d}", 1: f"hp 0812{i:08d}"}.get(i % 5, "")
+
+    return [f"{texts[i % len(texts)]} nomor {i} {personal(i)}" for i in range(n)]
 
 
 def test_split_covers_the_batch_in_order_in_proportion_to_the_shares():
@@ -110,8 +117,12 @@ def test_parts_come_in_input_order_the_calling_threads_first(ready_pool, bundle,
     parts = list(ready_pool.suggest_parts(bundle, texts, **OPTIONS))
     shares = [OWN_SHARE] + [1.0 / WORKER_PIECES] * WORKER_PIECES
     assert len(parts) == 1 + WORKER_PIECES
-    assert [len(p) for p in parts] == [b - a for a, b in _split(texts, shares)]
-    assert _same([p for part in parts for p in part], suggest(bundle, texts, **OPTIONS))
+    assert [len(p.predictions) for p in parts] == [b - a for a, b in _split(texts, shares)]
+    got = [p for part in parts for p in part.predictions]
+    assert _same(got, suggest(bundle, texts, **OPTIONS))
+    # each part brings its texts masked, the worker's pieces as the server's own part
+    assert [m for part in parts for m in part.masked] == [mask_personal_data(t) for t in texts]
+    assert all(any("[NIK]" in m for m in part.masked) for part in parts)
     # a reader that stops early frees the worker for the next batch
     early = ready_pool.suggest_parts(bundle, texts, **OPTIONS)
     next(early)
@@ -227,6 +238,16 @@ def test_served_batches_use_the_worker_and_it_dies_with_the_server(
             for p in suggest(bundle, texts, top_k=3, explain_words=5)
         ]
         assert served == want
+        ids = [r["prediction_id"] for r in response.json()["results"]]
+    # what was stored: every text masked, the worker's pieces as the server's own part
+    engine = make_engine(f"sqlite:///{tmp_path / 'routing.db'}")
+    try:
+        with session_factory(engine)() as session:
+            stored = {r.id: r.text_masked for r in session.query(PredictionRecord)}
+    finally:
+        engine.dispose()
+    assert [stored[i] for i in ids] == [mask_personal_data(t) for t in texts]
+    assert sum("[NIK]" in stored[i] for i in ids) >= len(texts) // 5
     # running_server stopped it with SIGKILL: no cleanup ran, the workers must go by themselves
     deadline = time.monotonic() + 60
     while any(_alive(pid) for pid in workers):

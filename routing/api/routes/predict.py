@@ -15,7 +15,7 @@ from fastapi import APIRouter, Depends, Request, Response
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 
-from routing.api.batch_pool import BatchPool
+from routing.api.batch_pool import BatchPool, Part
 from routing.api.deps import (
     BatchPoolDep,
     MetricsDep,
@@ -138,34 +138,41 @@ def _predict_and_store(
         model.bundle, texts, top_k=top_k, explain_words=EXPLAIN_WORDS, similar=similar
     )
     predictions: list[Prediction] = []
+    bodies: list[tuple[list[SuggestionOut], list[SimilarOut] | None]] = []
 
-    def stored(part: list[Prediction]) -> list[tuple[str, str | None, Prediction]]:
+    def stored(part: Part) -> list[tuple[str, str | None, Prediction]]:
         done = len(predictions)
-        predictions.extend(part)
-        return [(t, c, p) for (t, c), p in zip(items[done : done + len(part)], part, strict=True)]
+        predictions.extend(part.predictions)
+        # the answers' nested parts too are built while the workers compute the later parts
+        bodies.extend(map(_body, part.predictions))
+        complaint_ids = [c for _, c in items[done : len(predictions)]]
+        return list(zip(part.masked, complaint_ids, part.predictions, strict=True))
 
-    # each part is written while the batch workers still compute the later ones
     with closing(parts), sessions() as session:
-        ids = store_predictions(session, map(stored, parts))
+        ids = store_predictions(session, map(stored, parts), masked=True)
     metrics.count_predictions(predictions)
     return [
         PredictionOut(
             prediction_id=prediction_id,
             complaint_id=complaint_id,
-            suggestions=[
-                SuggestionOut(
-                    agency=s.agency, confidence=float(s.confidence), explanation=s.explanation
-                )
-                for s in prediction.suggestions
-            ],
+            suggestions=suggestions,
             decision=prediction.decision,
             threshold=prediction.threshold,
             model_version=prediction.model_version,
-            similar=None
-            if prediction.similar is None
-            else [SimilarOut(**item) for item in prediction.similar],
+            similar=similar_out,
         )
-        for prediction_id, (_, complaint_id), prediction in zip(
-            ids, items, predictions, strict=True
+        for prediction_id, (_, complaint_id), prediction, (suggestions, similar_out) in zip(
+            ids, items, predictions, bodies, strict=True
         )
     ]
+
+
+def _body(prediction: Prediction) -> tuple[list[SuggestionOut], list[SimilarOut] | None]:
+    """The suggestions and similar complaints of a prediction's answer."""
+    suggestions = [
+        SuggestionOut(agency=s.agency, confidence=float(s.confidence), explanation=s.explanation)
+        for s in prediction.suggestions
+    ]
+    if prediction.similar is None:
+        return suggestions, None
+    return suggestions, [SimilarOut(**item) for item in prediction.similar]
