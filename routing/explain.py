@@ -59,7 +59,8 @@ class _Growing:
 class _WordTable:
     """Every surface word explanations have met, as an integer, with (per word id) its unit
     key (the case-folded form's id; -1: never shown), its own columns and its normalized
-    tokens' ids, the last two as CSR arrays."""
+    tokens' ids, the last two as CSR arrays. Token ids begin with the word block's tokens:
+    `grams` holds each word-block column's tokens as ids (-1 past its length)."""
 
     ids: dict[str, int] = field(default_factory=dict)
     keys: dict[str, int] = field(default_factory=dict)
@@ -69,6 +70,20 @@ class _WordTable:
     cols: _Growing = field(default_factory=lambda: _Growing(np.int32))
     token_ptr: _Growing = field(default_factory=lambda: _Growing(np.int64, [0]))
     token_ids: _Growing = field(default_factory=lambda: _Growing(np.int32))
+    grams: np.ndarray = field(default_factory=lambda: np.zeros((0, 1), dtype=np.int64))
+
+    @classmethod
+    def of(cls, router) -> _WordTable:
+        """An empty table for `router`, its word block's tokens numbered (`grams`)."""
+        table = cls()
+        split = [g.split(" ") for g in router.word_grams()]
+        lengths = np.fromiter(map(len, split), np.int64, len(split))
+        ids = [table.tokens.setdefault(t, len(table.tokens)) for t in chain.from_iterable(split)]
+        table.grams = np.full((len(split), int(lengths.max(initial=1))), -1, dtype=np.int64)
+        rows = np.repeat(np.arange(len(split)), lengths)
+        within = np.arange(len(ids)) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+        table.grams[rows, within] = ids
+        return table
 
     def add(self, router, words: Sequence[str]) -> None:
         """Append distinct new `words`: each normalized (all together) and given its unit
@@ -123,7 +138,7 @@ def _table(router, words: Sequence[str]) -> _WordTable:
         known = table.ids if table is not None else {}
         missing = [w for w in dict.fromkeys(words) if w not in known]
         if table is None or len(known) + len(missing) > _CACHE_LIMIT:
-            table = router._word_table_cache = _WordTable()
+            table = router._word_table_cache = _WordTable.of(router)
             # what the caller needs, including words the old table held
             missing = list(dict.fromkeys(words)) if known else missing
         if missing:
@@ -170,11 +185,13 @@ def _rows(X: sp.csr_matrix) -> np.ndarray:
 
 
 def _strong_shares(
-    X: sp.csr_matrix, W: np.ndarray, classes: np.ndarray
+    X: sp.csr_matrix, WT: np.ndarray, classes: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
     """The strong features of a batch and their shares.
 
-    `classes` holds, per rank, each row's class (-1: none). A non-zero of X is strong for a
+    `WT` is the head's weights by feature, (n_features, n_classes) and C-contiguous (each
+    non-zero's weights are then side by side in memory). `classes` holds, per rank, each
+    row's class (-1: none). A non-zero of X is strong for a
     rank when its share (value × weight of the row's class) is among the row's
     `_MAX_FEATURES` largest positive shares (ties at the cut by column, so a complaint's words
     never depend on the other complaints of its batch). Returns the positions in X of the
@@ -182,8 +199,9 @@ def _strong_shares(
     per_row = np.diff(X.indptr)
     running = np.zeros(X.nnz + 1, dtype=np.int64)  # positive shares up to each non-zero
     masks, shares = [], []
+    weights, at_feature = WT.ravel(), X.indices.astype(np.int64) * WT.shape[1]
     for cls in classes:
-        share = X.data * W[np.repeat(np.maximum(cls, 0), per_row), X.indices]
+        share = X.data * weights[at_feature + np.repeat(np.maximum(cls, 0), per_row)]
         if (cls < 0).any():
             share[np.repeat(cls < 0, per_row)] = 0.0
         positive = share > 0
@@ -214,6 +232,14 @@ def _csr_take(ptr: np.ndarray, values: np.ndarray, rows: np.ndarray) -> tuple[np
     return values[np.repeat(lo, counts) + within], owner
 
 
+def _weights_by_feature(router) -> np.ndarray:
+    """The head's weights as (n_features, n_classes), C-contiguous, made once per process."""
+    WT = getattr(router, "_weights_by_feature_cache", None)
+    if WT is None:
+        WT = router._weights_by_feature_cache = np.ascontiguousarray(router.weight_matrix().T)
+    return WT
+
+
 def _gram_lengths(router) -> np.ndarray:
     """Tokens in each word-block column (1 for a single word), made once per process."""
     lengths = getattr(router, "_gram_lengths_cache", None)
@@ -239,21 +265,15 @@ def _span_pairs(
     (complaint × n_features + column), ascending."""
     tokens, owner, doc = sequence
     lengths = _gram_lengths(router)
-    grams = router.word_grams()
     col_s = strong_cols
     is_word = col_s < len(lengths)
     found = []
     for n in np.unique(lengths[col_s[is_word]]).tolist():
         if n < 2 or len(tokens) < n:
             continue
-        # the batch's strong n-grams of this length, as token ids (unmet tokens: no match)
-        candidates = np.unique(col_s[is_word][lengths[col_s[is_word]] == n]).tolist()
-        ids = [[table.tokens.get(t, -1) for t in grams[c].split(" ")] for c in candidates]
-        usable = [(c, i) for c, i in zip(candidates, ids, strict=True) if min(i) >= 0]
-        if not usable:
-            continue
-        gram_cols = np.asarray([c for c, _ in usable], dtype=np.int64)
-        gram_tokens = np.asarray([i for _, i in usable], dtype=np.int64)
+        # the batch's strong n-grams of this length, as token ids
+        gram_cols = np.unique(col_s[is_word][lengths[col_s[is_word]] == n])
+        gram_tokens = table.grams[gram_cols, :n]
         # the windows of n tokens inside one complaint, starting at `within`
         within = np.flatnonzero(doc[: len(tokens) - n + 1] == doc[n - 1 :])
 
@@ -319,7 +339,7 @@ def explain_batch(
         [[index[n[r]] if r < len(n) else -1 for n in agencies] for r in range(n_ranks)],
         dtype=np.int64,
     ).reshape(n_ranks, n_docs)
-    strong, shares = _strong_shares(X, router.weight_matrix(), classes)
+    strong, shares = _strong_shares(X, _weights_by_feature(router), classes)
     strong_doc, strong_col = _rows(X)[strong], X.indices[strong].astype(np.int64)
     strong_keys = strong_doc * n_features + strong_col  # ascending: X is sorted
 

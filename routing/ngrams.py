@@ -96,6 +96,14 @@ class FastTfidf:
         self._coding: _Coded | bool | None = None  # see _coded
         self._words_coded: _Coded | bool | None = None  # see _word_coding
 
+    def prepare(self) -> None:
+        """Build the lookup tables that large batches use now, not on the first large batch
+        (the service warms up with it)."""
+        if self.per_word:
+            self._coded()
+        else:
+            self._word_coding()
+
     # -- char_wb, one word at a time ------------------------------------------------------------
 
     def _grams(self, word: str) -> list[str]:
