@@ -24,7 +24,7 @@ from itertools import chain, compress, islice
 import numpy as np
 import scipy.sparse as sp
 
-from routing.ngrams import find_sorted
+from routing.ngrams import KeyTable
 from routing.text import find_personal_data
 
 _WORD = re.compile(r"\w+", re.UNICODE)
@@ -254,7 +254,7 @@ def _span_pairs(
     table: _WordTable,
     sequence: tuple[np.ndarray, np.ndarray, np.ndarray],
     strong_cols: np.ndarray,
-    strong_keys: np.ndarray,
+    strong_keys: KeyTable,
     n_features: int,
 ) -> np.ndarray:
     """(unit, column) pairs of word n-grams (n ≥ 2) among a complaint's strong features: a
@@ -262,7 +262,7 @@ def _span_pairs(
 
     `sequence` is (token id, unit, complaint) of each normalized token of the shown words, in
     order; `strong_cols` the columns of the strong features, `strong_keys` their
-    (complaint × n_features + column), ascending."""
+    (complaint × n_features + column)."""
     tokens, owner, doc = sequence
     lengths = _gram_lengths(router)
     col_s = strong_cols
@@ -294,7 +294,7 @@ def _span_pairs(
         col = col_of_code[code[: len(within)]]
         hit = col >= 0
         starts, col = within[hit], col[hit]
-        _, keep = find_sorted(strong_keys, doc[starts] * n_features + col)
+        _, keep = strong_keys.find(doc[starts] * n_features + col)
         starts, col = starts[keep], col[keep]
         for k in range(n):
             found.append(owner[starts + k] * n_features + col)
@@ -341,7 +341,8 @@ def explain_batch(
     ).reshape(n_ranks, n_docs)
     strong, shares = _strong_shares(X, _weights_by_feature(router), classes)
     strong_doc, strong_col = _rows(X)[strong], X.indices[strong].astype(np.int64)
-    strong_keys = strong_doc * n_features + strong_col  # ascending: X is sorted
+    # ascending: X is sorted
+    strong_keys = KeyTable(strong_doc * n_features + strong_col, is_sorted=True)
 
     # every word of every complaint as a word id; units are a complaint's distinct shown
     # words, ignoring case, in order of first appearance (written as first met)
@@ -385,7 +386,7 @@ def explain_batch(
     maybe = in_some[pair_col]
     pair_unit, pair_col = pair_unit[maybe], pair_col[maybe]
     keys = unit_doc[pair_unit] * n_features + pair_col
-    at, found = find_sorted(strong_keys, keys)
+    at, found = strong_keys.find(keys)
     pair_unit, at = pair_unit[found], at[found]
     sharers = np.bincount(at, minlength=len(strong))  # words producing each strong feature
 

@@ -29,7 +29,7 @@ from sklearn.feature_extraction.text import HashingVectorizer
 from sklearn.preprocessing import normalize as l2_normalize
 from sklearn.utils import murmurhash3_32
 
-from routing.ngrams import find_sorted, normalize_rows
+from routing.ngrams import KeyTable, normalize_rows
 from routing.text import TextNormalizer, clean_html, mask_personal_data
 
 __all__ = [
@@ -478,7 +478,7 @@ class HashedTfidf:
         hashed = np.fromiter((murmurhash3_32(f, seed=0) for f in new), np.int64, len(new))
         bucket = np.where(hashed == -(2**31), 2**31 - 1 - (self.n_features - 1), np.abs(hashed))
         bucket %= self.n_features
-        at, known = find_sorted(self.buckets_[b], bucket)
+        at, known = KeyTable(self.buckets_[b], is_sorted=True).find(bucket)
         place.update(zip(new, np.where(known, at, -1).tolist(), strict=True))
         return place
 

@@ -190,3 +190,23 @@ def test_other_analyzers_keep_scikit_learns(options):
     fast = FastTfidf(vec)
     assert fast._word_coding() is None
     assert np.allclose(fast.transform(QUERIES).toarray(), vec.transform(QUERIES).toarray())
+
+
+@pytest.mark.parametrize("n_keys", [10, 3000])  # binary search, hash table
+@pytest.mark.parametrize("dtype", [np.int64, np.int32])
+def test_a_key_table_finds_each_key_or_says_it_is_absent(dtype, n_keys):
+    rng = np.random.default_rng(0)
+    table = rng.choice(2**30, size=5000, replace=False).astype(dtype)
+    half = n_keys // 2
+    keys = np.concatenate([table[rng.integers(0, len(table), half)], rng.integers(0, 2**30, half)])
+    keys = np.concatenate([keys, [table.min(), table.max(), table.max() + 1, -1]])
+    want = np.isin(keys, table)
+    for lookup in (ngrams.KeyTable(table), ngrams.KeyTable(np.sort(table), is_sorted=True)):
+        for _ in range(2):  # the hash table is made on the first call, then reused
+            at, found = lookup.find(keys)
+            assert np.array_equal(found, want)
+            assert np.array_equal(lookup.keys[at[found]], keys[found])
+    at, found = ngrams.KeyTable(np.zeros(0, dtype=np.int64)).find(keys)
+    assert not found.any() and len(at) == len(keys)
+    at, found = ngrams.KeyTable(table).find(np.zeros(0, dtype=np.int64))
+    assert len(at) == len(found) == 0
