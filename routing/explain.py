@@ -190,12 +190,12 @@ def _strong_shares(
     """The strong features of a batch and their shares.
 
     `WT` is the head's weights by feature, (n_features, n_classes) and C-contiguous (each
-    non-zero's weights are then side by side in memory). `classes` holds, per rank, each
-    row's class (-1: none). A non-zero of X is strong for a
-    rank when its share (value × weight of the row's class) is among the row's
-    `_MAX_FEATURES` largest positive shares (ties at the cut by column, so a complaint's words
-    never depend on the other complaints of its batch). Returns the positions in X of the
-    features strong for some rank, and per rank their shares there (0 where not strong)."""
+    non-zero's weights side by side in memory). `classes` holds, per rank, each row's class
+    (-1: none). A non-zero of X is strong for a rank when its share (value × weight of the
+    row's class) is among the row's `_MAX_FEATURES` largest positive shares (ties at the cut
+    by column, so a complaint's words never depend on the other complaints of its batch).
+    Returns the positions in X of the features strong for some rank, and per rank their
+    shares there (0 where not strong)."""
     per_row = np.diff(X.indptr)
     running = np.zeros(X.nnz + 1, dtype=np.int64)  # positive shares up to each non-zero
     masks, shares = [], []
@@ -341,8 +341,7 @@ def explain_batch(
     ).reshape(n_ranks, n_docs)
     strong, shares = _strong_shares(X, _weights_by_feature(router), classes)
     strong_doc, strong_col = _rows(X)[strong], X.indices[strong].astype(np.int64)
-    # ascending: X is sorted
-    strong_keys = KeyTable(strong_doc * n_features + strong_col, is_sorted=True)
+    strong_keys = KeyTable(strong_doc * n_features + strong_col, is_sorted=True)  # X is sorted
 
     # every word of every complaint as a word id; units are a complaint's distinct shown
     # words, ignoring case, in order of first appearance (written as first met)

@@ -40,10 +40,11 @@ _NO_KEYS = np.zeros(0, dtype=np.int64)
 class KeyTable:
     """Distinct integer keys, for finding where other keys sit among them.
 
-    A few keys are found by binary search; many by a hash table (pandas', made on first
-    need), whose lookups do not slow down with the table's size as a binary search does
-    through its cache misses (3–10× faster for a batch's hundreds of thousands of keys),
-    but which costs ~35 µs a call, more than a binary search of a few hundred keys.
+    Many keys are found through a hash table (pandas' Index, made on first need), whose
+    lookups do not slow down with the table's size as a binary search does through its cache
+    misses: several times faster for a batch's hundreds of thousands of keys. A call to it
+    has a fixed cost of tens of microseconds, though, so fewer than `HASH_MIN_KEYS` keys
+    (a single complaint's) are found by binary search.
     """
 
     HASH_MIN_KEYS = 256

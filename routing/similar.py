@@ -453,6 +453,13 @@ class HashedTfidf:
             analyzers = self._analyzers_cache = [h.build_analyzer() for h in self._hashers()]
         return analyzers[b]
 
+    def _buckets(self, b: int) -> KeyTable:
+        """Block b's trained buckets (ascending), for lookups; made once per process."""
+        tables = self.__dict__.get("_buckets_cache")
+        if tables is None:
+            tables = self._buckets_cache = [KeyTable(k, is_sorted=True) for k in self.buckets_]
+        return tables[b]
+
     def _places(self, b: int) -> dict[str, int]:
         """Per-block memo: feature string -> index in `buckets_[b]`, -1 if never trained on."""
         places = self.__dict__.get("_places_cache")
@@ -478,7 +485,7 @@ class HashedTfidf:
         hashed = np.fromiter((murmurhash3_32(f, seed=0) for f in new), np.int64, len(new))
         bucket = np.where(hashed == -(2**31), 2**31 - 1 - (self.n_features - 1), np.abs(hashed))
         bucket %= self.n_features
-        at, known = KeyTable(self.buckets_[b], is_sorted=True).find(bucket)
+        at, known = self._buckets(b).find(bucket)
         place.update(zip(new, np.where(known, at, -1).tolist(), strict=True))
         return place
 
