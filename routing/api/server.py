@@ -36,8 +36,8 @@ STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 # How long a thread computing a prediction keeps Python's lock while another thread waits
 # for it (Python's default: 5 ms). The threads that hand a batch's parts to the batch
 # workers and take their answers back need it for moments only, several times per part:
-# with 5 ms a worker started its part about 20 ms late and waited between its pieces. Side
-# by side, 0.5 ms gave faster batches and no change to single-prediction latency.
+# with 5 ms a worker started its part late and waited between its pieces. Side by side,
+# 0.5 ms gave faster batches and no change to single-prediction latency.
 SWITCH_INTERVAL_S = 0.0005
 
 logger = logging.getLogger("routing.service")
