@@ -28,7 +28,7 @@ from sklearn.svm import LinearSVC
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from routing.metrics import coverage_at_precision, evaluate_suggestions  # noqa: E402
+from routing.evaluation.metrics import coverage_at_precision, evaluate_suggestions  # noqa: E402
 from routing.router import Router  # noqa: E402
 from routing.text import TextNormalizer  # noqa: E402
 from training.pipeline import load_training_data  # noqa: E402

@@ -28,7 +28,7 @@ from sklearn.metrics import average_precision_score
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from routing.audit import (  # noqa: E402
+from routing.evaluation.audit import (  # noqa: E402
     DEFAULT_FILTER_BY,
     DEFAULT_IRRELEVANT_QUANTILE,
     FILTERS,

@@ -50,14 +50,14 @@ sys.path.insert(0, str(ROOT))
 
 from routing.api import heap  # noqa: E402
 from routing.api.batch_pool import default_workers  # noqa: E402
-from routing.api.limits import EXPLAIN_WORDS, MAX_BODY_BYTES, MAX_TEXT_CHARS  # noqa: E402
+from routing.api.limits import MAX_BODY_BYTES, MAX_TEXT_CHARS  # noqa: E402
 from routing.api.reload import warm_up  # noqa: E402
 from routing.api.schemas import SIMILAR_DEFAULT  # noqa: E402
 from routing.bundle import Bundle, load_bundle  # noqa: E402
-from routing.db import make_engine, session_factory, upgrade  # noqa: E402
 from routing.registry import resolve_bundle_dir  # noqa: E402
-from routing.repository import store_predictions  # noqa: E402
-from routing.suggest import suggest  # noqa: E402
+from routing.storage.db import make_engine, session_factory, upgrade  # noqa: E402
+from routing.storage.repository import store_predictions  # noqa: E402
+from routing.suggest import EXPLAIN_WORDS, suggest  # noqa: E402
 
 LAPOR10 = ROOT.parent / "shared" / "data" / "lapor10" / "lapor10.csv"
 SAMPLE = ROOT / "data" / "sample" / "complaints.csv"

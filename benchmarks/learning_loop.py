@@ -38,10 +38,10 @@ from fastapi.testclient import TestClient  # noqa: E402
 
 from routing.api import create_app  # noqa: E402
 from routing.bundle import load_bundle  # noqa: E402
-from routing.db import make_engine, session_factory  # noqa: E402
-from routing.feedback_export import export_feedback  # noqa: E402
 from routing.registry import promote, resolve_bundle_dir  # noqa: E402
 from routing.settings import Settings  # noqa: E402
+from routing.storage.db import make_engine, session_factory  # noqa: E402
+from routing.storage.feedback_export import export_feedback  # noqa: E402
 from training.pipeline import load_training_data, train  # noqa: E402
 from training.retrain import retrain  # noqa: E402
 

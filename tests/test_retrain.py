@@ -11,8 +11,8 @@ from typer.testing import CliRunner
 
 from routing.bundle import read_manifest
 from routing.cli import app
-from routing.feedback_export import write_feedback
 from routing.registry import promote, read_pointer
+from routing.storage.feedback_export import write_feedback
 from training.data import DataError
 from training.retrain import holdout_mask, latest_decisions, merge_feedback
 

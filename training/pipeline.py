@@ -19,7 +19,7 @@ import pandas as pd
 from routing.bundle import Calibration, read_manifest, save_bundle
 from routing.catalogue import Catalogue, LabelMapping, load_catalogue
 from routing.embeddings import without_cache
-from routing.metrics import evaluate_suggestions
+from routing.evaluation.metrics import evaluate_suggestions
 from routing.policy import DEFAULT_TARGET_PRECISION, ThresholdChoice, choose_threshold
 from routing.router import Router
 from routing.similar import SimilarIndex

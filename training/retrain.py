@@ -22,11 +22,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from routing.bundle import Bundle, load_bundle
+from routing.bundle import Bundle
 from routing.catalogue import Catalogue, LabelMapping, load_catalogue
-from routing.comparison import make_comparison, score_router
+from routing.evaluation.comparison import make_comparison, score_router
 from routing.policy import DEFAULT_TARGET_PRECISION, ThresholdChoice
-from routing.registry import read_pointer
+from routing.registry import load_model, read_pointer
 from training.data import DataError, LoadedTable, detect_format, read_table, require_columns
 from training.pipeline import (
     catalogue_record,
@@ -255,10 +255,9 @@ def _champion(registry: Path | None, signing_key: str | None) -> Bundle | None:
     """The registry's current version, or None when there is no registry or nothing promoted."""
     if registry is None or not registry.is_dir():
         return None
-    pointer = read_pointer(registry)
-    if pointer is None:
+    if read_pointer(registry) is None:
         return None
-    return load_bundle(registry / pointer.version, signing_key=signing_key)
+    return load_model(registry, signing_key=signing_key)
 
 
 def _set_aside_by(champion: Bundle, eval_set: dict[str, Any]) -> bool:

@@ -25,9 +25,9 @@ from routing.api.reload import ModelReloader, warm_up
 from routing.api.routes import admin, agencies, console, feedback, health, model, predict, stats
 from routing.api.security import ConfigError, RateLimiter, check_exposure, parse_api_keys
 from routing.bundle import Bundle, load_bundle
-from routing.db import make_engine, session_factory, upgrade
 from routing.registry import resolve_bundle_dir
 from routing.settings import Settings, get_settings
+from routing.storage.db import make_engine, session_factory, upgrade
 
 DESCRIPTION = """
 Suggests which government agency should handle a citizen complaint (SP4N-LAPOR!).

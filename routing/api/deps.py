@@ -40,7 +40,8 @@ class ServedModel:
         return cls(bundle=bundle, agencies=frozenset(bundle.labels))
 
 
-async def get_settings(request: Request) -> Settings:
+async def get_app_settings(request: Request) -> Settings:
+    """The settings this app was created with (not re-read from the environment)."""
     return request.app.state.settings
 
 
@@ -113,7 +114,7 @@ class RequireRole:
 require_integration = RequireRole("integration")
 require_admin = RequireRole("admin")
 
-SettingsDep = Annotated[Settings, Depends(get_settings)]
+SettingsDep = Annotated[Settings, Depends(get_app_settings)]
 BatchPoolDep = Annotated[BatchPool, Depends(get_batch_pool)]
 MetricsDep = Annotated[ServiceMetrics, Depends(get_metrics)]
 ModelDep = Annotated[ServedModel, Depends(get_model)]

@@ -14,7 +14,6 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 MAX_BODY_BYTES = 1024 * 1024
 MAX_TEXT_CHARS = 20_000
 MAX_BATCH_ITEMS = 1_000
-EXPLAIN_WORDS = 5
 
 _TOO_LARGE = f"request body is larger than {MAX_BODY_BYTES} bytes (1 MiB)"
 

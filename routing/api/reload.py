@@ -24,10 +24,9 @@ from starlette.concurrency import run_in_threadpool
 
 from routing.api import heap
 from routing.api.deps import ServedModel
-from routing.api.limits import EXPLAIN_WORDS
 from routing.bundle import Bundle, BundleError, load_bundle, read_manifest
 from routing.registry import POINTER_FILE, is_registry, resolve_bundle_dir
-from routing.suggest import suggest, warm_caches
+from routing.suggest import EXPLAIN_WORDS, suggest, warm_caches
 
 __all__ = ["ModelReloader", "ReloadOutcome", "warm_up"]
 

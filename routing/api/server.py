@@ -27,9 +27,9 @@ from routing.api.deps import API_KEY_HEADER
 from routing.api.observability import configure_logging
 from routing.api.security import ConfigError, check_exposure, parse_api_keys
 from routing.bundle import Bundle, load_bundle
-from routing.db import upgrade
 from routing.registry import resolve_bundle_dir
 from routing.settings import Settings
+from routing.storage.db import upgrade
 
 EXAMPLE_COMPLAINT = "Lampu jalan di depan rumah saya mati sudah dua minggu"
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)

@@ -9,13 +9,13 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from routing.audit import (
+from routing.cli.common import console, console_err, fail, status
+from routing.evaluation.audit import (
     DEFAULT_IRRELEVANT_QUANTILE,
     audit_dispositions,
     summarize_by_agency,
     suspected_pairs,
 )
-from routing.cli.common import console, console_err, fail, status
 from routing.text import mask_personal_data
 from training.data import require_columns
 from training.pipeline import load_training_data

@@ -45,7 +45,7 @@ def export(
         None,
         "--db",
         help="SQLAlchemy URL of the service's database (default ROUTING_DB_URL, "
-        "sqlite:///var/routing.db).",
+        "sqlite:///var/routing.storage.db).",
     ),
     since: str = typer.Option(
         None,
@@ -63,8 +63,8 @@ def export(
     accepted, decision (auto/review), model_version, decided_at, predicted_at.
     """
     from routing.api.server import database_problem
-    from routing.db import make_engine, session_factory
-    from routing.feedback_export import export_feedback, export_format
+    from routing.storage.db import make_engine, session_factory
+    from routing.storage.feedback_export import export_feedback, export_format
 
     try:
         export_format(out)

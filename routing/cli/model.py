@@ -11,11 +11,12 @@ from rich.markup import escape
 from rich.progress import Progress
 from rich.table import Table
 
-from routing.bundle import Bundle, load_bundle, retarget_bundle
+from routing.bundle import Bundle, retarget_bundle
 from routing.cli.common import console, console_err, fail, status, write_json
 from routing.embeddings import CachedEmbedder, EmbeddingError, make_embedder
-from routing.metrics import evaluate_suggestions
+from routing.evaluation.metrics import evaluate_suggestions
 from routing.policy import DEFAULT_TARGET_PRECISION
+from routing.registry import load_model
 from routing.settings import get_settings
 from routing.suggest import MAX_TOP_K, suggest, suggest_proba
 from training.data import read_table, require_columns
@@ -36,7 +37,7 @@ def _signing_key() -> str | None:
 
 
 def _load(path: Path) -> Bundle:
-    return load_bundle(path, signing_key=_signing_key())
+    return load_model(path)
 
 
 def _check_target(target: float) -> None:
@@ -147,7 +148,7 @@ def evaluate(
     if json_path:
         write_json(json_path, metrics)
     if report:
-        from routing.report import write_report
+        from routing.evaluation.report import write_report
 
         top = proba.argmax(axis=1)
         index = write_report(

@@ -13,10 +13,14 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from routing.bundle import load_bundle
 from routing.cli.common import console, console_err, fail
-from routing.comparison import DEFAULT_TOLERANCE, make_comparison, score_router, side_by_side
-from routing.registry import list_versions, promote, read_pointer, rollback
+from routing.evaluation.comparison import (
+    DEFAULT_TOLERANCE,
+    make_comparison,
+    score_router,
+    side_by_side,
+)
+from routing.registry import list_versions, load_model, promote, read_pointer, rollback
 from routing.settings import get_settings
 
 RegistryOpt = typer.Option(
@@ -84,10 +88,8 @@ def _compare_on(data: Path, bundle: Path, registry: Path, text_col: str, label_c
     """Score the challenger and the registry's current version on labelled complaints."""
     from training.data import read_table, require_columns
 
-    key = _signing_key()
-    challenger = load_bundle(bundle, signing_key=key)
-    pointer = read_pointer(registry) if registry.is_dir() else None
-    champion = load_bundle(registry / pointer.version, signing_key=key) if pointer else None
+    challenger = load_model(bundle)
+    champion = load_model(registry) if registry.is_dir() and read_pointer(registry) else None
     table = read_table(data)
     require_columns(table.frame, [text_col, label_col], table.path)
     pairs = [

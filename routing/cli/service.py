@@ -44,7 +44,7 @@ def serve(
     db: str = typer.Option(
         None,
         "--db",
-        help="SQLAlchemy URL of the database (default sqlite:///var/routing.db). "
+        help="SQLAlchemy URL of the database (default sqlite:///var/routing.storage.db). "
         "[env: ROUTING_DB_URL]",
     ),
 ) -> None:
@@ -81,8 +81,8 @@ def purge(
     Predictions, decisions and feedback stay, so statistics do not change.
     """
     from routing.api.server import database_problem
-    from routing.db import make_engine, session_factory, upgrade
-    from routing.repository import purge_text
+    from routing.storage.db import make_engine, session_factory, upgrade
+    from routing.storage.repository import purge_text
 
     settings = _settings(db_url=db)
     days = settings.retention_days if older_than is None else older_than

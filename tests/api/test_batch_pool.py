@@ -21,7 +21,7 @@ from routing.api.batch_pool import (
     default_workers,
 )
 from routing.bundle import Bundle
-from routing.db import PredictionRecord, make_engine, session_factory
+from routing.storage.db import PredictionRecord, make_engine, session_factory
 from routing.suggest import Prediction, suggest
 from routing.text import mask_personal_data
 
@@ -209,7 +209,7 @@ def test_served_batches_use_the_worker_and_it_dies_with_the_server(
 ):
     log = tmp_path / "server.log"
     env = clean_env(
-        ROUTING_DB_URL=f"sqlite:///{tmp_path / 'routing.db'}",
+        ROUTING_DB_URL=f"sqlite:///{tmp_path / 'routing.storage.db'}",
         ROUTING_API_KEYS=API_KEYS,
         ROUTING_BATCH_WORKERS="1",
     )
@@ -240,7 +240,7 @@ def test_served_batches_use_the_worker_and_it_dies_with_the_server(
         assert served == want
         ids = [r["prediction_id"] for r in response.json()["results"]]
     # what was stored: every text masked, the worker's pieces as the server's own part
-    engine = make_engine(f"sqlite:///{tmp_path / 'routing.db'}")
+    engine = make_engine(f"sqlite:///{tmp_path / 'routing.storage.db'}")
     try:
         with session_factory(engine)() as session:
             stored = {r.id: r.text_masked for r in session.query(PredictionRecord)}

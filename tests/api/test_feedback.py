@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from routing.db import FeedbackRecord
+from routing.storage.db import FeedbackRecord
 
 from .helpers import ADMIN, INTEGRATION, NIK, predict
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import re
 
-from routing.api.limits import EXPLAIN_WORDS, MAX_BATCH_ITEMS, MAX_TEXT_CHARS
-from routing.db import PredictionRecord
-from routing.repository import get_prediction
+from routing.api.limits import MAX_BATCH_ITEMS, MAX_TEXT_CHARS
+from routing.storage.db import PredictionRecord
+from routing.storage.repository import get_prediction
+from routing.suggest import EXPLAIN_WORDS
 
 from .helpers import INTEGRATION, NIK, PERSONAL_TEXT, PHONE, predict
 

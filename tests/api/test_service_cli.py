@@ -13,8 +13,8 @@ from routing.api import server
 from routing.bundle import ROUTER_FILE
 from routing.cli import app
 from routing.cli.service import _settings
-from routing.db import PredictionRecord, make_engine, session_factory, upgrade
-from routing.repository import record_predictions
+from routing.storage.db import PredictionRecord, make_engine, session_factory, upgrade
+from routing.storage.repository import record_predictions
 from routing.suggest import suggest
 
 from .helpers import PERSONAL_TEXT
@@ -36,7 +36,7 @@ def test_flags_override_the_environment(monkeypatch, tmp_path):
     settings = _settings(port=9002, host=None, model=tmp_path)
     assert (settings.port, settings.host, settings.rate_limit) == (9002, "127.0.0.2", 30)
     assert settings.model == tmp_path
-    assert _settings().db_url == "sqlite:///var/routing.db"
+    assert _settings().db_url == "sqlite:///var/routing.storage.db"
     assert _settings().retention_days == 365
 
 
@@ -86,7 +86,7 @@ def test_serve_refuses_a_tampered_bundle(trained_bundle, tmp_path):
 def test_serve_refuses_an_unusable_database(trained_bundle, tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("not a directory")
-    url = f"sqlite:///{blocker / 'routing.db'}"
+    url = f"sqlite:///{blocker / 'routing.storage.db'}"
     result = runner.invoke(app, ["serve", "--model", str(trained_bundle), "--db", url])
     assert result.exit_code == 2
     assert "database" in _one_error_line(result)

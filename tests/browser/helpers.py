@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import httpx
 from sqlalchemy import select
 
-from routing.db import FeedbackRecord, make_engine, session_factory
+from routing.storage.db import FeedbackRecord, make_engine, session_factory
 
 ADMIN_KEY = "browser-admin-key"
 INTEGRATION_KEY = "browser-integration-key"

@@ -7,7 +7,7 @@ from fastapi import APIRouter, Depends, HTTPException, Request, status
 from routing.api.deps import MetricsDep, ModelDep, SessionDep, require_integration
 from routing.api.observability import annotate
 from routing.api.schemas import FeedbackOut, FeedbackRequest, error_responses
-from routing.repository import get_prediction, record_feedback
+from routing.storage.repository import get_prediction, record_feedback
 
 router = APIRouter(
     prefix="/v1",

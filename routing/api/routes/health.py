@@ -9,7 +9,7 @@ from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST
 
 from routing.api.schemas import ErrorOut, HealthOut, ReadyOut
-from routing.db import ping
+from routing.storage.db import ping
 
 router = APIRouter(tags=["health"])
 logger = logging.getLogger("routing.service")

@@ -24,7 +24,6 @@ from routing.api.deps import (
     SessionsDep,
     require_integration,
 )
-from routing.api.limits import EXPLAIN_WORDS
 from routing.api.observability import ServiceMetrics, annotate
 from routing.api.schemas import (
     SIMILAR_DEFAULT,
@@ -36,8 +35,8 @@ from routing.api.schemas import (
     SuggestionOut,
     error_responses,
 )
-from routing.repository import store_predictions
-from routing.suggest import Prediction
+from routing.storage.repository import store_predictions
+from routing.suggest import EXPLAIN_WORDS, Prediction
 
 router = APIRouter(
     prefix="/v1",

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Query
 
 from routing.api.deps import SessionDep, require_admin
 from routing.api.schemas import StatsOut, error_responses
-from routing.repository import stats as repository_stats
+from routing.storage.repository import stats as repository_stats
 
 router = APIRouter(
     prefix="/v1",

@@ -1,4 +1,4 @@
-"""Alembic environment: migrates the connection that `routing.db.upgrade` hands over.
+"""Alembic environment: migrates the connection that `routing.storage.db.upgrade` hands over.
 
 Run from the alembic command line instead (to autogenerate a new revision), it connects to the
 URL given with `-x url=...` or to `sqlalchemy.url` from the config.
@@ -9,7 +9,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import Connection
 
-from routing.db import Base, make_engine
+from routing.storage.db import Base, make_engine
 
 target_metadata = Base.metadata
 

@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 from sqlalchemy import func, select, text
 
-from routing.db import FeedbackRecord, PredictionRecord, session_factory
-from routing.repository import (
+from routing.storage.db import FeedbackRecord, PredictionRecord, session_factory
+from routing.storage.repository import (
     get_prediction,
     iter_feedback_export,
     purge_text,
@@ -61,7 +61,7 @@ def _feedback(sessions, prediction, agency: str, *, now: datetime, **kwargs):
 def _raw_rows(engine, tmp_path) -> str:
     """Every stored row as text, read past SQLAlchemy (plain sqlite3 for the SQLite file)."""
     if engine.dialect.name == "sqlite":
-        with sqlite3.connect(tmp_path / "routing.db") as plain:
+        with sqlite3.connect(tmp_path / "routing.storage.db") as plain:
             return "\n".join(plain.iterdump())
     with engine.connect() as connection:
         rows = connection.execute(text("SELECT p::text FROM predictions p")).all()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from routing.comparison import judge, make_comparison, side_by_side
+from routing.evaluation.comparison import judge, make_comparison, side_by_side
 
 CHAMPION = "rt-champion0001"
 

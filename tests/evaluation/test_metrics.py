@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from routing.metrics import (
+from routing.evaluation.metrics import (
     PRECISION_TARGETS,
     coverage_at_precision,
     evaluate_suggestions,

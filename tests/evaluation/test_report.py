@@ -5,7 +5,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from routing.report import (
+from routing.evaluation.report import (
     _axis_labels,
     most_confident_errors,
     plot_confusion_matrix,

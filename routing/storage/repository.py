@@ -17,7 +17,7 @@ import numpy as np
 from sqlalchemy import Select, Subquery, case, func, insert, select, update
 from sqlalchemy.orm import Session
 
-from routing.db import FeedbackRecord, PredictionRecord
+from routing.storage.db import FeedbackRecord, PredictionRecord
 from routing.suggest import Prediction
 from routing.text import mask_personal_data
 

@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 from matplotlib.figure import Figure
 
-from routing.metrics import (
+from routing.evaluation.metrics import (
     ECE_BINS,
     expected_calibration_error,
     operating_point,
@@ -93,10 +93,10 @@ def write_report(
 ) -> Path:
     """Write index.html and the three figures into `out_dir`; return the index.html path.
 
-    `metrics` is the dict from `routing.metrics.evaluate_suggestions`; `y_true`, `y_pred`,
-    `confidence` (top-suggestion probability) and `texts` (raw complaint texts) are aligned per
-    complaint. `labels` orders the confusion matrix (default: sorted union of true and predicted
-    agencies); agencies missing from it are appended rather than dropped.
+    `metrics` is the dict from `routing.evaluation.metrics.evaluate_suggestions`; `y_true`,
+    `y_pred`, `confidence` (top-suggestion probability) and `texts` (raw complaint texts) are
+    aligned per complaint. `labels` orders the confusion matrix (default: sorted union of true
+    and predicted agencies); agencies missing from it are appended rather than dropped.
     """
     y_true = [str(y) for y in y_true]
     y_pred = [str(y) for y in y_pred]
@@ -206,7 +206,8 @@ def plot_reliability(
     confidence = np.asarray(confidence, dtype=float).reshape(-1)
     correct = np.asarray(correct, dtype=float).reshape(-1)
     edges = np.linspace(0.0, 1.0, n_bins + 1)
-    # Same binning as routing.metrics: bin i holds (edge_i, edge_i+1], 0 joins the first bin.
+    # Same binning as routing.evaluation.metrics: bin i holds (edge_i, edge_i+1], 0 joins the
+    # first bin.
     bins = np.clip(np.ceil(confidence * n_bins).astype(int) - 1, 0, n_bins - 1)
     counts = np.bincount(bins, minlength=n_bins)
     hits = np.bincount(bins, weights=correct, minlength=n_bins)

@@ -3,8 +3,8 @@
 SQLite (WAL) is the default store and PostgreSQL works from its URL alone. Every SQLite
 connection is set up for durability (an acknowledged write survives kill -9 and power loss)
 and for several writers at once (they wait for the lock instead of failing). The schema only
-changes through the Alembic migrations shipped in `routing/migrations`, so an installed package
-can upgrade its own database without an alembic.ini.
+changes through the Alembic migrations shipped in `routing/storage/migrations`, so an
+installed package can upgrade its own database without an alembic.ini.
 """
 
 from __future__ import annotations

@@ -17,7 +17,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from routing.repository import iter_feedback_export
+from routing.storage.repository import iter_feedback_export
 
 __all__ = ["EXPORT_COLUMNS", "export_feedback", "export_format", "write_feedback"]
 

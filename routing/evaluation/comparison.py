@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from routing.metrics import coverage_at_precision, evaluate_suggestions
+from routing.evaluation.metrics import coverage_at_precision, evaluate_suggestions
 
 __all__ = [
     "DEFAULT_TOLERANCE",

@@ -12,9 +12,9 @@ import pytest
 from typer.testing import CliRunner
 
 from routing.cli import app, main
-from routing.db import make_engine, session_factory, upgrade
-from routing.feedback_export import EXPORT_COLUMNS, export_feedback
-from routing.repository import record_feedback, record_predictions
+from routing.storage.db import make_engine, session_factory, upgrade
+from routing.storage.feedback_export import EXPORT_COLUMNS, export_feedback
+from routing.storage.repository import record_feedback, record_predictions
 from routing.suggest import Prediction, Suggestion
 
 NIK = "3204055807656587"

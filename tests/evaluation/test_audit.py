@@ -9,14 +9,14 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from routing.audit import (
+from routing.cli import app, main
+from routing.evaluation.audit import (
     audit_dispositions,
     find_suspects,
     irrelevant_probability,
     summarize_by_agency,
     suspected_pairs,
 )
-from routing.cli import app, main
 from tests.conftest import SAMPLE_CSV, SMALL_AGENCIES
 
 PER_AGENCY = 40

@@ -1,0 +1,1 @@
+"""Evaluation: metrics, reports, champion/challenger comparison, audit of past dispositions."""

@@ -1,1 +1,0 @@
-"""Alembic migrations of the service's database, shipped with the package (see routing.db)."""

@@ -1,0 +1,1 @@
+"""Storage: the service's database schema, its repository of predictions and feedback, exports."""
