@@ -47,24 +47,32 @@ class AdaptiveTemperature(BaseEstimator):
         scores = np.asarray(scores, dtype=float)
         y = np.asarray(y, dtype=int)
         design = self._design(scores, lengths)
-        rows = np.arange(len(y))
-        penalized = np.ones(design.shape[1])
-        penalized[0] = 0.0
-
-        def loss(w: np.ndarray) -> tuple[float, np.ndarray]:
-            scale = np.exp(design @ w)
-            logp = log_softmax(scores * scale[:, None], axis=1)
-            p = np.exp(logp)
-            nll = -logp[rows, y].mean() + self.l2 * np.sum(penalized * w**2)
-            # d nll / d scale_i = -(s_iy - sum_k p_ik s_ik) / n
-            d_scale = -(scores[rows, y] - np.sum(p * scores, axis=1)) / len(y)
-            grad = design.T @ (d_scale * scale) + 2 * self.l2 * penalized * w
-            return nll, grad
-
-        result = minimize(loss, np.zeros(design.shape[1]), jac=True, method="L-BFGS-B")
+        result = minimize(
+            self._loss,
+            np.zeros(design.shape[1]),
+            args=(scores, y, design),
+            jac=True,
+            method="L-BFGS-B",
+        )
         self.coef_ = result.x
         self.n_classes_ = scores.shape[1]
         return self
+
+    def _loss(
+        self, w: np.ndarray, scores: np.ndarray, y: np.ndarray, design: np.ndarray
+    ) -> tuple[float, np.ndarray]:
+        """Penalized mean negative log-likelihood of weights `w` and its analytic gradient."""
+        rows = np.arange(len(y))
+        penalized = np.ones(design.shape[1])
+        penalized[0] = 0.0  # the global temperature is not shrunk
+        scale = np.exp(design @ w)
+        logp = log_softmax(scores * scale[:, None], axis=1)
+        p = np.exp(logp)
+        nll = -logp[rows, y].mean() + self.l2 * np.sum(penalized * w**2)
+        # d nll / d scale_i = -(s_iy - sum_k p_ik s_ik) / n
+        d_scale = -(scores[rows, y] - np.sum(p * scores, axis=1)) / len(y)
+        grad = design.T @ (d_scale * scale) + 2 * self.l2 * penalized * w
+        return nll, grad
 
     def predict_proba(self, scores: np.ndarray, lengths: np.ndarray) -> np.ndarray:
         check_is_fitted(self, "coef_")
