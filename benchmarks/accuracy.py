@@ -1,13 +1,14 @@
 """Real-data accuracy benchmark: stratified K-fold CV on LAPOR-10, side by side in one run.
 
-    python benchmarks/accuracy.py                      # all variants, 5 folds (~30 min on 2 cores)
-    python benchmarks/accuracy.py --variants baseline,router --folds 5
+    python benchmarks/accuracy.py                      # all variants, 5 folds
+    python benchmarks/accuracy.py --variants baseline,router --folds 5 --no-results
 
 Variants: a plain calibrated TF-IDF (word 1-2) + LinearSVC baseline, the project's router, and
 the router with each normalization step switched off. Metrics are pooled over the out-of-fold
 predictions; coverage at 0.99 precision is also given per fold, because it is decided by a
 handful of confidently "wrong" complaints. The data is deduplicated (as `routing train` does)
-before splitting. Prints Markdown tables; no complaint text is printed.
+before splitting. Prints Markdown tables and writes them to benchmarks/results/accuracy.md
+(`benchmarks/record.py`); no complaint text is printed.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from sklearn.svm import LinearSVC
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.record import add_results_arguments, recorded  # noqa: E402
 from routing.evaluation.metrics import coverage_at_precision, evaluate_suggestions  # noqa: E402
 from routing.router import Router  # noqa: E402
 from routing.text import TextNormalizer  # noqa: E402
@@ -96,7 +98,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--variants", default="all", help="comma-separated names, or all")
     parser.add_argument("--json", type=Path, help="also write all numbers as JSON")
+    add_results_arguments(parser)
     args = parser.parse_args(argv)
+    with recorded("accuracy", argv, args.results):
+        run(args)
+
+
+def run(args: argparse.Namespace) -> None:
     if not args.data.exists():
         sys.exit(f"{args.data} not found: this benchmark needs ../shared/data (LAPOR-10)")
 

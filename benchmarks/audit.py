@@ -1,7 +1,7 @@
 """Audit benchmark: how well `routing audit` finds deliberately flipped dispositions in LAPOR-10.
 
-    python benchmarks/audit.py                        # 3 repeats, 5 % flipped (~8 min on 2 cores)
-    python benchmarks/audit.py --repeats 1 --baseline --review-out /tmp/review.csv
+    python benchmarks/audit.py                        # 3 repeats, 5 % of labels flipped
+    python benchmarks/audit.py --repeats 1 --baseline --review-out /tmp/review.csv --no-results
 
 Each repeat flips the label of a random `--flip-rate` of the (deduplicated) complaints to a
 uniformly chosen other agency, computes out-of-fold probabilities once and scores every
@@ -9,7 +9,8 @@ combination of cleanlab filter and cap on the probability of the recorded agency
 recall of finding the flipped rows). Natural mis-dispositions of the original data count against
 precision, so the audit also runs on the unflipped data and says how many rows it flags there.
 `--review-out` writes ids (never texts) of a sample of flagged-but-not-flipped rows for a human
-to judge. Prints Markdown tables; no complaint text is printed.
+to judge. Prints Markdown tables and writes them to benchmarks/results/audit.md
+(`benchmarks/record.py`); no complaint text is printed.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from sklearn.metrics import average_precision_score
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.record import add_results_arguments, recorded  # noqa: E402
 from routing.evaluation.audit import (  # noqa: E402
     DEFAULT_FILTER_BY,
     DEFAULT_IRRELEVANT_QUANTILE,
@@ -101,7 +103,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--baseline", action="store_true", help="also run plain TF-IDF + SVC")
     parser.add_argument("--review-out", type=Path, help="ids of flagged-but-not-flipped rows")
     parser.add_argument("--review-n", type=int, default=30)
+    add_results_arguments(parser)
     args = parser.parse_args(argv)
+    with recorded("audit", argv, args.results):
+        run(args)
+
+
+def run(args: argparse.Namespace) -> None:
     if not args.data.exists():
         sys.exit(f"{args.data} not found: this benchmark needs ../shared/data (LAPOR-10)")
     if not 0.0 < args.flip_rate < 1.0 or args.repeats < 1:

@@ -18,7 +18,8 @@ key), waits for /readyz, then measures:
   `suggest` + `store_predictions` of the same 1,000 in-process.
 
 HTTP and in-process runs alternate in blocks of complaints, so a busy shared machine slows both
-alike: read the ratios, and medians over several runs. Prints Markdown; never complaint text.
+alike: read the ratios, and medians over several runs. Prints Markdown and writes it to
+benchmarks/results/latency.md (`benchmarks/record.py`); never complaint text.
 """
 
 from __future__ import annotations
@@ -48,6 +49,7 @@ import sklearn
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.record import add_results_arguments, recorded  # noqa: E402
 from routing.api import heap  # noqa: E402
 from routing.api.batch_pool import default_workers  # noqa: E402
 from routing.api.limits import MAX_BODY_BYTES, MAX_TEXT_CHARS  # noqa: E402
@@ -535,7 +537,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         default="http.client",
         help="HTTP client of the benchmark (default: the standard library's, the leanest)",
     )
+    add_results_arguments(parser)
     args = parser.parse_args(argv)
+    with recorded("latency", argv, args.results):
+        return run(args)
+
+
+def run(args: argparse.Namespace) -> int:
 
     texts_path = args.texts or (LAPOR10 if LAPOR10.is_file() else SAMPLE)
     texts = load_texts(texts_path, args.text_col)

@@ -14,8 +14,9 @@
 5. Report, per model, the acceptance rate on the stream slice it served (new agency and the
    others separately), and its recall / accuracy on the fixed test set.
 
-Prints a Markdown table; no complaint text is printed. Takes a few minutes: one initial
-training and one retraining per step, each on a few thousand complaints.
+Prints a Markdown table and writes it to benchmarks/results/learning_loop.md
+(`benchmarks/record.py`); no complaint text is printed. The work is one initial training and one
+retraining per step, each on a few thousand complaints.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ sys.path.insert(0, str(ROOT))
 
 from fastapi.testclient import TestClient  # noqa: E402
 
+from benchmarks.record import add_results_arguments, recorded  # noqa: E402
 from routing.api import create_app  # noqa: E402
 from routing.bundle import load_bundle  # noqa: E402
 from routing.registry import promote, resolve_bundle_dir  # noqa: E402
@@ -204,7 +206,7 @@ def table(phases: list[Phase], new_agency: str) -> str:
     return "\n".join(lines)
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
     parser.add_argument("--new-agency", default=DEFAULT_NEW, help="Left out of the champion.")
@@ -216,11 +218,12 @@ def main() -> None:
     parser.add_argument("--tail", type=int, default=300, help="Complaints after the last step.")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--workdir", type=Path, default=None, help="Default: a temp dir.")
-    args = parser.parse_args()
-    started = time.time()
-    phases = run(args)
-    print(table(phases, args.new_agency))
-    print(f"\n({time.time() - started:.0f} s; seed {args.seed})")
+    add_results_arguments(parser)
+    args = parser.parse_args(argv)
+    with recorded("learning_loop", argv, args.results):
+        phases = run(args)
+        print(table(phases, args.new_agency))
+        print(f"\n(seed {args.seed})")
 
 
 if __name__ == "__main__":

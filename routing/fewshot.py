@@ -1,7 +1,7 @@
 """Suggestions for agencies with only a handful of past complaints.
 
 A linear head needs many examples per agency, and its calibrator needs more: an agency with
-3-5 dispositions gets probabilities near zero however close a new complaint is to them. Its
+a handful of dispositions gets probabilities near zero however close a new complaint is to them. Its
 examples are still informative one by one, so each agency is also scored by how similar a
 complaint is to its own past complaints (nearest-neighbour evidence):
 
@@ -54,8 +54,8 @@ __all__ = [
     "similarity_proba",
 ]
 
-# Chosen on LAPOR-10 with one agency cut to 4 examples (benchmarks/semantic.py, table f):
-# its complaints reach the top-3 two to three times as often, overall accuracy is unchanged.
+# Chosen by benchmarks/semantic.py, table f (one LAPOR-10 agency cut to 4 examples: how often
+# its complaints reach the top-3, and accuracy over all; see benchmarks/results/semantic.md).
 # Cosines of related complaints differ by a few hundredths, hence the small temperature.
 DEFAULT_TEMPERATURE = 0.02
 DEFAULT_TOP_M = 1
@@ -64,13 +64,11 @@ DEFAULT_WEIGHT = 0.5
 DEFAULT_AGGREGATE = "centroid"
 AGGREGATES = ("centroid", "nearest")
 # Agencies with at most this many training complaints are ranked with similarity in
-# suggestions. On LAPOR-10 with one agency cut to n complaints (benchmarks/semantic.py,
-# table f, four agencies), the router alone has it in the top-3 for 1-33 % of its complaints
-# at n=4, 7-89 % at 10, 37-95 % at 20; the rule lifts that to 37-86 %, 55-97 %, 72-96 %,
-# while the other agencies' complaints lose at most 0.1 point of top-1 and 0.15 of top-3,
-# and no auto decision changes. At n=40 the router alone reaches 70-98 % and the lift
-# shrinks; 20 keeps the rule to agencies the router cannot yet rank, far below the
-# hundreds per agency of LAPOR-10, whose bundles it leaves untouched.
+# suggestions. Chosen by benchmarks/semantic.py, table f (one LAPOR-10 agency cut to n
+# complaints: how often its complaints reach the top-3, with and without the rule, what the
+# other agencies' complaints lose, whether auto decisions change; see
+# benchmarks/results/semantic.md): the rule is for agencies the router cannot yet rank, far
+# below the hundreds per agency of LAPOR-10, whose bundles it leaves untouched.
 FEW_SHOT_MAX_EXAMPLES = 20
 
 

@@ -126,7 +126,7 @@ def _is_plate_region(match: re.Match[str]) -> bool:
 
 
 # A digit not preceded by another digit. The check comes after the first character, not
-# before it, so that re can skip straight to candidate characters (about 3x faster).
+# before it, so that re can skip straight to candidate characters.
 _FIRST_DIGIT = r"[0-9](?<![0-9]{2})"
 _NIK_GROUPS = ((4, 4, 4, 4), (6, 6, 4), (2, 4, 6, 4), (2, 2, 2, 6, 4))
 
@@ -447,7 +447,7 @@ class TextNormalizer(TransformerMixin, BaseEstimator):
         return out
 
     def _check_fitted(self) -> None:
-        # check_is_fitted inspects the whole object (microseconds); this runs once per word
+        # check_is_fitted inspects the whole object; this runs once per word
         if not hasattr(self, "lexicon_"):
             check_is_fitted(self, "lexicon_")
 

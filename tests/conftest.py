@@ -152,7 +152,7 @@ def sample_csv() -> Path:
 
 @pytest.fixture(scope="session")
 def small_corpus() -> Corpus:
-    """5 agencies x 30 complaints from the sample corpus: enough to fit a router in ~1 s."""
+    """5 agencies x 30 complaints from the sample corpus: small enough to fit a router quickly."""
     return _subset(0, PER_AGENCY)
 
 

@@ -41,8 +41,8 @@ FILTERS = ("prune_by_class", "prune_by_noise_rate", "both", "confident_learning"
 RANKINGS = ("self_confidence", "normalized_margin", "confidence_weighted_entropy")
 DEFAULT_FILTER_BY = "prune_by_class"
 DEFAULT_RANKED_BY = "self_confidence"
-# On LAPOR-10 with 5 % flipped labels, 0.9 keeps precision and recall both above 0.8
-# (benchmarks/audit.py); lower finds fewer, surer suspects.
+# Chosen by benchmarks/audit.py (precision and recall of finding deliberately flipped labels;
+# see benchmarks/results/audit.md); lower finds fewer, surer suspects.
 DEFAULT_IRRELEVANT_QUANTILE = 0.9
 
 SUSPECT_COLUMNS = ("row", "agency", "suggested_agency", "label_quality")

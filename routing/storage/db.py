@@ -164,8 +164,8 @@ def _set_sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
 
 
 def _to_json(value: Any) -> str:
-    """JSON columns' text, compact, by pydantic-core: several times faster per row than the
-    standard library's encoder, which showed in storing large batches."""
+    """JSON columns' text, compact, by pydantic-core: faster per row than the standard
+    library's encoder, which showed in storing large batches (benchmarks/latency.py)."""
     return pydantic_core.to_json(value).decode()
 
 

@@ -1,6 +1,6 @@
 """The real server: `python serve.py` in a subprocess, durability across kill -9, start-up refusal.
 
-These start Python processes (a few seconds each), so they are marked slow.
+These start Python processes, so they are marked slow.
 """
 
 from __future__ import annotations
