@@ -559,6 +559,7 @@ def fewshot_router(args, texts, labels, emb: dict[str, np.ndarray]) -> dict:
                 manifest={"model_version": "benchmark", "policy": policy.to_dict()},
                 router=router,
                 calibration=Calibration(np.zeros(0), np.zeros(0, dtype=bool)),
+                policy=policy,
                 similar=build_similar_index(router, tr_texts, ytr, None),
             )
             rows = {

@@ -31,9 +31,12 @@ from typing import Any
 import joblib
 import numpy as np
 
-from routing.policy import ThresholdChoice, choose_threshold
+from routing.policy import Policy, choose_threshold
+from routing.router import Router
+from routing.similar import SimilarIndex
 
-SCHEMA_VERSION = 1
+# Raised when bundles written before can no longer be read as they are (2: typed Policy).
+SCHEMA_VERSION = 2
 MANIFEST = "manifest.json"
 ROUTER_FILE = "router.joblib"
 CALIBRATION_FILE = "calibration.npz"
@@ -56,27 +59,20 @@ class Calibration:
     correct: np.ndarray
 
 
-@dataclass
+@dataclass(kw_only=True)
 class Bundle:
     """A loaded, verified bundle."""
 
     path: Path
     manifest: dict[str, Any]
-    router: Any
+    router: Router
     calibration: Calibration
-    similar: Any = None  # SimilarIndex of the training complaints, when the bundle has one
+    policy: Policy
+    similar: SimilarIndex | None = None  # the training complaints, when the bundle has them
 
     @property
     def model_version(self) -> str:
         return self.manifest["model_version"]
-
-    @property
-    def threshold(self) -> float:
-        return float(self.manifest["policy"]["threshold"])
-
-    @property
-    def target_precision(self) -> float:
-        return float(self.manifest["policy"]["target_precision"])
 
     @property
     def labels(self) -> list[str]:
@@ -169,16 +165,16 @@ def _write_json_atomic(path: Path, data: dict[str, Any]) -> None:
 
 def save_bundle(
     out_dir: str | Path,
-    router: Any,
+    router: Router,
     *,
-    policy: ThresholdChoice,
+    policy: Policy,
     calibration: Calibration,
     metrics: dict[str, Any],
     training: dict[str, Any],
     seed: int,
     resources: dict[str, bytes] | None = None,
     extra: dict[str, Any] | None = None,
-    similar: Any = None,
+    similar: SimilarIndex | None = None,
     signing_key: str | None = None,
 ) -> Path:
     """Write a bundle to `out_dir`, replacing an earlier bundle there only once complete.
@@ -256,7 +252,7 @@ def read_manifest(path: str | Path, *, signing_key: str | None = None) -> dict[s
     if schema != SCHEMA_VERSION:
         raise BundleError(
             f"{directory}: bundle schema version {schema!r} is not supported "
-            f"(this routing reads version {SCHEMA_VERSION}); retrain the model"
+            f"(this routing reads version {SCHEMA_VERSION}); retrain it with `routing train`"
         )
     _verify_signature(manifest, directory, signing_key)
     artifacts = manifest.get("artifacts")
@@ -290,6 +286,7 @@ def load_bundle(path: str | Path, *, signing_key: str | None = None) -> Bundle:
     """Verify and load a bundle; raises BundleError with a one-line reason."""
     directory = Path(path)
     manifest = read_manifest(directory, signing_key=signing_key)
+    policy = _checked_policy(directory, manifest)
     try:
         router = joblib.load(directory / ROUTER_FILE)
         with np.load(directory / CALIBRATION_FILE) as cal:
@@ -301,22 +298,57 @@ def load_bundle(path: str | Path, *, signing_key: str | None = None) -> Bundle:
         raise BundleError(
             f"{directory}: cannot load the model ({type(exc).__name__}: {exc})"
         ) from None
-    if [str(c) for c in router.classes_] != manifest["labels"]:
-        raise BundleError(f"{directory}: model labels differ from the manifest")
+    router = _checked_router(directory, router, manifest.get("labels"))
     return Bundle(
-        path=directory, manifest=manifest, router=router, calibration=calibration, similar=similar
+        path=directory,
+        manifest=manifest,
+        router=router,
+        calibration=calibration,
+        policy=policy,
+        similar=_checked_similar(directory, similar),
     )
+
+
+def _checked_router(directory: Path, router: object, labels: object) -> Router:
+    """The unpickled router, when it is a fitted Router with the manifest's labels."""
+    if not isinstance(router, Router):
+        raise BundleError(
+            f"{directory}: {ROUTER_FILE} holds a {type(router).__name__}, not a Router"
+        )
+    classes = getattr(router, "classes_", None)
+    if classes is None:
+        raise BundleError(f"{directory}: the router in {ROUTER_FILE} is not fitted")
+    if [str(c) for c in classes] != labels:
+        raise BundleError(f"{directory}: model labels differ from the manifest")
+    return router
+
+
+def _checked_similar(directory: Path, similar: object) -> SimilarIndex | None:
+    if similar is not None and not isinstance(similar, SimilarIndex):
+        raise BundleError(
+            f"{directory}: {SIMILAR_FILE} holds a {type(similar).__name__}, not a SimilarIndex"
+        )
+    return similar
+
+
+def _checked_policy(directory: Path, manifest: dict[str, Any]) -> Policy:
+    try:
+        return Policy.from_dict(manifest["policy"])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise BundleError(
+            f"{directory}: the manifest's policy is malformed ({type(exc).__name__}: {exc})"
+        ) from None
 
 
 def retarget_bundle(
     path: str | Path, target_precision: float, *, signing_key: str | None = None
-) -> ThresholdChoice:
+) -> Policy:
     """Move a bundle's threshold to a new target precision using its stored calibration scores."""
     bundle = load_bundle(path, signing_key=signing_key)
-    choice = choose_threshold(
+    policy = choose_threshold(
         bundle.calibration.confidence, bundle.calibration.correct, target_precision
     )
     manifest = dict(bundle.manifest)
-    manifest["policy"] = choice.to_dict()
+    manifest["policy"] = policy.to_dict()
     _finalize_manifest(manifest, bundle.path, signing_key)
-    return choice
+    return policy

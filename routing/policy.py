@@ -7,8 +7,9 @@ that no threshold reached the target and every complaint goes to review.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 
@@ -20,8 +21,14 @@ NEVER_AUTO = 1.0
 
 
 @dataclass(frozen=True)
-class ThresholdChoice:
-    """The chosen threshold and its precision and coverage on the calibration scores."""
+class Policy:
+    """When a suggestion is auto-routed, and how that threshold did on the calibration scores.
+
+    `threshold`: confidence at or above which the top suggestion is routed automatically.
+    `target_precision`: the precision the threshold was chosen for. `precision` (None when
+    nothing passes) and `coverage`: what auto-routing at the threshold achieved on the
+    `n_calibration` held-out complaints; `reached`: whether the target was met.
+    """
 
     threshold: float
     target_precision: float
@@ -30,8 +37,21 @@ class ThresholdChoice:
     reached: bool
     n_calibration: int
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Policy:
+        """The policy `to_dict` wrote; KeyError, TypeError or ValueError when it is not one."""
+        precision = data["precision"]
+        return cls(
+            threshold=float(data["threshold"]),
+            target_precision=float(data["target_precision"]),
+            precision=None if precision is None else float(precision),
+            coverage=float(data["coverage"]),
+            reached=bool(data["reached"]),
+            n_calibration=int(data["n_calibration"]),
+        )
 
     def describe(self) -> str:
         if not self.reached:
@@ -49,7 +69,7 @@ class ThresholdChoice:
 
 def choose_threshold(
     confidence: np.ndarray, correct: np.ndarray, target_precision: float
-) -> ThresholdChoice:
+) -> Policy:
     """Lowest confidence threshold whose auto-routed precision is at least `target_precision`."""
     if not 0.0 < target_precision <= 1.0:
         raise ValueError(f"target precision must be in (0, 1], got {target_precision}")
@@ -61,7 +81,7 @@ def choose_threshold(
         ok = (precision >= target_precision - 1e-12) & (thresholds < NEVER_AUTO)
         if ok.any():
             i = np.nonzero(ok)[0][-1]  # thresholds descend: the last ok is the lowest
-            return ThresholdChoice(
+            return Policy(
                 threshold=float(thresholds[i]),
                 target_precision=float(target_precision),
                 precision=float(precision[i]),
@@ -69,7 +89,7 @@ def choose_threshold(
                 reached=True,
                 n_calibration=n,
             )
-    return ThresholdChoice(
+    return Policy(
         threshold=NEVER_AUTO,
         target_precision=float(target_precision),
         precision=None,

@@ -146,7 +146,7 @@ def suggest(
         if similar > 0 and index is not None
         else [None] * len(texts)
     )
-    threshold = bundle.threshold
+    threshold = bundle.policy.threshold
     explanations = explain_batch(
         bundle.router,
         texts,

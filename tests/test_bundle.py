@@ -13,15 +13,17 @@ from routing.bundle import (
     SCHEMA_VERSION,
     SIMILAR_FILE,
     BundleError,
+    _finalize_manifest,
     content_version,
     load_bundle,
     read_manifest,
     retarget_bundle,
     sha256_file,
 )
-from routing.policy import choose_threshold
+from routing.policy import Policy, choose_threshold
+from routing.router import Router
 from routing.text import DEFAULT_LEXICON_PATH, TextNormalizer
-from training.pipeline import train
+from training.pipeline import TrainResult, train
 
 KEY = "test-signing-key"
 PROBE = ["listrik mati trs sejak kemarin", "paspor saya belum jadi", "air pdam keruh"]
@@ -34,9 +36,14 @@ def bundle_copy(trained_bundle, tmp_path) -> Path:
 
 
 @pytest.fixture(scope="module")
-def signed_bundle(tmp_path_factory, small_csv) -> Path:
+def signed_result(tmp_path_factory, small_csv) -> TrainResult:
     out = tmp_path_factory.mktemp("signed") / "bundle"
-    return train(small_csv, "text", "agency", out, signing_key=KEY).bundle_path
+    return train(small_csv, "text", "agency", out, signing_key=KEY)
+
+
+@pytest.fixture(scope="module")
+def signed_bundle(signed_result) -> Path:
+    return signed_result.bundle_path
 
 
 def _manifest(path: Path) -> dict:
@@ -55,8 +62,6 @@ def _forbid_unpickling(monkeypatch) -> None:
 
 
 def test_save_load_round_trip_keeps_predictions(trained_bundle, small_csv):
-    from routing.router import Router
-
     bundle = load_bundle(trained_bundle)
     assert isinstance(bundle.router, Router)
     again = load_bundle(trained_bundle)
@@ -155,16 +160,69 @@ def test_hand_edited_threshold_is_refused(bundle_copy, monkeypatch):
         load_bundle(bundle_copy)
 
 
-def test_wrong_schema_version_is_refused_with_a_clear_message(bundle_copy):
+@pytest.mark.parametrize("schema", [1, SCHEMA_VERSION + 1])
+def test_other_schema_version_is_refused_with_a_line_saying_to_retrain(
+    bundle_copy, monkeypatch, schema
+):
     manifest = _manifest(bundle_copy)
-    manifest["schema_version"] = SCHEMA_VERSION + 1
+    manifest["schema_version"] = schema
     _write_manifest(bundle_copy, manifest)
+    _forbid_unpickling(monkeypatch)
     with pytest.raises(BundleError) as exc:
         load_bundle(bundle_copy)
     message = str(exc.value)
-    assert "schema version 2 is not supported" in message
-    assert "retrain" in message
+    assert f"bundle schema version {schema} is not supported" in message
+    assert f"reads version {SCHEMA_VERSION}" in message
+    assert "retrain it with `routing train`" in message
     assert "\n" not in message
+
+
+def test_policy_round_trips_typed(signed_result):
+    policy = load_bundle(signed_result.bundle_path, signing_key=KEY).policy
+    assert isinstance(policy, Policy)
+    assert policy == signed_result.policy
+    assert Policy.from_dict(read_manifest(signed_result.bundle_path)["policy"]) == policy
+    assert isinstance(policy.threshold, float)
+    assert isinstance(policy.reached, bool)
+    assert isinstance(policy.n_calibration, int)
+
+
+def _reseal(path: Path, key: str) -> None:
+    """Checksum and sign the bundle's files as they are now, as its maker could."""
+    _finalize_manifest(_manifest(path), path, key)
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "reason"),
+    [
+        (ROUTER_FILE, {"classes_": ["a"]}, f"{ROUTER_FILE} holds a dict, not a Router"),
+        (ROUTER_FILE, Router(), f"the router in {ROUTER_FILE} is not fitted"),
+        (SIMILAR_FILE, Router(), f"{SIMILAR_FILE} holds a Router, not a SimilarIndex"),
+    ],
+)
+def test_signed_bundle_holding_other_objects_is_refused(
+    signed_bundle, tmp_path, name, content, reason
+):
+    copy = Path(shutil.copytree(signed_bundle, tmp_path / "signed"))
+    joblib.dump(content, copy / name)
+    _reseal(copy, KEY)
+    read_manifest(copy, signing_key=KEY)  # checksums and signature pass
+    with pytest.raises(BundleError) as exc:
+        load_bundle(copy, signing_key=KEY)
+    assert reason in str(exc.value)
+    assert "\n" not in str(exc.value)
+
+
+def test_signed_bundle_with_a_malformed_policy_is_refused_before_unpickling(
+    signed_bundle, tmp_path, monkeypatch
+):
+    copy = Path(shutil.copytree(signed_bundle, tmp_path / "signed"))
+    manifest = _manifest(copy)
+    del manifest["policy"]["threshold"]
+    _finalize_manifest(manifest, copy, KEY)
+    _forbid_unpickling(monkeypatch)
+    with pytest.raises(BundleError, match="policy is malformed"):
+        load_bundle(copy, signing_key=KEY)
 
 
 def test_directory_without_manifest_is_not_a_bundle(tmp_path):
@@ -215,9 +273,9 @@ def test_retarget_moves_the_threshold_and_the_bundle_still_verifies(bundle_copy)
     expected = choose_threshold(before.calibration.confidence, before.calibration.correct, 0.9)
     assert choice == expected
     after = load_bundle(bundle_copy)
-    assert after.threshold == pytest.approx(choice.threshold)
-    assert after.threshold != before.threshold
-    assert after.target_precision == 0.9
+    assert after.policy == choice
+    assert after.policy.threshold != before.policy.threshold
+    assert after.policy.target_precision == 0.9
     assert after.model_version != before.model_version
     np.testing.assert_array_equal(
         after.router.predict_proba(PROBE), before.router.predict_proba(PROBE)
@@ -227,7 +285,7 @@ def test_retarget_moves_the_threshold_and_the_bundle_still_verifies(bundle_copy)
 def test_retarget_keeps_a_signed_bundle_signed(signed_bundle, tmp_path):
     copy = Path(shutil.copytree(signed_bundle, tmp_path / "signed"))
     retarget_bundle(copy, 0.9, signing_key=KEY)
-    assert load_bundle(copy, signing_key=KEY).target_precision == 0.9
+    assert load_bundle(copy, signing_key=KEY).policy.target_precision == 0.9
 
 
 def test_bundle_keeps_its_own_copy_of_the_lexicon(tmp_path, small_csv):

@@ -219,12 +219,12 @@ def test_predict_and_evaluate_agree_on_accuracy(cli_bundle, mixed_csv, tmp_path)
 
 
 def test_retarget_moves_the_threshold(bundle_copy):
-    before = read_manifest(bundle_copy)["policy"]
+    before = load_bundle(bundle_copy).policy
     result = invoke("retarget", "--model", bundle_copy, "--target-precision", "0.9")
     assert result.exit_code == 0, result.output
-    after = load_bundle(bundle_copy)
+    after = load_bundle(bundle_copy).policy
     assert after.target_precision == 0.9
-    assert after.threshold != before["threshold"]
+    assert after.threshold != before.threshold
     assert "threshold" in result.stdout
 
 

@@ -1,6 +1,6 @@
-import copy
 import csv
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -193,9 +193,7 @@ def fewshot_bundle(tmp_path_factory) -> Bundle:
 
 
 def with_threshold(bundle: Bundle, threshold: float) -> Bundle:
-    manifest = copy.deepcopy(bundle.manifest)
-    manifest["policy"]["threshold"] = threshold
-    return Bundle(bundle.path, manifest, bundle.router, bundle.calibration, bundle.similar)
+    return replace(bundle, policy=replace(bundle.policy, threshold=threshold))
 
 
 def rank_of(agency: str, agencies: list[str]) -> int:
@@ -293,7 +291,7 @@ def test_bundle_without_few_shot_agencies_gets_the_routers_ranking_untouched(
     for prediction, pairs, row in zip(predictions, expected, proba, strict=True):
         assert [(s.agency, s.confidence) for s in prediction.suggestions] == pairs
         assert not any(s.few_shot for s in prediction.suggestions)
-        assert prediction.decision == decide(float(row.max()), bundle.threshold)
+        assert prediction.decision == decide(float(row.max()), bundle.policy.threshold)
 
 
 def test_cli_predict_marks_few_shot_suggestions(fewshot_bundle, tmp_path):

@@ -1,7 +1,9 @@
+import json
+
 import numpy as np
 import pytest
 
-from routing.policy import NEVER_AUTO, ThresholdChoice, choose_threshold, decide
+from routing.policy import NEVER_AUTO, Policy, choose_threshold, decide
 
 # Most confident first: right, right, right, wrong, right, right, wrong.
 CONFIDENCE = np.array([0.97, 0.93, 0.90, 0.85, 0.80, 0.70, 0.60])
@@ -57,9 +59,16 @@ def test_describe_reports_coverage_and_precision_when_reached():
     assert "review" not in text
 
 
-def test_to_dict_round_trips():
-    choice = choose_threshold(CONFIDENCE, CORRECT, 0.8)
-    assert ThresholdChoice(**choice.to_dict()) == choice
+@pytest.mark.parametrize("target", [0.8, 0.99])
+def test_to_dict_round_trips_through_json(target):
+    policy = choose_threshold(CONFIDENCE, CORRECT, target)
+    assert Policy.from_dict(json.loads(json.dumps(policy.to_dict()))) == policy
+
+
+@pytest.mark.parametrize("data", [{}, {"threshold": 0.5}, None, ["threshold"]])
+def test_from_dict_refuses_what_is_not_a_policy(data):
+    with pytest.raises((KeyError, TypeError, ValueError)):
+        Policy.from_dict(data)
 
 
 @pytest.mark.parametrize("target", [0.0, -0.1, 1.5, float("nan")])

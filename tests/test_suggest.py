@@ -1,5 +1,6 @@
 import copy
 import re
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -14,9 +15,7 @@ def bundle(trained_bundle) -> Bundle:
 
 
 def _with_threshold(bundle: Bundle, threshold: float) -> Bundle:
-    manifest = copy.deepcopy(bundle.manifest)
-    manifest["policy"]["threshold"] = threshold
-    return Bundle(bundle.path, manifest, bundle.router, bundle.calibration)
+    return replace(bundle, policy=replace(bundle.policy, threshold=threshold))
 
 
 def test_decision_follows_the_bundle_threshold(bundle, heldout_corpus):
@@ -26,9 +25,9 @@ def test_decision_follows_the_bundle_threshold(bundle, heldout_corpus):
     predictions = suggest(bundle, heldout_corpus.texts)
     assert {p.decision for p in predictions} == {"auto", "review"}
     for p in predictions:
-        expected = "auto" if p.top.confidence >= bundle.threshold else "review"
+        expected = "auto" if p.top.confidence >= bundle.policy.threshold else "review"
         assert p.decision == expected
-        assert p.threshold == bundle.threshold
+        assert p.threshold == bundle.policy.threshold
 
 
 def test_threshold_zero_auto_routes_and_threshold_one_reviews_everything(bundle, heldout_corpus):
@@ -99,7 +98,7 @@ def test_similar_cases_are_the_index_own_answer(bundle, heldout_corpus, lexicon)
     assert bundle.similar is not None
     router = copy.deepcopy(bundle.router)
     router.normalizer_ = TextNormalizer(lexicon=lexicon).fit([])
-    b = Bundle(bundle.path, bundle.manifest, router, bundle.calibration, bundle.similar)
+    b = replace(bundle, router=router)
     assert bundle.similar.shares_normalization(router.normalizer_) is lexicon
     texts = [*heldout_corpus.texts[:8], "sy blm trima bansos yg dijanjikan"]
     proba = suggest_proba(b, texts)

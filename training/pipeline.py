@@ -20,7 +20,7 @@ from routing.bundle import Calibration, read_manifest, save_bundle
 from routing.catalogue import Catalogue, LabelMapping, load_catalogue
 from routing.embeddings import without_cache
 from routing.evaluation.metrics import evaluate_suggestions
-from routing.policy import DEFAULT_TARGET_PRECISION, ThresholdChoice, choose_threshold
+from routing.policy import DEFAULT_TARGET_PRECISION, Policy, choose_threshold
 from routing.router import Router
 from routing.similar import SimilarIndex
 from routing.text import DEFAULT_LEXICON_PATH, TextNormalizer
@@ -45,7 +45,7 @@ class TrainResult:
     bundle_path: Path
     report: ValidationReport
     metrics: dict[str, Any]
-    policy: ThresholdChoice
+    policy: Policy
     model_version: str
     label_mapping: LabelMapping | None = None
 
@@ -111,7 +111,7 @@ def fit_router(
     seed: int = 0,
     target_precision: float = DEFAULT_TARGET_PRECISION,
     router_params: dict[str, Any] | None = None,
-) -> tuple[Router, ThresholdChoice, dict[str, Any]]:
+) -> tuple[Router, Policy, dict[str, Any]]:
     """Fit a router, choose its threshold on out-of-fold scores and score it out-of-fold."""
     router = Router(random_state=seed, **(router_params or {})).fit(texts, labels)
     oof = router.oof_proba_
@@ -206,7 +206,7 @@ def catalogue_record(path: str | Path, mapping: LabelMapping) -> dict[str, Any]:
 def save_router_bundle(
     out_dir: str | Path,
     router: Router,
-    policy: ThresholdChoice,
+    policy: Policy,
     metrics: dict[str, Any],
     labels: list[str],
     *,

@@ -25,7 +25,7 @@ import pandas as pd
 from routing.bundle import Bundle
 from routing.catalogue import Catalogue, LabelMapping, load_catalogue
 from routing.evaluation.comparison import make_comparison, score_router
-from routing.policy import DEFAULT_TARGET_PRECISION, ThresholdChoice
+from routing.policy import DEFAULT_TARGET_PRECISION, Policy
 from routing.registry import load_model, read_pointer
 from training.data import DataError, LoadedTable, detect_format, read_table, require_columns
 from training.pipeline import (
@@ -80,7 +80,7 @@ class RetrainResult:
     comparison: dict[str, Any]
     merge: MergeReport
     report: ValidationReport
-    policy: ThresholdChoice
+    policy: Policy
     warnings: list[str] = field(default_factory=list)
 
 
@@ -381,7 +381,7 @@ def retrain(
         if champion_bundle is None
         else score_router(
             champion_bundle.router,
-            champion_bundle.threshold,
+            champion_bundle.policy.threshold,
             eval_texts,
             eval_labels,
             target_precision,

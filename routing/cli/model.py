@@ -144,7 +144,7 @@ def evaluate(
     texts = [texts[i] for i in keep]
     labels = [labels[i] for i in keep]
     proba = _proba_in_chunks(bundle, texts, quiet)
-    metrics = evaluate_suggestions(labels, proba, bundle.router.classes_, bundle.threshold)
+    metrics = evaluate_suggestions(labels, proba, bundle.router.classes_, bundle.policy.threshold)
     if json_path:
         write_json(json_path, metrics)
     if report:
@@ -234,9 +234,9 @@ def retarget(
 ) -> None:
     """Move a bundle's threshold to a new target precision without retraining."""
     _check_target(target_precision)
-    choice = retarget_bundle(model, target_precision, signing_key=_signing_key())
+    policy = retarget_bundle(model, target_precision, signing_key=_signing_key())
     if not quiet:
-        console.print(choice.describe())
+        console.print(policy.describe())
 
 
 def _with_embedding_cache(bundle: Bundle) -> Bundle:

@@ -100,9 +100,9 @@ def _compare_on(data: Path, bundle: Path, registry: Path, text_col: str, label_c
     if not pairs:
         raise fail(f"{data}: no rows with both text and label")
     texts, labels = [t for t, _ in pairs], [y for _, y in pairs]
-    target = challenger.target_precision
+    target = challenger.policy.target_precision
     scores = [
-        score_router(b.router, b.threshold, texts, labels, target)
+        score_router(b.router, b.policy.threshold, texts, labels, target)
         for b in (challenger, champion)
         if b is not None
     ]

@@ -6,6 +6,7 @@ import os
 import signal
 import time
 from concurrent.futures import wait
+from dataclasses import replace
 from pathlib import Path
 
 import httpx
@@ -71,7 +72,7 @@ def _same(got: list[Prediction], want: list[Prediction]) -> bool:
 def _relabelled(bundle: Bundle, version: str) -> Bundle:
     """The same model under another version (its directory still holds the original)."""
     manifest = {**bundle.manifest, "model_version": version}
-    return Bundle(bundle.path, manifest, bundle.router, bundle.calibration, bundle.similar)
+    return replace(bundle, manifest=manifest)
 
 
 def _texts(corpus, n: int) -> list[str]:

@@ -12,8 +12,8 @@ def test_model_summarizes_the_manifest(client, bundle):
     manifest = bundle.manifest
     assert body["model_version"] == bundle.model_version
     assert body["created_at"] == manifest["created_at"]
-    assert body["threshold"] == bundle.threshold
-    assert body["target_precision"] == bundle.target_precision
+    assert body["threshold"] == bundle.policy.threshold
+    assert body["target_precision"] == bundle.policy.target_precision
     assert body["labels"] == len(bundle.labels)
     assert body["training_rows"] == manifest["training_data"]["rows_used"]
     validation = manifest["metrics"]["validation"]

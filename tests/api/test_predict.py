@@ -27,7 +27,7 @@ def test_predict_answers_the_contract_shape(client, bundle):
     assert set(body) == PREDICTION_KEYS
     assert body["complaint_id"] == "LAPOR-1"
     assert body["model_version"] == bundle.model_version
-    assert body["threshold"] == bundle.threshold
+    assert body["threshold"] == bundle.policy.threshold
     assert body["decision"] in {"auto", "review"}
     suggestions = body["suggestions"]
     assert len(suggestions) == 3
@@ -40,7 +40,7 @@ def test_predict_answers_the_contract_shape(client, bundle):
         assert 0 < len(suggestion["explanation"]) <= EXPLAIN_WORDS
         assert all(isinstance(w, str) for w in suggestion["explanation"])
     # the decision follows the policy on the top suggestion
-    expected = "auto" if confidences[0] >= bundle.threshold else "review"
+    expected = "auto" if confidences[0] >= bundle.policy.threshold else "review"
     assert body["decision"] == expected
     # similar past complaints (other citizens' texts) only when asked for
     assert body["similar"] is None

@@ -27,8 +27,8 @@ async def model_summary(model: ModelDep) -> ModelOut:
     return ModelOut(
         model_version=bundle.model_version,
         created_at=manifest.get("created_at"),
-        threshold=bundle.threshold,
-        target_precision=bundle.target_precision,
+        threshold=bundle.policy.threshold,
+        target_precision=bundle.policy.target_precision,
         labels=len(bundle.labels),
         training_rows=rows,
         metrics=ValidationMetricsOut.model_validate(validation) if validation else None,
