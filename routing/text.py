@@ -20,6 +20,8 @@ from typing import NamedTuple
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
+from routing.datafiles import data_file
+
 __all__ = [
     "DEFAULT_LEXICON_PATH",
     "MASK_TOKENS",
@@ -42,7 +44,7 @@ MASK_TOKENS: dict[str, str] = {
     "number": "[NOMOR]",
 }
 
-DEFAULT_LEXICON_PATH: Path = Path(__file__).resolve().parents[1] / "data" / "lexicon_id.tsv"
+DEFAULT_LEXICON_PATH: Path = data_file("lexicon_id.tsv")
 
 _LEXICON_HEADER = ("informal", "formal")
 
