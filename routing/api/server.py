@@ -12,7 +12,6 @@ import ipaddress
 import logging
 import shlex
 import signal
-import sys
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -33,12 +32,6 @@ from routing.settings import Settings
 
 EXAMPLE_COMPLAINT = "Lampu jalan di depan rumah saya mati sudah dua minggu"
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
-# How long a thread computing a prediction keeps Python's lock while another thread waits
-# for it (Python's default: 5 ms). The threads that hand a batch's parts to the batch
-# workers and take their answers back need it for moments only, several times per part:
-# with 5 ms a worker started its part late and waited between its pieces. Side by side,
-# 0.5 ms gave faster batches and no change to single-prediction latency.
-SWITCH_INTERVAL_S = 0.0005
 
 logger = logging.getLogger("routing.service")
 
@@ -119,7 +112,7 @@ def run(settings: Settings, *, echo: Callable[[str], None] = print) -> None:
     configure_logging()
     for line in banner(settings, bundle, open_mode=app.state.keys.open):
         echo(line)
-    with stop_signals_end_cleanly() as received, switch_interval(SWITCH_INTERVAL_S):
+    with stop_signals_end_cleanly() as received:
         uvicorn.run(
             app,
             host=settings.host,
@@ -131,17 +124,6 @@ def run(settings: Settings, *, echo: Callable[[str], None] = print) -> None:
         )
     if received:
         logger.info("stopped by %s: shut down cleanly", signal.Signals(received[0]).name)
-
-
-@contextmanager
-def switch_interval(seconds: float) -> Iterator[None]:
-    """Python's thread switch interval set to `seconds` inside the block (`SWITCH_INTERVAL_S`)."""
-    before = sys.getswitchinterval()
-    sys.setswitchinterval(seconds)
-    try:
-        yield
-    finally:
-        sys.setswitchinterval(before)
 
 
 @contextmanager

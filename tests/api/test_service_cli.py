@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shutil
-import sys
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -40,22 +39,16 @@ def test_flags_override_the_environment(monkeypatch, tmp_path):
     assert _settings().retention_days == 365
 
 
-def test_serve_runs_uvicorn_with_the_short_switch_interval_and_restores_it(
-    monkeypatch, trained_bundle, tmp_path
-):
+def test_serve_runs_uvicorn_on_the_configured_port(monkeypatch, trained_bundle, tmp_path):
     seen = {}
 
     def fake_uvicorn_run(app, **options):
-        seen["interval"] = sys.getswitchinterval()
         seen["port"] = options["port"]
 
     monkeypatch.setattr(server.uvicorn, "run", fake_uvicorn_run)
-    before = sys.getswitchinterval()
-    assert before != server.SWITCH_INTERVAL_S
     settings = _settings(model=trained_bundle, port=9003, db_url=f"sqlite:///{tmp_path / 'x.db'}")
     server.run(settings, echo=lambda line: None)
-    assert seen == {"interval": pytest.approx(server.SWITCH_INTERVAL_S), "port": 9003}
-    assert sys.getswitchinterval() == before
+    assert seen == {"port": 9003}
 
 
 def test_serve_refuses_a_public_address_without_keys(trained_bundle, tmp_path):
