@@ -50,11 +50,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.record import add_results_arguments, recorded  # noqa: E402
-from routing.api import heap  # noqa: E402
 from routing.api.batch_pool import default_workers  # noqa: E402
 from routing.api.limits import MAX_BODY_BYTES, MAX_TEXT_CHARS  # noqa: E402
-from routing.api.reload import warm_up  # noqa: E402
 from routing.api.schemas import SIMILAR_DEFAULT  # noqa: E402
+from routing.api.served import warm_up  # noqa: E402
 from routing.bundle import Bundle, load_bundle  # noqa: E402
 from routing.registry import resolve_bundle_dir  # noqa: E402
 from routing.storage.db import make_engine, session_factory, upgrade  # noqa: E402
@@ -330,7 +329,7 @@ class InProcess:
         if self.sessions is not None:
             with self.sessions() as session:
                 rows = [(t, None, p) for t, p in zip(texts, predictions, strict=True)]
-                store_predictions(session, [rows])
+                store_predictions(session, rows)
 
 
 def warmed(path: Path) -> Bundle:
@@ -575,7 +574,6 @@ def run(args: argparse.Namespace) -> int:
             }
             # warm-up: connections, lazily built tables, the OS page cache of both databases
             side_by_side(single, cycle(texts, args.warmup, start=len(texts) // 2), 1)
-            heap.settle()  # as the service does once its model is loaded
             runs: list[Run] = []
             measured = cycle(texts, args.requests)
             for c in levels:

@@ -25,9 +25,9 @@ class Settings(BaseSettings):
         default=None, description="Bundle directory the service loads at start-up."
     )
     db_url: str = Field(
-        default="sqlite:///var/routing.storage.db",
+        default="sqlite:///var/routing.db",
         description="SQLAlchemy URL of the database that stores predictions and feedback "
-        "(default: var/routing.storage.db relative to the working directory).",
+        "(default: var/routing.db relative to the working directory).",
     )
     host: str = Field(default="127.0.0.1", description="Address the service binds to.")
     port: int = Field(default=8000, ge=0, le=65535, description="Port the service listens on.")

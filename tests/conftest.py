@@ -58,7 +58,7 @@ def migrated(request, tmp_path):
     from routing.storage.db import make_engine, upgrade
 
     if request.param == "sqlite":
-        engine = make_engine(f"sqlite:///{tmp_path / 'routing.storage.db'}")
+        engine = make_engine(f"sqlite:///{tmp_path / 'routing.db'}")
     else:
         engine = make_engine(POSTGRES_URL)
         with engine.begin() as connection:

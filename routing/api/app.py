@@ -15,17 +15,16 @@ from importlib import metadata
 from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
 
-from routing.api import heap
 from routing.api.batch_pool import BatchPool, default_workers
-from routing.api.deps import ServedModel
 from routing.api.errors import install_error_handlers
 from routing.api.limits import MAX_BODY_BYTES, BodySizeLimitMiddleware
 from routing.api.observability import AccessLogMiddleware, ServiceMetrics
-from routing.api.reload import ModelReloader, warm_up
+from routing.api.reload import ModelReloader
 from routing.api.routes import admin, agencies, console, feedback, health, model, predict, stats
 from routing.api.security import ConfigError, RateLimiter, check_exposure, parse_api_keys
-from routing.bundle import Bundle, load_bundle
-from routing.registry import resolve_bundle_dir
+from routing.api.served import ServedModel, warm_up
+from routing.bundle import Bundle
+from routing.registry import load_model
 from routing.settings import Settings, get_settings
 from routing.storage.db import make_engine, session_factory, upgrade
 
@@ -51,10 +50,9 @@ def create_app(settings: Settings | None = None, *, bundle: Bundle | None = None
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         served = bundle
         if served is None:
+            # a registry serves its current version
             served = await run_in_threadpool(
-                load_bundle,
-                resolve_bundle_dir(settings.model),  # a registry serves its current version
-                signing_key=settings.signing_key_value(),
+                load_model, settings.model, signing_key=settings.signing_key_value()
             )
         # lookup tables and word caches are built here, not in the first requests
         await run_in_threadpool(warm_up, served)
@@ -69,15 +67,13 @@ def create_app(settings: Settings | None = None, *, bundle: Bundle | None = None
                 default_workers() if workers is None else workers,
                 signing_key=settings.signing_key_value(),
             )
-            app.state.batch_pool.prepare(served)  # in the background: serving starts now
-            heap.settle()  # after loading, before serving: no long GC pause later
+            app.state.batch_pool.start(served)  # workers load it while serving starts
             async with app.state.reloader.watching(app.state):
                 yield
         finally:
             app.state.model = None
             engine.dispose()
             await run_in_threadpool(app.state.batch_pool.close)
-            heap.unsettle()
 
     app = FastAPI(
         title="routing",

@@ -7,7 +7,6 @@ lifespan; nothing is created per request except the (lazy) database session.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request, Security
@@ -17,7 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from routing.api.batch_pool import BatchPool
 from routing.api.observability import ServiceMetrics, annotate
 from routing.api.security import KeyRing, Principal, RateLimiter, Role
-from routing.bundle import Bundle
+from routing.api.served import ServedModel
 from routing.settings import Settings
 
 API_KEY_HEADER = "X-API-Key"
@@ -26,18 +25,6 @@ api_key_header = APIKeyHeader(
     auto_error=False,
     description="API key of an integration or an admin (ROUTING_API_KEYS).",
 )
-
-
-@dataclass(frozen=True)
-class ServedModel:
-    """The loaded bundle with what requests look up in it, computed once."""
-
-    bundle: Bundle
-    agencies: frozenset[str]
-
-    @classmethod
-    def from_bundle(cls, bundle: Bundle) -> ServedModel:
-        return cls(bundle=bundle, agencies=frozenset(bundle.labels))
 
 
 async def get_app_settings(request: Request) -> Settings:

@@ -19,16 +19,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 from starlette.concurrency import run_in_threadpool
 
-from routing.api import heap
-from routing.api.deps import ServedModel
-from routing.bundle import Bundle, BundleError, load_bundle, read_manifest
-from routing.registry import POINTER_FILE, is_registry, resolve_bundle_dir
-from routing.suggest import EXPLAIN_WORDS, suggest, warm_caches
+from routing.api.served import ServedModel, warm_up
+from routing.bundle import BundleError, read_manifest
+from routing.registry import POINTER_FILE, is_registry, load_model, resolve_bundle_dir
 
-__all__ = ["ModelReloader", "ReloadOutcome", "warm_up"]
+__all__ = ["ModelReloader", "ReloadOutcome"]
 
 logger = logging.getLogger("routing.service")
 
@@ -41,16 +38,6 @@ class ReloadOutcome:
     previous_version: str | None
     reloaded: bool
     error: str | None = None
-
-
-def warm_up(bundle: Bundle) -> None:
-    """Fill the model's word caches with its own vocabulary and run one explained prediction,
-    so that requests do not pay for lookup tables; refuse a model whose probabilities are not
-    finite."""
-    warm_caches(bundle)
-    [prediction] = suggest(bundle, ["warm up"], explain_words=EXPLAIN_WORDS)
-    if not all(np.isfinite(s.confidence) for s in prediction.suggestions):
-        raise BundleError(f"{bundle.path}: the model gives non-finite probabilities")
 
 
 class ModelReloader:
@@ -89,7 +76,7 @@ class ModelReloader:
                 if version == before:
                     self.last_error = None
                     return ReloadOutcome(before, before, False)
-                bundle = load_bundle(directory, signing_key=self.signing_key)
+                bundle = load_model(directory, signing_key=self.signing_key)
                 warm_up(bundle)
             except Exception as exc:  # whatever went wrong, the old model keeps serving
                 reason = str(exc) if isinstance(exc, BundleError) else _describe(exc)
@@ -99,8 +86,7 @@ class ModelReloader:
             state.model = ServedModel.from_bundle(bundle)  # the swap: one assignment
             pool = getattr(state, "batch_pool", None)
             if pool is not None:
-                pool.prepare(bundle)  # batch workers load it in the background
-            heap.settle()  # one full collection now frees the old model, not mid-request later
+                pool.start(bundle)  # new batch workers load it; the old ones finish and stop
             self.last_error = None
             logger.info("model reloaded: now serving %s (was %s)", bundle.model_version, before)
             return ReloadOutcome(bundle.model_version, before, True)

@@ -12,7 +12,6 @@ import ipaddress
 import logging
 import shlex
 import signal
-import sys
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -26,19 +25,13 @@ from routing.api.app import create_app
 from routing.api.deps import API_KEY_HEADER
 from routing.api.observability import configure_logging
 from routing.api.security import ConfigError, check_exposure, parse_api_keys
-from routing.bundle import Bundle, load_bundle
-from routing.registry import resolve_bundle_dir
+from routing.bundle import Bundle
+from routing.registry import load_model
 from routing.settings import Settings
 from routing.storage.db import upgrade
 
 EXAMPLE_COMPLAINT = "Lampu jalan di depan rumah saya mati sudah dua minggu"
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
-# How long a thread computing a prediction keeps Python's lock while another thread waits
-# for it (Python's default: 5 ms). The threads that hand a batch's parts to the batch
-# workers and take their answers back need it for moments only, several times per part:
-# with 5 ms a worker started its part late and waited between its pieces. Side by side,
-# 0.5 ms gave faster batches and no change to single-prediction latency.
-SWITCH_INTERVAL_S = 0.0005
 
 logger = logging.getLogger("routing.service")
 
@@ -73,9 +66,7 @@ def prepare(settings: Settings) -> tuple[FastAPI, Bundle]:
     if settings.model is None:
         raise ConfigError("no model to serve: pass --model DIR or set ROUTING_MODEL")
     # a registry (models/) serves its current version
-    bundle = load_bundle(
-        resolve_bundle_dir(settings.model), signing_key=settings.signing_key_value()
-    )
+    bundle = load_model(settings.model, signing_key=settings.signing_key_value())
     check_database(settings.db_url)
     return create_app(settings, bundle=bundle), bundle
 
@@ -119,7 +110,7 @@ def run(settings: Settings, *, echo: Callable[[str], None] = print) -> None:
     configure_logging()
     for line in banner(settings, bundle, open_mode=app.state.keys.open):
         echo(line)
-    with stop_signals_end_cleanly() as received, switch_interval(SWITCH_INTERVAL_S):
+    with stop_signals_end_cleanly() as received:
         uvicorn.run(
             app,
             host=settings.host,
@@ -131,17 +122,6 @@ def run(settings: Settings, *, echo: Callable[[str], None] = print) -> None:
         )
     if received:
         logger.info("stopped by %s: shut down cleanly", signal.Signals(received[0]).name)
-
-
-@contextmanager
-def switch_interval(seconds: float) -> Iterator[None]:
-    """Python's thread switch interval set to `seconds` inside the block (`SWITCH_INTERVAL_S`)."""
-    before = sys.getswitchinterval()
-    sys.setswitchinterval(seconds)
-    try:
-        yield
-    finally:
-        sys.setswitchinterval(before)
 
 
 @contextmanager

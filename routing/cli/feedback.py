@@ -45,7 +45,7 @@ def export(
         None,
         "--db",
         help="SQLAlchemy URL of the service's database (default ROUTING_DB_URL, "
-        "sqlite:///var/routing.storage.db).",
+        "sqlite:///var/routing.db).",
     ),
     since: str = typer.Option(
         None,

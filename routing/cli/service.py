@@ -44,7 +44,7 @@ def serve(
     db: str = typer.Option(
         None,
         "--db",
-        help="SQLAlchemy URL of the database (default sqlite:///var/routing.storage.db). "
+        help="SQLAlchemy URL of the database (default sqlite:///var/routing.db). "
         "[env: ROUTING_DB_URL]",
     ),
 ) -> None:

@@ -1,19 +1,18 @@
 """Reading and writing predictions and feedback: plain functions over a SQLAlchemy session.
 
-Each write commits before it returns, so whatever the service acknowledges is on disk. Stored
-texts and notes are masked with the core's `mask_personal_data` first. Only the latest feedback
-on a prediction counts as its decision; earlier ones are kept as history.
+Each write commits before it returns, so whatever the service acknowledges is on disk. Texts
+and notes are always masked here, with the core's `mask_personal_data`, before they are stored:
+callers pass them as they came. Only the latest feedback on a prediction counts as its
+decision; earlier ones are kept as history.
 """
 
 from __future__ import annotations
 
-import os
 import uuid
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
-import numpy as np
 from sqlalchemy import Select, Subquery, case, func, insert, select, update
 from sqlalchemy.orm import Session
 
@@ -54,24 +53,16 @@ def _commit(session: Session, value: _T) -> _T:
     return value
 
 
-def _new_ids(n: int) -> list[str]:
-    """`n` random version-4 UUIDs as 32 hex digits (`uuid.uuid4().hex`), made at once."""
-    raw = np.frombuffer(os.urandom(16 * n), dtype=np.uint8).reshape(n, 16).copy()
-    raw[:, 6] = raw[:, 6] & 0x0F | 0x40  # version 4
-    raw[:, 8] = raw[:, 8] & 0x3F | 0x80  # RFC 4122 variant
-    digits = raw.tobytes().hex()
-    return [digits[i : i + 32] for i in range(0, 32 * n, 32)]
-
-
-def _prediction_rows(
-    items: Sequence[tuple[str, str | None, Prediction]], created_at: datetime, masked: bool
+def _insert(
+    session: Session, items: Sequence[tuple[str, str | None, Prediction]], now: datetime | None
 ) -> list[dict[str, Any]]:
-    return [
+    created_at = _now(now)
+    rows = [
         {
-            "id": prediction_id,
+            "id": uuid.uuid4().hex,
             "created_at": created_at,
             "complaint_id": complaint_id,
-            "text_masked": text if masked else mask_personal_data(text),
+            "text_masked": mask_personal_data(text),
             "text_purged": False,
             # float(): confidences may be numpy floats, which JSON cannot hold.
             "suggestions": [
@@ -84,45 +75,26 @@ def _prediction_rows(
             "threshold": float(prediction.threshold),
             "model_version": prediction.model_version,
         }
-        for prediction_id, (text, complaint_id, prediction) in zip(
-            _new_ids(len(items)), items, strict=True
-        )
+        for text, complaint_id, prediction in items
     ]
-
-
-def _insert_parts(
-    session: Session,
-    parts: Iterable[Sequence[tuple[str, str | None, Prediction]]],
-    now: datetime | None,
-    masked: bool = False,
-) -> list[dict[str, Any]]:
-    created_at, rows = _now(now), []
-    for part in parts:
-        new = _prediction_rows(part, created_at, masked)
-        if new:
-            # one multi-row INSERT, without the ORM's per-object bookkeeping
-            session.execute(insert(PredictionRecord.__table__), new)
-        rows += new
+    if rows:
+        # one multi-row INSERT, without the ORM's per-object bookkeeping
+        session.execute(insert(PredictionRecord.__table__), rows)
     return _commit(session, rows)
 
 
 def store_predictions(
     session: Session,
-    parts: Iterable[Sequence[tuple[str, str | None, Prediction]]],
+    items: Sequence[tuple[str, str | None, Prediction]],
     *,
     now: datetime | None = None,
-    masked: bool = False,
 ) -> list[str]:
-    """Store (raw text, complaint id, prediction) triples in one transaction, texts masked;
-    returns their ids, in input order.
+    """Store (raw text, complaint id, prediction) triples in one transaction, each text
+    masked with `mask_personal_data`; returns their ids, in input order.
 
-    The triples come in consecutive `parts`: each part is written as soon as it comes, so a
-    batch computed in parts (`routing.api.batch_pool`) is written while its later parts are
-    still being computed. `now` (default: the current UTC time) is the time given to all.
-    `masked=True` says the texts are `mask_personal_data`'s output already (the batch
-    pool's parts bring them so): they are stored as they are.
+    `now` (default: the current UTC time) is the time given to all.
     """
-    return [row["id"] for row in _insert_parts(session, parts, now, masked)]
+    return [row["id"] for row in _insert(session, items, now)]
 
 
 def record_predictions(
@@ -131,8 +103,8 @@ def record_predictions(
     *,
     now: datetime | None = None,
 ) -> list[PredictionRecord]:
-    """`store_predictions` of one part, returning the stored rows as (detached) records."""
-    return [PredictionRecord(**row) for row in _insert_parts(session, [items], now)]
+    """`store_predictions`, returning the stored rows as (detached) records."""
+    return [PredictionRecord(**row) for row in _insert(session, items, now)]
 
 
 def get_prediction(session: Session, prediction_id: str) -> PredictionRecord | None:

@@ -34,6 +34,15 @@ def bundle(trained_bundle: Path) -> Bundle:
     return load_bundle(trained_bundle)
 
 
+@pytest.fixture(scope="session")
+def second_bundle(tmp_path_factory: pytest.TempPathFactory, heldout_csv: Path) -> Path:
+    """Another valid bundle (trained on other complaints): the version to reload to."""
+    from training.pipeline import train
+
+    out = tmp_path_factory.mktemp("second") / "bundle"
+    return train(heldout_csv, "text", "agency", out, id_col="id").bundle_path
+
+
 @pytest.fixture
 def make_settings(tmp_path: Path, trained_bundle: Path) -> Callable[..., Settings]:
     def make(**overrides) -> Settings:

@@ -20,7 +20,7 @@ def test_create_app_needs_a_model(make_settings):
 def test_lifespan_loads_the_bundle_from_settings_and_migrates_the_database(
     make_settings, bundle, tmp_path
 ):
-    db = tmp_path / "fresh" / "routing.storage.db"
+    db = tmp_path / "fresh" / "routing.db"
     app = create_app(make_settings(db_url=f"sqlite:///{db}"))
     with TestClient(app) as client:
         assert client.get("/readyz").json()["model_version"] == bundle.model_version

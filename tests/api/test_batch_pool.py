@@ -1,11 +1,12 @@
-"""Batch workers: big batches shared with worker processes, same answers, never a failure."""
+"""Batch workers: big batches shared with a process pool, same answers, never a failure."""
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
 import time
-from concurrent.futures import wait
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
 
@@ -13,15 +14,9 @@ import httpx
 import pytest
 from serve_process import clean_env, running_server  # tests/ is on sys.path
 
-from routing.api.batch_pool import (
-    MIN_PARALLEL_ITEMS,
-    OWN_SHARE,
-    WORKER_PIECES,
-    BatchPool,
-    _split,
-    default_workers,
-)
-from routing.bundle import Bundle
+from routing.api import batch_pool
+from routing.api.batch_pool import MIN_PARALLEL_ITEMS, BatchPool, default_workers
+from routing.bundle import Bundle, load_bundle
 from routing.storage.db import PredictionRecord, make_engine, session_factory
 from routing.suggest import Prediction, suggest
 from routing.text import mask_personal_data
@@ -29,24 +24,42 @@ from routing.text import mask_personal_data
 from .helpers import API_KEYS, INTEGRATION_KEY
 
 OPTIONS = {"top_k": 3, "explain_words": 5, "similar": 3}
+DEADLINE_S = 120
 
 
-@pytest.fixture(scope="module")
-def pool(request) -> BatchPool:
-    pool = BatchPool(1)
-    request.addfinalizer(pool.close)
-    return pool
+@pytest.fixture
+def here(monkeypatch) -> list[int]:
+    """Sizes of the chunks computed in this process (the workers run their own copy of the
+    module, which this does not touch)."""
+    sizes: list[int] = []
+    compute = batch_pool._suggest
+
+    def counted(bundle, texts, options):
+        sizes.append(len(texts))
+        return compute(bundle, texts, options)
+
+    monkeypatch.setattr(batch_pool, "_suggest", counted)
+    return sizes
 
 
-@pytest.fixture(scope="module")
-def ready_pool(pool: BatchPool, bundle: Bundle) -> BatchPool:
-    done, _ = wait(pool.prepare(bundle), timeout=120)
-    assert all(f.exception() is None for f in done)
-    deadline = time.monotonic() + 10  # done callbacks run just after waiters wake
-    while pool.ready(bundle.model_version) < 1:
-        assert time.monotonic() < deadline, "the loaded worker never counted as ready"
-        time.sleep(0.01)
-    return pool
+@pytest.fixture
+def make_pool() -> Iterator[Callable[..., BatchPool]]:
+    pools: list[BatchPool] = []
+
+    def make(workers: int = 1, **kwargs) -> BatchPool:
+        pools.append(BatchPool(workers, **kwargs))
+        return pools[-1]
+
+    yield make
+    for pool in pools:
+        pool.close()
+
+
+def _wait_ready(pool: BatchPool, version: str, workers: int = 1) -> None:
+    deadline = time.monotonic() + DEADLINE_S
+    while pool.ready(version) < workers:
+        assert time.monotonic() < deadline, f"the batch workers never loaded {version}"
+        time.sleep(0.05)
 
 
 def _same(got: list[Prediction], want: list[Prediction]) -> bool:
@@ -85,91 +98,8 @@ def _texts(corpus, n: int) -> list[str]:
     return [f"{texts[i % len(texts)]} nomor {i} {personal(i)}" for i in range(n)]
 
 
-def test_split_covers_the_batch_in_order_in_proportion_to_the_shares():
-    texts = ["a" * 10] * 50 + ["b" * 1000] * 5 + ["c" * 10] * 45
-    for shares in ([1.0, 1.0], [OWN_SHARE, 1.0], [OWN_SHARE, 1.0, 1.0]):
-        parts = _split(texts, shares)
-        assert len(parts) == len(shares)
-        assert parts[0][0] == 0 and parts[-1][1] == len(texts)
-        assert all(a < b for a, b in parts)
-        assert all(parts[i][1] == parts[i + 1][0] for i in range(len(parts) - 1))
-        sizes = [sum(len(t) + 50 for t in texts[a:b]) for a, b in parts]
-        want = [sum(sizes) * share / sum(shares) for share in shares]
-        assert all(abs(size - w) <= 1050 for size, w in zip(sizes, want, strict=True))
-    equal = ["x" * 100] * 90
-    assert [b - a for a, b in _split(equal, [0.5, 1.0])] == [30, 60]
-    assert _split(["x"], [OWN_SHARE, 1.0]) == [(0, 1)]
-
-
 def test_default_workers_leaves_one_core_to_the_server():
     assert default_workers() == max(len(os.sched_getaffinity(0)) - 1, 0)
-
-
-def test_a_shared_batch_gives_the_same_answers_as_one_process(ready_pool, bundle, small_corpus):
-    texts = _texts(small_corpus, 3 * MIN_PARALLEL_ITEMS)
-    sent = ready_pool.parts_sent
-    got = ready_pool.suggest(bundle, texts, **OPTIONS)
-    assert ready_pool.parts_sent == sent + WORKER_PIECES  # the worker did its pieces
-    assert _same(got, suggest(bundle, texts, **OPTIONS))
-
-
-def test_parts_come_in_input_order_the_calling_threads_first(ready_pool, bundle, small_corpus):
-    texts = _texts(small_corpus, 3 * MIN_PARALLEL_ITEMS)
-    parts = list(ready_pool.suggest_parts(bundle, texts, **OPTIONS))
-    shares = [OWN_SHARE] + [1.0 / WORKER_PIECES] * WORKER_PIECES
-    assert len(parts) == 1 + WORKER_PIECES
-    assert [len(p.predictions) for p in parts] == [b - a for a, b in _split(texts, shares)]
-    got = [p for part in parts for p in part.predictions]
-    assert _same(got, suggest(bundle, texts, **OPTIONS))
-    # each part brings its texts masked, the worker's pieces as the server's own part
-    assert [m for part in parts for m in part.masked] == [mask_personal_data(t) for t in texts]
-    assert all(any("[NIK]" in m for m in part.masked) for part in parts)
-    # a reader that stops early frees the worker for the next batch
-    early = ready_pool.suggest_parts(bundle, texts, **OPTIONS)
-    next(early)
-    early.close()
-    sent = ready_pool.parts_sent
-    ready_pool.suggest(bundle, texts, **OPTIONS)
-    assert ready_pool.parts_sent == sent + WORKER_PIECES
-
-
-def test_small_batches_and_other_versions_stay_in_the_server(ready_pool, bundle, small_corpus):
-    sent = ready_pool.parts_sent
-    small = _texts(small_corpus, MIN_PARALLEL_ITEMS - 1)
-    assert _same(ready_pool.suggest(bundle, small, **OPTIONS), suggest(bundle, small, **OPTIONS))
-    other = _relabelled(bundle, "rt-other")
-    texts = _texts(small_corpus, 2 * MIN_PARALLEL_ITEMS)
-    assert _same(ready_pool.suggest(other, texts, **OPTIONS), suggest(other, texts, **OPTIONS))
-    assert ready_pool.parts_sent == sent
-
-
-def test_a_dead_worker_costs_no_answer_and_is_replaced(ready_pool, bundle, small_corpus):
-    [worker] = ready_pool._workers
-    for process in list(worker.executor._processes.values()):
-        os.kill(process.pid, signal.SIGKILL)
-    texts = _texts(small_corpus, 2 * MIN_PARALLEL_ITEMS)
-    assert _same(ready_pool.suggest(bundle, texts, **OPTIONS), suggest(bundle, texts, **OPTIONS))
-    [fresh] = ready_pool._workers
-    assert fresh is not worker
-    deadline = time.monotonic() + 120
-    while ready_pool.ready(bundle.model_version) < 1:
-        assert time.monotonic() < deadline, "the replacement worker never became ready"
-        time.sleep(0.2)
-    sent = ready_pool.parts_sent
-    assert _same(ready_pool.suggest(bundle, texts, **OPTIONS), suggest(bundle, texts, **OPTIONS))
-    assert ready_pool.parts_sent == sent + WORKER_PIECES
-
-
-def test_a_worker_that_cannot_load_the_bundle_is_never_used(bundle, small_corpus, tmp_path):
-    pool = BatchPool(1, signing_key="not-the-key-it-was-signed-with")
-    try:
-        done, _ = wait(pool.prepare(bundle), timeout=120)
-        assert all(f.exception() is not None for f in done)
-        texts = _texts(small_corpus, 2 * MIN_PARALLEL_ITEMS)
-        assert _same(pool.suggest(bundle, texts, **OPTIONS), suggest(bundle, texts, **OPTIONS))
-        assert pool.parts_sent == 0
-    finally:
-        pool.close()
 
 
 def test_negative_worker_counts_are_refused():
@@ -177,16 +107,111 @@ def test_negative_worker_counts_are_refused():
         BatchPool(-1)
 
 
-def _server_pid(url: str) -> int:
-    port = url.rsplit(":", 1)[1]
-    for proc in Path("/proc").iterdir():
-        try:
-            args = (proc / "cmdline").read_bytes().split(b"\0")
-        except OSError:
-            continue
-        if any(a.endswith(b"serve.py") for a in args) and port.encode() in args:
-            return int(proc.name)
-    raise AssertionError("server process not found")
+def test_without_workers_every_batch_is_answered_in_process(make_pool, bundle, small_corpus, here):
+    pool = make_pool(0)
+    pool.start(bundle)
+    texts = _texts(small_corpus, 3 * MIN_PARALLEL_ITEMS)
+    assert pool.ready(bundle.model_version) == 0
+    assert _same(pool.suggest(bundle, texts, **OPTIONS), suggest(bundle, texts, **OPTIONS))
+    assert here == [len(texts)]
+
+
+def test_a_shared_batch_is_answered_in_input_order(make_pool, bundle, small_corpus, here):
+    pool = make_pool(1)
+    pool.start(bundle)
+    _wait_ready(pool, bundle.model_version)
+    texts = _texts(small_corpus, 3 * MIN_PARALLEL_ITEMS + 1)
+    assert _same(pool.suggest(bundle, texts, **OPTIONS), suggest(bundle, texts, **OPTIONS))
+    assert here == [len(texts) // 2]  # the worker computed the other half
+
+
+def test_small_batches_and_other_versions_stay_in_process(make_pool, bundle, small_corpus, here):
+    pool = make_pool(1)
+    pool.start(bundle)
+    _wait_ready(pool, bundle.model_version)
+    small = _texts(small_corpus, MIN_PARALLEL_ITEMS - 1)
+    assert _same(pool.suggest(bundle, small, **OPTIONS), suggest(bundle, small, **OPTIONS))
+    other = _relabelled(bundle, "rt-other")
+    texts = _texts(small_corpus, 2 * MIN_PARALLEL_ITEMS)
+    assert _same(pool.suggest(other, texts, **OPTIONS), suggest(other, texts, **OPTIONS))
+    assert here == [len(small), len(texts)]
+
+
+def test_a_dead_worker_fails_no_batch_and_the_pool_is_started_again(
+    make_pool, bundle, small_corpus, here
+):
+    pool = make_pool(1)
+    pool.start(bundle)
+    _wait_ready(pool, bundle.model_version)
+    broken = pool._current.executor
+    for pid in list(broken._processes):
+        os.kill(pid, signal.SIGKILL)
+    texts = _texts(small_corpus, 2 * MIN_PARALLEL_ITEMS)
+    assert _same(pool.suggest(bundle, texts, **OPTIONS), suggest(bundle, texts, **OPTIONS))
+    assert sum(here) == len(texts)  # all of it answered here
+    assert pool.restarts == 1
+    assert pool._current.executor is not broken
+    _wait_ready(pool, bundle.model_version)
+    here.clear()
+    assert _same(pool.suggest(bundle, texts, **OPTIONS), suggest(bundle, texts, **OPTIONS))
+    assert here == [len(texts) // 2]  # the new worker takes its share again
+
+
+def test_after_a_reload_the_workers_serve_the_new_bundle(
+    make_pool, bundle, second_bundle, small_corpus, here
+):
+    second = load_bundle(second_bundle)
+    assert second.model_version != bundle.model_version
+    pool = make_pool(1)
+    pool.start(bundle)
+    _wait_ready(pool, bundle.model_version)
+    pool.start(second)
+    assert pool.ready(bundle.model_version) == 0
+    _wait_ready(pool, second.model_version)
+    texts = _texts(small_corpus, 2 * MIN_PARALLEL_ITEMS)
+    assert _same(pool.suggest(second, texts, **OPTIONS), suggest(second, texts, **OPTIONS))
+    assert here == [len(texts) // 2]
+
+
+def test_a_reload_fails_no_batch_in_flight(
+    make_pool, bundle, second_bundle, small_corpus, monkeypatch
+):
+    second = load_bundle(second_bundle)
+    pool = make_pool(1)
+    pool.start(bundle)
+    _wait_ready(pool, bundle.model_version)
+    compute = batch_pool._suggest
+    retired = []
+
+    def reload_meanwhile(served, texts, options):
+        # the worker holds its chunk of this batch now: the reload retires its executor
+        if not retired:
+            retired.append(pool._current.executor)
+            pool.start(second)
+        return compute(served, texts, options)
+
+    monkeypatch.setattr(batch_pool, "_suggest", reload_meanwhile)
+    texts = _texts(small_corpus, 2 * MIN_PARALLEL_ITEMS)
+    assert _same(pool.suggest(bundle, texts, **OPTIONS), suggest(bundle, texts, **OPTIONS))
+    assert retired and pool._current.executor is not retired[0]
+    assert pool.restarts == 0
+
+
+def test_workers_that_cannot_load_the_bundle_are_never_used(
+    make_pool, bundle, small_corpus, here, caplog
+):
+    pool = make_pool(1, signing_key="not-the-key-it-was-signed-with")
+    with caplog.at_level(logging.WARNING, logger="routing.service"):
+        pool.start(bundle)
+        deadline = time.monotonic() + DEADLINE_S
+        while "could not load" not in caplog.text:
+            assert time.monotonic() < deadline, "the failed load was never reported"
+            time.sleep(0.05)
+    assert pool.ready(bundle.model_version) == 0
+    texts = _texts(small_corpus, 2 * MIN_PARALLEL_ITEMS)
+    assert _same(pool.suggest(bundle, texts, **OPTIONS), suggest(bundle, texts, **OPTIONS))
+    assert here == [len(texts)]
+    assert pool.restarts == 0
 
 
 def _children(pid: int) -> set[int]:
@@ -204,30 +229,41 @@ def _alive(pid: int) -> bool:
     return state != "Z"  # a zombie has exited
 
 
+def _server_pid(port: str) -> int:
+    for proc in Path("/proc").iterdir():
+        try:
+            args = (proc / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if any(a.endswith(b"serve.py") for a in args) and port.encode() in args:
+            return int(proc.name)
+    raise AssertionError("server process not found")
+
+
+@pytest.mark.slow
 @pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="needs Linux /proc")
-def test_served_batches_use_the_worker_and_it_dies_with_the_server(
+def test_a_served_batch_is_stored_masked_and_the_workers_stop_with_the_server(
     trained_bundle, bundle, small_corpus, tmp_path
 ):
     log = tmp_path / "server.log"
     env = clean_env(
-        ROUTING_DB_URL=f"sqlite:///{tmp_path / 'routing.storage.db'}",
+        ROUTING_DB_URL=f"sqlite:///{tmp_path / 'routing.db'}",
         ROUTING_API_KEYS=API_KEYS,
         ROUTING_BATCH_WORKERS="1",
     )
     texts = _texts(small_corpus, 3 * MIN_PARALLEL_ITEMS)
-    with running_server(trained_bundle, cwd=tmp_path, env=env, log=log) as url:
-        deadline = time.monotonic() + 120
+    with running_server(trained_bundle, cwd=tmp_path, env=env, log=log, stop=signal.SIGTERM) as url:
+        deadline = time.monotonic() + DEADLINE_S
         while httpx.get(f"{url}/readyz").json()["batch_workers"] < 1:
             assert time.monotonic() < deadline, "the batch worker never became ready"
             time.sleep(0.2)
-        assert "batch worker ready" in log.read_text(errors="replace")
-        workers = _children(_server_pid(url))
+        workers = _children(_server_pid(url.rsplit(":", 1)[1]))
         assert workers
         response = httpx.post(
             f"{url}/v1/predict/batch",
             json={"items": [{"text": t} for t in texts], "top_k": 3},
             headers={"X-API-Key": INTEGRATION_KEY},
-            timeout=120,
+            timeout=DEADLINE_S,
         )
         assert response.status_code == 200
         served = [
@@ -240,8 +276,7 @@ def test_served_batches_use_the_worker_and_it_dies_with_the_server(
         ]
         assert served == want
         ids = [r["prediction_id"] for r in response.json()["results"]]
-    # what was stored: every text masked, the worker's pieces as the server's own part
-    engine = make_engine(f"sqlite:///{tmp_path / 'routing.storage.db'}")
+    engine = make_engine(f"sqlite:///{tmp_path / 'routing.db'}")
     try:
         with session_factory(engine)() as session:
             stored = {r.id: r.text_masked for r in session.query(PredictionRecord)}
@@ -249,25 +284,8 @@ def test_served_batches_use_the_worker_and_it_dies_with_the_server(
         engine.dispose()
     assert [stored[i] for i in ids] == [mask_personal_data(t) for t in texts]
     assert sum("[NIK]" in stored[i] for i in ids) >= len(texts) // 5
-    # running_server stopped it with SIGKILL: no cleanup ran, the workers must go by themselves
+    # SIGTERM: the server shut down cleanly, its workers with it
     deadline = time.monotonic() + 60
     while any(_alive(pid) for pid in workers):
-        assert time.monotonic() < deadline, "batch workers outlived the killed server"
+        assert time.monotonic() < deadline, "batch workers outlived the server"
         time.sleep(0.2)
-
-
-def test_only_the_latest_load_makes_a_worker_ready(bundle):
-    """Two reloads in a row: the first load's end must not send parts to a worker that will
-    load another version next (they would wait behind that load)."""
-    pool = BatchPool(1)
-    try:
-        other = _relabelled(bundle, "rt-not-this")
-        first = pool.prepare(bundle)
-        second = pool.prepare(other)  # its directory holds another version: this load fails
-        wait(first + second, timeout=120)
-        assert first[0].exception() is None
-        assert second[0].exception() is not None
-        assert pool.ready(bundle.model_version) == 0
-        assert pool.ready(other.model_version) == 0
-    finally:
-        pool.close()

@@ -40,7 +40,7 @@ def running_server(model: Path, db_url: str, cwd: Path, log: Path) -> Iterator[s
 
 
 def test_acknowledged_writes_survive_kill_9(trained_bundle, tmp_path):
-    db_url = f"sqlite:///{tmp_path / 'var' / 'routing.storage.db'}"
+    db_url = f"sqlite:///{tmp_path / 'var' / 'routing.db'}"
     log = tmp_path / "server.log"
     items = [{"text": f"{PERSONAL_TEXT} ({i})", "complaint_id": f"K-{i}"} for i in range(20)]
 
@@ -111,7 +111,7 @@ def test_sigterm_shuts_down_cleanly_with_exit_code_0(trained_bundle, tmp_path):
         process = subprocess.Popen(
             [sys.executable, str(SERVE), "--model", str(trained_bundle), "--port", str(port)],
             cwd=tmp_path,
-            env=clean_env(ROUTING_DB_URL=f"sqlite:///{tmp_path / 'routing.storage.db'}"),
+            env=clean_env(ROUTING_DB_URL=f"sqlite:///{tmp_path / 'routing.db'}"),
             stdout=subprocess.DEVNULL,
             stderr=err,
         )

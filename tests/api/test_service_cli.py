@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shutil
-import sys
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -36,26 +35,20 @@ def test_flags_override_the_environment(monkeypatch, tmp_path):
     settings = _settings(port=9002, host=None, model=tmp_path)
     assert (settings.port, settings.host, settings.rate_limit) == (9002, "127.0.0.2", 30)
     assert settings.model == tmp_path
-    assert _settings().db_url == "sqlite:///var/routing.storage.db"
+    assert _settings().db_url == "sqlite:///var/routing.db"
     assert _settings().retention_days == 365
 
 
-def test_serve_runs_uvicorn_with_the_short_switch_interval_and_restores_it(
-    monkeypatch, trained_bundle, tmp_path
-):
+def test_serve_runs_uvicorn_on_the_configured_port(monkeypatch, trained_bundle, tmp_path):
     seen = {}
 
     def fake_uvicorn_run(app, **options):
-        seen["interval"] = sys.getswitchinterval()
         seen["port"] = options["port"]
 
     monkeypatch.setattr(server.uvicorn, "run", fake_uvicorn_run)
-    before = sys.getswitchinterval()
-    assert before != server.SWITCH_INTERVAL_S
     settings = _settings(model=trained_bundle, port=9003, db_url=f"sqlite:///{tmp_path / 'x.db'}")
     server.run(settings, echo=lambda line: None)
-    assert seen == {"interval": pytest.approx(server.SWITCH_INTERVAL_S), "port": 9003}
-    assert sys.getswitchinterval() == before
+    assert seen == {"port": 9003}
 
 
 def test_serve_refuses_a_public_address_without_keys(trained_bundle, tmp_path):
@@ -86,7 +79,7 @@ def test_serve_refuses_a_tampered_bundle(trained_bundle, tmp_path):
 def test_serve_refuses_an_unusable_database(trained_bundle, tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("not a directory")
-    url = f"sqlite:///{blocker / 'routing.storage.db'}"
+    url = f"sqlite:///{blocker / 'routing.db'}"
     result = runner.invoke(app, ["serve", "--model", str(trained_bundle), "--db", url])
     assert result.exit_code == 2
     assert "database" in _one_error_line(result)

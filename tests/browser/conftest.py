@@ -43,7 +43,7 @@ def chromium() -> Path:
 def service(chromium, trained_bundle: Path, tmp_path_factory) -> Iterator[Service]:
     """serve.py with a fresh database, admin and integration keys; stopped after the session."""
     workdir = tmp_path_factory.mktemp("console-service")
-    db_url = f"sqlite:///{workdir / 'routing.storage.db'}"
+    db_url = f"sqlite:///{workdir / 'routing.db'}"
     env = clean_env(
         ROUTING_DB_URL=db_url,
         ROUTING_API_KEYS=f"admin:{ADMIN_KEY},integration:{INTEGRATION_KEY}",

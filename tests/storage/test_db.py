@@ -26,7 +26,7 @@ from routing.storage.db import (
 
 @pytest.fixture
 def db_path(tmp_path):
-    return tmp_path / "nested" / "dir" / "routing.storage.db"
+    return tmp_path / "nested" / "dir" / "routing.db"
 
 
 def _prediction(**overrides) -> PredictionRecord:
@@ -100,7 +100,7 @@ def test_two_processes_upgrading_at_once_both_succeed(tmp_path):
     # a race: each round two connections meet a new file (switching it to WAL once failed in
     # about one round out of seven, "database is locked")
     for round_ in range(20):
-        db_path = tmp_path / f"round{round_}" / "routing.storage.db"
+        db_path = tmp_path / f"round{round_}" / "routing.db"
         url = f"sqlite:///{db_path}"
         errors: list[BaseException] = []
         barrier = threading.Barrier(2)

@@ -1,3 +1,4 @@
+import inspect
 import sqlite3
 import threading
 import uuid
@@ -7,7 +8,7 @@ import numpy as np
 import pytest
 from sqlalchemy import func, select, text
 
-from routing.storage.db import FeedbackRecord, PredictionRecord, session_factory
+from routing.storage.db import FeedbackRecord, session_factory
 from routing.storage.repository import (
     get_prediction,
     iter_feedback_export,
@@ -61,7 +62,7 @@ def _feedback(sessions, prediction, agency: str, *, now: datetime, **kwargs):
 def _raw_rows(engine, tmp_path) -> str:
     """Every stored row as text, read past SQLAlchemy (plain sqlite3 for the SQLite file)."""
     if engine.dialect.name == "sqlite":
-        with sqlite3.connect(tmp_path / "routing.storage.db") as plain:
+        with sqlite3.connect(tmp_path / "routing.db") as plain:
             return "\n".join(plain.iterdump())
     with engine.connect() as connection:
         rows = connection.execute(text("SELECT p::text FROM predictions p")).all()
@@ -107,7 +108,7 @@ def test_a_large_batch_gets_distinct_random_ids_and_exact_suggestions(sessions):
     )
     items = [(f"keluhan {i}", None, odd if i == 7 else _prediction()) for i in range(1000)]
     with sessions() as session:
-        ids = store_predictions(session, [items[:400], items[400:]])
+        ids = store_predictions(session, items)
     assert len(set(ids)) == 1000
     parsed = [uuid.UUID(i) for i in ids]
     assert {u.version for u in parsed} == {4}
@@ -122,16 +123,14 @@ def test_a_large_batch_gets_distinct_random_ids_and_exact_suggestions(sessions):
     ]
 
 
-def test_predictions_stored_in_parts_are_one_transaction_in_input_order(sessions):
-    def parts(fail: bool):
-        yield [("jalan rusak", "C1", _prediction()), ("lampu mati", "C2", _prediction("PLN"))]
-        if fail:
-            raise RuntimeError("the next part never came")
-        yield []
-        yield [(f"NIK {NIK} banjir", "C3", _prediction("BPJS", decision="review"))]
-
+def test_predictions_are_stored_in_input_order_with_one_time(sessions):
+    items = [
+        ("jalan rusak", "C1", _prediction()),
+        ("lampu mati", "C2", _prediction("PLN")),
+        (f"NIK {NIK} banjir", "C3", _prediction("BPJS", decision="review")),
+    ]
     with sessions() as session:
-        ids = store_predictions(session, parts(fail=False), now=T0)
+        ids = store_predictions(session, items, now=T0)
     assert len(set(ids)) == 3
     with sessions() as session:
         stored = [get_prediction(session, i) for i in ids]
@@ -142,25 +141,19 @@ def test_predictions_stored_in_parts_are_one_transaction_in_input_order(sessions
     ]
     assert stored[2].text_masked == "NIK [NIK] banjir"
     assert all(r.created_at == T0 for r in stored)
-    with pytest.raises(RuntimeError, match="never came"), sessions() as session:
-        store_predictions(session, parts(fail=True))
-    with sessions() as session:  # the first part of the failed batch was not kept
-        assert session.scalar(select(func.count()).select_from(PredictionRecord)) == 3
 
 
-def test_texts_said_to_be_masked_are_stored_as_they_are(sessions):
-    masked = mask_personal_data(f"NIK {NIK} banjir")
+def test_every_stored_text_is_masked_whatever_the_caller_passes(sessions):
+    assert "masked" not in inspect.signature(store_predictions).parameters
+    assert "masked" not in inspect.signature(record_predictions).parameters
+    already = mask_personal_data(f"NIK {NIK} banjir")
     with sessions() as session:
-        [kept, plain] = store_predictions(
-            session,
-            [[(masked, "C1", _prediction()), (f"apa adanya {PHONE}", "C2", _prediction())]],
-            masked=True,
+        [kept, raw] = store_predictions(
+            session, [(already, "C1", _prediction()), (f"apa adanya {PHONE}", "C2", _prediction())]
         )
-        [masking] = store_predictions(session, [[(f"NIK {NIK} banjir", "C3", _prediction())]])
     with sessions() as session:
         assert get_prediction(session, kept).text_masked == "NIK [NIK] banjir"
-        assert get_prediction(session, plain).text_masked == f"apa adanya {PHONE}"  # trusted
-        assert get_prediction(session, masking).text_masked == "NIK [NIK] banjir"
+        assert get_prediction(session, raw).text_masked == "apa adanya [TELEPON]"
 
 
 def test_personal_data_is_never_stored(migrated, sessions, tmp_path):

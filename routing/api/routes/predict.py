@@ -9,13 +9,12 @@ on a busy machine.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from contextlib import closing
 
 from fastapi import APIRouter, Depends, Request, Response
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 
-from routing.api.batch_pool import BatchPool, Part
+from routing.api.batch_pool import BatchPool
 from routing.api.deps import (
     BatchPoolDep,
     MetricsDep,
@@ -133,45 +132,38 @@ def _predict_and_store(
     similar: int = 0,
 ) -> list[PredictionOut]:
     texts = [text for text, _ in items]
-    parts = pool.suggest_parts(
+    predictions = pool.suggest(
         model.bundle, texts, top_k=top_k, explain_words=EXPLAIN_WORDS, similar=similar
     )
-    predictions: list[Prediction] = []
-    bodies: list[tuple[list[SuggestionOut], list[SimilarOut] | None]] = []
-
-    def stored(part: Part) -> list[tuple[str, str | None, Prediction]]:
-        done = len(predictions)
-        predictions.extend(part.predictions)
-        # the answers' nested parts too are built while the workers compute the later parts
-        bodies.extend(map(_body, part.predictions))
-        complaint_ids = [c for _, c in items[done : len(predictions)]]
-        return list(zip(part.masked, complaint_ids, part.predictions, strict=True))
-
-    with closing(parts), sessions() as session:
-        ids = store_predictions(session, map(stored, parts), masked=True)
+    with sessions() as session:
+        ids = store_predictions(
+            session,
+            [(t, c, p) for (t, c), p in zip(items, predictions, strict=True)],
+        )
     metrics.count_predictions(predictions)
     return [
-        PredictionOut(
-            prediction_id=prediction_id,
-            complaint_id=complaint_id,
-            suggestions=suggestions,
-            decision=prediction.decision,
-            threshold=prediction.threshold,
-            model_version=prediction.model_version,
-            similar=similar_out,
-        )
-        for prediction_id, (_, complaint_id), prediction, (suggestions, similar_out) in zip(
-            ids, items, predictions, bodies, strict=True
+        _answer(prediction_id, complaint_id, prediction)
+        for prediction_id, (_, complaint_id), prediction in zip(
+            ids, items, predictions, strict=True
         )
     ]
 
 
-def _body(prediction: Prediction) -> tuple[list[SuggestionOut], list[SimilarOut] | None]:
-    """The suggestions and similar complaints of a prediction's answer."""
+def _answer(prediction_id: str, complaint_id: str | None, prediction: Prediction) -> PredictionOut:
+    """The answer for one stored prediction."""
     suggestions = [
         SuggestionOut(agency=s.agency, confidence=float(s.confidence), explanation=s.explanation)
         for s in prediction.suggestions
     ]
-    if prediction.similar is None:
-        return suggestions, None
-    return suggestions, [SimilarOut(**item) for item in prediction.similar]
+    similar = None
+    if prediction.similar is not None:
+        similar = [SimilarOut(**item) for item in prediction.similar]
+    return PredictionOut(
+        prediction_id=prediction_id,
+        complaint_id=complaint_id,
+        suggestions=suggestions,
+        decision=prediction.decision,
+        threshold=prediction.threshold,
+        model_version=prediction.model_version,
+        similar=similar,
+    )
