@@ -6,9 +6,13 @@ A scikit-learn classifier composed of parts, each replaceable:
                    → linear head (LinearSVC) → AdaptiveTemperature calibrator (fitted on
                      out-of-fold head scores; never changes the top agency)
 
-The calibrator is fitted on out-of-fold scores, so its probabilities are honest for text the
-head has not seen; `oof_proba_` keeps cross-fitted calibrated probabilities of the training
-complaints, which the decision policy uses to pick its threshold without a separate split.
+Out of fold means the whole pipeline: for each fold (`Router.folds`) the normalizer, the
+vectorizers and the head are fitted on the other folds only, so the words of a held-out
+complaint are in neither the vocabulary nor the IDF that score it. The calibrator is fitted
+on those scores, so its probabilities are honest for text the router has not seen;
+`oof_proba_` keeps cross-fitted calibrated probabilities of the training complaints, which
+the decision policy uses to pick its threshold without a separate split. The features and
+head used for prediction are then fitted on all complaints.
 """
 
 from __future__ import annotations
@@ -18,16 +22,17 @@ from collections.abc import Sequence
 
 import numpy as np
 import scipy.sparse as sp
+from joblib import Parallel, delayed
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.model_selection import StratifiedKFold
-from sklearn.pipeline import FeatureUnion
+from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.preprocessing import normalize as l2_normalize
 from sklearn.svm import LinearSVC
 from sklearn.utils.validation import check_is_fitted
 
 from routing.calibration import AdaptiveTemperature
-from routing.ngrams import FastTfidf, hstack_rows
+from routing.features import CharWbNgrams, prediction_config
 from routing.text import TextNormalizer, as_texts
 
 # Placeholders such as "[nik]" stay one token; ordinary words need two or more characters.
@@ -60,6 +65,12 @@ class Router(ClassifierMixin, BaseEstimator):
         Scale of the (L2-normalized) embedding block relative to the TF-IDF blocks.
     random_state : int
         Seed for the cross-validation folds.
+    n_jobs : int or None
+        Folds fitted at once, through joblib: None means one at a time, unless a
+        ``joblib.parallel_config`` context chooses otherwise (another backend, say).
+        LinearSVC's solver draws from one random generator per process, so folds fitted in
+        threads may differ slightly from run to run; in worker processes (joblib's default)
+        they do not.
     """
 
     def __init__(
@@ -75,6 +86,7 @@ class Router(ClassifierMixin, BaseEstimator):
         embedder=None,
         embedding_weight: float = 1.0,
         random_state: int = 0,
+        n_jobs: int | None = None,
     ):
         self.normalizer = normalizer
         self.word_ngram_range = word_ngram_range
@@ -86,15 +98,14 @@ class Router(ClassifierMixin, BaseEstimator):
         self.embedder = embedder
         self.embedding_weight = embedding_weight
         self.random_state = random_state
-
-    def __getstate__(self) -> dict:
-        # lookup caches built while explaining are rebuilt on demand, never pickled
-        state = super().__getstate__()
-        return {k: v for k, v in state.items() if not k.endswith("_cache")}
+        self.n_jobs = n_jobs
 
     # -- features -------------------------------------------------------------------------
 
-    def _make_vectorizer(self, n_docs: int) -> FeatureUnion:
+    def text_features(self, n_docs: int) -> Pipeline:
+        """Unfitted text features for `n_docs` training complaints: the normalizer, then word
+        and character (within word boundaries) TF-IDF side by side. `fit` fits one per fold
+        and one on all complaints."""
         min_df = self.min_df if n_docs >= 4 * self.min_df else 1
         word = TfidfVectorizer(
             ngram_range=tuple(self.word_ngram_range),
@@ -105,137 +116,173 @@ class Router(ClassifierMixin, BaseEstimator):
             dtype=np.float32,
         )
         char = TfidfVectorizer(
-            analyzer="char_wb",
-            ngram_range=tuple(self.char_ngram_range),
+            analyzer=CharWbNgrams(self.char_ngram_range),
             sublinear_tf=True,
             min_df=min_df,
             max_features=self.max_char_features,
-            lowercase=False,
             dtype=np.float32,
         )
-        return FeatureUnion([("word", word), ("char", char)])
+        return Pipeline(
+            [
+                ("normalize", clone(self.normalizer or TextNormalizer())),
+                ("tfidf", FeatureUnion([("word", word), ("char", char)])),
+            ]
+        )
 
     @staticmethod
-    def _lengths(normalized: list[str]) -> np.ndarray:
+    def _lengths(normalized: Sequence[str]) -> np.ndarray:
         return np.fromiter((len(t) for t in normalized), dtype=float, count=len(normalized))
 
-    def fast_tfidf(self) -> list[FastTfidf]:
-        """Cached fast transforms of the word and character blocks (scikit-learn's output)."""
-        fast = getattr(self, "_fast_tfidf_cache", None)
-        if fast is None:
-            fast = [FastTfidf(vec) for _, vec in self.vectorizer_.transformer_list]
-            self._fast_tfidf_cache = fast
-        return fast
+    def _encode(self, texts: list[str]) -> np.ndarray | None:
+        if self.embedder is None:
+            return None
+        return np.asarray(self.embedder.encode(texts), dtype=np.float32)
 
-    def word_grams(self) -> np.ndarray:
-        """The word block's word or word n-gram of each column (the vocabulary's own strings,
-        not copies), made once per process."""
-        grams = getattr(self, "_word_grams_cache", None)
-        if grams is None:
-            vocabulary = self.vectorizer_.transformer_list[0][1].vocabulary_
-            grams = np.empty(len(vocabulary), dtype=object)
-            grams[list(vocabulary.values())] = list(vocabulary)
-            self._word_grams_cache = grams
-        return grams
+    def _with_embeddings(self, T: sp.csr_matrix, E: np.ndarray | None) -> sp.csr_matrix:
+        """The head's features: TF-IDF rows `T`, then the embeddings `E` of the same
+        complaints as unit rows scaled by `embedding_weight` (None: no embedding block)."""
+        if E is None:
+            return T
+        if E.shape[0] != T.shape[0]:
+            raise ValueError(f"{E.shape[0]} embeddings for {T.shape[0]} complaints")
+        E = l2_normalize(E) * np.float32(self.embedding_weight)
+        return sp.hstack([T, sp.csr_matrix(E)], format="csr")
 
-    def char_ngrams(self) -> FastTfidf:
-        """The character n-gram block's transform (its per-word columns explain suggestions)."""
-        return self.fast_tfidf()[1]
-
-    def tfidf(self, normalized: list[str]) -> sp.csr_matrix:
-        """TF-IDF block of normalized texts: FeatureUnion.transform, without its overheads."""
-        return hstack_rows([fast.transform(normalized) for fast in self.fast_tfidf()])
+    def tfidf(self, normalized: Sequence[str]) -> sp.csr_matrix:
+        """TF-IDF block of already-normalized texts (as `normalizer_` writes them): word
+        columns, then character columns; `vectorizer_.transform`."""
+        check_is_fitted(self, "vectorizer_")
+        with prediction_config():
+            return self.vectorizer_.transform(normalized)
 
     def _features(
-        self,
-        normalized: list[str],
-        raw: list[str] | None = None,
-        embeddings: np.ndarray | None = None,
-    ) -> sp.csr_matrix:
-        F = self.tfidf(normalized)
+        self, texts: list[str], normalized: Sequence[str], embeddings: np.ndarray | None
+    ) -> tuple[sp.csr_matrix, sp.csr_matrix]:
+        """(TF-IDF rows, the head's feature rows) of complaints; the embedder encodes `texts`
+        unless their `embeddings` are given."""
+        T = self.tfidf(normalized)
         if self.embedder is None:
-            return F
-        if embeddings is None:
-            embeddings = self.embedder.encode(raw if raw is not None else normalized)
-        E = np.asarray(embeddings, np.float32)
-        if E.shape[0] != F.shape[0]:
-            raise ValueError(f"{E.shape[0]} embeddings for {F.shape[0]} complaints")
-        E = l2_normalize(E) * self.embedding_weight
-        return sp.hstack([F, sp.csr_matrix(E)], format="csr")
+            return T, T
+        E = self._encode(texts) if embeddings is None else np.asarray(embeddings, np.float32)
+        return T, self._with_embeddings(T, E)
 
     def transform_texts(self, X) -> sp.csr_matrix:
         """Feature matrix of complaint texts as the head sees them."""
         check_is_fitted(self, "head_")
         texts = as_texts(X)
-        return self._features(self.normalizer_.transform(texts), texts)
+        return self._features(texts, self.normalizer_.transform(texts), None)[1]
 
     # -- fitting --------------------------------------------------------------------------
 
     def _new_head(self) -> LinearSVC:
         return LinearSVC(C=self.C, random_state=self.random_state)
 
-    def _scores(self, head: LinearSVC, F, n_classes: int, head_classes: np.ndarray) -> np.ndarray:
+    @staticmethod
+    def _scores(head: LinearSVC, F, n_classes: int) -> np.ndarray:
         """Decision scores laid out over all classes (a class the head never saw scores lowest)."""
-        # LinearSVC.decision_function without re-validating the features it is given
-        raw = np.asarray(F @ head.coef_.T) + head.intercept_
-        if raw.shape[1] == 1:  # binary head: one column for the positive class
-            raw = np.column_stack([-raw[:, 0], raw[:, 0]])
-        if len(head_classes) == n_classes:
+        raw = head.decision_function(F)
+        if raw.ndim == 1:  # binary head: one score, for its second class
+            raw = np.column_stack([-raw, raw])
+        if len(head.classes_) == n_classes:
             return raw
         out = np.full((raw.shape[0], n_classes), raw.min() - 1.0)
-        out[:, head_classes] = raw
+        out[:, head.classes_] = raw
         return out
 
-    def _folds(self, yi: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
-        counts = np.bincount(yi)
-        n_splits = int(min(self.cv, counts.max(), len(yi)))
+    def folds(self, y) -> list[tuple[np.ndarray, np.ndarray]]:
+        """(train, test) row indices of the out-of-fold scores for labels `y`: stratified by
+        agency, always the same for the same `y`, `cv` and `random_state`."""
+        y = np.asarray([str(v) for v in y], dtype=object)
+        n_splits = int(min(self.cv, np.unique(y, return_counts=True)[1].max(), len(y)))
         if n_splits < 2:
             raise ValueError("need at least two complaints of one agency to calibrate")
         splitter = StratifiedKFold(n_splits, shuffle=True, random_state=self.random_state)
         with warnings.catch_warnings():  # rare agencies are expected, not a problem
             warnings.simplefilter("ignore", UserWarning)
-            return list(splitter.split(np.zeros(len(yi)), yi))
+            return list(splitter.split(np.zeros(len(y)), y))
 
-    def _oof_scores(self, F, yi: np.ndarray, n_classes: int) -> np.ndarray:
-        scores = np.zeros((len(yi), n_classes))
-        for train, test in self._folds(yi):
-            head_classes = np.unique(yi[train])
-            if len(head_classes) < 2:
-                scores[np.ix_(test, head_classes)] = 1.0
-                continue
-            head = self._new_head().fit(F[train], yi[train])
-            scores[test] = self._scores(head, F[test], n_classes, head_classes)
-        return scores
+    def _fold_scores(
+        self,
+        texts: list[str],
+        E: np.ndarray | None,
+        yi: np.ndarray,
+        train: np.ndarray,
+        test: np.ndarray,
+        n_classes: int,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Head scores and normalized lengths of the `test` rows, from text features and a
+        head fitted on the `train` rows only."""
+        features = self.text_features(len(train))
+        T = features.fit_transform([texts[i] for i in train])
+        normalized = features["normalize"].transform([texts[i] for i in test])
+        head_classes = np.unique(yi[train])
+        if len(head_classes) < 2:  # nothing to tell apart: the one agency seen scores highest
+            scores = np.zeros((len(test), n_classes))
+            scores[:, head_classes] = 1.0
+            return scores, self._lengths(normalized)
+        head = self._new_head().fit(self._with_embeddings(T, _rows(E, train)), yi[train])
+        F = self._with_embeddings(features["tfidf"].transform(normalized), _rows(E, test))
+        return self._scores(head, F, n_classes), self._lengths(normalized)
+
+    def _oof_scores(
+        self,
+        texts: list[str],
+        E: np.ndarray | None,
+        yi: np.ndarray,
+        n_classes: int,
+        folds: list[tuple[np.ndarray, np.ndarray]],
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Out-of-fold head scores and normalized lengths of all training complaints."""
+        # scikit-learn's cross_val_predict would do, but it lays out the classes a fold
+        # misses at the lowest float and refuses a two-agency fold of a larger problem
+        parts = Parallel(n_jobs=self.n_jobs)(
+            delayed(self._fold_scores)(texts, E, yi, train, test, n_classes)
+            for train, test in folds
+        )
+        scores, lengths = np.zeros((len(yi), n_classes)), np.zeros(len(yi))
+        for (_, test), (fold_scores, fold_lengths) in zip(folds, parts, strict=True):
+            scores[test], lengths[test] = fold_scores, fold_lengths
+        return scores, lengths
+
+    def oof_decision_function(self, X, y) -> np.ndarray:
+        """Out-of-fold head scores of labelled complaints, columns in sorted agency order:
+        row i comes from text features and a head fitted without the fold holding complaint
+        i (`folds`). What `fit` calibrates on; this router's fitted state is not used."""
+        texts, y = _labelled(X, y)
+        classes, yi = np.unique(y, return_inverse=True)
+        return self._oof_scores(texts, self._encode(texts), yi, len(classes), self.folds(y))[0]
 
     def _crossfit_calibrated(
-        self, scores: np.ndarray, yi: np.ndarray, lengths: np.ndarray
+        self,
+        scores: np.ndarray,
+        yi: np.ndarray,
+        lengths: np.ndarray,
+        folds: list[tuple[np.ndarray, np.ndarray]],
     ) -> np.ndarray:
         """Calibrated probabilities of training complaints from calibrators not fitted on them."""
         proba = np.zeros_like(scores)
-        for train, test in self._folds(yi):
+        for train, test in folds:
             cal = AdaptiveTemperature().fit(scores[train], yi[train], lengths[train])
             proba[test] = cal.predict_proba(scores[test], lengths[test])
         return np.minimum(proba, _MAX_PROBA)
 
     def fit(self, X, y) -> Router:
         """Learn agencies from complaint texts `X` and their dispositions `y`."""
-        texts = as_texts(X)
-        y = np.asarray([str(v) for v in y], dtype=object)
-        if len(texts) != len(y):
-            raise ValueError(f"{len(texts)} texts but {len(y)} labels")
+        texts, y = _labelled(X, y)
         self.classes_, yi = np.unique(y, return_inverse=True)
         if len(self.classes_) < 2:
             raise ValueError("need at least 2 agencies to train a router")
-        for stale in [k for k in vars(self) if k.endswith("_cache")]:
-            delattr(self, stale)  # lookups built from a previous fit
-        self.normalizer_ = clone(self.normalizer or TextNormalizer()).fit(texts)
-        normalized = self.normalizer_.transform(texts)
-        self.vectorizer_ = self._make_vectorizer(len(texts)).fit(normalized)
-        F = self._features(normalized, texts)
-        lengths = self._lengths(normalized)
-        scores = self._oof_scores(F, yi, len(self.classes_))
+        # The embedder is pretrained and learns nothing from these complaints: encoding each
+        # once and taking a fold's rows gives what encoding inside the fold would. All that is
+        # fitted on them (normalizer, vocabularies, IDF, head) is fitted per fold.
+        E = self._encode(texts)
+        folds = self.folds(y)
+        scores, lengths = self._oof_scores(texts, E, yi, len(self.classes_), folds)
         self.calibrator_ = AdaptiveTemperature().fit(scores, yi, lengths)
-        self.oof_proba_ = self._crossfit_calibrated(scores, yi, lengths)
+        self.oof_proba_ = self._crossfit_calibrated(scores, yi, lengths, folds)
+        features = self.text_features(len(texts))
+        F = self._with_embeddings(features.fit_transform(texts), E)
+        self.normalizer_, self.vectorizer_ = features["normalize"], features["tfidf"]
         self.head_ = self._new_head().fit(F, yi)
         self.n_features_ = F.shape[1]
         return self
@@ -243,7 +290,8 @@ class Router(ClassifierMixin, BaseEstimator):
     # -- prediction -----------------------------------------------------------------------
 
     def _head_scores(self, F) -> np.ndarray:
-        return self._scores(self.head_, F, len(self.classes_), np.arange(len(self.classes_)))
+        with prediction_config():
+            return self._scores(self.head_, F, len(self.classes_))
 
     def decision_function(self, X) -> np.ndarray:
         """Uncalibrated head scores, columns in the order of `classes_`."""
@@ -275,13 +323,9 @@ class Router(ClassifierMixin, BaseEstimator):
             normalized = self.normalizer_.transform(texts)
         elif len(normalized) != len(texts):
             raise ValueError(f"{len(normalized)} normalized texts for {len(texts)} texts")
-        normalized = list(normalized)
-        F = self._features(normalized, texts, embeddings)
+        T, F = self._features(texts, normalized, embeddings)
         proba = self.calibrator_.predict_proba(self._head_scores(F), self._lengths(normalized))
-        n_tfidf = len(self.vectorizer_.transformer_list[0][1].vocabulary_) + len(
-            self.vectorizer_.transformer_list[1][1].vocabulary_
-        )
-        return np.minimum(proba, _MAX_PROBA), F if F.shape[1] == n_tfidf else F[:, :n_tfidf]
+        return np.minimum(proba, _MAX_PROBA), T
 
     def predict(self, X) -> np.ndarray:
         return self.classes_[self.predict_proba(X).argmax(axis=1)]
@@ -307,6 +351,18 @@ class Router(ClassifierMixin, BaseEstimator):
         if idx >= len(self.classes_) or self.classes_[idx] != agency:
             raise KeyError(f"unknown agency {agency!r}")
         return self.weight_matrix()[idx]
+
+
+def _labelled(X, y) -> tuple[list[str], np.ndarray]:
+    texts = as_texts(X)
+    y = np.asarray([str(v) for v in y], dtype=object)
+    if len(texts) != len(y):
+        raise ValueError(f"{len(texts)} texts but {len(y)} labels")
+    return texts, y
+
+
+def _rows(E: np.ndarray | None, rows: np.ndarray) -> np.ndarray | None:
+    return None if E is None else E[rows]
 
 
 def top_k_from_proba(

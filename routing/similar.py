@@ -6,8 +6,8 @@ it: its id, agency, a short *masked* snippet (never the raw text) and its vector
 
 Similarity is a weighted sum of cosines, each in [0, 1] for these vectors, so the sum is too:
 
-    tfidf      cosine of word TF-IDF vectors (a hashing vectorizer: no vocabulary of complaint
-               words, names included, is stored)
+    tfidf      cosine of word TF-IDF vectors (hashed, `hashed_tfidf`: no vocabulary of
+               complaint words, names included, is stored)
     embedding  cosine of sentence embeddings (`routing.embeddings`), stored as float16
     profile    Bhattacharyya coefficient sum_a sqrt(p(a|query) p(a|past complaint)) of the
                router's probabilities; past complaints use out-of-fold probabilities, so the
@@ -25,11 +25,11 @@ from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.feature_extraction.text import HashingVectorizer
+from sklearn.feature_extraction.text import HashingVectorizer, TfidfTransformer
+from sklearn.pipeline import FeatureUnion, Pipeline, make_pipeline
 from sklearn.preprocessing import normalize as l2_normalize
-from sklearn.utils import murmurhash3_32
 
-from routing.ngrams import KeyTable, normalize_rows
+from routing.features import CharWbNgrams, prediction_config
 from routing.text import TextNormalizer, clean_html, mask_personal_data
 
 __all__ = [
@@ -37,8 +37,8 @@ __all__ = [
     "DEFAULT_WEIGHTS",
     "MODES",
     "TERMS",
-    "HashedTfidf",
     "SimilarIndex",
+    "hashed_tfidf",
     "make_snippet",
 ]
 
@@ -53,8 +53,6 @@ SNIPPET_CHARS = 200
 # Like the router's, but Indic vowel signs (U+0900-U+0DFF) count as word characters: Python's
 # \w does not match them, which would cut Nepali words apart at every vowel sign.
 _TOKEN_PATTERN = r"(?u)\[\w+\]|[\w\u0900-\u0DFF]{2,}"
-_PLACES_LIMIT = 200_000  # feature strings remembered per block; the memo is renewed when full
-_NO_KEYS = np.zeros(0, dtype=np.int64)
 
 
 def make_snippet(text: str, max_chars: int = SNIPPET_CHARS) -> str:
@@ -93,7 +91,7 @@ class SimilarIndex:
         Encodes texts for the embedding term; needed when the mode uses embeddings and
         `query` is not given the query embeddings.
     char_ngrams : bool
-        Add character n-grams to the TF-IDF term (see HashedTfidf).
+        Add character n-grams to the TF-IDF term (see `hashed_tfidf`).
     snippet_chars : int
         Length of the stored masked snippet.
     """
@@ -153,8 +151,9 @@ class SimilarIndex:
         self.snippets_ = np.asarray([make_snippet(t, self.snippet_chars) for t in texts], object)
         self._cache: dict[Any, Any] = {}
         if "tfidf" in self.terms:
-            self.tfidf_ = HashedTfidf(char_ngrams=self.char_ngrams).fit(texts)
-            self.tfidf_matrix_ = self.tfidf_.transform(texts)
+            self.normalizer_ = TextNormalizer().fit([])
+            self.tfidf_ = hashed_tfidf(char_ngrams=self.char_ngrams)
+            self.tfidf_matrix_ = self.tfidf_.fit_transform(self.normalizer_.transform(texts))
         if "embedding" in self.terms:
             E = self._embed(texts) if embeddings is None else np.asarray(embeddings, np.float32)
             if E.shape[0] != n:
@@ -187,7 +186,12 @@ class SimilarIndex:
         """Each term's unit vectors for the query texts."""
         out: dict[str, Any] = {}
         if "tfidf" in self.weights_:
-            out["tfidf"] = self.tfidf_.transform(texts, normalized=normalized)
+            if normalized is None:
+                normalized = self.normalizer_.transform(texts)
+            elif len(normalized) != len(texts):
+                raise ValueError(f"{len(normalized)} normalized texts for {len(texts)} texts")
+            with prediction_config():
+                out["tfidf"] = self.tfidf_.transform(normalized)
         if "embedding" in self.weights_:
             E = self._embed(texts) if embeddings is None else np.asarray(embeddings, np.float32)
             if E.shape[0] != len(texts):
@@ -337,7 +341,7 @@ class SimilarIndex:
         are what this index's TF-IDF term reads, so they can be passed as `normalized`."""
         if "tfidf" not in self.weights_:
             return False
-        own = self.tfidf_.normalizer_
+        own = self.normalizer_
         return self._memo(
             ("same normalizer", id(normalizer)),
             lambda: (
@@ -369,125 +373,34 @@ def _sqrt_profile(P: np.ndarray) -> np.ndarray:
     return np.sqrt(P)
 
 
-class HashedTfidf:
-    """TF-IDF over normalized, masked text that stores no vocabulary.
+def hashed_tfidf(*, char_ngrams: bool = False, n_features: int = 2**20) -> Pipeline | FeatureUnion:
+    """Unfitted TF-IDF of normalized texts that stores no vocabulary: scikit-learn's hashed
+    counts (`HashingVectorizer`), then sublinear TF x IDF in unit rows (`TfidfTransformer`).
 
     Word 1-2-grams, and with `char_ngrams` also character 2-5-grams within words (like the
-    router's features; better for retrieval, about five times the non-zeros). Features are
-    hashed and only the inverse document frequencies of buckets seen in training are kept,
-    so no complaint word (a citizen's name, say) can be read back from a pickled index.
-    Each block is L2-normalized and the blocks share the unit norm equally.
+    router's features; better for retrieval, about five times the non-zeros). Only an IDF
+    per hash bucket is learned, so no complaint word (a citizen's name, say) can be read back
+    from a pickled index. With both blocks each is a unit vector weighted 1/sqrt(2): they
+    share the row's unit norm equally.
     """
-
-    def __init__(self, *, char_ngrams: bool = False, n_features: int = 2**20):
-        self.char_ngrams = char_ngrams
-        self.n_features = n_features
-
-    def _hashers(self) -> list[HashingVectorizer]:
-        common = dict(
-            lowercase=False,
-            alternate_sign=False,
-            norm=None,
-            n_features=self.n_features,
-            dtype=np.float32,
-        )
-        hashers = [HashingVectorizer(ngram_range=(1, 2), token_pattern=_TOKEN_PATTERN, **common)]
-        if self.char_ngrams:
-            hashers.append(HashingVectorizer(analyzer="char_wb", ngram_range=(2, 5), **common))
-        return hashers
-
-    def fit(self, texts: Sequence[str]) -> HashedTfidf:
-        self.normalizer_ = TextNormalizer().fit([])
-        normalized = self.normalizer_.transform(list(texts))
-        n = len(normalized)
-        self.buckets_, self.idf_ = [], []
-        for hasher in self._hashers():
-            X = sp.csr_matrix(hasher.transform(normalized))
-            df = np.bincount(X.indices, minlength=self.n_features)
-            buckets = np.flatnonzero(df)
-            self.buckets_.append(buckets.astype(np.int32))
-            self.idf_.append((np.log((1 + n) / (1 + df[buckets])) + 1).astype(np.float32))
-        return self
-
-    def transform(
-        self, texts: Sequence[str], *, normalized: Sequence[str] | None = None
-    ) -> sp.csr_matrix:
-        """Unit-norm sublinear TF-IDF rows; buckets unseen in training are dropped.
-
-        `normalized`: the texts as this index's normalizer writes them (`normalizer_`, or
-        one with the same settings and lexicon), when the caller already has them.
-        """
-        if normalized is None:
-            normalized = self.normalizer_.transform(list(texts))
-        elif len(normalized) != len(texts):
-            raise ValueError(f"{len(normalized)} normalized texts for {len(texts)} texts")
-        blocks = [self._block(b, normalized) for b in range(len(self.buckets_))]
-        if len(blocks) == 1:
-            return blocks[0]
-        X = sp.hstack(blocks, format="csr")
-        return sp.csr_matrix(X * np.float32(1 / np.sqrt(len(blocks))), dtype=np.float32)
-
-    def _block(self, b: int, normalized: Sequence[str]) -> sp.csr_matrix:
-        """One block's unit-norm rows: each feature string is hashed once per process (the
-        same bucket as `HashingVectorizer`) and its place among the trained buckets kept."""
-        analyze = self._analyzer(b)
-        buckets, idf = self.buckets_[b], self.idf_[b]
-        keys: list[np.ndarray] = []
-        for row, doc in enumerate(normalized):
-            features = analyze(doc)
-            place = self._known(b, features)
-            at = np.asarray([place[f] for f in features], dtype=np.int64)
-            keys.append(at[at >= 0] + row * len(buckets))
-        key, count = np.unique(np.concatenate(keys) if keys else _NO_KEYS, return_counts=True)
-        rows, at = np.divmod(key, max(len(buckets), 1))
-        data = (1 + np.log(count.astype(np.float32))) * idf[at]
-        indptr = np.searchsorted(rows, np.arange(len(normalized) + 1))
-        normalize_rows(data, indptr)
-        return sp.csr_matrix(
-            (data, buckets[at], indptr), shape=(len(normalized), self.n_features), dtype=np.float32
-        )
-
-    def _analyzer(self, b: int) -> Callable[[str], list[str]]:
-        analyzers = self.__dict__.get("_analyzers_cache")
-        if analyzers is None:
-            analyzers = self._analyzers_cache = [h.build_analyzer() for h in self._hashers()]
-        return analyzers[b]
-
-    def _buckets(self, b: int) -> KeyTable:
-        """Block b's trained buckets (ascending), for lookups; made once per process."""
-        tables = self.__dict__.get("_buckets_cache")
-        if tables is None:
-            tables = self._buckets_cache = [KeyTable(k, is_sorted=True) for k in self.buckets_]
-        return tables[b]
-
-    def _places(self, b: int) -> dict[str, int]:
-        """Per-block memo: feature string -> index in `buckets_[b]`, -1 if never trained on."""
-        places = self.__dict__.get("_places_cache")
-        if places is None:
-            places = self._places_cache = [{} for _ in self.buckets_]
-        if len(places[b]) >= _PLACES_LIMIT:  # replaced, not mutated: threads may be reading
-            places[b] = {}
-        return places[b]
-
-    def remember(self, features: Sequence[str]) -> None:
-        """Hash word features (words and word pairs of normalized text) now, as a query would
-        on first meeting them."""
-        self._known(0, features)
-
-    def _known(self, b: int, features: Sequence[str]) -> dict[str, int]:
-        """Block b's memo, holding `features` (those not in it yet are hashed now): each
-        one's index among the trained buckets, -1 for none (the bucket is FeatureHasher's,
-        its special case included)."""
-        place = self._places(b)
-        new = [f for f in features if f not in place]
-        if not new:
-            return place
-        hashed = np.fromiter((murmurhash3_32(f, seed=0) for f in new), np.int64, len(new))
-        bucket = np.where(hashed == -(2**31), 2**31 - 1 - (self.n_features - 1), np.abs(hashed))
-        bucket %= self.n_features
-        at, known = self._buckets(b).find(bucket)
-        place.update(zip(new, np.where(known, at, -1).tolist(), strict=True))
-        return place
-
-    def __getstate__(self) -> dict:
-        return {k: v for k, v in self.__dict__.items() if not k.endswith("_cache")}
+    common = dict(
+        lowercase=False,
+        alternate_sign=False,
+        norm=None,
+        n_features=n_features,
+        dtype=np.float32,
+    )
+    word = make_pipeline(
+        HashingVectorizer(ngram_range=(1, 2), token_pattern=_TOKEN_PATTERN, **common),
+        TfidfTransformer(sublinear_tf=True),
+    )
+    if not char_ngrams:
+        return word
+    char = make_pipeline(
+        HashingVectorizer(analyzer=CharWbNgrams((2, 5)), **common),
+        TfidfTransformer(sublinear_tf=True),
+    )
+    share = 1 / np.sqrt(2)
+    return FeatureUnion(
+        [("word", word), ("char", char)], transformer_weights={"word": share, "char": share}
+    )

@@ -64,20 +64,15 @@ WARM_WORDS = 50_000  # vocabulary entries analysed ahead by warm_caches, most fr
 def warm_caches(bundle: Bundle, limit: int = WARM_WORDS) -> int:
     """Analyse the router's own vocabulary (the words and word pairs of its training
     complaints, most frequent first) into the per-word caches that predictions fill as they
-    meet words: character n-grams, explanation forms, similar-case hashes; build the lookup
-    tables of large batches. Predictions are unchanged; the first complaints after a start
-    or reload no longer pay for their common words. Returns the number of vocabulary
-    entries analysed."""
+    meet words: character n-grams, explanation forms. Predictions are unchanged; the first
+    complaints after a start or reload no longer pay for their common words. Returns the
+    number of vocabulary entries analysed."""
     router = bundle.router
-    for fast in router.fast_tfidf():
-        fast.prepare()
     word = router.vectorizer_.transformer_list[0][1]
     order = np.argsort(word.idf_, kind="stable") if hasattr(word, "idf_") else slice(None)
-    grams = router.word_grams()[order][:limit].tolist()
+    grams = word.get_feature_names_out()[order][:limit].tolist()
+    router.vectorizer_.named_transformers["char"].analyzer.warm(grams)
     remember_words(router, [g for g in grams if " " not in g])
-    index = bundle.similar
-    if index is not None and index.shares_normalization(router.normalizer_):
-        index.tfidf_.remember(grams)
     return len(grams)
 
 

@@ -177,3 +177,109 @@ def test_unfitted_router_refuses_to_predict():
 
     with pytest.raises(NotFittedError):
         Router().predict_proba(["listrik padam"])
+
+
+TOKEN = "qwertoken"  # in no complaint of the corpus
+
+
+def test_a_token_held_out_by_one_fold_is_not_in_that_folds_vocabulary(small_corpus, monkeypatch):
+    """Out-of-fold scores come from features fitted without the held-out complaints: a token
+    found only in three complaints of one fold's held-out part is in the vocabulary of every
+    other fold's features and of the final ones (min_df=2 lets it in), not in that fold's."""
+    labels = np.asarray(small_corpus.labels, dtype=object)
+    router = Router(random_state=0)
+    folds = router.folds(labels)
+    k = 1
+    holding = set(folds[k][1][:3].tolist())
+    texts = [f"{t} {TOKEN}" if i in holding else t for i, t in enumerate(small_corpus.texts)]
+    built = []
+    make = Router.text_features
+    monkeypatch.setattr(
+        Router, "text_features", lambda self, n_docs: built.append(make(self, n_docs)) or built[-1]
+    )
+    router.fit(texts, labels)
+
+    def words(features) -> dict:
+        return features["tfidf"].named_transformers["word"].vocabulary_
+
+    *per_fold, final = built
+    assert len(per_fold) == len(folds)
+    assert TOKEN in words(final) and final["tfidf"] is router.vectorizer_
+    assert TOKEN not in words(per_fold[k])
+    assert all(TOKEN in words(f) for j, f in enumerate(per_fold) if j != k)
+
+
+def test_out_of_fold_scores_of_a_fold_ignore_its_other_held_out_texts(small_corpus):
+    """Rewriting one held-out complaint changes no other score of its fold (features fitted on
+    all rows would shift with its words), but does change the folds that trained on it."""
+    texts, labels = list(small_corpus.texts), list(small_corpus.labels)
+    router = Router(random_state=0)
+    _, test = router.folds(labels)[0]
+    before = router.oof_decision_function(texts, labels)
+    texts[test[0]] = "paspor saya hilang di bandara, antrean imigrasi lama sekali"
+    after = router.oof_decision_function(texts, labels)
+    np.testing.assert_array_equal(after[test[1:]], before[test[1:]])
+    assert not np.array_equal(after[test[0]], before[test[0]])
+    others = np.setdiff1d(np.arange(len(texts)), test)
+    assert not np.allclose(after[others], before[others])
+
+
+def test_folds_fitted_in_worker_processes_give_the_same_router(
+    fitted, small_corpus, heldout_corpus
+):
+    again = Router(random_state=0, n_jobs=2).fit(small_corpus.texts, small_corpus.labels)
+    np.testing.assert_array_equal(again.oof_proba_, fitted.oof_proba_)
+    np.testing.assert_array_equal(
+        again.predict_proba(heldout_corpus.texts), fitted.predict_proba(heldout_corpus.texts)
+    )
+
+
+def test_fitted_features_are_scikit_learns_own(fitted, heldout_corpus):
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.pipeline import FeatureUnion
+
+    assert isinstance(fitted.vectorizer_, FeatureUnion)
+    assert [name for name, _ in fitted.vectorizer_.transformer_list] == ["word", "char"]
+    assert all(isinstance(v, TfidfVectorizer) for _, v in fitted.vectorizer_.transformer_list)
+    assert isinstance(fitted.normalizer_, TextNormalizer)
+    normalized = fitted.normalizer_.transform(heldout_corpus.texts)
+    T = fitted.tfidf(normalized)
+    np.testing.assert_array_equal(T.toarray(), fitted.vectorizer_.transform(normalized).toarray())
+    proba, features = fitted.predict_proba_with_features(heldout_corpus.texts)
+    np.testing.assert_array_equal(features.toarray(), T.toarray())
+    np.testing.assert_array_equal(proba, fitted.predict_proba(heldout_corpus.texts))
+    assert fitted.weight_matrix().shape == (len(fitted.classes_), T.shape[1])
+
+
+def test_pickled_router_answers_alike_without_the_words_its_analyzer_met(fitted, heldout_corpus):
+    import pickle
+
+    want = fitted.predict_proba(heldout_corpus.texts)
+    restored = pickle.loads(pickle.dumps(fitted))
+    assert restored.vectorizer_.named_transformers["char"].analyzer._memo == {}
+    np.testing.assert_array_equal(restored.predict_proba(heldout_corpus.texts), want)
+
+
+class CountingEmbedder:
+    """Stand-in sentence encoder: three dimensions, and a count of the texts it encoded."""
+
+    model_id = "counting-1"
+
+    def __init__(self):
+        self.encoded = 0
+
+    def encode(self, texts):
+        self.encoded += len(texts)
+        rows = [[t.lower().count("listrik"), t.lower().count("paspor"), 1.0] for t in texts]
+        return np.asarray(rows, dtype=np.float32)
+
+
+def test_embedder_encodes_each_training_complaint_once(small_corpus):
+    embedder = CountingEmbedder()
+    texts, labels = _few(small_corpus, 8, 3)
+    router = Router(cv=3, embedder=embedder).fit(texts, labels)
+    assert embedder.encoded == len(texts)
+    proba, T = router.predict_proba_with_features(texts[:2])
+    assert router.n_features_ == T.shape[1] + 3  # the TF-IDF block, then the embeddings
+    assert router.transform_texts(texts[:2]).shape == (2, router.n_features_)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0, atol=1e-6)

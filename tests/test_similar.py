@@ -3,7 +3,7 @@ import pickle
 import numpy as np
 import pytest
 
-from routing.similar import SNIPPET_CHARS, HashedTfidf, SimilarIndex, make_snippet
+from routing.similar import SNIPPET_CHARS, SimilarIndex, make_snippet
 
 NIK = "3201234567890001"
 PHONE = "081234567890"
@@ -162,23 +162,44 @@ def test_make_snippet_masks_before_cutting():
     assert snippet.endswith("…")
 
 
-def test_hashed_tfidf_keeps_nepali_words_whole():
-    vec = HashedTfidf().fit(["नेपाल सरकारको कार्यालय", "सडक बिग्रिएको छ"])
-    X = vec.transform(["सरकारको कार्यालय"])
+def test_tfidf_term_keeps_nepali_words_whole():
+    index = SimilarIndex(mode="tfidf").fit(["नेपाल सरकारको कार्यालय", "सडक बिग्रिएको छ"], ["X", "Y"])
+    X = index.tfidf_.transform(index.normalizer_.transform(["सरकारको कार्यालय"]))
     # two words + one bigram, all seen in training
     assert X.nnz == 3
     np.testing.assert_allclose(np.linalg.norm(X.toarray()), 1.0, atol=1e-6)
 
 
 def test_character_ngrams_match_inflected_words_that_word_tfidf_misses():
-    docs = ["jalan berlubang belum diperbaiki", "antrean paspor lama"]
+    docs, labels = ["jalan berlubang belum diperbaiki", "antrean paspor lama"], ["X", "Y"]
     query = ["perbaikan"]
-    word = HashedTfidf().fit(docs)
-    chars = HashedTfidf(char_ngrams=True).fit(docs)
-    assert (word.transform(query) @ word.transform(docs).T).nnz == 0
-    S = (chars.transform(query) @ chars.transform(docs).T).toarray()[0]
+    word = SimilarIndex(mode="tfidf").fit(docs, labels)
+    chars = SimilarIndex(mode="tfidf", char_ngrams=True).fit(docs, labels)
+    assert not word.similarity(query).any()
+    S = chars.similarity(query)[0]
     assert S[0] > S[1]
     assert S[0] <= 1.0 + 1e-6
+
+
+def test_word_and_character_blocks_share_the_unit_norm_equally(small_corpus):
+    from scipy.sparse.linalg import norm
+
+    index = SimilarIndex(mode="tfidf", char_ngrams=True).fit(
+        small_corpus.texts, small_corpus.labels
+    )
+    X = index.tfidf_matrix_[:5]
+    word_columns = X.shape[1] // 2  # the word and character blocks hash alike
+    np.testing.assert_allclose(norm(X[:, :word_columns], axis=1), np.sqrt(0.5), atol=1e-6)
+    np.testing.assert_allclose(norm(X[:, word_columns:], axis=1), np.sqrt(0.5), atol=1e-6)
+
+
+def test_pickled_character_index_keeps_no_word_it_met(small_corpus):
+    """The character analyzer remembers the words it analysed; that memo is never pickled."""
+    index = SimilarIndex(mode="tfidf", char_ngrams=True).fit(
+        [*small_corpus.texts, PERSONAL], [*small_corpus.labels, HOUSE]
+    )
+    index.query(["listrik padam di Kenanga"], k=1)
+    assert b"enanga" not in pickle.dumps(index)
 
 
 def test_centroid_similarity_is_the_cosine_to_each_agencys_mean_vector():
@@ -189,54 +210,13 @@ def test_centroid_similarity_is_the_cosine_to_each_agencys_mean_vector():
     np.testing.assert_allclose(S[0], [np.sqrt(0.5), 1.0, 0.0], atol=2e-3)
 
 
-def _reference_tfidf(vec: HashedTfidf, texts: list[str]) -> np.ndarray:
-    """HashedTfidf's rows computed the plain way: scikit-learn's hashed counts, then
-    sublinear TF x IDF of the trained buckets, each block L2-normalized."""
-    import scipy.sparse as sp
-    from sklearn.preprocessing import normalize
-
-    normalized = vec.normalizer_.transform(texts)
-    blocks = []
-    for hasher, buckets, idf in zip(vec._hashers(), vec.buckets_, vec.idf_, strict=True):
-        X = sp.csr_matrix(hasher.transform(normalized))
-        weights = np.zeros(vec.n_features, dtype=np.float32)
-        weights[buckets] = idf
-        X.data = ((1 + np.log(X.data)) * weights[X.indices]).astype(np.float32)
-        X.eliminate_zeros()
-        blocks.append(normalize(X))
-    X = sp.hstack(blocks, format="csr") if len(blocks) > 1 else blocks[0]
-    return (X * np.float32(1 / np.sqrt(len(blocks)))).toarray()
-
-
-@pytest.mark.parametrize("char_ngrams", [False, True])
-def test_hashed_tfidf_equals_the_plain_scikit_learn_computation(
-    char_ngrams, small_corpus, heldout_corpus
-):
-    vec = HashedTfidf(char_ngrams=char_ngrams, n_features=2**16).fit(small_corpus.texts)
-    queries = [*heldout_corpus.texts[:20], "", "kata-kata asing sekali", "नेपाल सरकारको कार्यालय"]
-    got = vec.transform(queries)
-    want = _reference_tfidf(vec, queries)
-    assert got.shape == want.shape
-    assert got.nnz > 0
-    np.testing.assert_array_equal(got.toarray(), want)
-    # again, from the per-process memo of feature buckets
-    np.testing.assert_array_equal(vec.transform(queries).toarray(), want)
-
-
-def test_hashed_tfidf_pickles_without_its_memo(small_corpus):
-    vec = HashedTfidf().fit(small_corpus.texts)
-    vec.transform(small_corpus.texts[:5])
-    state = pickle.loads(pickle.dumps(vec)).__dict__
-    assert not [k for k in state if k.endswith("_cache")]
-
-
 def test_prenormalized_texts_give_the_same_vectors(tfidf_index, heldout_corpus):
     texts = heldout_corpus.texts[:10]
-    normalized = tfidf_index.tfidf_.normalizer_.transform(texts)
+    normalized = tfidf_index.normalizer_.transform(texts)
     with_given = tfidf_index.query(texts, 3, normalized=normalized)
     assert with_given == tfidf_index.query(texts, 3)
     with pytest.raises(ValueError, match="normalized"):
-        tfidf_index.tfidf_.transform(texts, normalized=normalized[:-1])
+        tfidf_index.similarity(texts, normalized=normalized[:-1])
 
 
 def test_only_an_equal_normalizer_shares_its_texts(tfidf_index):
@@ -251,14 +231,3 @@ def test_only_an_equal_normalizer_shares_its_texts(tfidf_index):
         ["a", "b"], ["X", "Y"], embeddings=np.eye(2, dtype=np.float32)
     )
     assert not profile_only.shares_normalization(TextNormalizer().fit([]))
-
-
-def test_hashed_tfidf_answers_alike_when_its_memo_is_renewed(monkeypatch, small_corpus):
-    from routing import similar as similar_module
-
-    vec = HashedTfidf().fit(small_corpus.texts)
-    want = _reference_tfidf(vec, small_corpus.texts[:30])
-    monkeypatch.setattr(similar_module, "_PLACES_LIMIT", 7)  # renewed every few complaints
-    for _ in range(2):
-        np.testing.assert_array_equal(vec.transform(small_corpus.texts[:30]).toarray(), want)
-    assert len(vec._places_cache[0]) < 7 + 200
