@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from routing.bundle import Bundle
-from routing.explain import explain_batch, remember_words
 from routing.fewshot import few_shot_agencies, rank_with_few_shot
 from routing.policy import Decision, decide
 from routing.router import top_k_from_proba
@@ -73,7 +72,7 @@ def warm_caches(bundle: Bundle, limit: int = WARM_WORDS) -> int:
     word = router.vectorizer_.transformer_list[0][1]
     order = np.argsort(word.idf_, kind="stable") if hasattr(word, "idf_") else slice(None)
     grams = router.word_grams()[order][:limit].tolist()
-    remember_words(router, [g for g in grams if " " not in g])
+    bundle.explainer.remember(g for g in grams if " " not in g)
     index = bundle.similar
     if index is not None and index.shares_normalization(router.normalizer_):
         index.tfidf_.remember(grams)
@@ -146,8 +145,7 @@ def suggest(
         else [None] * len(texts)
     )
     threshold = bundle.threshold
-    explanations = explain_batch(
-        bundle.router,
+    explanations = bundle.explainer.explain_batch(
         texts,
         [[agency for agency, _ in pairs] for pairs in ranked],
         explain_words,

@@ -22,12 +22,14 @@ from sklearn.utils.validation import check_is_fitted
 
 __all__ = [
     "DEFAULT_LEXICON_PATH",
+    "DEFAULT_STOPWORDS_PATH",
     "MASK_TOKENS",
     "TextNormalizer",
     "as_texts",
     "clean_html",
     "find_personal_data",
     "load_lexicon",
+    "load_stopwords",
     "mask_personal_data",
 ]
 
@@ -43,6 +45,7 @@ MASK_TOKENS: dict[str, str] = {
 }
 
 DEFAULT_LEXICON_PATH: Path = Path(__file__).resolve().parents[1] / "data" / "lexicon_id.tsv"
+DEFAULT_STOPWORDS_PATH: Path = Path(__file__).resolve().parents[1] / "data" / "stopwords.txt"
 
 _LEXICON_HEADER = ("informal", "formal")
 
@@ -365,6 +368,26 @@ def load_lexicon(path: str | Path | None = None) -> dict[str, str]:
     if not header_seen:
         raise ValueError(f"{path}: empty lexicon, expected header 'informal<TAB>formal'")
     return lexicon
+
+
+def load_stopwords(path: str | Path | None = None) -> frozenset[str]:
+    """Read a stop list: one lowercase word per line, ``#`` comments and blank lines allowed.
+
+    Malformed lines raise ValueError naming the file and line (the lexicon's rules).
+    """
+    path = Path(path) if path is not None else DEFAULT_STOPWORDS_PATH
+    words: set[str] = set()
+    with path.open(encoding="utf-8-sig") as handle:
+        for lineno, raw in enumerate(handle, start=1):
+            word = raw.split("#", 1)[0].strip()
+            if not word:
+                continue
+            if not _LEXICON_KEY.fullmatch(word):
+                raise ValueError(f"{path}:{lineno}: stop word {word!r} must be one word")
+            if word != word.lower():
+                raise ValueError(f"{path}:{lineno}: stop word {word!r} must be lowercase")
+            words.add(word)
+    return frozenset(words)
 
 
 def _collapse_repeats(text: str) -> str:

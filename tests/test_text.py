@@ -14,11 +14,13 @@ from sklearn.exceptions import NotFittedError
 from routing import text as text_module
 from routing.text import (
     DEFAULT_LEXICON_PATH,
+    DEFAULT_STOPWORDS_PATH,
     MASK_TOKENS,
     TextNormalizer,
     clean_html,
     find_personal_data,
     load_lexicon,
+    load_stopwords,
     mask_personal_data,
 )
 
@@ -198,6 +200,27 @@ def test_text_functions_reject_non_str(bad):
 
 
 # --- lexicon -----------------------------------------------------------------------------------
+
+
+def test_default_stop_list_holds_function_words_and_their_informal_spellings():
+    stop_words = load_stopwords()
+    assert load_stopwords(DEFAULT_STOPWORDS_PATH) == stop_words
+    assert {"di", "dan", "saya", "yang", "the", "and"} <= stop_words
+    assert {"yg", "dgn", "sy", "utk", "dr", "tdk", "gk"} <= stop_words
+    # a stop word is never evidence: agency words stay out of the list
+    assert not {"listrik", "bpjs", "paspor", "polisi", "air"} & stop_words
+
+
+def test_load_stopwords_reads_comments_and_refuses_malformed_lines(tmp_path):
+    path = tmp_path / "stop.txt"
+    path.write_text("# function words\nyang\n\ndi  # a preposition\n", encoding="utf-8")
+    assert load_stopwords(path) == {"yang", "di"}
+    path.write_text("yang\ndan lain\n", encoding="utf-8")
+    with pytest.raises(ValueError, match=r"stop\.txt:2: .* must be one word"):
+        load_stopwords(path)
+    path.write_text("Yang\n", encoding="utf-8")
+    with pytest.raises(ValueError, match=r"stop\.txt:1: .* must be lowercase"):
+        load_stopwords(path)
 
 
 def test_default_lexicon_holds_the_common_informal_spellings():
