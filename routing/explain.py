@@ -22,6 +22,7 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 import scipy.sparse as sp
 
+from routing.router import Router
 from routing.text import find_personal_data
 
 __all__ = ["Explainer"]
@@ -34,20 +35,18 @@ _CACHE_WORDS = 50_000  # words whose analysis is kept, the most recently met
 class Explainer:
     """Explains a fitted router's suggestions; built once per bundle, shared by threads.
 
-    `router`: a fitted Router, read through its public state only (`normalizer_`,
+    `router`: a fitted router, read through its public state only (`normalizer_`,
     `vectorizer_`, `weight_matrix()`, `classes_`, `tfidf()`). `stop_words`: lowercase words
     never shown, compared with a word's case-folded and its normalized form.
     """
 
-    def __init__(self, router, stop_words: Iterable[str] = ()) -> None:
+    def __init__(self, router: Router, stop_words: Iterable[str] = ()) -> None:
         self.router = router
         self.stop_words = frozenset(stop_words)
         (_, word), (_, char) = router.vectorizer_.transformer_list
-        self._vocabulary = word.vocabulary_
-        self._tokenize = word.build_tokenizer()
+        self._vocabulary, self._tokenize = word.vocabulary_, word.build_tokenizer()
         self._ngram_range = word.ngram_range
-        self._char_grams = char.build_analyzer()
-        self._chars = char.vocabulary_
+        self._chars, self._char_grams = char.vocabulary_, char.build_analyzer()
         # rows gathered per complaint: contiguous (the head's own weights may be Fortran-ordered)
         self._weights = np.ascontiguousarray(router.weight_matrix())
         self._index = {str(c): i for i, c in enumerate(router.classes_)}
