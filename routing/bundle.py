@@ -6,6 +6,7 @@ Layout::
     DIR/router.joblib     the fitted Router (normalizer, lexicon, features, heads, calibrator)
     DIR/calibration.npz   out-of-fold confidences and correctness, so the threshold can move
     DIR/lexicon_id.tsv    the normalization lexicon the router was trained with (for reading)
+    DIR/stopwords.txt     the words never shown as explanation (older bundles: data/'s list)
 
 Loading checks the schema version and every artifact's SHA-256 before anything is unpickled,
 so a truncated or tampered file is refused instead of executed. Checksums catch accidents
@@ -14,6 +15,7 @@ only; with a signing key the manifest also carries an HMAC-SHA256 over its conte
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import json
@@ -31,9 +33,11 @@ from typing import Any
 import joblib
 import numpy as np
 
+from routing.explain import Explainer
 from routing.policy import Policy, choose_threshold
 from routing.router import Router
 from routing.similar import SimilarIndex
+from routing.text import DEFAULT_STOPWORDS_PATH, load_stopwords
 
 # Raised when bundles written before can no longer be read as they are (2: typed Policy).
 SCHEMA_VERSION = 2
@@ -41,6 +45,7 @@ MANIFEST = "manifest.json"
 ROUTER_FILE = "router.joblib"
 CALIBRATION_FILE = "calibration.npz"
 SIMILAR_FILE = "similar.joblib"
+STOPWORDS_FILE = DEFAULT_STOPWORDS_PATH.name
 MAX_MANIFEST_BYTES = 16 * 1024 * 1024
 _VERSIONED_PACKAGES = ("routing", "scikit-learn", "numpy", "scipy", "joblib", "pandas")
 # Manifest keys that describe when/where a bundle was made, not what it is.
@@ -77,6 +82,12 @@ class Bundle:
     @property
     def labels(self) -> list[str]:
         return list(self.manifest["labels"])
+
+    @functools.cached_property
+    def explainer(self) -> Explainer:
+        """The words behind the router's suggestions, never the bundle's stop words."""
+        own = STOPWORDS_FILE in self.manifest.get("artifacts", {})
+        return Explainer(self.router, load_stopwords(self.path / STOPWORDS_FILE if own else None))
 
 
 def sha256_file(path: Path) -> str:

@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from routing.bundle import Bundle
-from routing.explain import explain_batch, remember_words
 from routing.fewshot import few_shot_agencies, rank_with_few_shot
 from routing.policy import Decision, decide
 from routing.router import top_k_from_proba
@@ -72,7 +71,7 @@ def warm_caches(bundle: Bundle, limit: int = WARM_WORDS) -> int:
     order = np.argsort(word.idf_, kind="stable") if hasattr(word, "idf_") else slice(None)
     grams = word.get_feature_names_out()[order][:limit].tolist()
     router.vectorizer_.named_transformers["char"].analyzer.warm(grams)
-    remember_words(router, [g for g in grams if " " not in g])
+    bundle.explainer.remember(g for g in grams if " " not in g)
     return len(grams)
 
 
@@ -142,8 +141,7 @@ def suggest(
         else [None] * len(texts)
     )
     threshold = bundle.policy.threshold
-    explanations = explain_batch(
-        bundle.router,
+    explanations = bundle.explainer.explain_batch(
         texts,
         [[agency for agency, _ in pairs] for pairs in ranked],
         explain_words,

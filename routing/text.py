@@ -24,12 +24,14 @@ from routing.datafiles import data_file
 
 __all__ = [
     "DEFAULT_LEXICON_PATH",
+    "DEFAULT_STOPWORDS_PATH",
     "MASK_TOKENS",
     "TextNormalizer",
     "as_texts",
     "clean_html",
     "find_personal_data",
     "load_lexicon",
+    "load_stopwords",
     "mask_personal_data",
 ]
 
@@ -45,6 +47,7 @@ MASK_TOKENS: dict[str, str] = {
 }
 
 DEFAULT_LEXICON_PATH: Path = data_file("lexicon_id.tsv")
+DEFAULT_STOPWORDS_PATH: Path = data_file("stopwords.txt")
 
 _LEXICON_HEADER = ("informal", "formal")
 
@@ -107,9 +110,6 @@ class _Rule(NamedTuple):
     hints: tuple[str, ...] = ()
     # the fewest ASCII digits a match holds: text with fewer skips the rule
     min_digits: int = 0
-    # False: the pattern needs a character that is no word character ("@", "://", "www."),
-    # so it never matches inside one word (\w+); True is the safe default
-    in_words: bool = True
 
 
 def _rule(
@@ -118,9 +118,8 @@ def _rule(
     accept: Callable[[re.Match[str]], bool] | None = None,
     hints: tuple[str, ...] = (),
     min_digits: int = 0,
-    in_words: bool = True,
 ) -> _Rule:
-    return _Rule(kind, re.compile(pattern), accept, hints, min_digits, in_words)
+    return _Rule(kind, re.compile(pattern), accept, hints, min_digits)
 
 
 def _is_plate_region(match: re.Match[str]) -> bool:
@@ -148,13 +147,11 @@ _RULES: tuple[_Rule, ...] = (
         "url",
         r"(?:[Hh][Tt][Tt][Pp][Ss]?://|[Ww][Ww][Ww]\.)[^\s<>\"']*[^\s<>\"'.,;:!?)\]}]",
         hints=("://", "w.", "W."),
-        in_words=False,
     ),
     _rule(
         "email",
         r"(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+",
         hints=("@",),
-        in_words=False,
     ),
     # NPWP 99.999.999.9-999.999, partly formatted, or plain 15 digits.
     _rule(
@@ -212,10 +209,6 @@ _RULES_BY_DIGITS = tuple(
     tuple(rule for rule in _RULES if rule.min_digits <= n)
     for n in range(max(rule.min_digits for rule in _RULES) + 1)
 )
-# Rules that could match a word of word characters without an ASCII digit: none, so such a
-# word ("plain") needs neither masking nor HTML cleaning (`TextNormalizer.normalize_words`).
-_IN_WORD_RULES = tuple(rule for rule in _RULES_BY_DIGITS[0] if rule.in_words)
-_PLAIN_WORD = re.compile(r"[^\W0-9]+")
 _CLAIMED = "\x00"  # stands in for claimed text: not a digit, letter or separator
 
 # --- normalization ----------------------------------------------------------------------------
@@ -369,6 +362,26 @@ def load_lexicon(path: str | Path | None = None) -> dict[str, str]:
     return lexicon
 
 
+def load_stopwords(path: str | Path | None = None) -> frozenset[str]:
+    """Read a stop list: one lowercase word per line, ``#`` comments and blank lines allowed.
+
+    Malformed lines raise ValueError naming the file and line (the lexicon's rules).
+    """
+    path = Path(path) if path is not None else DEFAULT_STOPWORDS_PATH
+    words: set[str] = set()
+    with path.open(encoding="utf-8-sig") as handle:
+        for lineno, raw in enumerate(handle, start=1):
+            word = raw.split("#", 1)[0].strip()
+            if not word:
+                continue
+            if not _LEXICON_KEY.fullmatch(word):
+                raise ValueError(f"{path}:{lineno}: stop word {word!r} must be one word")
+            if word != word.lower():
+                raise ValueError(f"{path}:{lineno}: stop word {word!r} must be lowercase")
+            words.add(word)
+    return frozenset(words)
+
+
 def _collapse_repeats(text: str) -> str:
     if _ANY_TRIPLE.search(text) is None:  # no run of 3 of any character: nothing to do, fast
         return text
@@ -457,28 +470,6 @@ class TextNormalizer(TransformerMixin, BaseEstimator):
         """Normalize one text: html -> mask -> lowercase -> repeats -> lexicon -> whitespace."""
         self._check_fitted()
         return self._normalize(_require_str(text))
-
-    def normalize_words(self, words: Iterable[str]) -> list[str]:
-        """`normalize` of each of `words`, the same strings, faster for plain words (word
-        characters, no ASCII digit): no HTML or personal data can be in one, so only case,
-        repeats and the lexicon apply. Explanations normalize every word they meet."""
-        self._check_fitted()
-        fast = not _IN_WORD_RULES
-        lexicon = self.lexicon_ if self.lexicon else None
-        out = []
-        for word in words:
-            if fast and _PLAIN_WORD.fullmatch(_require_str(word)):
-                plain = word.lower() if self.lowercase else word
-                if self.collapse_repeats:
-                    plain = _collapse_repeats(plain)
-                # lowercasing can make a combining mark ("İ" → "i̇"): then the long way
-                if _PLAIN_WORD.fullmatch(plain):
-                    if lexicon:
-                        plain = " ".join(lexicon.get(plain, plain).split())
-                    out.append(plain)
-                    continue
-            out.append(self._normalize(_require_str(word)))
-        return out
 
     def _normalize(self, text: str) -> str:
         if self.html:

@@ -12,6 +12,7 @@ from routing.bundle import (
     ROUTER_FILE,
     SCHEMA_VERSION,
     SIMILAR_FILE,
+    STOPWORDS_FILE,
     BundleError,
     _finalize_manifest,
     content_version,
@@ -22,7 +23,7 @@ from routing.bundle import (
 )
 from routing.policy import Policy, choose_threshold
 from routing.router import Router
-from routing.text import DEFAULT_LEXICON_PATH, TextNormalizer
+from routing.text import DEFAULT_LEXICON_PATH, TextNormalizer, load_stopwords
 from training.pipeline import TrainResult, train
 
 KEY = "test-signing-key"
@@ -110,6 +111,7 @@ def test_manifest_records_provenance_policy_metrics_and_checksums(trained_bundle
         CALIBRATION_FILE,
         SIMILAR_FILE,
         DEFAULT_LEXICON_PATH.name,
+        STOPWORDS_FILE,
     }
     for name, digest in manifest["artifacts"].items():
         assert digest == sha256_file(trained_bundle / name)
@@ -309,3 +311,18 @@ def test_bundle_keeps_its_own_copy_of_the_lexicon(tmp_path, small_csv):
     bundle = load_bundle(result.bundle_path)
     assert bundle.router.normalizer_.normalize("listrk trs") == "listrik terus"
     np.testing.assert_array_equal(bundle.router.predict_proba(probe), before)
+
+
+def test_bundle_explains_with_its_own_copy_of_the_stop_list(trained_bundle, tmp_path, monkeypatch):
+    """Editing data/stopwords.txt changes no trained bundle's explanations; a bundle made
+    before there was a stop list uses the packaged one."""
+    bundle = load_bundle(trained_bundle)
+    assert bundle.explainer is bundle.explainer  # built once per bundle
+    assert bundle.explainer.stop_words == load_stopwords() >= {"di", "dan", "saya", "yang"}
+    edited = tmp_path / "stopwords.txt"
+    edited.write_text("listrik\n", encoding="utf-8")
+    monkeypatch.setattr("routing.text.DEFAULT_STOPWORDS_PATH", edited)
+    assert load_bundle(trained_bundle).explainer.stop_words >= {"di", "dan", "saya", "yang"}
+    older = load_bundle(trained_bundle)
+    del older.manifest["artifacts"][STOPWORDS_FILE]
+    assert older.explainer.stop_words == {"listrik"}

@@ -1,151 +1,119 @@
-"""Explanations against their definition, computed the slow, obvious way, one word at a time.
+"""Explanations against their definition (`routing.explain`), worked out by hand.
 
-`routing.explain` explains a whole batch with vectorized passes over word ids; this reference
-follows the module docstring literally: the strongest positive shares of a suggestion, each
-split equally among the complaint's distinct words (ignoring case) that produce it (their
-normalized tokens' unigrams and character n-grams, and word n-grams spanning them).
+A tiny router whose TF-IDF values are plain counts (no IDF, no norm) and whose weights are set
+by hand, so every word's score below is a sum of a few products that can be checked on paper.
 """
 
 from __future__ import annotations
 
-import re
-from concurrent.futures import ThreadPoolExecutor
-
 import numpy as np
 import pytest
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.pipeline import FeatureUnion
 
 from routing import explain as explain_module
-from routing.explain import explain_batch
-from routing.router import Router
-from routing.text import find_personal_data
+from routing.explain import Explainer
+from routing.router import TOKEN_PATTERN
+from routing.text import TextNormalizer
 
-MAX_FEATURES = explain_module._MAX_FEATURES
-TEXTS_EXTRA = [
-    "listrik mati trs dr kmrn sy blm dpt tgpn, LISTRIK mati lagi",
-    "sy blm trima bansos yg dijanjikan, gpp kalau telat tp tolong dicek",
-    "jalan rusak, lampu mati dll; ybs tidak datang dsb sbb listrik padam dll",
-    "NIK 3201 2345 6789 0001 hp 0812 3456 7890 jalan rusak parah di desa kami",
-    "NIK3201234567890001 rekening 1234567890 bansos belum cair",
-    "",
-    "!!!",
-]
+# "trs" is normalized to "terus" by the lexicon; "Listrik"/"listrik" are one word
+COMPLAINT = "Listrik mati, listrik trs mati"
 
 
-def _reference(router: Router, text: str, agency: str) -> dict[str, float]:
-    """Score of each shown word (first spelling met, per case-folded form) for `agency`."""
-    normalizer = router.normalizer_
-    word_vec = router.vectorizer_.transformer_list[0][1]
-    char_vec = router.vectorizer_.transformer_list[1][1]
-    vocabulary, offset = word_vec.vocabulary_, len(word_vec.vocabulary_)
-    char_analyzer, char_vocabulary = char_vec.build_analyzer(), char_vec.vocabulary_
-    row = router.tfidf(normalizer.transform([text])).tocsr()
-    weights = router.weight_matrix()[list(router.classes_).index(agency)]
-    share = {int(c): float(v) * weights[c] for c, v in zip(row.indices, row.data, strict=True)}
-    positive = sorted((c for c in share if share[c] > 0), key=lambda c: (-share[c], c))
-    strong = set(positive[:MAX_FEATURES])
+class TinyRouter:
+    """What an Explainer reads from a router: counts as TF-IDF values, hand-set weights for
+    the first agency (feature names as `FeatureUnion.get_feature_names_out` gives them)."""
 
-    private = find_personal_data(text)
-    words = [
-        m.group()
-        for m in re.finditer(r"\w+", text)
-        if not any(s < m.end() and m.start() < e for _, s, e in private)
-    ]
-    units: dict[str, str] = {}  # case-folded → first spelling
-    unit_cols: dict[str, set[int]] = {}
-    sequence: list[tuple[str, str]] = []  # (token, unit) of each shown word, in order
-    for word in words:
-        tokens = normalizer.normalize(word).split()
-        if not tokens or any(t.startswith("[") for t in tokens):
-            continue
-        key = word.casefold()
-        if key not in units:
-            units[key] = word
-            cols = {vocabulary[t] for t in tokens if t in vocabulary}
-            for token in tokens:
-                grams = char_analyzer(token)
-                cols |= {offset + char_vocabulary[g] for g in grams if g in char_vocabulary}
-            unit_cols[key] = cols
-        sequence += [(token, key) for token in tokens]
-    low, high = word_vec.ngram_range
-    for n in range(max(low, 2), high + 1):
-        for i in range(len(sequence) - n + 1):
-            col = vocabulary.get(" ".join(t for t, _ in sequence[i : i + n]))
-            if col is not None and col in strong:
-                for _, key in sequence[i : i + n]:
-                    unit_cols[key].add(col)
-    sharers = {c: sum(c in cols for cols in unit_cols.values()) for c in strong}
-    return {
-        units[key]: sum(share[c] / sharers[c] for c in cols if c in strong)
-        for key, cols in unit_cols.items()
-    }
+    classes_ = np.array(["PLN", "OTHER"])
+
+    def __init__(self, texts: list[str], weights: dict[str, float]) -> None:
+        self.normalizer_ = TextNormalizer().fit([])
+        counts = {"lowercase": False, "use_idf": False, "norm": None}
+        word = TfidfVectorizer(ngram_range=(1, 2), token_pattern=TOKEN_PATTERN, **counts)
+        char = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 2), **counts)
+        self.vectorizer_ = FeatureUnion([("word", word), ("char", char)])
+        self.vectorizer_.fit(self.normalizer_.transform(texts))
+        names = list(self.vectorizer_.get_feature_names_out())
+        self._weights = np.zeros((2, len(names)))
+        for name, weight in weights.items():
+            self._weights[0, names.index(name)] = weight
+
+    def weight_matrix(self) -> np.ndarray:
+        return self._weights
+
+    def tfidf(self, normalized: list[str]):
+        return self.vectorizer_.transform(normalized)
 
 
-def _check(router: Router, texts: list[str], n_words: int = 5) -> int:
-    """explain_batch's words are a best-first top `n_words` of the reference scores (ties
-    within rounding may come in either order). Returns the number of words checked."""
-    agencies = [list(router.classes_[:3])] * len(texts)
-    checked = 0
-    explained = explain_batch(router, texts, agencies, n_words)
-    for text, names, got in zip(texts, agencies, explained, strict=True):
-        for agency, words in zip(names, got, strict=True):
-            scores = _reference(router, text, agency)
-            positive = sorted((s for s in scores.values() if s > 0), reverse=True)
-            assert len(words) == min(n_words, len(positive))
-            tolerance = 1e-9 * max(positive, default=1.0)
-            got_scores = [scores[w] for w in words]
-            assert got_scores == pytest.approx(positive[: len(words)], abs=tolerance)
-            checked += len(words)
-    return checked
-
-
-@pytest.fixture(scope="module", params=[(1, 2), (1, 3)], ids=["word-1-2", "word-1-3"])
-def router(request, small_corpus) -> Router:
-    return Router(word_ngram_range=request.param, random_state=0).fit(
-        small_corpus.texts, small_corpus.labels
+@pytest.fixture
+def tiny() -> TinyRouter:
+    return TinyRouter(
+        [COMPLAINT],
+        {
+            "word__listrik": 1.0,  # twice: 2.0, all to "Listrik"
+            "word__terus": 0.5,  # 0.5 to "trs", as written
+            "word__listrik mati": 3.0,  # 3.0, split: 1.5 to "Listrik", 1.5 to "mati"
+            "char__ma": 0.25,  # twice ("mati" twice): 0.5, all to "mati"
+            "word__mati": -1.0,  # against PLN: no share
+            "char__ik": -2.0,
+        },
     )
 
 
-def test_batch_explanations_follow_the_definition(router, heldout_corpus):
-    texts = [*heldout_corpus.texts[:20], *TEXTS_EXTRA]
-    assert _check(router, texts) > 100
+def test_each_share_is_split_among_the_words_producing_it(tiny):
+    explainer = Explainer(tiny)
+    scores = explainer.word_scores(COMPLAINT, "PLN")
+    assert scores == pytest.approx({"Listrik": 3.5, "mati": 2.0, "trs": 0.5})
+    assert explainer.explain_batch([COMPLAINT], [["PLN"]]) == [[["Listrik", "mati", "trs"]]]
+    assert explainer.explain_batch([COMPLAINT], [["PLN"]], n_words=2) == [[["Listrik", "mati"]]]
+    # no positive weight for the other agency: no word is evidence for it
+    assert explainer.explain_batch([COMPLAINT], [["OTHER", "PLN"]], 1) == [[[], ["Listrik"]]]
 
 
-def test_word_ngrams_share_their_weight_among_the_words_they_span(router, small_corpus):
-    """Complaints made of the corpus' own word pairs (and triples), so that word n-grams are
-    among the strongest features."""
-    grams = [g for g in router.word_grams() if " " in g]
-    assert grams
-    texts = [" ".join(grams[i : i + 6]) for i in range(0, min(len(grams), 120), 6)]
-    assert _check(router, texts) > 50
+def test_only_the_strongest_shares_count_ties_by_column(tiny, monkeypatch):
+    explainer = Explainer(tiny)
+    monkeypatch.setattr(explain_module, "_MAX_FEATURES", 1)  # "listrik mati": 3.0
+    assert explainer.word_scores(COMPLAINT, "PLN") == pytest.approx(
+        {"Listrik": 1.5, "mati": 1.5, "trs": 0.0}
+    )
+    # equal scores: the word written first comes first
+    assert explainer.explain_batch([COMPLAINT], [["PLN"]]) == [[["Listrik", "mati"]]]
+    # the third share is a tie of 0.5 ("terus", "ma"): the lower column, the word block's
+    monkeypatch.setattr(explain_module, "_MAX_FEATURES", 3)
+    assert explainer.word_scores(COMPLAINT, "PLN") == pytest.approx(
+        {"Listrik": 3.5, "mati": 1.5, "trs": 0.5}
+    )
 
 
-def test_a_full_word_cache_starts_afresh_with_the_same_answers(router, heldout_corpus, monkeypatch):
-    texts = [*heldout_corpus.texts[:10], *TEXTS_EXTRA]
-    agencies = [list(router.classes_[:2])] * len(texts)
-    want = explain_batch(router, texts, agencies)
-    monkeypatch.setattr(explain_module, "_CACHE_LIMIT", 20)
-    monkeypatch.delattr(router, "_word_table_cache")
-    assert explain_batch(router, texts, agencies) == want
-    assert len(router._word_table_cache.ids) > 20  # one batch's words are kept whole
-    assert explain_batch(router, texts[:3], agencies[:3]) == want[:3]
-    assert len(router._word_table_cache.ids) < 300
+def test_stop_words_take_their_part_but_are_never_shown():
+    text = "listrik padam di rumah"
+    tiny = TinyRouter([text], {"word__di": 5.0, "word__padam di": 2.0, "word__listrik": 1.0})
+    explainer = Explainer(tiny, stop_words={"di"})
+    assert explainer.word_scores(text, "PLN") == pytest.approx(
+        {"listrik": 1.0, "padam": 1.0, "di": 6.0, "rumah": 0.0}
+    )
+    assert explainer.explain_batch([text], [["PLN"]]) == [[["listrik", "padam"]]]
+    # a word whose normalized form is a stop word ("d" → "di") is left out as well
+    assert Explainer(tiny, stop_words={"di"}).explain_batch(["d rumah"], [["PLN"]]) == [[[]]]
 
 
-def test_threads_explaining_new_words_at_once_agree_with_one_thread(small_corpus):
-    router = Router(random_state=0).fit(small_corpus.texts, small_corpus.labels)
-    rng = np.random.default_rng(0)
-    vocabulary = sorted({w for t in small_corpus.texts for w in t.split()})
-    texts = [
-        " ".join(rng.choice(vocabulary, 30).tolist()) + f" kata{i} baru{i % 7}" for i in range(64)
-    ]
-    agencies = [list(router.classes_[:3])] * len(texts)
-    fresh = Router(random_state=0).fit(small_corpus.texts, small_corpus.labels)
-    want = explain_batch(fresh, texts, agencies)
-    with ThreadPoolExecutor(4) as pool:
-        parts = list(
-            pool.map(lambda k: explain_batch(router, texts[k::4], agencies[k::4]), range(4))
-        )
-    got = [None] * len(texts)
-    for k, part in enumerate(parts):
-        got[k::4] = part
-    assert got == want
+def test_personal_data_produces_nothing_and_breaks_word_ngrams():
+    # "trs" and "terus" are two words producing "terus"; "listrik terus" is in the text once,
+    # and the phone number stands between "listrik" and "trs": no part of that n-gram to "trs"
+    text = "listrik terus padam, listrik 081234567890 trs"
+    tiny = TinyRouter([text], {"word__listrik terus": 3.0, "word__terus": 1.0})
+    scores = Explainer(tiny).word_scores(text, "PLN")
+    assert scores == pytest.approx({"listrik": 1.5, "terus": 2.5, "padam": 0.0, "trs": 1.0})
+
+
+def test_unknown_agency_raises_and_nothing_asked_gives_nothing(tiny):
+    explainer = Explainer(tiny)
+    with pytest.raises(KeyError):
+        explainer.explain_batch([COMPLAINT], [["NOT AN AGENCY"]])
+    with pytest.raises(KeyError):
+        explainer.explain_batch([COMPLAINT], [["NOT AN AGENCY"]], n_words=0)
+    with pytest.raises(ValueError, match="2 texts but 1"):
+        explainer.explain_batch([COMPLAINT, COMPLAINT], [["PLN"]])
+    assert explainer.explain_batch([COMPLAINT], [["PLN"]], n_words=0) == [[[]]]
+    assert explainer.explain_batch(["", "  ", "!!!"], [["PLN"]] * 3) == [[[]]] * 3
+    assert explainer.explain_batch([COMPLAINT], [[]]) == [[]]

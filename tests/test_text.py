@@ -14,11 +14,13 @@ from sklearn.exceptions import NotFittedError
 from routing import text as text_module
 from routing.text import (
     DEFAULT_LEXICON_PATH,
+    DEFAULT_STOPWORDS_PATH,
     MASK_TOKENS,
     TextNormalizer,
     clean_html,
     find_personal_data,
     load_lexicon,
+    load_stopwords,
     mask_personal_data,
 )
 
@@ -198,6 +200,27 @@ def test_text_functions_reject_non_str(bad):
 
 
 # --- lexicon -----------------------------------------------------------------------------------
+
+
+def test_default_stop_list_holds_function_words_and_their_informal_spellings():
+    stop_words = load_stopwords()
+    assert load_stopwords(DEFAULT_STOPWORDS_PATH) == stop_words
+    assert {"di", "dan", "saya", "yang", "the", "and"} <= stop_words
+    assert {"yg", "dgn", "sy", "utk", "dr", "tdk", "gk"} <= stop_words
+    # a stop word is never evidence: agency words stay out of the list
+    assert not {"listrik", "bpjs", "paspor", "polisi", "air"} & stop_words
+
+
+def test_load_stopwords_reads_comments_and_refuses_malformed_lines(tmp_path):
+    path = tmp_path / "stop.txt"
+    path.write_text("# function words\nyang\n\ndi  # a preposition\n", encoding="utf-8")
+    assert load_stopwords(path) == {"yang", "di"}
+    path.write_text("yang\ndan lain\n", encoding="utf-8")
+    with pytest.raises(ValueError, match=r"stop\.txt:2: .* must be one word"):
+        load_stopwords(path)
+    path.write_text("Yang\n", encoding="utf-8")
+    with pytest.raises(ValueError, match=r"stop\.txt:1: .* must be lowercase"):
+        load_stopwords(path)
 
 
 def test_default_lexicon_holds_the_common_informal_spellings():
@@ -446,82 +469,6 @@ def test_every_match_in_the_corpus_holds_its_rule_s_digits_and_a_hint(small_corp
                 held = match.group()
                 assert sum(c in "0123456789" for c in held) >= rule.min_digits, rule.kind
                 assert not rule.hints or any(hint in held for hint in rule.hints), rule.kind
-
-
-WORD_EDGE_CASES = [
-    "yg",
-    "Yg",
-    "trsss",
-    "MATIII",
-    "IIIa",
-    "www",
-    "https",
-    "http",
-    "wwwlapor",
-    "a_b",
-    "_",
-    "İSTANBUL",
-    "İYG",  # lowercased to "i" + a combining dot + "yg": two tokens, "yg" expanded
-    "Straße",
-    "ǅemal",
-    "٣٢٠١",
-    "x²",
-    "tdk",
-    "bgt",
-    "ORANG",
-    "Ωμέγα",
-    "ΟΔΟΣ",
-    "npwp",
-    "NIK",
-    "email",
-    "com",
-    "B",
-    "sd",
-    "dll",
-    "koq",
-    "Ąžuolas",
-    "ꦗꦮ",
-]
-
-
-def test_normalize_words_equals_normalize_word_by_word(normalizer, small_corpus):
-    words = [w for t in small_corpus.texts for w in re.findall(r"\w+", t)]
-    words += [*WORD_EDGE_CASES, "3201234567890001", "0812", "B1234", "a1"]
-    assert normalizer.normalize_words(words) == [normalizer.normalize(w) for w in words]
-    for variant in (
-        TextNormalizer(lowercase=False),
-        TextNormalizer(collapse_repeats=False),
-        TextNormalizer(lexicon=False),
-        TextNormalizer(mask=False, html=False),
-    ):
-        variant.fit([])
-        assert variant.normalize_words(words) == [variant.normalize(w) for w in words]
-
-
-@given(st.from_regex(r"\w+", fullmatch=True))
-@hypothesis_settings(max_examples=300, deadline=None)
-def test_normalize_words_equals_normalize_on_any_word(word):
-    normalizer = TextNormalizer().fit([])
-    assert normalizer.normalize_words([word]) == [normalizer.normalize(word)]
-
-
-@given(st.from_regex(r"[^\W0-9]+", fullmatch=True))
-@hypothesis_settings(max_examples=300, deadline=None)
-def test_rules_marked_out_of_words_never_match_inside_one(word):
-    for rule in text_module._RULES:
-        if not rule.in_words:
-            assert rule.pattern.search(word) is None, rule.kind
-
-
-def test_normalize_words_takes_the_long_way_when_a_rule_can_match_inside_words(monkeypatch):
-    # a digit-free rule that can match a plain word: the fast path would skip it
-    word_rule = text_module._rule("name", r"\bBudi\b")
-    monkeypatch.setattr(text_module, "_RULES", (*text_module._RULES, word_rule))
-    monkeypatch.setattr(text_module, "_RULES_BY_DIGITS", ((word_rule,),))
-    monkeypatch.setattr(text_module, "_IN_WORD_RULES", (word_rule,))
-    monkeypatch.setitem(text_module.MASK_TOKENS, "name", "[name]")
-    normalizer = TextNormalizer().fit([])
-    assert normalizer.normalize_words(["Budi", "yg"]) == ["[name]", "yang"]
 
 
 @example("aaa")

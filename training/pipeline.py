@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import copy
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,14 +16,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from routing.bundle import Calibration, read_manifest, save_bundle
+from routing.bundle import STOPWORDS_FILE, Calibration, read_manifest, save_bundle
 from routing.catalogue import Catalogue, LabelMapping, load_catalogue
 from routing.embeddings import without_cache
 from routing.evaluation.metrics import evaluate_suggestions
 from routing.policy import DEFAULT_TARGET_PRECISION, Policy, choose_threshold
 from routing.router import Router
 from routing.similar import SimilarIndex
-from routing.text import DEFAULT_LEXICON_PATH, TextNormalizer
+from routing.text import DEFAULT_LEXICON_PATH, TextNormalizer, load_stopwords
 from training.data import LoadedTable, read_table, require_columns
 from training.validate import ValidationReport, validate
 
@@ -237,7 +237,10 @@ def save_router_bundle(
         metrics={"validation": {"method": f"{router.cv}-fold out-of-fold", **metrics}},
         training=training,
         seed=seed,
-        resources={DEFAULT_LEXICON_PATH.name: lexicon_tsv(router.normalizer_.lexicon_)},
+        resources={
+            DEFAULT_LEXICON_PATH.name: lexicon_tsv(router.normalizer_.lexicon_),
+            STOPWORDS_FILE: stopwords_txt(load_stopwords()),
+        },
         signing_key=signing_key,
         extra=extra,
         similar=similar,
@@ -274,6 +277,11 @@ def build_similar_index(
     mode = "hybrid+profile" if embedder is not None else "tfidf+profile"
     index = SimilarIndex(mode=mode, embedder=embedder)
     return index.fit(texts, labels, ids, profiles=router.oof_proba_, classes=router.classes_)
+
+
+def stopwords_txt(words: Iterable[str]) -> bytes:
+    """A stop list in the format of data/stopwords.txt (one word a line, sorted)."""
+    return "".join(f"{word}\n" for word in sorted(words)).encode("utf-8")
 
 
 def lexicon_tsv(lexicon: dict[str, str]) -> bytes:
