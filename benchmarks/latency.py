@@ -69,9 +69,10 @@ HEADERS = {"X-API-Key": INTEGRATION_KEY}
 TOP_K = 3
 BLOCK = 50  # complaints per alternation between HTTP and in-process
 START_TIMEOUT_S = 180
-GOAL_P99_MS = 15.0
+# guards, not targets (issue "Simple core"): an admin's screen feels instant well below them
+GOAL_P99_MS = 25.0
 GOAL_OVERHEAD = 1.5
-GOAL_BATCH_PER_S = 2000.0
+GOAL_BATCH_PER_S = 1000.0
 
 
 @dataclass(frozen=True)
