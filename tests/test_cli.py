@@ -117,6 +117,19 @@ def test_train_writes_a_loadable_bundle(cli_bundle, small_csv):
     assert bundle.manifest["training_data"]["id_col"] == "id"
 
 
+def test_train_with_parallel_folds_writes_the_same_model(cli_bundle, small_csv, tmp_path):
+    out = tmp_path / "jobs2"
+    result = invoke(
+        "train", small_csv, "--text-col", "text", "--label-col", "agency", "--id-col", "id",
+        "--out", out, "--jobs", "2", "--quiet",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    parallel, serial = read_manifest(out), read_manifest(cli_bundle)
+    assert parallel["policy"] == serial["policy"]
+    assert parallel["metrics"] == serial["metrics"]
+    assert parallel["hyperparameters"] == serial["hyperparameters"]
+
+
 def test_predict_similar_adds_past_complaints_from_the_bundle_index(
     cli_bundle, heldout_csv, tmp_path
 ):

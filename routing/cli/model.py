@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import typer
+from joblib import parallel_config
 from rich.markup import escape
 from rich.progress import Progress
 from rich.table import Table
@@ -76,6 +77,13 @@ def train(
         "Encodings are cached in var/cache/embeddings (also by `evaluate`); the bundle "
         "holds the encoder only, not the cache.",
     ),
+    jobs: int = typer.Option(
+        1,
+        "--jobs",
+        min=1,
+        help="Out-of-fold fits run at once, in worker processes (joblib); the model is the "
+        "same for any value.",
+    ),
     quiet: bool = QuietOpt,
 ) -> None:
     """Train a router on historical dispositions and write a bundle to OUT."""
@@ -86,7 +94,10 @@ def train(
         encoder = make_embedder(embedder, cache_dir=EMBEDDING_CACHE)
     except (ValueError, EmbeddingError) as exc:
         raise fail(str(exc)) from None
-    with status("training (validation, out-of-fold calibration, final fit)…", quiet):
+    with (
+        status("training (validation, out-of-fold calibration, final fit)…", quiet),
+        parallel_config(n_jobs=jobs),  # the router's folds; a context, not a hyperparameter
+    ):
         result = train_pipeline(
             data,
             text_col,
