@@ -23,7 +23,6 @@ import os
 import platform
 import shutil
 import subprocess
-import tempfile
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import metadata
@@ -198,7 +197,10 @@ def save_bundle(
     if out_dir.exists() and any(out_dir.iterdir()) and not (out_dir / MANIFEST).exists():
         raise BundleError(f"{out_dir} exists and is not a bundle; refusing to overwrite it")
     out_dir.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
+    # Not tempfile.mkdtemp: it makes the folder private (0700), and a bundle is read by other
+    # accounts (the service's), so it gets the permissions mkdir gives under the umask.
+    staging = out_dir.parent / f".{out_dir.name}.{os.urandom(6).hex()}"
+    staging.mkdir()
     try:
         joblib.dump(router, staging / ROUTER_FILE, compress=3)
         np.savez(
