@@ -24,7 +24,7 @@ from routing.policy import DEFAULT_TARGET_PRECISION, Policy, choose_threshold
 from routing.router import Router
 from routing.similar import SimilarIndex
 from routing.text import DEFAULT_LEXICON_PATH, TextNormalizer, load_stopwords
-from training.data import LoadedTable, read_table, require_columns
+from training.data import DataError, LoadedTable, read_table, require_columns
 from training.validate import ValidationReport, validate
 
 Progress = Callable[[str], None]
@@ -112,7 +112,16 @@ def fit_router(
     target_precision: float = DEFAULT_TARGET_PRECISION,
     router_params: dict[str, Any] | None = None,
 ) -> tuple[Router, Policy, dict[str, Any]]:
-    """Fit a router, choose its threshold on out-of-fold scores and score it out-of-fold."""
+    """Fit a router, choose its threshold on out-of-fold scores and score it out-of-fold.
+
+    Raises `DataError` when no agency has 2 complaints: there is nothing to calibrate on.
+    """
+    counts = np.unique(np.asarray(labels, dtype=object), return_counts=True)[1]
+    if len(counts) and counts.max() < 2:
+        raise DataError(
+            f"each of the {len(counts)} agencies has a single complaint (is the label column "
+            "right?); need at least 2 complaints of one agency"
+        )
     router = Router(random_state=seed, **(router_params or {})).fit(texts, labels)
     oof = router.oof_proba_
     y = np.asarray(labels, dtype=object)

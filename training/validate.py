@@ -133,8 +133,9 @@ def validate(
 
     Texts are kept raw; `normalize` only builds the key for duplicate detection. Labels are
     stripped of surrounding whitespace. Ids come from `id_col`, or are the 0-based input row
-    number. Input order is kept. Raises `DataError` when a column is missing, when no rows are
-    left, or when fewer than 2 agencies remain.
+    number. Input order is kept. Raises `DataError` when a column is missing, when no text has
+    a letter (a column of numbers or codes), when no rows are left, or when fewer than 2
+    agencies remain.
     """
     if min_examples < 0:
         raise ValueError(f"min_examples must be >= 0, got {min_examples}")
@@ -149,6 +150,10 @@ def validate(
         ids = [str(i) for i in range(len(frame))]
 
     has_text = [i for i in range(len(texts)) if texts[i].strip()]
+    if has_text and not any(c.isalpha() for i in has_text for c in texts[i]):
+        raise DataError(
+            f"column {text_col!r} has no letters in any row: numbers or codes, not complaint texts"
+        )
     has_label = [i for i in has_text if labels[i]]
 
     keys = {i: normalize(texts[i]) for i in has_label}
