@@ -22,7 +22,7 @@ install: $(VENV)/.installed
 
 sample-model: install
 	$(BIN)/routing train data/sample/complaints.csv --text-col text --label-col agency \
-		--id-col id --out $(SAMPLE_MODEL)
+		--id-col id --out $(SAMPLE_MODEL) --force
 
 quickstart: sample-model
 	$(BIN)/routing predict data/sample/incoming.csv --model $(SAMPLE_MODEL) --text-col text \

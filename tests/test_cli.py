@@ -18,8 +18,9 @@ import pytest
 from typer.testing import CliRunner
 
 from routing.bundle import MANIFEST, ROUTER_FILE, load_bundle, read_manifest
-from routing.cli import app, main
+from routing.cli import app
 from routing.evaluation.report import CONFUSION_PNG, PRECISION_COVERAGE_PNG, RELIABILITY_PNG
+from tests.cli.helpers import assert_user_error, run_main
 from tests.conftest import METRICS_KEYS
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -29,27 +30,6 @@ runner = CliRunner()
 
 def invoke(*args) -> object:
     return runner.invoke(app, [str(a) for a in args], catch_exceptions=False)
-
-
-def run_main(monkeypatch, capsys, *args) -> tuple[int, str, str]:
-    """Run the console-script entry point in-process; return (exit code, stdout, stderr)."""
-    monkeypatch.setattr(sys, "argv", ["routing", *(str(a) for a in args)])
-    with pytest.raises(SystemExit) as exc:
-        main()
-    captured = capsys.readouterr()
-    return exc.value.code, captured.out, captured.err
-
-
-def assert_user_error(code: int, stderr: str, *fragments: str) -> str:
-    """Exit code 2, exactly one line on stderr, no traceback; returns that line."""
-    assert code == 2
-    assert "Traceback" not in stderr
-    lines = stderr.strip().splitlines()
-    assert len(lines) == 1, stderr
-    assert lines[0].startswith("error: ")
-    for fragment in fragments:
-        assert fragment in lines[0]
-    return lines[0]
 
 
 def read_jsonl(path: Path) -> list[dict]:

@@ -3,59 +3,81 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pandas as pd
 import typer
 from rich.markup import escape
 from rich.table import Table
 
-from routing.cli.common import console, console_err, fail, status
-from routing.evaluation.audit import (
-    DEFAULT_IRRELEVANT_QUANTILE,
-    audit_dispositions,
-    summarize_by_agency,
-    suspected_pairs,
+from routing.cli.common import (
+    IRRELEVANT_QUANTILE,
+    FormatOpt,
+    LabelCol,
+    QuietOpt,
+    SeedOpt,
+    TextCol,
+    console,
+    console_err,
+    fail,
+    status,
 )
-from routing.text import mask_personal_data
-from training.data import require_columns
-from training.pipeline import load_training_data
+from routing.cli.outputs import check_file_output, partial_file
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 SHOWN = 10  # rows of each summary table
 
 
 def audit(
-    data: Path = typer.Argument(..., help="Historical dispositions (CSV, JSONL or Parquet)."),
-    text_col: str = typer.Option(..., "--text-col", help="Column holding the complaint text."),
-    label_col: str = typer.Option(
-        ..., "--label-col", help="Column holding the agency the complaint was disposed to."
+    data: Path = typer.Argument(
+        ..., metavar="DATA", help="Historical dispositions (CSV, JSONL or Parquet)."
     ),
-    out: Path = typer.Option(..., "--out", help="CSV to write the suspected complaints to."),
+    text_col: str = TextCol,
+    label_col: str = LabelCol,
+    out: Path = typer.Option(
+        ..., "--out", metavar="FILE", help="CSV to write the suspected complaints to."
+    ),
     id_col: str = typer.Option(
-        None, "--id-col", help="Column with complaint ids, shown for the most suspect rows."
+        None,
+        "--id-col",
+        metavar="COLUMN",
+        help="Column with complaint ids, shown for the most suspect rows.",
     ),
-    folds: int = typer.Option(5, "--folds", help="Cross-validation folds (at least 2)."),
-    seed: int = typer.Option(0, "--seed", help="Seed for the folds and the linear head."),
+    folds: int = typer.Option(
+        5, "--folds", metavar="N", help="Cross-validation folds (at least 2)."
+    ),
+    seed: int = SeedOpt,
     irrelevant_quantile: float = typer.Option(
-        DEFAULT_IRRELEVANT_QUANTILE,
+        IRRELEVANT_QUANTILE,
         "--irrelevant-quantile",
+        metavar="Q",
         help="Flag a complaint only when its recorded agency is less likely than this quantile "
         "of the probabilities of unrelated agencies: lower finds fewer, surer suspects; "
         "1 keeps nearly all that confident learning finds.",
     ),
-    data_format: str = typer.Option(
-        None, "--format", help="Format of DATA: csv, jsonl or parquet (default: by suffix)."
-    ),
-    quiet: bool = typer.Option(False, "--quiet", "-q", help="Print only errors."),
+    data_format: str = FormatOpt,
+    quiet: bool = QuietOpt,
 ) -> None:
     """Find complaints most likely disposed to the wrong agency and write them to OUT.
 
     OUT holds only the suspects, most suspect first: every input column (the text with personal
     data masked) plus suggested_agency and label_quality (lower = more suspect).
     """
+    from routing.evaluation.audit import (
+        audit_dispositions,
+        summarize_by_agency,
+        suspected_pairs,
+    )
+    from routing.text import mask_personal_data
+    from training.data import require_columns
+    from training.pipeline import load_training_data
+
     if folds < 2:
         raise fail(f"--folds must be at least 2, got {folds}")
     if not 0.0 < irrelevant_quantile <= 1.0:
         raise fail(f"--irrelevant-quantile must be in (0, 1], got {irrelevant_quantile}")
+    check_file_output(out, "--out")
     # Without id_col the validated "id" is the input row number, which maps suspects back to
     # their full input rows.
     loaded = load_training_data(data, text_col, label_col, format=data_format)
@@ -102,10 +124,8 @@ def audit(
 
 def _write_csv(frame: pd.DataFrame, out: Path) -> None:
     """Write via a temporary file so an interrupted audit leaves no half-written CSV."""
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(out.name + ".partial")
-    frame.to_csv(tmp, index=False, encoding="utf-8")
-    tmp.replace(out)
+    with partial_file(out) as tmp:
+        frame.to_csv(tmp, index=False, encoding="utf-8")
 
 
 def _agency_table(by_agency: pd.DataFrame) -> Table:

@@ -1,4 +1,4 @@
-"""Shared pieces of the command line: consoles, progress, user-error exits."""
+"""Shared pieces of the command line: consoles, help conventions, progress, user-error exits."""
 
 from __future__ import annotations
 
@@ -14,6 +14,43 @@ from rich.markup import escape
 
 console = Console(soft_wrap=True)
 console_err = Console(stderr=True, soft_wrap=True)
+
+# Every verb and group answers -h as well as --help.
+CONTEXT: dict[str, Any] = {"help_option_names": ["-h", "--help"]}
+
+# Defaults that --help shows, copied here because the modules that own them load
+# scikit-learn; tests/cli/test_conventions.py checks that each equals its original.
+TARGET_PRECISION = 0.99  # routing.policy.DEFAULT_TARGET_PRECISION
+MAX_TOP_K = 10  # routing.suggest.MAX_TOP_K
+HOLDOUT = 0.2  # training.retrain.DEFAULT_HOLDOUT
+IRRELEVANT_QUANTILE = 0.9  # routing.evaluation.audit.DEFAULT_IRRELEVANT_QUANTILE
+TOLERANCE = 0.005  # routing.evaluation.comparison.DEFAULT_TOLERANCE
+
+# Options that several verbs share, with the same metavar and words everywhere.
+QuietOpt = typer.Option(False, "--quiet", "-q", help="Print only errors.")
+TextCol = typer.Option(
+    ..., "--text-col", metavar="COLUMN", help="Column holding the complaint text."
+)
+LabelCol = typer.Option(
+    ..., "--label-col", metavar="COLUMN", help="Column holding the agency (disposition)."
+)
+FormatOpt = typer.Option(
+    None, "--format", metavar="FORMAT", help="csv, jsonl or parquet (default: by suffix)."
+)
+SeedOpt = typer.Option(0, "--seed", metavar="N", help="Seed for folds and the linear head.")
+# The environment variables are read by click, as well as by routing.settings, so that
+# --help can show them; a flag wins over its variable either way.
+DbOpt = typer.Option(
+    None,
+    "--db",
+    metavar="URL",
+    envvar="ROUTING_DB_URL",
+    show_envvar=True,
+    help="SQLAlchemy URL of the service's database (default sqlite:///var/routing.db).",
+)
+ForceOpt = typer.Option(
+    False, "--force", help="Replace a bundle already in DIR; the old one moves to DIR.previous."
+)
 
 
 def fail(message: str, code: int = 2) -> typer.Exit:

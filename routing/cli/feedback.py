@@ -7,11 +7,9 @@ from pathlib import Path
 
 import typer
 from rich.markup import escape
-from sqlalchemy import make_url
-from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
-from routing.cli.common import console, fail
-from routing.settings import get_settings
+from routing.cli.common import CONTEXT, DbOpt, QuietOpt, console, fail
+from routing.cli.outputs import check_file_output
 
 
 def _since(value: str | None) -> datetime | None:
@@ -26,6 +24,9 @@ def _since(value: str | None) -> datetime | None:
 
 def _check_sqlite_file(url: str) -> None:
     """Refuse a SQLite path that does not exist instead of exporting from a new empty file."""
+    from sqlalchemy import make_url
+    from sqlalchemy.exc import ArgumentError
+
     try:
         parsed = make_url(url)
     except ArgumentError:
@@ -39,14 +40,12 @@ def _check_sqlite_file(url: str) -> None:
 
 def export(
     out: Path = typer.Option(
-        ..., "--out", help="File to write: CSV (*.csv) or JSON lines (*.jsonl, *.ndjson)."
+        ...,
+        "--out",
+        metavar="FILE",
+        help="File to write: CSV (*.csv) or JSON lines (*.jsonl, *.ndjson).",
     ),
-    db: str = typer.Option(
-        None,
-        "--db",
-        help="SQLAlchemy URL of the service's database (default ROUTING_DB_URL, "
-        "sqlite:///var/routing.db).",
-    ),
+    db: str = DbOpt,
     since: str = typer.Option(
         None,
         "--since",
@@ -54,7 +53,7 @@ def export(
         help="Only decisions made at or after DATE (ISO 8601, e.g. 2024-05-01; UTC unless "
         "it carries an offset).",
     ),
-    quiet: bool = typer.Option(False, "--quiet", "-q", help="Print only errors."),
+    quiet: bool = QuietOpt,
 ) -> None:
     """Export each prediction's latest admin decision, oldest first, for `routing retrain`.
 
@@ -62,7 +61,10 @@ def export(
     suggested_agency (the model's top suggestion), agency (the admin's final choice),
     accepted, decision (auto/review), model_version, decided_at, predicted_at.
     """
+    from sqlalchemy.exc import SQLAlchemyError
+
     from routing.api.server import database_problem
+    from routing.settings import get_settings
     from routing.storage.db import make_engine, session_factory
     from routing.storage.feedback_export import export_feedback, export_format
 
@@ -70,6 +72,7 @@ def export(
         export_format(out)
     except ValueError as exc:
         raise fail(f"--out: {exc}") from None
+    check_file_output(out, "--out")
     moment = _since(since)
     url = db or get_settings().db_url
     _check_sqlite_file(url)
@@ -88,7 +91,9 @@ def export(
         console.print(f"exported {count} decisions to {escape(str(out))}")
 
 
-feedback_app = typer.Typer(help="Admins' feedback on suggestions.", no_args_is_help=True)
+feedback_app = typer.Typer(
+    help="Admins' feedback on suggestions.", no_args_is_help=True, context_settings=CONTEXT
+)
 feedback_app.command()(export)
 
 

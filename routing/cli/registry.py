@@ -13,23 +13,19 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from routing.cli.common import console, console_err, fail
-from routing.evaluation.comparison import (
-    DEFAULT_TOLERANCE,
-    make_comparison,
-    score_router,
-    side_by_side,
-)
-from routing.registry import list_versions, load_model, promote, read_pointer, rollback
-from routing.settings import get_settings
+from routing.cli.common import CONTEXT, TOLERANCE, QuietOpt, console, console_err, fail
 
 RegistryOpt = typer.Option(
-    Path("models"), "--registry", help="Registry directory (bundles by version + CURRENT)."
+    Path("models"),
+    "--registry",
+    metavar="DIR",
+    help="Registry directory (bundles by version + CURRENT).",
 )
-QuietOpt = typer.Option(False, "--quiet", "-q", help="Print only errors.")
 
 
 def _signing_key() -> str | None:
+    from routing.settings import get_settings
+
     return get_settings().signing_key_value()
 
 
@@ -39,6 +35,8 @@ def _num(value: Any) -> str:
 
 def comparison_table(comparison: dict[str, Any]) -> Table:
     """Challenger and champion side by side on the evaluation set."""
+    from routing.evaluation.comparison import side_by_side
+
     champion = comparison.get("champion") or {}
     eval_set = comparison.get("eval_set") or {}
     where = eval_set.get("file") or f"held-out slice (seed {eval_set.get('seed')})"
@@ -58,6 +56,8 @@ def comparison_table(comparison: dict[str, Any]) -> Table:
 
 def list_models(registry: Path = RegistryOpt) -> None:
     """List the registry's bundles, oldest first; * marks the current version."""
+    from routing.registry import list_versions
+
     versions = list_versions(registry)
     if not versions:
         console.print(f"{escape(str(registry))}: no bundles yet (routing promote DIR adds one)")
@@ -86,6 +86,8 @@ def list_models(registry: Path = RegistryOpt) -> None:
 
 def _compare_on(data: Path, bundle: Path, registry: Path, text_col: str, label_col: str):
     """Score the challenger and the registry's current version on labelled complaints."""
+    from routing.evaluation.comparison import make_comparison, score_router
+    from routing.registry import load_model, read_pointer
     from training.data import read_table, require_columns
 
     challenger = load_model(bundle)
@@ -124,9 +126,10 @@ def promote_command(
     bundle: Path = typer.Argument(..., metavar="DIR", help="Bundle to promote (e.g. retrain's)."),
     registry: Path = RegistryOpt,
     tolerance: float = typer.Option(
-        DEFAULT_TOLERANCE,
+        TOLERANCE,
         "--tolerance",
         min=0.0,
+        metavar="DELTA",
         help="How much worse than the champion (macro-F1, coverage) the challenger may be.",
     ),
     force: bool = typer.Option(False, "--force", help="Promote even if the challenger is worse."),
@@ -137,8 +140,12 @@ def promote_command(
         help="Compare both on these labelled complaints now instead of using the comparison "
         "recorded by retrain.",
     ),
-    text_col: str = typer.Option("text", "--text-col", help="Text column of --eval DATA."),
-    label_col: str = typer.Option("agency", "--label-col", help="Label column of --eval DATA."),
+    text_col: str = typer.Option(
+        "text", "--text-col", metavar="COLUMN", help="Text column of --eval DATA."
+    ),
+    label_col: str = typer.Option(
+        "agency", "--label-col", metavar="COLUMN", help="Label column of --eval DATA."
+    ),
     quiet: bool = QuietOpt,
 ) -> None:
     """Make DIR the registry's current version, unless it is worse than the champion.
@@ -148,6 +155,8 @@ def promote_command(
     The first promotion into an empty registry is always allowed. A running service that
     serves the registry picks the new version up by itself.
     """
+    from routing.registry import promote
+
     comparison = None
     if eval_data is not None:
         comparison = _compare_on(eval_data, bundle, registry, text_col, label_col)
@@ -186,6 +195,8 @@ def promote_command(
 
 def rollback_command(registry: Path = RegistryOpt, quiet: bool = QuietOpt) -> None:
     """Make the previous version current again (a running service follows)."""
+    from routing.registry import read_pointer, rollback
+
     before = read_pointer(registry) if registry.is_dir() else None
     pointer = rollback(registry, signing_key=_signing_key())
     if not quiet:
@@ -193,7 +204,7 @@ def rollback_command(registry: Path = RegistryOpt, quiet: bool = QuietOpt) -> No
         console.print(f"rolled back {escape(str(registry))} to {pointer.version} (was {was})")
 
 
-models_app = typer.Typer(help="The model registry.", no_args_is_help=True)
+models_app = typer.Typer(help="The model registry.", no_args_is_help=True, context_settings=CONTEXT)
 models_app.command("list")(list_models)
 
 

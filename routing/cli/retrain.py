@@ -7,12 +7,18 @@ from pathlib import Path
 import typer
 from rich.markup import escape
 
-from routing.catalogue import CatalogueError
-from routing.cli.common import console, console_err, fail, status
+from routing.cli.common import (
+    HOLDOUT,
+    TARGET_PRECISION,
+    ForceOpt,
+    QuietOpt,
+    console,
+    console_err,
+    fail,
+    status,
+)
+from routing.cli.outputs import bundle_output
 from routing.cli.registry import comparison_table
-from routing.policy import DEFAULT_TARGET_PRECISION
-from routing.settings import get_settings
-from training.retrain import DEFAULT_HOLDOUT
 
 
 def retrain(
@@ -22,12 +28,25 @@ def retrain(
     feedback: Path = typer.Option(
         ..., "--feedback", metavar="FILE", help="Output of `routing feedback export`."
     ),
-    text_col: str = typer.Option(..., "--text-col", help="History's complaint text column."),
-    label_col: str = typer.Option(..., "--label-col", help="History's agency column."),
-    id_col: str = typer.Option(
-        ..., "--id-col", help="History's complaint id column (matched with the export's)."
+    text_col: str = typer.Option(
+        ..., "--text-col", metavar="COLUMN", help="History's complaint text column."
     ),
-    out: Path = typer.Option(..., "--out", help="Directory to write the challenger bundle to."),
+    label_col: str = typer.Option(
+        ..., "--label-col", metavar="COLUMN", help="History's agency column."
+    ),
+    id_col: str = typer.Option(
+        ...,
+        "--id-col",
+        metavar="COLUMN",
+        help="History's complaint id column (matched with the export's).",
+    ),
+    out: Path = typer.Option(
+        ...,
+        "--out",
+        metavar="DIR",
+        help="Directory to write the challenger bundle to (a new or empty one).",
+    ),
+    force: bool = ForceOpt,
     eval_data: Path = typer.Option(
         None,
         "--eval",
@@ -36,22 +55,33 @@ def retrain(
         "held-out slice of the history chosen by --seed.",
     ),
     registry: Path = typer.Option(
-        Path("models"), "--registry", help="Registry whose current version is the champion."
+        Path("models"),
+        "--registry",
+        metavar="DIR",
+        help="Registry whose current version is the champion.",
     ),
     agencies: Path = typer.Option(
         None, "--agencies", metavar="FILE", help="Agency catalogue CSV (data/agencies.csv)."
     ),
-    seed: int = typer.Option(0, "--seed", help="Seed of the held-out slice and of training."),
+    seed: int = typer.Option(
+        0, "--seed", metavar="N", help="Seed of the held-out slice and of training."
+    ),
     holdout: float = typer.Option(
-        DEFAULT_HOLDOUT, "--holdout", help="Share of the history held out without --eval."
+        HOLDOUT,
+        "--holdout",
+        metavar="SHARE",
+        help="Share of the history held out without --eval.",
     ),
     target_precision: float = typer.Option(
-        DEFAULT_TARGET_PRECISION, "--target-precision", help="Precision of auto-routing."
+        TARGET_PRECISION, "--target-precision", metavar="P", help="Precision of auto-routing."
     ),
     min_examples: int = typer.Option(
-        5, "--min-examples", help="Warn about agencies with fewer examples (they are kept)."
+        5,
+        "--min-examples",
+        metavar="N",
+        help="Warn about agencies with fewer examples (they are kept).",
     ),
-    quiet: bool = typer.Option(False, "--quiet", "-q", help="Print only errors."),
+    quiet: bool = QuietOpt,
 ) -> None:
     """Train a challenger on history + corrections and compare it with the current champion.
 
@@ -59,8 +89,11 @@ def retrain(
     decisions on other complaints are added as examples (masked text), so new agencies are
     learned. Only the latest decision per complaint counts. Challenger and champion are scored
     on the same evaluation set (macro-F1, accuracy, coverage at the target precision, ECE);
-    the comparison is stored in the challenger's manifest for `routing promote`.
+    the comparison is stored in the challenger's manifest for `routing promote`. A bundle
+    already in DIR is replaced only with --force, and kept in DIR.previous.
     """
+    from routing.catalogue import CatalogueError
+    from routing.settings import get_settings
     from training.retrain import retrain as run_retrain
 
     if not 0.0 < holdout < 1.0:
@@ -68,14 +101,17 @@ def retrain(
     if not 0.0 < target_precision <= 1.0:
         raise fail(f"--target-precision must be in (0, 1], got {target_precision}")
     try:
-        with status("retraining (merge, validation, fit, comparison)…", quiet):
+        with (
+            bundle_output(out, force) as target,  # checked here, before the long work
+            status("retraining (merge, validation, fit, comparison)…", quiet),
+        ):
             result = run_retrain(
                 history,
                 feedback,
                 text_col,
                 label_col,
                 id_col,
-                out,
+                target.path,
                 eval_path=eval_data,
                 registry=registry,
                 agencies=agencies,
@@ -102,13 +138,11 @@ def retrain(
         console.print(f"new agencies: {escape(', '.join(merge.new_agencies))}")
     console.print(comparison_table(result.comparison))
     console.print(
-        f"challenger [bold]{escape(str(result.bundle_path))}[/bold]  "
-        f"model_version {result.model_version}"
+        f"challenger [bold]{escape(str(out))}[/bold]  model_version {result.model_version}"
     )
-    console.print(
-        f"next: routing promote {escape(str(result.bundle_path))} --registry "
-        f"{escape(str(registry))}"
-    )
+    if target.previous is not None:
+        console.print(f"the bundle it replaced is in {escape(str(target.previous))}")
+    console.print(f"next: routing promote {escape(str(out))} --registry {escape(str(registry))}")
 
 
 def register(app: typer.Typer) -> None:

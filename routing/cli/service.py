@@ -7,19 +7,22 @@ from __future__ import annotations
 
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
-from pydantic import ValidationError
-from sqlalchemy.exc import SQLAlchemyError
 
-from routing.bundle import BundleError
-from routing.cli.common import console, fail
-from routing.settings import Settings
+from routing.cli.common import CONTEXT, DbOpt, console, fail
+
+if TYPE_CHECKING:
+    from routing.settings import Settings
 
 
 def _settings(**overrides: Any) -> Settings:
     """Settings from the environment, with the flags that were given on top."""
+    from pydantic import ValidationError
+
+    from routing.settings import Settings
+
     try:
         return Settings(**{k: v for k, v in overrides.items() if v is not None})
     except ValidationError as exc:
@@ -32,21 +35,31 @@ def serve(
     model: Path = typer.Option(
         None,
         "--model",
+        metavar="DIR",
+        envvar="ROUTING_MODEL",
+        show_envvar=True,
         help="Bundle directory to serve, or a registry (models/): its current version is "
-        "served and a new one is picked up without downtime. (env ROUTING_MODEL)",
+        "served and a new one is picked up without downtime.",
     ),
     host: str = typer.Option(
-        None, "--host", help="Address to bind (default 127.0.0.1). (env ROUTING_HOST)"
+        None,
+        "--host",
+        metavar="ADDRESS",
+        envvar="ROUTING_HOST",
+        show_envvar=True,
+        help="Address to bind (default 127.0.0.1).",
     ),
     port: int = typer.Option(
-        None, "--port", min=0, max=65535, help="Port (default 8000). (env ROUTING_PORT)"
-    ),
-    db: str = typer.Option(
         None,
-        "--db",
-        help="SQLAlchemy URL of the database (default sqlite:///var/routing.db). "
-        "[env: ROUTING_DB_URL]",
+        "--port",
+        min=0,
+        max=65535,
+        metavar="PORT",
+        envvar="ROUTING_PORT",
+        show_envvar=True,
+        help="Port (default 8000).",
     ),
+    db: str = DbOpt,
 ) -> None:
     """Serve the HTTP API in the foreground until Ctrl-C or SIGTERM.
 
@@ -55,6 +68,7 @@ def serve(
     """
     from routing.api.security import ConfigError
     from routing.api.server import run
+    from routing.bundle import BundleError
 
     settings = _settings(model=model, host=host, port=port, db_url=db)
     try:
@@ -68,18 +82,19 @@ def purge(
         None,
         "--older-than",
         min=0,
-        help="Purge texts of predictions older than DAYS days "
-        "(default ROUTING_RETENTION_DAYS, 365).",
         metavar="DAYS",
+        envvar="ROUTING_RETENTION_DAYS",
+        show_envvar=True,
+        help="Purge texts of predictions older than DAYS days (default 365).",
     ),
-    db: str = typer.Option(
-        None, "--db", help="SQLAlchemy URL of the database. (env ROUTING_DB_URL)"
-    ),
+    db: str = DbOpt,
 ) -> None:
     """Remove stored complaint texts (and feedback notes) past the retention period.
 
     Predictions, decisions and feedback stay, so statistics do not change.
     """
+    from sqlalchemy.exc import SQLAlchemyError
+
     from routing.api.server import database_problem
     from routing.storage.db import make_engine, session_factory, upgrade
     from routing.storage.repository import purge_text
@@ -99,11 +114,18 @@ def purge(
     console.print(f"purged {purged} complaint texts older than {days} days")
 
 
-db_app = typer.Typer(help="Look after the service's database.", no_args_is_help=True)
+db_app = typer.Typer(
+    help="Look after the service's database.", no_args_is_help=True, context_settings=CONTEXT
+)
 db_app.command()(purge)
 
 # `python serve.py`: the serve verb on its own.
-serve_app = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
+serve_app = typer.Typer(
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+    context_settings=CONTEXT,
+)
 serve_app.command()(serve)
 
 

@@ -1,0 +1,1 @@
+"""The `routing` command line: output checks, help and start-up conventions."""
