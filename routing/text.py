@@ -4,8 +4,11 @@ Complaints arrive as citizens type them: double-escaped HTML from the LAPOR! exp
 stretched letters ("tolooong"), SMS spellings ("sy blm trima") and, very often, NIK, phone,
 BPJS and account numbers. Masking replaces those with placeholder tokens so that nothing stored
 or displayed leaks them and so that the router learns "[NIK]" as one feature instead of millions
-of unique numbers. Every regex is compiled once here and written so that it cannot backtrack
-catastrophically: the service must cope with any text a citizen pastes.
+of unique numbers. Numbers and addresses are found however they are written (in groups, in
+brackets, in full-width digits, joined by zero-width characters, "nama (at) gmail.com"): the
+rules read a folded copy of the text and their spans are mapped back to the text as written.
+Every regex is compiled once here and written so that it cannot backtrack catastrophically:
+the service must cope with any text a citizen pastes (`benchmarks/masking.py` times the worst).
 """
 
 from __future__ import annotations
@@ -91,14 +94,17 @@ _HARMLESS_PART = re.compile(
     re.VERBOSE,
 )
 _MONEY_PREFIX = re.compile(r"(?:rp|idr)\.?\s*$", re.IGNORECASE)
+_MONEY_SUFFIX = re.compile(r" ?(?:,-|,00|rupiah\b|ribu\b|rb\b|juta\b|jt\b)", re.IGNORECASE)
 _WHITESPACE = re.compile(r"\s+")
 
 
 def _is_account_number(match: re.Match[str]) -> bool:
     """Reject digit runs that are really amounts, dates or years written side by side."""
     group = "v" if "v" in match.re.groupindex else 0
-    start = match.start(group)
+    start, end = match.span(group)
     if _MONEY_PREFIX.search(match.string[max(0, start - 5) : start]):
+        return False
+    if _MONEY_SUFFIX.match(match.string, end):
         return False
     parts = _WHITESPACE.split(match.group(group))
     if sum(len(part) <= 2 for part in parts) > 2:  # "08 12 34 56 78 90" is a number, not a date
@@ -328,8 +334,13 @@ def _scan(text: str) -> tuple[tuple[str, int, int], ...]:
             spans.extend(found)
             work = _claim(work, found)
     if origin is not None:
-        # a span ends after the character its last folded character came from
-        spans = [(kind, origin[start], origin[end - 1] + 1) for kind, start, end in spans]
+        # A span ends after the character its last folded character came from, and after the
+        # invisible ones that follow it (the keycap of "0️⃣" belongs to the digit).
+        origin.append(len(text))
+        spans = [
+            (kind, origin[start], max(origin[end - 1] + 1, origin[end]))
+            for kind, start, end in spans
+        ]
     return tuple(sorted(spans, key=lambda span: span[1]))
 
 
