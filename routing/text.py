@@ -4,8 +4,11 @@ Complaints arrive as citizens type them: double-escaped HTML from the LAPOR! exp
 stretched letters ("tolooong"), SMS spellings ("sy blm trima") and, very often, NIK, phone,
 BPJS and account numbers. Masking replaces those with placeholder tokens so that nothing stored
 or displayed leaks them and so that the router learns "[NIK]" as one feature instead of millions
-of unique numbers. Every regex is compiled once here and written so that it cannot backtrack
-catastrophically: the service must cope with any text a citizen pastes.
+of unique numbers. Numbers and addresses are found however they are written (in groups, in
+brackets, in full-width digits, joined by zero-width characters, "nama (at) gmail.com"): the
+rules read a folded copy of the text and their spans are mapped back to the text as written.
+Every regex is compiled once here and written so that it cannot backtrack catastrophically:
+the service must cope with any text a citizen pastes (`benchmarks/masking.py` times the worst).
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from __future__ import annotations
 import functools
 import html
 import re
+import unicodedata
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import NamedTuple
@@ -61,7 +65,9 @@ _MAX_UNESCAPE_ROUNDS = 5  # the export escapes at most twice; the cap bounds "&a
 
 # --- personal data ----------------------------------------------------------------------------
 
-_D = "[0-9]"  # not \d: it would also match Arabic-Indic and other Unicode digits
+# The rules read a folded copy of the text (see `_matching_view`): ASCII digits, plain letters,
+# "-" for every dash, no invisible characters. Spans found there are mapped back to the text.
+_D = "[0-9]"  # not \d: the view has already turned every decimal digit into an ASCII one
 _NO_DIGIT_AFTER = r"(?![0-9])"
 
 # Plate region codes (A Banten, B Jakarta, ..., PA Papua); a fixed list keeps "RT 03 RW 05",
@@ -88,15 +94,19 @@ _HARMLESS_PART = re.compile(
     re.VERBOSE,
 )
 _MONEY_PREFIX = re.compile(r"(?:rp|idr)\.?\s*$", re.IGNORECASE)
+_MONEY_SUFFIX = re.compile(r" ?(?:,-|,00|rupiah\b|ribu\b|rb\b|juta\b|jt\b)", re.IGNORECASE)
 _WHITESPACE = re.compile(r"\s+")
 
 
 def _is_account_number(match: re.Match[str]) -> bool:
-    """Reject long digit runs that are really amounts, dates or years written side by side."""
-    before = match.string[max(0, match.start() - 5) : match.start()]
-    if _MONEY_PREFIX.search(before):
+    """Reject digit runs that are really amounts, dates or years written side by side."""
+    group = "v" if "v" in match.re.groupindex else 0
+    start, end = match.span(group)
+    if _MONEY_PREFIX.search(match.string[max(0, start - 5) : start]):
         return False
-    parts = _WHITESPACE.split(match.group())
+    if _MONEY_SUFFIX.match(match.string, end):
+        return False
+    parts = _WHITESPACE.split(match.group(group))
     if sum(len(part) <= 2 for part in parts) > 2:  # "08 12 34 56 78 90" is a number, not a date
         return True
     return not all(_HARMLESS_PART.fullmatch(part) for part in parts)
@@ -106,7 +116,8 @@ class _Rule(NamedTuple):
     kind: str
     pattern: re.Pattern[str]
     accept: Callable[[re.Match[str]], bool] | None = None
-    # substrings of which the text must hold one for the rule to be worth running (() = any)
+    # lowercase substrings of which the text must hold one for the rule to be worth running
+    # (() = any); they are looked for in the lowercased view
     hints: tuple[str, ...] = ()
     # the fewest ASCII digits a match holds: text with fewer skips the rule
     min_digits: int = 0
@@ -130,12 +141,33 @@ def _is_plate_region(match: re.Match[str]) -> bool:
 # before it, so that re can skip straight to candidate characters.
 _FIRST_DIGIT = r"[0-9](?<![0-9]{2})"
 _NIK_GROUPS = ((4, 4, 4, 4), (6, 6, 4), (2, 4, 6, 4), (2, 2, 2, 6, 4))
+# Between digit groups: one or two spaces, or one of "./-" with up to two spaces around it
+# ("3273/0115", "3273  0115", "3273 / 0115"). The two branches start with different
+# characters, so a separator matches in one way only.
+_GAP = r"(?: {1,2}(?:[./-] {0,2})?|[./-] {0,2})"
+# In phone numbers brackets separate too: "(0812) 3456", "+62 (812) 3456", "+62 (0)812".
+_PHONE_GAP = r"(?: {1,2}(?:[./()-]{1,2} {0,2})?|[./()-]{1,2} {0,2})"
+_AFTER_62 = rf"(?:{_PHONE_GAP}?0)?{_PHONE_GAP}?"  # "+62 812", "+62 0812", "+62 (0)812"
+# E-mail written to dodge scrapers: "nama (at) gmail (dot) com", "nama[at]gmail[dot]com",
+# "nama @ gmail.com", "nama at gmail dot com".
+_BRACKETED = r" {0,2}[(\[{<] {0,2}(?i:%s) {0,2}[)\]}>] {0,2}"
+_SPELLED = r" {1,2}(?i:%s) {1,2}"
+_AT = rf"(?: {{0,2}}@ {{0,2}}|{_BRACKETED % 'at'}|{_SPELLED % 'at'})"
+# one of these is in every "at" above (not " at" alone: "atau" and "atas" are everywhere)
+_AT_HINTS = ("@", "(at", "[at", "{at", "<at", " at ", " at)", " at]", " at}", " at>")
+_BRACKET_DOT = _BRACKETED % "dot|titik"
+_DOT = rf"(?:\.|{_BRACKET_DOT}|{_SPELLED % 'dot'})"
+# \w, not [A-Za-z0-9]: look-alike letters of other scripts ("gmаil" with a Cyrillic а) are
+# still an address
+_EMAIL_LOCAL = rf"(?<![\w.%+-])[\w.%+-]+(?:{_BRACKET_DOT}[\w%+-]+){{0,3}}"
+# the last label starts with a letter, so "10 sak @ 50.000" stays a price
+_EMAIL_DOMAIN = rf"[\w-]+(?:{_DOT}[\w-]+)*{_DOT}[^\W\d_][\w-]*"
 
 
 def _grouped_digits(first: int, *rest: int) -> str:
-    """Digit groups joined by one separator, the same one throughout ("3201 2345 6789 0001")."""
-    groups = [f"{_D}{{{size}}}" for size in rest]
-    return rf"{_FIRST_DIGIT}{_D}{{{first - 1}}}([ .-])" + r"\1".join(groups) + _NO_DIGIT_AFTER
+    """Digit groups of these sizes joined by separators ("3201 2345 6789 0001", "3201/2345/...")."""
+    groups = "".join(f"{_GAP}{_D}{{{size}}}" for size in rest)
+    return rf"{_FIRST_DIGIT}{_D}{{{first - 1}}}{groups}{_NO_DIGIT_AFTER}"
 
 
 # Most specific first; each rule only sees text no earlier rule has claimed. Repetitions are
@@ -146,13 +178,9 @@ _RULES: tuple[_Rule, ...] = (
     _rule(
         "url",
         r"(?:[Hh][Tt][Tt][Pp][Ss]?://|[Ww][Ww][Ww]\.)[^\s<>\"']*[^\s<>\"'.,;:!?)\]}]",
-        hints=("://", "w.", "W."),
+        hints=("://", "www."),
     ),
-    _rule(
-        "email",
-        r"(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+",
-        hints=("@",),
-    ),
+    _rule("email", _EMAIL_LOCAL + _AT + _EMAIL_DOMAIN, hints=_AT_HINTS),
     # NPWP 99.999.999.9-999.999, partly formatted, or plain 15 digits.
     _rule(
         "npwp",
@@ -169,18 +197,23 @@ _RULES: tuple[_Rule, ...] = (
     # NIK and KK: 16 digits, plain or grouped 4-4-4-4, 6-6-4, 2-4-6-4, 2-2-2-6-4.
     _rule("nik", rf"{_FIRST_DIGIT}{_D}{{15}}{_NO_DIGIT_AFTER}", min_digits=16),
     *(_rule("nik", _grouped_digits(*sizes), min_digits=16) for sizes in _NIK_GROUPS),
-    # Mobile: 08xx / +62 8xx / 62 8xx, 10-13 digits in the 08 form, any single separators.
+    # Mobile: 08xx / +62 8xx / 62 8xx / +62 (0)8xx, 10-13 digits in the 08 form, separators
+    # and brackets anywhere after the operator code; an opening bracket in front is part of
+    # the number, and so is the closing one right after it ("(081234567890)"). Each branch
+    # starts with a plain character, so that re can skip straight to candidate characters.
     _rule(
         "phone",
-        r"(?:\(\+62\)[ .-]?|\+62[ .-]?|6(?<![0-9]6)2[ .-]?|0(?<![0-9]0))"
-        rf"8[1-9](?:[ .-]?{_D}){{7,10}}{_NO_DIGIT_AFTER}",
+        rf"(?:\((?P<open>) ?(?:\+ ?62{_AFTER_62}|62{_AFTER_62}|0)|\+ ?62{_AFTER_62}"
+        rf"|6(?<![0-9]6)2{_AFTER_62}|0(?<![0-9]0))"
+        rf"8[1-9](?:{_PHONE_GAP}?{_D}){{7,10}}{_NO_DIGIT_AFTER}(?(open)\)?)",
         min_digits=10,
     ),
-    # Landline: (021) 1234567, 0274-123456, +62 21 1234567.
+    # Landline: (021) 1234567, 0274-123456, 021/123 4567, +62 21 1234567 (5-8 digits after
+    # the area code, the first three together), never inside a longer run of digit groups.
     _rule(
         "phone",
-        rf"(?:\(0[1-9]{_D}{{1,2}}\)[ -]?|0(?<![0-9]0)[1-9]{_D}{{1,2}}[ -]"
-        rf"|\+62[ -]?\(?[1-9]{_D}{{1,2}}\)?[ -]?){_D}{{5,8}}{_NO_DIGIT_AFTER}",
+        rf"(?:\(0[1-9]{_D}{{1,2}}\) ?|0(?<![0-9]0)(?<![0-9][ ./-]0)[1-9]{_D}{{1,2}}(?: ?[/-] ?| )"
+        rf"|\+62 ?\(?[1-9]{_D}{{1,2}}\)? ?){_D}{{3}}(?:[ -]?{_D}){{2,5}}(?![ .-]?[0-9])",
         min_digits=8,
     ),
     # BPJS Kesehatan / KIS card: 13 digits starting with 000.
@@ -200,6 +233,16 @@ _RULES: tuple[_Rule, ...] = (
         _is_account_number,
         min_digits=9,
     ),
+    # Short bank accounts (5-8 digits) are told from other numbers by the word in front:
+    # "rek BCA 1234567", "no. rek: 123-4567", "norek 12345678", "rekening a.n. Budi 765432".
+    _rule(
+        "number",
+        r"(?i:\b(?:rek(?:ening)?|norek)\b)[^0-9\n]{0,30}?"
+        rf"(?P<v>{_FIRST_DIGIT}(?:[ .-]?{_D}){{4,7}}){_NO_DIGIT_AFTER}",
+        _is_account_number,
+        hints=("rek",),
+        min_digits=5,
+    ),
 )
 
 _SPAN_CACHE_SIZE = 1024  # a full batch (1,000 complaints) stays cached through one request
@@ -210,6 +253,10 @@ _RULES_BY_DIGITS = tuple(
     for n in range(max(rule.min_digits for rule in _RULES) + 1)
 )
 _CLAIMED = "\x00"  # stands in for claimed text: not a digit, letter or separator
+_NON_ASCII = re.compile(r"[^\x00-\x7f]+")
+# invisible: format characters (zero-width space and joiners, soft hyphen, direction marks)
+# and combining marks (variation selectors, the keycap of "0️⃣")
+_INVISIBLE_CATEGORIES = frozenset(("Cf", "Mn", "Me"))
 
 # --- normalization ----------------------------------------------------------------------------
 
@@ -256,23 +303,26 @@ def clean_html(text: str) -> str:
 
 
 def find_personal_data(text: str) -> list[tuple[str, int, int]]:
-    """Spans (kind, start, end) of personal data, sorted and non-overlapping.
+    """Spans (kind, start, end) of personal data in `text`, sorted and non-overlapping.
 
     Rules run from most to least specific (URL, e-mail, NPWP, NIK, phone, BPJS, plate, other
-    long numbers); text claimed by one rule is hidden from the later ones.
+    long numbers, short bank accounts); text claimed by one rule is hidden from the later
+    ones. They read the text folded (`_matching_view`: full-width and styled characters as
+    plain ones, no zero-width characters); the spans are positions in `text` itself.
     """
     text = _require_str(text)
     return list(_scan_cached(text) if len(text) >= _SPAN_CACHE_MIN_CHARS else _scan(text))
 
 
 def _scan(text: str) -> tuple[tuple[str, int, int], ...]:
+    view, origin = _matching_view(text)
     spans: list[tuple[str, int, int]] = []
-    work = text
+    work, lowered = view, view.lower()
     # only the rules that the text's count of ASCII digits allows (none for most words)
-    digits = sum(map(text.count, "0123456789"))
+    digits = sum(map(view.count, "0123456789"))
     rules = _RULES_BY_DIGITS[min(digits, len(_RULES_BY_DIGITS) - 1)]
     for kind, pattern, accept, hints, *_ in rules:
-        if hints and not any(hint in work for hint in hints):
+        if hints and not any(hint in lowered for hint in hints):
             continue
         found = []
         for match in pattern.finditer(work):
@@ -283,7 +333,55 @@ def _scan(text: str) -> tuple[tuple[str, int, int], ...]:
         if found:
             spans.extend(found)
             work = _claim(work, found)
+    if origin is not None:
+        # A span ends after the character its last folded character came from, and after the
+        # invisible ones that follow it (the keycap of "0️⃣" belongs to the digit).
+        origin.append(len(text))
+        spans = [
+            (kind, origin[start], max(origin[end - 1] + 1, origin[end]))
+            for kind, start, end in spans
+        ]
     return tuple(sorted(spans, key=lambda span: span[1]))
+
+
+def _matching_view(text: str) -> tuple[str, list[int] | None]:
+    """`text` as the rules read it, and for each of its characters the index in `text` of the
+    character it comes from (None when that is its own index).
+
+    Each non-ASCII character is folded alone: invisible ones are dropped, dashes become "-",
+    decimal digits of any script become ASCII digits, and everything else is NFKC ("０８１２",
+    "𝐠𝐦𝐚𝐢𝐥", "＠" and the no-break space become "0812", "gmail", "@" and " ").
+    """
+    if text.isascii():
+        return text, None
+    pieces: list[str] = []
+    origin: list[int] = []
+    same_length = True
+    last = 0
+    for match in _NON_ASCII.finditer(text):
+        pieces.append(text[last : match.start()])
+        origin.extend(range(last, match.start()))
+        for index, char in enumerate(match.group(), match.start()):
+            folded = _fold(char)
+            pieces.append(folded)
+            origin.extend([index] * len(folded))
+            same_length = same_length and len(folded) == 1
+        last = match.end()
+    pieces.append(text[last:])
+    origin.extend(range(last, len(text)))
+    return "".join(pieces), None if same_length else origin
+
+
+@functools.lru_cache(maxsize=4096)
+def _fold(char: str) -> str:
+    category = unicodedata.category(char)
+    if category in _INVISIBLE_CATEGORIES:
+        return ""
+    if category == "Pd":
+        return "-"
+    if category == "Nd":
+        return str(unicodedata.decimal(char))
+    return unicodedata.normalize("NFKC", char)
 
 
 # One prediction scans the same complaint up to three times (normalizing, explaining, storing

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 
 from routing.api.limits import MAX_BATCH_ITEMS, MAX_TEXT_CHARS
 from routing.suggest import MAX_TOP_K
+from routing.text import find_personal_data
 
 EXAMPLE_TEXT = (
     "Lampu penerangan jalan di Jl. Soekarno Hatta mati sudah dua minggu, mohon segera diperbaiki."
@@ -22,30 +23,52 @@ EXAMPLE_VERSION = "rt-af0859f0ab80"
 
 # Zero-width characters are invisible, so a text made only of them counts as empty too.
 _INVISIBLE = "\u200b\u200c\u200d\u2060\ufeff"
+# Identifiers are stored and shown as sent: one that holds these is refused, not masked.
+_PERSONAL_IDENTIFIERS = {"nik": "a NIK", "phone": "a phone number", "email": "an e-mail address"}
 
 
-def _no_nul(value: str) -> str:
-    # PostgreSQL cannot store NUL in text columns; refuse it for every backend alike
-    if "\x00" in value:
-        raise ValueError("contains a NUL character")
+def _storable(value: object) -> object:
+    # JSON lets lone surrogates through (the escape "\udc80", or the raw bytes ED A0 80, which
+    # json.loads decodes with "surrogatepass") and no database can encode them; PostgreSQL
+    # cannot store NUL either. Runs before any other check, so the answer is always this 422.
+    if isinstance(value, str):
+        if "\x00" in value:
+            raise ValueError("contains a NUL character")
+        if not value.isascii():
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError:
+                raise ValueError(
+                    "contains a character that is not valid UTF-8 (a lone surrogate)"
+                ) from None
     return value
+
+
+# Every string of a request body ends its Annotated type with this (after any Field, so that
+# pydantic still checks the length as a string's).
+Storable = BeforeValidator(_storable)
 
 
 def _not_blank(text: str) -> str:
     if not text.strip().strip(_INVISIBLE).strip():
         raise ValueError("empty text")
-    return _no_nul(text)
+    return text
 
 
 def _agency_name(name: str) -> str:
-    name = _no_nul(name).strip()
+    name = name.strip()
     if not name:
         raise ValueError("empty agency")
     return name
 
 
-FreeText = Annotated[str, AfterValidator(_no_nul)]
-AgencyName = Annotated[str, AfterValidator(_agency_name)]
+def _not_personal_data(value: str) -> str:
+    for kind, _, _ in find_personal_data(value):
+        if kind in _PERSONAL_IDENTIFIERS:
+            raise ValueError(
+                f"looks like {_PERSONAL_IDENTIFIERS[kind]}; send an id, not personal data"
+            )
+    return value
 
 
 ComplaintText = Annotated[
@@ -56,14 +79,15 @@ ComplaintText = Annotated[
         "Stored only with personal data masked; never logged.",
         examples=[EXAMPLE_TEXT],
     ),
+    Storable,
     AfterValidator(_not_blank),
 ]
+Identifier = Annotated[str, Field(max_length=200), Storable, AfterValidator(_not_personal_data)]
 ComplaintId = Annotated[
-    FreeText | None,
+    Identifier | None,
     Field(
-        max_length=200,
         description="Your id of the complaint (e.g. the LAPOR! tracking id), echoed back and "
-        "stored with the prediction.",
+        "stored with the prediction. Refused when it looks like a NIK, phone number or e-mail.",
         examples=["LAPOR-4821337"],
     ),
 ]
@@ -182,23 +206,23 @@ class BatchPredictOut(BaseModel):
 class FeedbackRequest(_Strict):
     """An admin's decision on a prediction: the agency the complaint was actually sent to."""
 
-    prediction_id: FreeText = Field(
-        min_length=1, max_length=64, description="From a predict response."
+    prediction_id: Annotated[str, Field(min_length=1, max_length=64), Storable] = Field(
+        description="From a predict response."
     )
-    agency: AgencyName = Field(
-        min_length=1,
-        max_length=300,
+    agency: Annotated[
+        str, Field(min_length=1, max_length=300), Storable, AfterValidator(_agency_name)
+    ] = Field(
         description="The agency chosen. The suggestion counts as accepted when it is the top "
         "suggested agency.",
         examples=["PT PLN (PERSERO)"],
     )
-    admin: FreeText | None = Field(
-        default=None, max_length=200, description="Who decided (a username, not a name)."
-    )
-    note: FreeText | None = Field(
+    admin: Identifier | None = Field(
         default=None,
-        max_length=2000,
-        description="Free-text remark; stored with personal data masked.",
+        description="Who decided (a username, not a name; refused when it looks like a NIK, "
+        "phone number or e-mail).",
+    )
+    note: Annotated[str, Field(max_length=2000), Storable] | None = Field(
+        default=None, description="Free-text remark; stored with personal data masked."
     )
     new_agency: bool = Field(
         default=False,

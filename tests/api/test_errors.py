@@ -55,6 +55,11 @@ def test_unknown_route_and_wrong_method_are_json(client):
     "raw",
     [
         b'{"text": "lampu \\ud800 mati"}',
+        b'{"text": "lampu \xed\xa0\x80 mati"}',
+        b'{"text": "lampu", "complaint_id": "C-\\udc80"}',
+        b'{"text": "lampu", "complaint_id": "C-\xed\xa0\x80"}',
+        b'{"items": [{"text": "lampu"}, {"text": "lampu", "complaint_id": "\\udc80"}]}',
+        b'{"prediction_id": "p", "agency": "PLN", "admin": "\\udc80", "note": "\xed\xb2\x80"}',
         b'{"text": "lampu", "top_k": 1e400}',
         b'{"text": "lampu", "top_k": 100000000000000000000000000000000}',
         b'{"text": "lampu", "complaint_id": {"a": 1}}',

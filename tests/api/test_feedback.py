@@ -92,3 +92,46 @@ def test_invalid_feedback_bodies_are_422(client):
         response = _feedback(client, **body)
         assert response.status_code == 422, body
         assert isinstance(response.json()["detail"], str)
+
+
+def test_lone_surrogate_in_any_field_is_422_naming_it(client, app):
+    valid = {"prediction_id": predict(client)["prediction_id"], "agency": "PT PLN (PERSERO)"}
+    headers = {"Content-Type": "application/json", **INTEGRATION}
+    # the JSON escape and the raw bytes ED A0 80: json.loads lets both through
+    for surrogate in [b"\\udc80", b"\xed\xa0\x80"]:
+        for field in ["admin", "note", "agency", "prediction_id"]:
+            fields = {name: value.encode() for name, value in (valid | {field: "x"}).items()}
+            fields[field] += surrogate
+            body = b", ".join(b'"%s": "%s"' % (name.encode(), v) for name, v in fields.items())
+            response = client.post("/v1/feedback", content=b"{%s}" % body, headers=headers)
+            assert response.status_code == 422, (field, response.text)
+            assert response.json()["detail"] == (
+                f"{field}: contains a character that is not valid UTF-8 (a lone surrogate)"
+            )
+    with app.state.sessions() as session:
+        assert session.query(FeedbackRecord).count() == 0
+
+
+def test_admin_that_looks_like_personal_data_is_422(client, app):
+    pid = predict(client)["prediction_id"]
+    for admin in [NIK, "0812-3456-7890", "budi@dinas.go.id", "budi [at] gmail [dot] com"]:
+        response = _feedback(client, prediction_id=pid, agency="PT PLN (PERSERO)", admin=admin)
+        assert response.status_code == 422, admin
+        assert response.json()["detail"].startswith("admin: looks like "), admin
+        assert admin not in response.text
+    with app.state.sessions() as session:
+        assert session.query(FeedbackRecord).count() == 0
+    ok = _feedback(client, prediction_id=pid, agency="PT PLN (PERSERO)", admin="op-2024")
+    assert ok.status_code == 201
+
+
+def test_feedback_note_is_stored_masked_however_the_data_is_written(client, app):
+    pid = predict(client)["prediction_id"]
+    note = (
+        "warga NIK ３２７３\u200b０１１５\u200b０１９０\u200b０００１, hp +62 (812) 3456 7890, "
+        "email budi[at]gmail[dot]com, norek 12345678"
+    )
+    body = _feedback(client, prediction_id=pid, agency="PT PLN (PERSERO)", note=note).json()
+    with app.state.sessions() as session:
+        stored = session.get(FeedbackRecord, body["feedback_id"]).note
+    assert stored == "warga NIK [NIK], hp [TELEPON], email [EMAIL], norek [NOMOR]"

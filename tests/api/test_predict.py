@@ -159,3 +159,75 @@ def test_batch_size_limits_are_422(client):
         response = client.post("/v1/predict/batch", json={"items": items}, headers=INTEGRATION)
         assert response.status_code == 422
         assert response.json()["detail"].startswith("items: ")
+
+
+# A lone surrogate, as the JSON escape and as the raw bytes ED A0 80 (json.loads lets both
+# through); no database can store one.
+LONE_SURROGATES = [b"\\udc80", b"\xed\xa0\x80"]
+
+
+def _post_raw(client, path: str, body: bytes):
+    headers = {"Content-Type": "application/json", **INTEGRATION}
+    return client.post(path, content=body, headers=headers)
+
+
+def test_lone_surrogate_in_any_string_is_422_naming_the_field(client, app):
+    for surrogate in LONE_SURROGATES:
+        for field, body in [
+            ("text", b'{"text": "lampu ' + surrogate + b' mati"}'),
+            ("complaint_id", b'{"text": "lampu mati", "complaint_id": "C-' + surrogate + b'"}'),
+        ]:
+            response = _post_raw(client, "/v1/predict", body)
+            assert response.status_code == 422, (field, surrogate, response.text)
+            assert response.json()["detail"] == (
+                f"{field}: contains a character that is not valid UTF-8 (a lone surrogate)"
+            )
+    with app.state.sessions() as session:
+        assert session.query(PredictionRecord).count() == 0
+
+
+def test_one_lone_surrogate_in_a_large_batch_is_422_naming_its_index(client, app):
+    item = b'{"text": "listrik padam", "complaint_id": "K-1"}'
+    for surrogate in LONE_SURROGATES:
+        odd = b'{"text": "listrik padam", "complaint_id": "K-' + surrogate + b'"}'
+        items = [item] * 700 + [odd] + [item] * 299
+        body = b'{"items": [' + b", ".join(items) + b"]}"
+        response = _post_raw(client, "/v1/predict/batch", body)
+        assert response.status_code == 422, response.text
+        assert response.json()["detail"].startswith("items[700].complaint_id: contains a char")
+    with app.state.sessions() as session:
+        assert session.query(PredictionRecord).count() == 0
+
+
+def test_complaint_id_that_looks_like_personal_data_is_422(client, app):
+    for complaint_id, kind in [
+        (NIK, "a NIK"),
+        ("LAPOR-3273/0115/0190/0001", "a NIK"),
+        (PHONE, "a phone number"),
+        ("(0812) 3456-7890", "a phone number"),
+        ("budi (at) gmail.com", "an e-mail address"),
+    ]:
+        response = _post(client, {"text": "listrik padam", "complaint_id": complaint_id})
+        assert response.status_code == 422, complaint_id
+        detail = response.json()["detail"]
+        assert detail.startswith(f"complaint_id: looks like {kind}"), detail
+        assert complaint_id not in response.text
+    items = [{"text": "listrik padam", "complaint_id": f"K-{i}"} for i in range(3)]
+    items[2]["complaint_id"] = PHONE
+    response = client.post("/v1/predict/batch", json={"items": items}, headers=INTEGRATION)
+    assert response.status_code == 422
+    assert response.json()["detail"].startswith("items[2].complaint_id: looks like a phone")
+    with app.state.sessions() as session:
+        assert session.query(PredictionRecord).count() == 0
+    assert predict(client, complaint_id="LAPOR-4821337")["complaint_id"] == "LAPOR-4821337"
+
+
+def test_personal_data_written_in_disguise_is_stored_masked(client, app):
+    disguised = (
+        "NIK 3273/0115/0190/0001, hp (0812) 3456-7890, "
+        "email budi (at) gmail (dot) com, rek BCA 1234567: listrik padam"
+    )
+    body = predict(client, text=disguised)
+    with app.state.sessions() as session:
+        stored = get_prediction(session, body["prediction_id"]).text_masked
+    assert stored == ("NIK [NIK], hp [TELEPON], email [EMAIL], rek BCA [NOMOR]: listrik padam")
