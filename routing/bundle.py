@@ -283,13 +283,18 @@ def read_manifest(path: str | Path, *, signing_key: str | None = None) -> dict[s
     return manifest
 
 
+def signature_matches(manifest: dict[str, Any], signing_key: str) -> bool:
+    """Whether the manifest carries a signature made with `signing_key` over its content."""
+    signature = manifest.get("signature")
+    return bool(signature) and hmac.compare_digest(str(signature), _sign(manifest, signing_key))
+
+
 def _verify_signature(manifest: dict[str, Any], directory: Path, signing_key: str | None) -> None:
     if not signing_key:
         return
-    signature = manifest.get("signature")
-    if not signature:
+    if not manifest.get("signature"):
         raise BundleError(f"{directory}: bundle is not signed and a signing key is configured")
-    if not hmac.compare_digest(str(signature), _sign(manifest, signing_key)):
+    if not signature_matches(manifest, signing_key):
         raise BundleError(f"{directory}: bundle signature does not match the signing key")
 
 
