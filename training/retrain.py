@@ -137,7 +137,7 @@ def merge_feedback(
     """
     by_id = dict(zip(decisions["key"], decisions["agency"], strict=True))
     merged = history.copy()
-    decided = merged["id"].map(by_id)
+    decided = merged["id"].map(by_id).astype(object)  # all missing (float) when no decision
     matched = decided.notna().to_numpy()
     changed = matched & (decided.fillna("").to_numpy(dtype=object) != merged["agency"].to_numpy())
     merged.loc[matched, "agency"] = decided[matched]
