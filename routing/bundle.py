@@ -9,8 +9,10 @@ Layout::
     DIR/stopwords.txt     the words never shown as explanation (older bundles: data/'s list)
 
 Loading checks the schema version and every artifact's SHA-256 before anything is unpickled,
-so a truncated or tampered file is refused instead of executed. Checksums catch accidents
-only; with a signing key the manifest also carries an HMAC-SHA256 over its content.
+so a truncated or tampered file is refused instead of executed; a pickle is read once and
+unpickled from the bytes that were checked, so a file replaced meanwhile is refused too.
+Checksums catch accidents only; with a signing key the manifest also carries an HMAC-SHA256
+over its content.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import hmac
+import io
 import json
 import os
 import platform
@@ -276,22 +279,31 @@ def read_manifest(path: str | Path, *, signing_key: str | None = None) -> dict[s
         if Path(name).name != name or not file.is_file():
             raise BundleError(f"{directory}: artifact {name!r} is missing")
         if not hmac.compare_digest(sha256_file(file), str(expected)):
-            raise BundleError(
-                f"{directory}: checksum mismatch for {name} (file changed or truncated); "
-                "refusing to load it"
-            )
+            raise _checksum_mismatch(directory, name)
     if manifest.get("model_version") != content_version(manifest):
         raise BundleError(f"{directory}: manifest content does not match its model_version")
     return manifest
 
 
+def _checksum_mismatch(directory: Path, name: str) -> BundleError:
+    return BundleError(
+        f"{directory}: checksum mismatch for {name} (file changed or truncated); "
+        "refusing to load it"
+    )
+
+
+def signature_matches(manifest: dict[str, Any], signing_key: str) -> bool:
+    """Whether the manifest carries a signature made with `signing_key` over its content."""
+    signature = manifest.get("signature")
+    return bool(signature) and hmac.compare_digest(str(signature), _sign(manifest, signing_key))
+
+
 def _verify_signature(manifest: dict[str, Any], directory: Path, signing_key: str | None) -> None:
     if not signing_key:
         return
-    signature = manifest.get("signature")
-    if not signature:
+    if not manifest.get("signature"):
         raise BundleError(f"{directory}: bundle is not signed and a signing key is configured")
-    if not hmac.compare_digest(str(signature), _sign(manifest, signing_key)):
+    if not signature_matches(manifest, signing_key):
         raise BundleError(f"{directory}: bundle signature does not match the signing key")
 
 
@@ -300,13 +312,18 @@ def load_bundle(path: str | Path, *, signing_key: str | None = None) -> Bundle:
     directory = Path(path)
     manifest = read_manifest(directory, signing_key=signing_key)
     policy = _checked_policy(directory, manifest)
+    artifacts = manifest["artifacts"]
     try:
-        router = joblib.load(directory / ROUTER_FILE)
-        with np.load(directory / CALIBRATION_FILE) as cal:
+        router = joblib.load(_verified(directory, ROUTER_FILE, artifacts))
+        with np.load(_verified(directory, CALIBRATION_FILE, artifacts)) as cal:
             calibration = Calibration(cal["confidence"].copy(), cal["correct"].copy())
         similar = (
-            joblib.load(directory / SIMILAR_FILE) if SIMILAR_FILE in manifest["artifacts"] else None
+            joblib.load(_verified(directory, SIMILAR_FILE, artifacts))
+            if SIMILAR_FILE in artifacts
+            else None
         )
+    except BundleError:
+        raise
     except Exception as exc:  # a verified file that still fails: version skew of libraries
         raise BundleError(
             f"{directory}: cannot load the model ({type(exc).__name__}: {exc})"
@@ -320,6 +337,17 @@ def load_bundle(path: str | Path, *, signing_key: str | None = None) -> Bundle:
         policy=policy,
         similar=_checked_similar(directory, similar),
     )
+
+
+def _verified(directory: Path, name: str, artifacts: dict[str, Any]) -> io.BytesIO:
+    """The artifact's bytes, read once and checked against the verified manifest: what is
+    unpickled is what was verified, even if the file is replaced after `read_manifest`."""
+    if name not in artifacts:
+        raise BundleError(f"{directory}: artifact {name!r} is missing")
+    data = (directory / name).read_bytes()
+    if not hmac.compare_digest(hashlib.sha256(data).hexdigest(), str(artifacts[name])):
+        raise _checksum_mismatch(directory, name)
+    return io.BytesIO(data)
 
 
 def _checked_router(directory: Path, router: object, labels: object) -> Router:

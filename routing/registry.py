@@ -27,7 +27,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from routing.bundle import MANIFEST, Bundle, BundleError, load_bundle, read_manifest
+from routing.bundle import (
+    MANIFEST,
+    Bundle,
+    BundleError,
+    load_bundle,
+    read_manifest,
+    signature_matches,
+)
 from routing.evaluation.comparison import DEFAULT_TOLERANCE, Verdict, judge
 from routing.settings import get_settings
 
@@ -86,6 +93,7 @@ class VersionInfo:
     coverage: float | None
     measured_on: str  # "evaluation set" (recorded by retrain) or "out-of-fold"
     current: bool
+    signed: bool | None = None  # signed with the key given to list_versions; None: no key
 
 
 @dataclass(frozen=True)
@@ -284,8 +292,12 @@ def rollback(root: str | Path, *, signing_key: str | None = None) -> Pointer:
     return new
 
 
-def list_versions(root: str | Path) -> list[VersionInfo]:
-    """The bundles in the registry, oldest first; reads manifests without verifying checksums."""
+def list_versions(root: str | Path, *, signing_key: str | None = None) -> list[VersionInfo]:
+    """The bundles in the registry, oldest first; reads manifests without verifying checksums.
+
+    With `signing_key`, each version says whether its manifest is signed with that key (what
+    serve, promote and rollback will check, along with the checksums).
+    """
     root = Path(root)
     if not root.is_dir():
         raise RegistryError(f"{root}: no such registry directory")
@@ -298,11 +310,13 @@ def list_versions(root: str | Path) -> list[VersionInfo]:
             manifest = json.loads((directory / MANIFEST).read_text(encoding="utf-8"))
         except (OSError, UnicodeDecodeError, json.JSONDecodeError):
             manifest = {}
-        found.append(_version_info(directory.name, manifest, pointer))
+        found.append(_version_info(directory.name, manifest, pointer, signing_key))
     return sorted(found, key=lambda info: (info.created_at or "", info.version))
 
 
-def _version_info(name: str, manifest: dict[str, Any], pointer: Pointer | None) -> VersionInfo:
+def _version_info(
+    name: str, manifest: dict[str, Any], pointer: Pointer | None, signing_key: str | None
+) -> VersionInfo:
     compared = (manifest.get("comparison") or {}).get("challenger")
     if isinstance(compared, dict):
         macro_f1, coverage = compared.get("macro_f1"), compared.get("coverage")
@@ -319,4 +333,5 @@ def _version_info(name: str, manifest: dict[str, Any], pointer: Pointer | None) 
         coverage=coverage,
         measured_on=measured_on,
         current=pointer is not None and pointer.version == name,
+        signed=signature_matches(manifest, signing_key) if signing_key else None,
     )

@@ -37,6 +37,10 @@ METRICS_KEYS = {
     "per_class",
 }
 
+# The key `signed_bundle` is signed with, and another one that did not sign it.
+SIGNING_KEY = "test-signing-key"
+OTHER_SIGNING_KEY = "another-signing-key"
+
 POSTGRES_URL = os.environ.get("ROUTING_TEST_POSTGRES_URL")
 DB_BACKENDS = [
     "sqlite",
@@ -179,3 +183,14 @@ def trained_bundle(tmp_path_factory, small_csv) -> Path:
 
     out = tmp_path_factory.mktemp("bundles") / "small"
     return train(small_csv, "text", "agency", out, id_col="id", seed=0).bundle_path
+
+
+@pytest.fixture(scope="session")
+def signed_bundle(tmp_path_factory, small_csv) -> Path:
+    """Like `trained_bundle`, but another seed (another version) and signed with SIGNING_KEY."""
+    from training.pipeline import train
+
+    out = tmp_path_factory.mktemp("signed") / "small"
+    return train(
+        small_csv, "text", "agency", out, id_col="id", seed=2, signing_key=SIGNING_KEY
+    ).bundle_path

@@ -6,6 +6,7 @@ import joblib
 import numpy as np
 import pytest
 
+from routing import bundle as bundle_module
 from routing.bundle import (
     CALIBRATION_FILE,
     MANIFEST,
@@ -225,6 +226,34 @@ def test_signed_bundle_with_a_malformed_policy_is_refused_before_unpickling(
     _forbid_unpickling(monkeypatch)
     with pytest.raises(BundleError, match="policy is malformed"):
         load_bundle(copy, signing_key=KEY)
+
+
+class _Planted:
+    """Unpickling it creates `marker`: the proof that unverified bytes were unpickled."""
+
+    def __init__(self, marker: Path) -> None:
+        self.marker = marker
+
+    def __reduce__(self):
+        return (Path.touch, (self.marker,))
+
+
+def test_a_file_replaced_after_verification_is_never_unpickled(
+    signed_bundle, tmp_path, monkeypatch
+):
+    copy = Path(shutil.copytree(signed_bundle, tmp_path / "signed"))
+    marker = tmp_path / "unpickled"
+    verify = bundle_module.read_manifest
+
+    def verify_then_replace(path, **kwargs):
+        manifest = verify(path, **kwargs)
+        joblib.dump(_Planted(marker), Path(path) / ROUTER_FILE)  # what a racing writer would do
+        return manifest
+
+    monkeypatch.setattr(bundle_module, "read_manifest", verify_then_replace)
+    with pytest.raises(BundleError, match=f"checksum mismatch for {ROUTER_FILE}"):
+        load_bundle(copy, signing_key=KEY)
+    assert not marker.exists()
 
 
 def test_directory_without_manifest_is_not_a_bundle(tmp_path):

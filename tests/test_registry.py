@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import shutil
 import signal
 import subprocess
 import sys
@@ -15,7 +16,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from routing.bundle import ROUTER_FILE, BundleError, read_manifest
+from routing.bundle import ROUTER_FILE, BundleError, read_manifest, retarget_bundle
 from routing.cli import app
 from routing.registry import (
     POINTER_FILE,
@@ -29,11 +30,14 @@ from routing.registry import (
     resolve_bundle_dir,
     rollback,
 )
+from tests.conftest import SIGNING_KEY
 from training.pipeline import train
 
 runner = CliRunner()
 KILL_LOOP_READS = 400
 KILL_LOOP_DEADLINE_S = 120
+KILLS = 10
+KILL_AFTER_S = 0.05  # the longest a promoting process runs after its first promotion
 
 
 def _version(bundle: Path) -> str:
@@ -255,3 +259,68 @@ def test_readers_never_see_a_half_written_pointer_when_promote_is_killed(
     assert read_pointer(registry).version in versions
     # the dead writer's lock is gone with it
     assert rollback(registry).version in versions
+
+
+PROMOTE_LOOP = textwrap.dedent(
+    """
+    import random
+    import sys
+    from routing.registry import promote
+    root, key, *bundles = sys.argv[1:]
+    while True:
+        for bundle in random.sample(bundles, len(bundles)):
+            promote(root, bundle, force=True, signing_key=key)
+            print("promoted", flush=True)
+    """
+)
+
+
+@pytest.fixture(scope="module")
+def signed_versions(tmp_path_factory, signed_bundle) -> list[Path]:
+    """Six signed bundles of different versions (the same model, other target precisions)."""
+    root = tmp_path_factory.mktemp("versions")
+    versions = []
+    for i, target in enumerate((0.8, 0.85, 0.9, 0.95, 0.97, 0.99)):
+        copy = Path(shutil.copytree(signed_bundle, root / f"v{i}"))
+        retarget_bundle(copy, target, signing_key=SIGNING_KEY)
+        versions.append(copy)
+    return versions
+
+
+@pytest.mark.slow
+def test_promote_killed_again_and_again_leaves_a_pointer_to_a_verified_bundle(
+    tmp_path, signed_versions
+):
+    """kill -9 in a loop: a process promoting (copying new versions in, moving CURRENT) is
+    killed at a random moment, KILLS times; after each kill the pointer is valid, every version
+    it names verifies with the key, and the lock is free."""
+    registry = tmp_path / "models"
+    versions = {_version(bundle) for bundle in signed_versions}
+    rng = random.Random(0)
+    for kill in range(KILLS):
+        writer = subprocess.Popen(
+            [sys.executable, "-c", PROMOTE_LOOP, str(registry), SIGNING_KEY]
+            + [str(bundle) for bundle in signed_versions],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            assert writer.stdout.readline().strip() == "promoted", f"kill {kill}"
+            time.sleep(rng.uniform(0, KILL_AFTER_S))
+            writer.send_signal(signal.SIGKILL)
+            writer.wait(timeout=30)
+        finally:
+            if writer.poll() is None:
+                writer.kill()
+                writer.wait()
+        pointer = read_pointer(registry)  # raises on a partial or invalid pointer
+        assert pointer.version in versions, f"kill {kill}"
+        for version in (pointer.version, *pointer.previous):
+            read_manifest(registry / version, signing_key=SIGNING_KEY)  # raises if it fails
+        with registry_lock(registry, timeout=0):
+            pass  # the dead writer's lock died with it
+    # every version fully copied in, none half-there under its final name
+    complete = {p.name for p in registry.iterdir() if p.is_dir() and not p.name.startswith(".")}
+    assert complete <= versions
+    for version in complete:
+        read_manifest(registry / version, signing_key=SIGNING_KEY)

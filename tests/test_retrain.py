@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import warnings
 from pathlib import Path
 
 import pandas as pd
@@ -79,6 +80,17 @@ def test_merge_overrides_history_labels_and_adds_new_complaints():
         1,
     )
     assert report.new_agencies == ["C"]
+
+
+def test_an_empty_feedback_export_leaves_the_history_as_it_is():
+    # what bootstrapping a registry with `retrain` and no feedback yet does
+    history = pd.DataFrame({"text": ["t1", "t2"], "agency": ["A", "B"], "id": ["1", "2"]})
+    empty = pd.DataFrame(columns=["key", "complaint_id", "text", "agency"], dtype=object)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # pandas warns of what it will refuse in a later version
+        merged, report = merge_feedback(history, empty)
+    assert merged.to_dict("list") == history.to_dict("list")
+    assert (report.relabelled, report.confirmed, report.added) == (0, 0, 0)
 
 
 def test_holdout_is_a_fixed_function_of_seed_and_id():

@@ -137,7 +137,7 @@ def merge_feedback(
     """
     by_id = dict(zip(decisions["key"], decisions["agency"], strict=True))
     merged = history.copy()
-    decided = merged["id"].map(by_id)
+    decided = merged["id"].map(by_id).astype(object)  # all missing (float) when no decision
     matched = decided.notna().to_numpy()
     changed = matched & (decided.fillna("").to_numpy(dtype=object) != merged["agency"].to_numpy())
     merged.loc[matched, "agency"] = decided[matched]
@@ -344,6 +344,8 @@ def retrain(
     the bundle's manifest under "comparison".
     """
     say = progress or (lambda _msg: None)
+    # verified before anything is fitted: a champion that fails verification stops the run
+    champion_bundle = _champion(Path(registry) if registry else None, signing_key)
     catalogue = load_catalogue(agencies) if agencies is not None else None
     say("reading history and feedback")
     history_table, history_frame, mapping = _history(
@@ -375,7 +377,6 @@ def retrain(
     )
     say(f"scoring challenger and champion on {len(eval_texts)} complaints")
     challenger = score_router(router, policy.threshold, eval_texts, eval_labels, target_precision)
-    champion_bundle = _champion(Path(registry) if registry else None, signing_key)
     champion = (
         None
         if champion_bundle is None

@@ -55,10 +55,15 @@ def comparison_table(comparison: dict[str, Any]) -> Table:
 
 
 def list_models(registry: Path = RegistryOpt) -> None:
-    """List the registry's bundles, oldest first; * marks the current version."""
+    """List the registry's bundles, oldest first; * marks the current version.
+
+    With ROUTING_SIGNING_KEY set, a column says which versions are signed with it (the others
+    would be refused by serve, promote and rollback).
+    """
     from routing.registry import list_versions
 
-    versions = list_versions(registry)
+    key = _signing_key()
+    versions = list_versions(registry, signing_key=key)
     if not versions:
         console.print(f"{escape(str(registry))}: no bundles yet (routing promote DIR adds one)")
         return
@@ -72,15 +77,18 @@ def list_models(registry: Path = RegistryOpt) -> None:
         ("measured on", "left"),
     ):
         table.add_column(column, justify=justify)  # type: ignore[arg-type]
+    if key:
+        table.add_column("signed")
     for info in versions:
-        table.add_row(
+        row = [
             "*" if info.current else "",
             info.version,
             info.created_at or "?",
             _num(info.macro_f1),
             _num(info.coverage),
             info.measured_on,
-        )
+        ]
+        table.add_row(*row, *(["yes" if info.signed else "NO"] if key else []))
     console.print(table)
 
 

@@ -1,13 +1,17 @@
 import os
 import sqlite3
-import threading
+import subprocess
+import sys
+import textwrap
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Column, Integer, MetaData, inspect, select
+from sqlalchemy import Column, Integer, MetaData, inspect, select, text
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 import routing
@@ -22,6 +26,9 @@ from routing.storage.db import (
     session_factory,
     upgrade,
 )
+from tests.conftest import DB_BACKENDS, POSTGRES_URL
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
@@ -96,34 +103,78 @@ def test_upgrade_is_idempotent_and_reaches_head(db_path):
     assert {"predictions", "feedback"} <= tables
 
 
-def test_two_processes_upgrading_at_once_both_succeed(tmp_path):
-    # a race: each round two connections meet a new file (switching it to WAL once failed in
-    # about one round out of seven, "database is locked")
-    for round_ in range(20):
-        db_path = tmp_path / f"round{round_}" / "routing.db"
-        url = f"sqlite:///{db_path}"
-        errors: list[BaseException] = []
-        barrier = threading.Barrier(2)
+# Reads one database URL per line and upgrades it: both processes get each line at once.
+UPGRADER = textwrap.dedent(
+    """
+    import sys
+    from routing.storage.db import make_engine, upgrade
+    for line in sys.stdin:
+        engine = make_engine(line.strip())
+        try:
+            upgrade(engine)
+            print("ok", flush=True)
+        except Exception as exc:
+            print(" ".join(f"{type(exc).__name__}: {exc}".split()), flush=True)
+        finally:
+            engine.dispose()
+    """
+)
+UPGRADE_ROUNDS = 20
 
-        def start(url: str = url, errors: list = errors, barrier=barrier) -> None:
+
+@pytest.fixture(params=DB_BACKENDS)
+def empty_database(request, tmp_path) -> Callable[[int], str]:
+    """Round number -> URL of an empty database: a new SQLite file, or PostgreSQL's test
+    database emptied (when ROUTING_TEST_POSTGRES_URL is given)."""
+    if request.param == "sqlite":
+        return lambda round_: f"sqlite:///{tmp_path / f'round{round_}' / 'routing.db'}"
+
+    def emptied(round_: int) -> str:
+        engine = make_engine(POSTGRES_URL)
+        with engine.begin() as connection:
+            connection.execute(text("DROP TABLE IF EXISTS feedback, predictions, alembic_version"))
+        engine.dispose()
+        return POSTGRES_URL
+
+    return emptied
+
+
+def test_two_processes_upgrading_at_once_both_succeed(empty_database):
+    # a race: each round two processes meet an empty database (on SQLite, switching a new file
+    # to WAL once failed in about one round out of seven, "database is locked")
+    upgraders = [
+        subprocess.Popen(
+            [sys.executable, "-c", UPGRADER],
+            cwd=ROOT,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(2)
+    ]
+    try:
+        for round_ in range(UPGRADE_ROUNDS):
+            url = empty_database(round_)
+            for upgrader in upgraders:
+                upgrader.stdin.write(url + "\n")
+                upgrader.stdin.flush()
+            answers = [upgrader.stdout.readline().strip() for upgrader in upgraders]
+            assert answers == ["ok", "ok"], f"round {round_}"
             engine = make_engine(url)
+            with engine.connect() as connection:
+                versions = connection.execute(text("SELECT count(*) FROM alembic_version"))
+                assert versions.scalar() == 1
+                if engine.dialect.name == "sqlite":
+                    assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+            engine.dispose()
+    finally:
+        for upgrader in upgraders:
+            upgrader.stdin.close()
             try:
-                barrier.wait()
-                upgrade(engine)
-            except BaseException as exc:
-                errors.append(exc)
-            finally:
-                engine.dispose()
-
-        threads = [threading.Thread(target=start) for _ in range(2)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-        assert errors == [], f"round {round_}"
-        with sqlite3.connect(db_path) as plain:
-            assert plain.execute("SELECT count(*) FROM alembic_version").fetchone()[0] == 1
-            assert plain.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+                upgrader.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                upgrader.kill()
+                upgrader.wait()
 
 
 def test_migrations_ship_inside_the_package():
