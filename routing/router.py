@@ -59,7 +59,7 @@ class Router(ClassifierMixin, BaseEstimator):
     C : float
         Inverse regularization of the linear head.
     cv : int
-        Folds for the out-of-fold scores that the calibrator is fitted on.
+        Folds for the out-of-fold scores that the calibrator is fitted on (`folds`).
     embedder : object or None
         Optional sentence encoder with ``encode(texts) -> float32 array``; its vectors are
         appended to the TF-IDF features with weight ``embedding_weight``.

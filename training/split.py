@@ -8,9 +8,9 @@ Run them on deduplicated data (`training.validate`) so no text lands on both sid
 `groups=routing.text.near_duplicate_groups(texts)` so that complaints identical but for their
 numbers (a campaign template with different customer ids) land on one side too: a group is
 then the unit that is split, and it counts for the label most of its complaints have.
-scikit-learn's StratifiedGroupKFold does the grouping but not the rare-agency rules above, and
-nothing there splits once by groups and labels; without `groups` every complaint is a group of
-its own and the splits are exactly the ungrouped ones.
+scikit-learn's StratifiedGroupKFold groups but raises when every agency is smaller than the
+folds, and scikit-learn has no stratified grouped train/test split. Without `groups` every
+complaint is a group of its own: the splits are exactly the ungrouped ones.
 """
 
 from __future__ import annotations
