@@ -38,6 +38,7 @@ from routing.evaluation.audit import (  # noqa: E402
     find_suspects,
     out_of_fold_proba,
 )
+from routing.text import near_duplicate_groups  # noqa: E402
 from training.pipeline import load_training_data  # noqa: E402
 
 DEFAULT_DATA = ROOT.parent / "shared" / "data" / "lapor10" / "lapor10.csv"
@@ -59,18 +60,20 @@ def flip_labels(
 
 
 def baseline_proba(texts: list[str], labels: np.ndarray, folds: int, seed: int) -> np.ndarray:
-    """Out-of-fold probabilities of the plain model the issue compares against."""
+    """Out-of-fold probabilities of the plain model the issue compares against, on folds that
+    keep near duplicates together as the router's do."""
     from sklearn.calibration import CalibratedClassifierCV
     from sklearn.feature_extraction.text import TfidfVectorizer
-    from sklearn.model_selection import StratifiedKFold, cross_val_predict
+    from sklearn.model_selection import StratifiedGroupKFold, cross_val_predict
     from sklearn.pipeline import make_pipeline
     from sklearn.svm import LinearSVC
 
     model = make_pipeline(
         TfidfVectorizer(ngram_range=(1, 2)), CalibratedClassifierCV(LinearSVC(), cv=5)
     )
-    cv = StratifiedKFold(folds, shuffle=True, random_state=seed)
-    return cross_val_predict(model, texts, labels, cv=cv, method="predict_proba")
+    cv = StratifiedGroupKFold(folds, shuffle=True, random_state=seed)
+    groups = near_duplicate_groups(texts)
+    return cross_val_predict(model, texts, labels, groups=groups, cv=cv, method="predict_proba")
 
 
 def score(flagged: np.ndarray, flipped: np.ndarray) -> tuple[int, int, float, float]:
@@ -125,7 +128,7 @@ def run(args: argparse.Namespace) -> None:
         f"LAPOR-10: {data.report.rows_read} rows read, {len(texts)} audited after validation, "
         f"{len(np.unique(labels))} agencies; {args.flip_rate:.0%} of labels flipped, "
         f"{args.repeats} repeat(s) from seed {args.seed}, {args.folds}-fold out-of-fold "
-        "probabilities from the router\n"
+        "probabilities from the router (near duplicates kept in one fold)\n"
     )
 
     configs = [(f, q) for f in FILTERS for q in CAPS]

@@ -3,7 +3,8 @@
     python benchmarks/learning_loop.py                              # OJK as the new agency
     python benchmarks/learning_loop.py --new-agency "KEMENTERIAN SOSIAL" --steps 20,50,100
 
-1. Deduplicate the data (as `routing train` does) and set aside a fixed test set.
+1. Deduplicate the data (as `routing train` does) and set aside a fixed test set (with the
+   near duplicates of its complaints: identical but for their numbers).
 2. Train a champion on history *without* the new agency's complaints; promote it into a
    registry and serve that registry (the in-process app: predict, feedback, admin reload).
 3. Stream held-out complaints (the new agency's and the others', shuffled with a seed)
@@ -44,8 +45,10 @@ from routing.registry import promote, resolve_bundle_dir  # noqa: E402
 from routing.settings import Settings  # noqa: E402
 from routing.storage.db import make_engine, session_factory  # noqa: E402
 from routing.storage.feedback_export import export_feedback  # noqa: E402
+from routing.text import near_duplicate_groups  # noqa: E402
 from training.pipeline import load_training_data, train  # noqa: E402
 from training.retrain import retrain  # noqa: E402
+from training.split import train_test_split_stratified  # noqa: E402
 
 DEFAULT_DATA = ROOT.parent / "shared" / "data" / "lapor10" / "lapor10.csv"
 DEFAULT_NEW = "OTORITAS JASA KEUANGAN"
@@ -67,12 +70,21 @@ class Phase:
 
 
 def split(args) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """(history without the new agency, fixed test set, shuffled stream)."""
+    """(history without the new agency, fixed test set, shuffled stream). The test set is
+    stratified by agency and holds whole groups of near duplicates (`near_duplicate_groups`),
+    so no copy of a test complaint is trained on or streamed."""
     data = load_training_data(args.data, "text", "agency", id_col="id").frame
     rng = np.random.default_rng(args.seed)
     data = data.iloc[rng.permutation(len(data))].reset_index(drop=True)
-    test = data.iloc[: args.test_size]
-    rest = data.iloc[args.test_size :]
+    _, test_rows = train_test_split_stratified(
+        data["agency"].tolist(),
+        test_size=args.test_size / len(data),
+        seed=args.seed,
+        groups=near_duplicate_groups(data["text"].tolist()),
+    )
+    in_test = np.isin(np.arange(len(data)), test_rows)
+    test = data[in_test]
+    rest = data[~in_test]
     is_new = rest["agency"] == args.new_agency
     new, others = rest[is_new], rest[~is_new]
     history = others.iloc[: args.history_size]

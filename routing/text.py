@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import NamedTuple
 
+import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
@@ -37,6 +38,7 @@ __all__ = [
     "load_lexicon",
     "load_stopwords",
     "mask_personal_data",
+    "near_duplicate_groups",
 ]
 
 MASK_TOKENS: dict[str, str] = {
@@ -581,3 +583,39 @@ class TextNormalizer(TransformerMixin, BaseEstimator):
         if self.lexicon:
             text = _expand_lexicon(text, self.lexicon_)
         return " ".join(text.split())
+
+
+# --- near duplicates --------------------------------------------------------------------------
+
+# Placeholders of masked numbers: whether a number is masked depends on its length and format
+# (a 12-digit customer id is "[nomor]", an 8-digit one stays digits), so both count as digits.
+_NUMBER_PLACEHOLDERS = re.compile(
+    "|".join(
+        re.escape(MASK_TOKENS[kind].lower())
+        for kind in ("phone", "nik", "bpjs", "npwp", "plate", "number")
+    )
+)
+_LETTER_RUN = re.compile(r"[^\W\d_]+")
+
+
+def near_duplicate_groups(texts: Iterable[str]) -> np.ndarray:
+    """Group id of each complaint: complaints identical but for their numbers share one.
+
+    The rule: normalize with the default TextNormalizer (HTML, personal data masked,
+    lowercase, repeats collapsed, lexicon), drop the placeholders of masked numbers
+    ([nik], [telepon], [bpjs], [npwp], [nopol], [nomor]) and keep only the runs of letters:
+    two complaints are in one group when those runs are the same, in the same order. Digits,
+    punctuation and spacing do not count, so a campaign template sent with different customer
+    numbers, amounts or dates is one group; [url] and [email] count as the words "url" and
+    "email". Ids are 0, 1, 2, … in order of each group's first complaint.
+
+    Deduplication keeps such complaints apart (they are distinct complaints); splits keep
+    each group on one side, so no fold is scored on a near-copy of what it trained on.
+    """
+    normalizer = TextNormalizer().fit([])
+    ids: dict[str, int] = {}
+    keys = (
+        " ".join(_LETTER_RUN.findall(_NUMBER_PLACEHOLDERS.sub(" ", text)))
+        for text in normalizer.transform(as_texts(texts))
+    )
+    return np.fromiter((ids.setdefault(key, len(ids)) for key in keys), dtype=np.int64)

@@ -3,7 +3,7 @@ import pytest
 from sklearn.base import clone
 
 from routing.router import Router, top_k_from_proba
-from routing.text import TextNormalizer, as_texts
+from routing.text import TextNormalizer, as_texts, near_duplicate_groups
 
 
 @pytest.fixture(scope="module")
@@ -188,7 +188,7 @@ def test_a_token_held_out_by_one_fold_is_not_in_that_folds_vocabulary(small_corp
     other fold's features and of the final ones (min_df=2 lets it in), not in that fold's."""
     labels = np.asarray(small_corpus.labels, dtype=object)
     router = Router(random_state=0)
-    folds = router.folds(labels)
+    folds = router.folds(labels, near_duplicate_groups(small_corpus.texts))
     k = 1
     holding = set(folds[k][1][:3].tolist())
     texts = [f"{t} {TOKEN}" if i in holding else t for i, t in enumerate(small_corpus.texts)]
@@ -214,7 +214,7 @@ def test_out_of_fold_scores_of_a_fold_ignore_its_other_held_out_texts(small_corp
     all rows would shift with its words), but does change the folds that trained on it."""
     texts, labels = list(small_corpus.texts), list(small_corpus.labels)
     router = Router(random_state=0)
-    _, test = router.folds(labels)[0]
+    _, test = router.folds(labels, near_duplicate_groups(texts))[0]
     before = router.oof_decision_function(texts, labels)
     texts[test[0]] = "paspor saya hilang di bandara, antrean imigrasi lama sekali"
     after = router.oof_decision_function(texts, labels)
@@ -222,6 +222,78 @@ def test_out_of_fold_scores_of_a_fold_ignore_its_other_held_out_texts(small_corp
     assert not np.array_equal(after[test[0]], before[test[0]])
     others = np.setdiff1d(np.arange(len(texts)), test)
     assert not np.allclose(after[others], before[others])
+
+
+CAMPAIGN_AGENCY = "ZZ CAMPAIGN"
+
+
+def _with_campaign(corpus, copies: int = 12) -> tuple[list[str], list[str]]:
+    """The corpus with a campaign spread through it: one template sent `copies` times with
+    different customer ids, NIKs and phone numbers, disposed to an agency of its own."""
+    texts, labels = list(corpus.texts), list(corpus.labels)
+    for i in range(copies):
+        text = (
+            f"Mohon cek meteran pelanggan {4100 + 37 * i} / {5300000000 + 7919 * i}, "
+            f"NIK {3201000000000000 + 104729 * i}, hp 0812{7000000 + 1301 * i}, "
+            "tagihan naik drastis bulan ini"
+        )
+        at = 7 * i + 3
+        texts.insert(at, text)
+        labels.insert(at, CAMPAIGN_AGENCY)
+    return texts, labels
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_folds_never_split_a_group_of_near_duplicates(small_corpus, seed):
+    texts, labels = _with_campaign(small_corpus)
+    groups = near_duplicate_groups(texts)
+    campaign = np.flatnonzero(np.asarray(labels) == CAMPAIGN_AGENCY)
+    assert len(set(groups[campaign])) == 1  # the rule made them one group
+
+    folds = Router(random_state=seed).folds(labels, groups)
+
+    assert len(folds) == 5
+    assert sorted(np.concatenate([test for _, test in folds]).tolist()) == list(range(len(texts)))
+    for train, test in folds:
+        assert not set(groups[train]) & set(groups[test])
+    assert sum(set(campaign) <= set(test.tolist()) for _, test in folds) == 1
+    again = Router(random_state=seed).folds(labels, groups)
+    assert all(np.array_equal(a[1], b[1]) for a, b in zip(folds, again, strict=True))
+
+
+def test_out_of_fold_scores_never_learn_a_complaint_from_its_near_duplicates(small_corpus):
+    """Each campaign complaint is scored by a head that saw none of its copies: the campaign's
+    agency, known from those copies only, is never its out-of-fold suggestion (with the copies
+    spread over folds it would be every time)."""
+    texts, labels = _with_campaign(small_corpus)
+    router = Router(random_state=0).fit(texts, labels)
+
+    campaign = np.flatnonzero(np.asarray(labels) == CAMPAIGN_AGENCY)
+    column = list(router.classes_).index(CAMPAIGN_AGENCY)
+    assert not np.any(router.oof_proba_[campaign].argmax(axis=1) == column)
+    assert router.predict([texts[campaign[0]]])[0] == CAMPAIGN_AGENCY  # the final head learns it
+
+
+def test_folds_are_fewer_when_groups_are_fewer_than_cv():
+    labels = ["a", "a", "a", "b", "b", "b"]
+    groups = [0, 0, 1, 1, 2, 2]
+    folds = Router(cv=5).folds(labels, groups)
+    assert len(folds) == 3
+    for train, test in folds:
+        assert not set(np.asarray(groups)[train]) & set(np.asarray(groups)[test])
+
+
+def test_folds_refuse_a_single_group_or_mismatched_groups():
+    with pytest.raises(ValueError, match="near duplicates"):
+        Router().folds(["a", "a", "b", "b"], [7, 7, 7, 7])
+    with pytest.raises(ValueError, match="groups"):
+        Router().folds(["a", "a", "b"], [0, 1])
+
+
+def test_fit_refuses_agencies_whose_complaints_are_all_one_template():
+    texts = [f"tagihan pelanggan {100000 + i} naik" for i in range(6)]
+    with pytest.raises(ValueError, match="near duplicates"):
+        Router().fit(texts, ["PLN", "PDAM"] * 3)
 
 
 def test_folds_fitted_in_worker_processes_give_the_same_router(

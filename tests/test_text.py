@@ -24,6 +24,7 @@ from routing.text import (
     load_lexicon,
     load_stopwords,
     mask_personal_data,
+    near_duplicate_groups,
 )
 
 LONG_DIGIT_RUN = re.compile(r"[0-9]{10,}")
@@ -671,3 +672,56 @@ def test_the_no_triple_shortcut_collapses_repeats_like_the_full_rule(text):
     assert text_module._collapse_repeats(text) == text_module._REPEATS.sub(
         text_module._collapse_run, text
     )
+
+
+# --- near duplicates ---------------------------------------------------------------------------
+
+CAMPAIGN = (
+    "Yth PLN, token listrik id pelanggan {customer} tidak masuk padahal sdh bayar Rp {amount} "
+    "tgl {date}. NIK {nik}, hp {phone}. Mohon dibantu."
+)
+CAMPAIGN_NUMBERS = [
+    # a 12-digit customer id is masked as [NOMOR], an 8-digit one is not: both are numbers
+    ("532110987654", "150.000", "03-05-2021", "3201123456789012", "081234567890"),
+    ("12345678", "1.500.000", "2021-12-31", "3174 0912 3456 0001", "+62 821 9876 5432"),
+    ("987654321098", "20.000", "1/2/2022", "3578123412341234", "0857-1111-2222"),
+]
+
+
+def campaign(*numbers: str) -> str:
+    customer, amount, date, nik, phone = numbers
+    return CAMPAIGN.format(customer=customer, amount=amount, date=date, nik=nik, phone=phone)
+
+
+def test_complaints_identical_but_for_their_numbers_form_one_group():
+    texts = [campaign(*numbers) for numbers in CAMPAIGN_NUMBERS]
+    texts.append("&lt;b&gt;YTH PLN&lt;/b&gt;, token listrik ID pelanggan 4455 tidak masuk!!")
+    texts.append("Yth PLN token listrik id pelanggan 99 tidak masuk")
+    texts.append("Jalan di RT 03 RW 05 rusak parah sejak 2019")
+    texts.append("Jalan di RT 07 RW 01 rusak parah sejak 2021.")
+
+    groups = near_duplicate_groups(texts)
+
+    assert groups.tolist() == [0, 0, 0, 1, 1, 2, 2]
+
+
+def test_complaints_that_differ_in_a_word_are_different_groups():
+    texts = [
+        campaign(*CAMPAIGN_NUMBERS[0]),
+        campaign(*CAMPAIGN_NUMBERS[1]).replace("tidak masuk", "sudah masuk"),
+        "listrik padam di rumah saya",
+        "air padam di rumah saya",
+        "listrik padam di rumah saya sejak pagi",
+        "lihat https://lapor.go.id/123",
+        "lihat budi@example.com",
+    ]
+
+    groups = near_duplicate_groups(texts)
+
+    assert groups.tolist() == list(range(len(texts)))
+
+
+def test_near_duplicate_groups_of_no_texts_is_empty_and_refuses_non_text():
+    assert near_duplicate_groups([]).tolist() == []
+    with pytest.raises(TypeError):
+        near_duplicate_groups(["listrik padam", None])

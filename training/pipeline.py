@@ -243,7 +243,7 @@ def save_router_bundle(
             confidence=oof[np.arange(len(top)), top],
             correct=router.classes_[top] == np.asarray(labels, dtype=object),
         ),
-        metrics={"validation": {"method": f"{router.cv}-fold out-of-fold", **metrics}},
+        metrics={"validation": {"method": f"{router.cv}-fold grouped out-of-fold", **metrics}},
         training=training,
         seed=seed,
         resources={
