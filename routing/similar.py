@@ -46,8 +46,8 @@ TERMS = ("tfidf", "embedding", "profile")
 MODES = ("tfidf", "embedding", "hybrid", "hybrid+profile")
 DEFAULT_MODE = "hybrid+profile"
 # Shares of each term when all are used; terms a mode leaves out are dropped and the rest
-# rescaled to sum to 1. On LAPOR-10 (benchmarks/semantic.py, table a) same-agency precision@3
-# is 0.937 with these, 0.847 without the profile term, 0.932 with profile at 0.05.
+# rescaled to sum to 1. Chosen by benchmarks/semantic.py, table a (same-agency precision@3 of
+# unseen LAPOR-10 complaints); see benchmarks/results/semantic.md.
 DEFAULT_WEIGHTS: dict[str, float] = {"tfidf": 0.3, "embedding": 0.6, "profile": 0.1}
 SNIPPET_CHARS = 200
 # Like the router's, but Indic vowel signs (U+0900-U+0DFF) count as word characters: Python's
@@ -232,7 +232,7 @@ class SimilarIndex:
 
     def _transposed(self, T: sp.spmatrix) -> sp.csr_matrix:
         """T.T as CSR, made once per matrix and process: scipy would otherwise convert the
-        transpose of a large index on every query (milliseconds per complaint)."""
+        transpose of the whole index on every query."""
         # T is kept alive beside its transpose, so its id stays its own
         return self._memo(("transposed", id(T)), lambda: (T, sp.csr_matrix(T.T)))[1]
 
@@ -378,7 +378,7 @@ def hashed_tfidf(*, char_ngrams: bool = False, n_features: int = 2**20) -> Pipel
     counts (`HashingVectorizer`), then sublinear TF x IDF in unit rows (`TfidfTransformer`).
 
     Word 1-2-grams, and with `char_ngrams` also character 2-5-grams within words (like the
-    router's features; better for retrieval, about five times the non-zeros). Only an IDF
+    router's features; better for retrieval, at several times the non-zeros). Only an IDF
     per hash bucket is learned, so no complaint word (a citizen's name, say) can be read back
     from a pickled index. With both blocks each is a unit vector weighted 1/sqrt(2): they
     share the row's unit norm equally.
