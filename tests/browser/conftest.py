@@ -8,12 +8,16 @@ ever downloaded. Without it the tests are skipped, saying why.
 
 from __future__ import annotations
 
+import json
+import shutil
 import signal
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from serve_process import clean_env, running_server  # tests/ is on sys.path
+
+from routing.bundle import MANIFEST, _finalize_manifest
 
 from .helpers import ADMIN_KEY, INTEGRATION_KEY, Service
 
@@ -39,6 +43,21 @@ def chromium() -> Path:
     return CHROMIUM
 
 
+# The synthetic sample model auto-routes nearly every complaint at its own threshold; the
+# console's pages need both decisions on screen, so the browser tests serve a copy whose
+# threshold only lets its most certain suggestions through.
+STRICT_THRESHOLD = 0.999
+
+
+def _strict_copy(source: Path, target: Path) -> Path:
+    """`source` copied to `target` with its policy's threshold at STRICT_THRESHOLD."""
+    shutil.copytree(source, target)
+    manifest = json.loads((target / MANIFEST).read_text(encoding="utf-8"))
+    manifest["policy"]["threshold"] = STRICT_THRESHOLD
+    _finalize_manifest(manifest, target, None)
+    return target
+
+
 @pytest.fixture(scope="session")
 def service(chromium, trained_bundle: Path, tmp_path_factory) -> Iterator[Service]:
     """serve.py with a fresh database, admin and integration keys; stopped after the session."""
@@ -49,7 +68,8 @@ def service(chromium, trained_bundle: Path, tmp_path_factory) -> Iterator[Servic
         ROUTING_API_KEYS=f"admin:{ADMIN_KEY},integration:{INTEGRATION_KEY}",
     )
     log = workdir / "server.log"
-    with running_server(trained_bundle, cwd=workdir, env=env, log=log, stop=signal.SIGTERM) as url:
+    bundle = _strict_copy(trained_bundle, tmp_path_factory.mktemp("strict") / "bundle")
+    with running_server(bundle, cwd=workdir, env=env, log=log, stop=signal.SIGTERM) as url:
         yield Service(url=url, db_url=db_url)
 
 
