@@ -176,14 +176,26 @@ def evaluate(
     json_path: Path = typer.Option(
         None, "--json", metavar="FILE", help="Write the metrics as JSON here."
     ),
+    id_col: str = typer.Option(
+        None,
+        "--id-col",
+        metavar="COLUMN",
+        help="Column with complaint ids, matched with the training complaints' ids.",
+    ),
     data_format: str = FormatOpt,
     quiet: bool = QuietOpt,
 ) -> None:
-    """Score a bundle on labelled complaints (unknown agencies count as errors)."""
+    """Score a bundle on labelled complaints (unknown agencies count as errors).
+
+    Warns, and the report says so at the top, when 1 % or more of the complaints were in the
+    model's training data (same normalized text, or same id with --id-col): evaluate on a
+    held-out file, such as the test file of `routing split`.
+    """
     import numpy as np
 
     from routing.evaluation.metrics import evaluate_suggestions
     from training.data import read_table, require_columns
+    from training.overlap import training_overlap
 
     if report is not None:
         check_directory_output(report, "--report")
@@ -191,7 +203,7 @@ def evaluate(
         check_file_output(json_path, "--json")
     bundle = _with_embedding_cache(_load(model))
     table = read_table(data, format=data_format)
-    require_columns(table.frame, [text_col, label_col], table.path)
+    require_columns(table.frame, [text_col, label_col, *([id_col] if id_col else [])], table.path)
     frame = table.frame
     texts = frame[text_col].astype(str).tolist()
     labels = frame[label_col].astype(str).str.strip().tolist()
@@ -205,6 +217,11 @@ def evaluate(
         raise fail(f"{data}: no rows with both text and label")
     texts = [texts[i] for i in keep]
     labels = [labels[i] for i in keep]
+    ids = [str(v).strip() for v in frame[id_col].iloc[keep]] if id_col else None
+    overlap = training_overlap(bundle, texts, ids)
+    flattered = overlap.describe() if overlap is not None and overlap.flattered else None
+    if flattered and not quiet:
+        console_err.print(f"[yellow]warning:[/yellow] {escape(flattered)}", highlight=False)
     proba = _proba_in_chunks(bundle, texts, quiet)
     metrics = evaluate_suggestions(labels, proba, bundle.router.classes_, bundle.policy.threshold)
     if json_path:
@@ -221,6 +238,7 @@ def evaluate(
             confidence=proba[np.arange(len(top)), top],
             texts=texts,
             model_version=bundle.model_version,
+            warning=flattered,
         )
         if not quiet:
             console.print(f"report: {escape(str(index))}")
@@ -303,6 +321,61 @@ def predict(
         console.print(f"wrote {len(texts)} predictions to {escape(str(out))}")
 
 
+def split(
+    data: Path = typer.Argument(
+        ..., metavar="DATA", help="Labelled complaints (CSV, JSONL or Parquet)."
+    ),
+    text_col: str = TextCol,
+    label_col: str = LabelCol,
+    out: Path = typer.Option(
+        ..., "--out", metavar="DIR", help="Directory to write train.EXT and test.EXT to."
+    ),
+    id_col: str = typer.Option(
+        None,
+        "--id-col",
+        metavar="COLUMN",
+        help="Column with complaint ids; a repeated id is kept once.",
+    ),
+    test_size: float = typer.Option(
+        0.2, "--test-size", metavar="SHARE", help="Share of the complaints held out for testing."
+    ),
+    seed: int = typer.Option(0, "--seed", metavar="N", help="Seed of the split."),
+    data_format: str = FormatOpt,
+    quiet: bool = QuietOpt,
+) -> None:
+    """Split DATA into a training file and a held-out test file in DIR.
+
+    Duplicates are dropped first (as `train` drops them), then the split is stratified by
+    agency, keeps complaints identical but for their numbers on one side, and is the same for
+    the same data and seed. Both files keep DATA's columns and format; train on
+    DIR/train.EXT, evaluate on DIR/test.EXT.
+    """
+    from training.heldout import split_file
+
+    if not 0.0 < test_size < 1.0:
+        raise fail(f"--test-size must be between 0 and 1, got {test_size}")
+    check_directory_output(out, "--out")
+    files = split_file(
+        data,
+        text_col,
+        label_col,
+        out,
+        id_col=id_col,
+        test_size=test_size,
+        seed=seed,
+        format=data_format,
+    )
+    if quiet:
+        return
+    report = files.report
+    dropped = report.rows_read - report.rows_kept + files.repeated_ids
+    console.print(
+        f"{files.train_rows:,} complaints in {escape(str(files.train))}, {files.test_rows:,} "
+        f"in {escape(str(files.test))}; {dropped:,} of {report.rows_read:,} rows dropped "
+        "(empty, duplicate or repeated id)"
+    )
+
+
 def retarget(
     model: Path = ModelOpt,
     target_precision: float = typer.Option(
@@ -370,5 +443,5 @@ def _metrics_table(metrics: dict, title: str) -> Table:
 
 
 def register(app: typer.Typer) -> None:
-    for verb in (train, evaluate, predict, retarget):
+    for verb in (train, evaluate, predict, retarget, split):
         app.command()(verb)
