@@ -8,6 +8,9 @@ from pathlib import Path
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+# Longest complaint text the service accepts (characters); training warns about longer ones.
+MAX_TEXT_CHARS = 20_000
+
 
 class Settings(BaseSettings):
     """Settings shared by the CLI and the service; each field maps to ROUTING_<NAME>."""

@@ -29,6 +29,7 @@ from routing.embeddings import without_cache
 from routing.evaluation.metrics import evaluate_suggestions
 from routing.policy import DEFAULT_TARGET_PRECISION, Policy, choose_threshold
 from routing.router import Router
+from routing.settings import MAX_TEXT_CHARS
 from routing.similar import SimilarIndex
 from routing.text import DEFAULT_LEXICON_PATH, TextNormalizer, load_stopwords
 from training.data import DataError, LoadedTable, read_table, require_columns
@@ -86,6 +87,7 @@ def load_training_data(
         min_examples=min_examples,
         normalize=duplicate_key(),
         non_utf8_rows=table.non_utf8_rows,
+        max_text_chars=MAX_TEXT_CHARS,
     )
     return TrainingData(frame=clean, report=report, table=table, label_mapping=mapping)
 

@@ -30,6 +30,7 @@ from routing.csvcells import unescape_formula
 from routing.evaluation.comparison import make_comparison, score_router
 from routing.policy import DEFAULT_TARGET_PRECISION, Policy
 from routing.registry import load_model, read_pointer
+from routing.settings import MAX_TEXT_CHARS
 from training.data import DataError, LoadedTable, detect_format, read_table, require_columns
 from training.pipeline import (
     catalogue_record,
@@ -380,6 +381,7 @@ def retrain(
         min_examples=min_examples,
         normalize=key,
         non_utf8_rows=history_table.non_utf8_rows + feedback_file.non_utf8_rows,
+        max_text_chars=MAX_TEXT_CHARS,
     )
     in_eval, eval_texts, eval_labels, eval_set = _evaluation_set(
         clean, key, eval_path, text_col, label_col, catalogue, seed=seed, holdout=holdout

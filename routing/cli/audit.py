@@ -100,10 +100,10 @@ def audit(
     rows["label_quality"] = suspects["label_quality"].to_numpy()
     _write_csv(rows, out)
 
-    for warning in report.warnings:
-        console_err.print(f"[yellow]warning:[/yellow] {escape(warning)}", highlight=False)
     if quiet:
         return
+    for warning in report.warnings:
+        console_err.print(f"[yellow]warning:[/yellow] {escape(warning)}", highlight=False)
     dropped = report.rows_read - report.rows_kept
     reasons = ", ".join(f"{k.replace('_', ' ')}: {n}" for k, n in report.dropped.items())
     console.print(

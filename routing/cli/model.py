@@ -23,7 +23,6 @@ from routing.cli.common import (
     console,
     console_err,
     fail,
-    status,
     write_json,
 )
 from routing.cli.outputs import (
@@ -32,6 +31,7 @@ from routing.cli.outputs import (
     check_file_output,
     partial_file,
 )
+from routing.cli.progress import work_progress
 
 if TYPE_CHECKING:
     import numpy as np
@@ -134,7 +134,7 @@ def train(
         except (ValueError, EmbeddingError) as exc:
             raise fail(str(exc)) from None
         with (
-            status("training (validation, out-of-fold calibration, final fit)…", quiet),
+            work_progress(quiet) as say,
             parallel_config(n_jobs=jobs),  # the router's folds; a context, not a hyperparameter
         ):
             result = train_pipeline(
@@ -148,15 +148,15 @@ def train(
                 min_examples=min_examples,
                 format=data_format,
                 signing_key=_signing_key(),
-                progress=None if quiet else lambda m: console_err.log(m),
+                progress=say,
                 agencies=agencies,
                 router_params={"embedder": encoder} if encoder is not None else None,
             )
+    if quiet:
+        return
     mapping = result.label_mapping.warnings() if result.label_mapping else []
     for warning in result.report.warnings + mapping:
         console_err.print(f"[yellow]warning:[/yellow] {escape(warning)}", highlight=False)
-    if quiet:
-        return
     console.print(result.report.render())
     console.print(_metrics_table(result.metrics, "Validation metrics (out-of-fold)"))
     console.print(result.policy.describe())

@@ -15,9 +15,9 @@ from routing.cli.common import (
     console,
     console_err,
     fail,
-    status,
 )
 from routing.cli.outputs import bundle_output
+from routing.cli.progress import work_progress
 from routing.cli.registry import comparison_table
 
 
@@ -112,7 +112,7 @@ def retrain(
     try:
         with (
             bundle_output(out, force) as target,  # checked here, before the long work
-            status("retraining (merge, validation, fit, comparison)…", quiet),
+            work_progress(quiet) as say,
         ):
             result = run_retrain(
                 history,
@@ -129,11 +129,13 @@ def retrain(
                 target_precision=target_precision,
                 min_examples=min_examples,
                 signing_key=get_settings().signing_key_value(),
-                progress=None if quiet else lambda m: console_err.log(m),
+                progress=say,
                 accept_new_agencies=[name.strip() for name in accept_new_agency or ()],
             )
     except CatalogueError as exc:
         raise fail(str(exc)) from None
+    if quiet:
+        return
     merge = result.merge
     warnings = list(result.warnings)
     if merge.proposed_agencies:
@@ -145,8 +147,6 @@ def retrain(
         )
     for warning in warnings:
         console_err.print(f"[yellow]warning:[/yellow] {escape(warning)}", highlight=False)
-    if quiet:
-        return
     console.print(
         f"feedback: {merge.decisions} latest decisions; {merge.relabelled} relabelled and "
         f"{merge.confirmed} confirmed history rows, {merge.added} new examples, "
