@@ -30,7 +30,9 @@ from routing.registry import load_model
 from routing.settings import Settings
 from routing.storage.db import upgrade
 
-EXAMPLE_COMPLAINT = "Lampu jalan di depan rumah saya mati sudah dua minggu"
+# The start-up banner's (and README's) curl example: one the sample model routes automatically
+# (tests/cli/test_first_run.py checks it), so a first try shows an "auto" decision.
+EXAMPLE_COMPLAINT = "Air PDAM di rumah saya tidak mengalir sudah tiga hari"
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 logger = logging.getLogger("routing.service")
@@ -87,6 +89,7 @@ def banner(settings: Settings, bundle: Bundle, *, open_mode: bool) -> list[str]:
     lines = [
         f"routing: serving model {bundle.model_version} ({len(bundle.labels)} agencies) at {url}",
         f"  API docs: {url}/docs",
+        f"  console:  {url}/console/" + ("" if open_mode else " (sign in with an admin key)"),
         f"  database: {safe_url(settings.db_url)}",
         f"  try:      curl -s -X POST {url}/v1/predict -H 'Content-Type: application/json'"
         f"{key} -d {body}",

@@ -39,6 +39,8 @@ if TYPE_CHECKING:
     from routing.bundle import Bundle
 
 CHUNK = 1000
+TABLE_ROWS = 50  # predictions `predict --table` shows; the file holds them all
+SNIPPET_CHARS = 90
 EMBEDDING_CACHE = Path("var/cache/embeddings")
 
 ModelOpt = typer.Option(
@@ -275,6 +277,12 @@ def predict(
         help="Add the N most similar past complaints (id, agency, snippet).",
     ),
     data_format: str = FormatOpt,
+    table: bool = typer.Option(
+        False,
+        "--table",
+        help="Also print the predictions as a table: complaint, top agencies with their "
+        "confidence, decision (and the explaining words with --explain).",
+    ),
     quiet: bool = QuietOpt,
 ) -> None:
     """Suggest agencies for each complaint in INPUT, in input order, as JSON lines."""
@@ -291,6 +299,7 @@ def predict(
     require_columns(table.frame, [text_col] + ([id_col] if id_col else []), table.path)
     texts = table.frame[text_col].astype(str).tolist()
     ids = table.frame[id_col].astype(str).tolist() if id_col else None
+    shown: list[tuple[str, dict]] = []  # (complaint, its row) for --table
     with (
         partial_file(out) as tmp,
         open(tmp, "w", encoding="utf-8") as fh,
@@ -316,9 +325,16 @@ def predict(
                 if similar:
                     row["similar"] = pred.similar or []
                 fh.write(json.dumps(row, ensure_ascii=False) + "\n")
+                if table and len(shown) < TABLE_ROWS:
+                    shown.append((chunk[offset], row))
             bar.advance(task, len(chunk))
-    if not quiet:
-        console.print(f"wrote {len(texts)} predictions to {escape(str(out))}")
+    if quiet:
+        return
+    if table:
+        console.print(_predictions_table(shown, explain=bool(explain)))
+        if len(texts) > len(shown):
+            console.print(f"(the first {len(shown)} of {len(texts)} predictions)")
+    console.print(f"wrote {len(texts)} predictions to {escape(str(out))}")
 
 
 def split(
@@ -423,6 +439,37 @@ def _proba_in_chunks(bundle: Bundle, texts: list[str], quiet: bool) -> np.ndarra
 
 def _progress(quiet: bool) -> Progress:
     return Progress(console=console_err, disable=quiet or not console_err.is_terminal)
+
+
+def _predictions_table(shown: list[tuple[str, dict]], *, explain: bool) -> Table:
+    """Predictions as `predict --table` prints them: one row per complaint, its text masked
+    and cut short."""
+    from routing.evaluation.report import snippet
+
+    by_id = bool(shown) and "id" in shown[0][1]
+    table = Table(title="Predictions", show_lines=True)
+    if by_id:
+        table.add_column("id")
+    table.add_column("complaint (personal data masked)", max_width=48)
+    table.add_column("suggested agencies (confidence)")
+    table.add_column("decision")
+    for text, row in shown:
+        lines = []
+        for s in row["suggestions"]:
+            words = ", ".join(s.get("explanation") or []) if explain else ""
+            lines.append(
+                f"{escape(s['agency'])}  {s['confidence']:.2f}"
+                + (f"\n  [dim]{escape(words)}[/dim]" if words else "")
+            )
+        decision = row["decision"]
+        colour = "green" if decision == "auto" else "yellow"
+        table.add_row(
+            *([escape(row["id"])] if by_id else []),
+            escape(snippet(text, SNIPPET_CHARS)),
+            "\n".join(lines),
+            f"[{colour}]{decision}[/{colour}]",
+        )
+    return table
 
 
 def _metrics_table(metrics: dict, title: str) -> Table:
