@@ -101,6 +101,7 @@ class Bundle:
     policy: Policy
     similar: SimilarIndex | None = None  # the training complaints, when the bundle has them
     training_rows: TrainingRows | None = None  # None: a bundle written before they were kept
+    signed: bool = False  # its signature was verified with a signing key when it was loaded
 
     @property
     def model_version(self) -> str:
@@ -373,6 +374,7 @@ def load_bundle(path: str | Path, *, signing_key: str | None = None) -> Bundle:
         policy=policy,
         similar=_checked_similar(directory, similar),
         training_rows=training_rows,
+        signed=bool(signing_key),  # with a key, read_manifest refused any other signature
     )
 
 
@@ -393,10 +395,19 @@ def _checked_router(directory: Path, router: object, labels: object) -> Router:
         raise BundleError(
             f"{directory}: {ROUTER_FILE} holds a {type(router).__name__}, not a Router"
         )
-    classes = getattr(router, "classes_", None)
-    if classes is None:
-        raise BundleError(f"{directory}: the router in {ROUTER_FILE} is not fitted")
-    if [str(c) for c in classes] != labels:
+    try:  # whatever the unpickled object holds, a failed check is a refusal, not a crash
+        classes = getattr(router, "classes_", None)
+        if classes is None:
+            raise BundleError(f"{directory}: the router in {ROUTER_FILE} is not fitted")
+        same = [str(c) for c in classes] == labels
+    except BundleError:
+        raise
+    except Exception as exc:
+        raise BundleError(
+            f"{directory}: the router in {ROUTER_FILE} is malformed ({type(exc).__name__}: "
+            f"{' '.join(str(exc).split())})"
+        ) from None
+    if not same:
         raise BundleError(f"{directory}: model labels differ from the manifest")
     return router
 

@@ -22,6 +22,12 @@ class Settings(BaseSettings):
         description="HMAC key: bundles are signed when written and must carry a valid "
         "signature to be loaded.",
     )
+    require_signed: bool = Field(
+        default=False,
+        description="Refuse unsigned bundles: loading a model (the service's start, a reload, "
+        "any CLI verb) fails unless ROUTING_SIGNING_KEY is set, so every bundle is verified "
+        "against it. A bundle runs code when loaded.",
+    )
 
     # --- service (`routing serve`, serve.py) ---------------------------------------------
     model: Path | None = Field(

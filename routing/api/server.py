@@ -24,7 +24,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from routing.api.app import create_app
 from routing.api.deps import API_KEY_HEADER
 from routing.api.observability import configure_logging
-from routing.api.security import ConfigError, check_exposure, parse_api_keys
+from routing.api.security import ConfigError, check_exposure, is_loopback, parse_api_keys
+from routing.api.served import warm_up
 from routing.bundle import Bundle
 from routing.registry import load_model
 from routing.settings import Settings
@@ -68,7 +69,12 @@ def prepare(settings: Settings) -> tuple[FastAPI, Bundle]:
     if settings.model is None:
         raise ConfigError("no model to serve: pass --model DIR or set ROUTING_MODEL")
     # a registry (models/) serves its current version
-    bundle = load_model(settings.model, signing_key=settings.signing_key_value())
+    bundle = load_model(
+        settings.model,
+        signing_key=settings.signing_key_value(),
+        require_signed=settings.require_signed,
+    )
+    warm_up(bundle)  # a bundle that loads but cannot predict stops start-up with one line
     check_database(settings.db_url)
     return create_app(settings, bundle=bundle), bundle
 
@@ -100,6 +106,15 @@ def banner(settings: Settings, bundle: Bundle, *, open_mode: bool) -> list[str]:
             "  !!! WARNING: NO API KEYS CONFIGURED (ROUTING_API_KEYS). Every endpoint, admin ones",
             f"  !!! included, is open to anyone who can reach {settings.host}. This is allowed",
             "  !!! only on a loopback address; set ROUTING_API_KEYS before exposing it.",
+            "",
+        ]
+    if not settings.signing_key_value() and not is_loopback(settings.host):
+        lines += [
+            "",
+            "  !!! WARNING: NO SIGNING KEY (ROUTING_SIGNING_KEY). A model bundle runs code when it",
+            f"  !!! is loaded: whoever can write {settings.model} controls this service. Sign",
+            "  !!! bundles and set ROUTING_SIGNING_KEY (and ROUTING_REQUIRE_SIGNED=1); see",
+            "  !!! docs/service.md, 'Model files run code'.",
             "",
         ]
     if settings.rate_limit:
