@@ -31,6 +31,7 @@ sys.path.insert(0, str(ROOT))
 
 from benchmarks.record import add_results_arguments, recorded  # noqa: E402
 from benchmarks.selection import held_out_choice, split_runs  # noqa: E402
+from routing.csvcells import escape_formula  # noqa: E402
 from routing.evaluation.audit import (  # noqa: E402
     DEFAULT_FILTER_BY,
     DEFAULT_IRRELEVANT_QUANTILE,
@@ -283,9 +284,8 @@ def run(args: argparse.Namespace) -> None:
             writer = csv.writer(fh)
             writer.writerow(["id", "recorded_agency", "suggested_agency", "label_quality"])
             for r in sample.itertuples(index=False):
-                writer.writerow(
-                    [ids[r.row], r.agency, r.suggested_agency, f"{r.label_quality:.4f}"]
-                )
+                cells = [ids[r.row], r.agency, r.suggested_agency, f"{r.label_quality:.4f}"]
+                writer.writerow([escape_formula(c) for c in cells])
         print(
             f"\n{len(sample)} of {len(review)} flagged-but-not-flipped ids (repeat 0) "
             f"written to {args.review_out} for review"

@@ -8,6 +8,9 @@ from pathlib import Path
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+# Longest complaint text the service accepts (characters); training warns about longer ones.
+MAX_TEXT_CHARS = 20_000
+
 
 class Settings(BaseSettings):
     """Settings shared by the CLI and the service; each field maps to ROUTING_<NAME>."""
@@ -18,6 +21,12 @@ class Settings(BaseSettings):
         default=None,
         description="HMAC key: bundles are signed when written and must carry a valid "
         "signature to be loaded.",
+    )
+    require_signed: bool = Field(
+        default=False,
+        description="Refuse unsigned bundles: loading a model (the service's start, a reload, "
+        "any CLI verb) fails unless ROUTING_SIGNING_KEY is set, so every bundle is verified "
+        "against it. A bundle runs code when loaded.",
     )
 
     # --- service (`routing serve`, serve.py) ---------------------------------------------

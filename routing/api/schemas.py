@@ -276,6 +276,10 @@ class ModelOut(BaseModel):
     labels: int = Field(description="Number of agencies the model knows.")
     training_rows: int | None = Field(description="Complaints the model was trained on.")
     metrics: ValidationMetricsOut | None = Field(description="Validation metrics.")
+    signed: bool = Field(
+        description="Whether the bundle's signature was verified with the service's signing "
+        "key (ROUTING_SIGNING_KEY); false: the service runs an unverified bundle."
+    )
 
 
 class StatsGroupOut(BaseModel):
