@@ -4,7 +4,9 @@ Keys come from ROUTING_API_KEYS as comma-separated ``role:key`` pairs. A present
 compared with every configured key in constant time and without stopping at the first match,
 so response timing says nothing about how much of a key was right or which key it resembled.
 Keys themselves never leave this module: callers get a `Principal` (role and a key id such as
-``admin#2``) that is safe to log.
+``admin#2``) that is safe to log and to store. On an address other machines can reach, keys
+must be long (`MIN_KEY_CHARS`), and unknown keys are throttled per client address with the
+same token bucket as the rate limit, so guessing stays slow.
 """
 
 from __future__ import annotations
