@@ -15,6 +15,7 @@ import signal
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import uvicorn
 from fastapi import FastAPI
@@ -22,6 +23,7 @@ from sqlalchemy import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
 from routing.api.app import create_app
+from routing.api.connections import header_timeout_protocol
 from routing.api.deps import API_KEY_HEADER
 from routing.api.observability import configure_logging
 from routing.api.security import ConfigError, check_exposure, is_loopback, parse_api_keys
@@ -137,9 +139,23 @@ def run(settings: Settings, *, echo: Callable[[str], None] = print) -> None:
             log_level="info",
             server_header=False,
             timeout_graceful_shutdown=10,
+            **server_limits(settings),
         )
     if received:
         logger.info("stopped by %s: shut down cleanly", signal.Signals(received[0]).name)
+
+
+def server_limits(settings: Settings) -> dict[str, Any]:
+    """uvicorn's options that bound what clients can hold: connections, time, the queue."""
+    return {
+        "http": header_timeout_protocol(settings.header_timeout_s),
+        "timeout_keep_alive": settings.keep_alive_timeout_s,
+        "limit_concurrency": settings.limit_concurrency,
+        "backlog": settings.backlog,
+        # X-Forwarded-For is read by the app, from ROUTING_TRUSTED_PROXIES only: uvicorn's own
+        # default would trust it from any local process
+        "proxy_headers": False,
+    }
 
 
 @contextmanager
