@@ -26,8 +26,7 @@ sample-model: install
 
 quickstart: sample-model
 	$(BIN)/routing predict data/sample/incoming.csv --model $(SAMPLE_MODEL) --text-col text \
-		--id-col id --top-k 3 --explain 3 --out var/incoming-predictions.jsonl
-	$(PY) -c "import sys; [print(l, end='') for l in open('var/incoming-predictions.jsonl')]"
+		--id-col id --top-k 3 --explain 3 --out var/incoming-predictions.jsonl --table
 	# then serve the sample model in the foreground (Ctrl-C stops it); without keys the service
 	# is open, which it allows on a loopback address only and says so at start-up
 	ROUTING_API_KEYS= exec $(BIN)/routing serve --model $(SAMPLE_MODEL) --host 127.0.0.1 --port 8000

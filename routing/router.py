@@ -19,6 +19,7 @@ fitted on all complaints.
 
 from __future__ import annotations
 
+import logging
 import warnings
 from collections.abc import Sequence
 
@@ -41,6 +42,13 @@ from routing.text import TextNormalizer, as_texts, near_duplicate_groups
 TOKEN_PATTERN = r"(?u)\[\w+\]|\b\w\w+\b"
 # Keeps probabilities strictly below 1 so a threshold of 1.0 always means "never auto".
 _MAX_PROBA = 1.0 - 1e-9
+
+logger = logging.getLogger(__name__)
+
+
+def _step(message: str, done: int, total: int) -> None:
+    """Log a step of `fit` at INFO with its count (`done` of `total` units), for progress bars."""
+    logger.info(message, extra={"done": done, "total": total})
 
 
 class Router(ClassifierMixin, BaseEstimator):
@@ -252,13 +260,16 @@ class Router(ClassifierMixin, BaseEstimator):
         """Out-of-fold head scores and normalized lengths of all training complaints."""
         # scikit-learn's cross_val_predict would do, but it lays out the classes a fold
         # misses at the lowest float and refuses a two-agency fold of a larger problem
-        parts = Parallel(n_jobs=self.n_jobs)(
+        parts = Parallel(n_jobs=self.n_jobs, return_as="generator")(
             delayed(self._fold_scores)(texts, E, yi, train, test, n_classes)
             for train, test in folds
         )
         scores, lengths = np.zeros((len(yi), n_classes)), np.zeros(len(yi))
-        for (_, test), (fold_scores, fold_lengths) in zip(folds, parts, strict=True):
+        for i, ((_, test), (fold_scores, fold_lengths)) in enumerate(
+            zip(folds, parts, strict=True), start=1
+        ):
             scores[test], lengths[test] = fold_scores, fold_lengths
+            _step(f"fold {i} of {len(folds)} fitted", i, len(folds) + 2)
         return scores, lengths
 
     def oof_decision_function(self, X, y) -> np.ndarray:
@@ -296,14 +307,20 @@ class Router(ClassifierMixin, BaseEstimator):
         # fitted on them (normalizer, vocabularies, IDF, head) is fitted per fold.
         E = self._encode(texts)
         folds = self.folds(y, near_duplicate_groups(texts))
+        # units of work for a progress bar: each fold, the calibration, the final fit
+        steps = len(folds) + 2
+        _step(f"out-of-fold fits: {len(folds)} folds of {len(texts):,} complaints", 0, steps)
         scores, lengths = self._oof_scores(texts, E, yi, len(self.classes_), folds)
+        _step("calibration on the out-of-fold scores", len(folds), steps)
         self.calibrator_ = AdaptiveTemperature().fit(scores, yi, lengths)
         self.oof_proba_ = self._crossfit_calibrated(scores, yi, lengths, folds)
+        _step(f"final fit on all {len(texts):,} complaints", len(folds) + 1, steps)
         features = self.text_features(len(texts))
         F = self._with_embeddings(features.fit_transform(texts), E)
         self.normalizer_, self.vectorizer_ = features["normalize"], features["tfidf"]
         self.head_ = self._new_head().fit(F, yi)
         self.n_features_ = F.shape[1]
+        _step("router fitted", steps, steps)
         return self
 
     # -- prediction -----------------------------------------------------------------------

@@ -8,6 +8,9 @@ from pathlib import Path
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+# Longest complaint text the service accepts (characters); training warns about longer ones.
+MAX_TEXT_CHARS = 20_000
+
 
 class Settings(BaseSettings):
     """Settings shared by the CLI and the service; each field maps to ROUTING_<NAME>."""
@@ -18,6 +21,12 @@ class Settings(BaseSettings):
         default=None,
         description="HMAC key: bundles are signed when written and must carry a valid "
         "signature to be loaded.",
+    )
+    require_signed: bool = Field(
+        default=False,
+        description="Refuse unsigned bundles: loading a model (the service's start, a reload, "
+        "any CLI verb) fails unless ROUTING_SIGNING_KEY is set, so every bundle is verified "
+        "against it. A bundle runs code when loaded.",
     )
 
     # --- service (`routing serve`, serve.py) ---------------------------------------------
@@ -38,6 +47,39 @@ class Settings(BaseSettings):
     )
     rate_limit: int = Field(
         default=0, ge=0, description="Requests per minute per API key; 0 turns the limit off."
+    )
+    key_failures_per_minute: int = Field(
+        default=10,
+        ge=0,
+        description="Unknown API keys a client address may send per minute (bursts up to that "
+        "many) before all its requests get 429; 0 turns the throttle off.",
+    )
+    trusted_proxies: str = Field(
+        default="",
+        description="Comma-separated addresses or networks of reverse proxies whose "
+        "X-Forwarded-For names the client; from any other peer the header is ignored.",
+    )
+    header_timeout_s: float = Field(
+        default=10.0,
+        gt=0,
+        description="Seconds a connection may take to send a request's headers before it is "
+        "closed (idle and slow clients would otherwise hold open files forever).",
+    )
+    keep_alive_timeout_s: float = Field(
+        default=5.0,
+        gt=0,
+        description="Seconds an idle keep-alive connection stays open between requests.",
+    )
+    limit_concurrency: int = Field(
+        default=1000,
+        ge=1,
+        description="Open connections or requests in progress past which new requests get "
+        "503 at once instead of queueing.",
+    )
+    backlog: int = Field(
+        default=2048,
+        ge=1,
+        description="Connections the operating system queues before the service accepts them.",
     )
     reload_interval: float = Field(
         default=2.0,

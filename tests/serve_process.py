@@ -8,7 +8,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -40,8 +40,12 @@ def running_server(
     env: dict[str, str],
     log: Path,
     stop: signal.Signals = signal.SIGKILL,
+    preexec_fn: Callable[[], None] | None = None,
 ) -> Iterator[str]:
-    """Start serve.py on `model`, wait for /readyz, yield its base URL, then send `stop`."""
+    """Start serve.py on `model`, wait for /readyz, yield its base URL, then send `stop`.
+
+    `preexec_fn` runs in the child before serve.py (e.g. to lower its resource limits).
+    """
     port = free_port()
     with open(log, "ab") as err:
         process = subprocess.Popen(
@@ -50,6 +54,7 @@ def running_server(
             env=env,
             stdout=subprocess.DEVNULL,
             stderr=err,
+            preexec_fn=preexec_fn,
         )
     url = f"http://127.0.0.1:{port}"
     try:

@@ -14,6 +14,7 @@ from routing.bundle import (
     SCHEMA_VERSION,
     SIMILAR_FILE,
     STOPWORDS_FILE,
+    TRAINING_ROWS_FILE,
     BundleError,
     _finalize_manifest,
     content_version,
@@ -113,6 +114,7 @@ def test_manifest_records_provenance_policy_metrics_and_checksums(trained_bundle
         SIMILAR_FILE,
         DEFAULT_LEXICON_PATH.name,
         STOPWORDS_FILE,
+        TRAINING_ROWS_FILE,
     }
     for name, digest in manifest["artifacts"].items():
         assert digest == sha256_file(trained_bundle / name)

@@ -15,7 +15,7 @@ from routing.cli import app
 from routing.registry import promote, read_pointer
 from routing.storage.feedback_export import write_feedback
 from training.data import DataError
-from training.retrain import holdout_mask, latest_decisions, merge_feedback
+from training.retrain import holdout_mask, latest_decisions, merge_feedback, read_feedback
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "data" / "sample" / "complaints.csv"
@@ -69,7 +69,7 @@ def test_merge_overrides_history_labels_and_adds_new_complaints():
             "agency": ["C", "B", "C", "A"],
         }
     )
-    merged, report = merge_feedback(history, decisions)
+    merged, report = merge_feedback(history, decisions, accept_new=["C"])
     assert merged["agency"].tolist() == ["C", "A", "B", "C"]
     assert merged["text"].tolist() == ["t1", "t2", "t3", "new complaint [nik]"]  # history text kept
     assert merged["id"].tolist() == ["1", "2", "3", "9"]
@@ -80,6 +80,45 @@ def test_merge_overrides_history_labels_and_adds_new_complaints():
         1,
     )
     assert report.new_agencies == ["C"]
+    assert report.proposed_agencies == {}
+
+
+def test_merge_holds_back_decisions_for_agencies_nobody_accepted():
+    # any key holder may send new_agency: true; the name must not become a label by itself
+    history = pd.DataFrame({"text": ["t1", "t2"], "agency": ["A", "B"], "id": ["1", "2"]})
+    decisions = pd.DataFrame(
+        {
+            "key": ["1", "9", "10", "2"],
+            "complaint_id": ["1", "9", "10", "2"],
+            "text": ["masked 1", "new [nik]", "other", "masked 2"],
+            "agency": ["=EVIL()", "=EVIL()", "C", "A"],
+        }
+    )
+    merged, report = merge_feedback(history, decisions, accept_new=["C"])
+    # complaint 1 keeps its label, complaint 2 takes the accepted correction
+    assert merged["agency"].tolist() == ["A", "A", "C"]
+    assert merged["id"].tolist() == ["1", "2", "10"]
+    assert report.new_agencies == ["C"]
+    assert report.proposed_agencies == {"=EVIL()": 2}
+    assert (report.relabelled, report.added) == (1, 1)
+
+
+def test_a_csv_export_escapes_formulas_and_reads_back_to_the_same_values(tmp_path):
+    hostile = ['=HYPERLINK("http://x")', "+1", "-2", "@SUM(A1)", "\tx", "\rx", "'=already", "'ok"]
+    rows = [
+        decision(f"C{i}", value, f"2024-05-01T00:00:0{i}+00:00", text=value)
+        for i, value in enumerate(hostile)
+    ]
+    out = tmp_path / "feedback.csv"
+    write_feedback(rows, out)
+    with out.open(encoding="utf-8", newline="") as fh:
+        cells = [r["agency"] for r in csv.DictReader(fh)]
+    # no cell starts as a formula (an apostrophe in front, as the console's export)
+    assert not [c for c in cells if c[:1] in ("=", "+", "-", "@", "\t", "\r")]
+    assert cells[-1] == "'ok"
+    decisions = read_feedback(out, None).decisions
+    assert decisions["agency"].tolist() == [v.strip() for v in hostile]  # names are stripped
+    assert decisions["text"].tolist() == hostile
 
 
 def test_an_empty_feedback_export_leaves_the_history_as_it_is():
@@ -162,7 +201,9 @@ def test_retrain_learns_corrections_and_a_new_agency_and_records_the_comparison(
 ):
     champion = read_manifest(trained_bundle)["model_version"]
     out = tmp_path / "challenger"
-    result = _retrain(out, small_csv, feedback_file, "--registry", registry)
+    result = _retrain(
+        out, small_csv, feedback_file, "--registry", registry, "--accept-new-agency", OJK
+    )
     assert result.exit_code == 0, result.output
     assert f"new agencies: {OJK}" in result.output
     assert "macro-F1" in result.output and champion in result.output
@@ -220,6 +261,16 @@ def test_retrain_on_a_fixed_eval_set_with_a_catalogue(
     # the evaluation labels went through the catalogue too, or nothing would be right
     assert comparison["challenger"]["accuracy"] > 0.6
     assert manifest["training_data"]["catalogue"]["unknown"] == {}
+
+
+def test_retrain_lists_a_new_agency_it_was_not_told_to_accept(tmp_path, small_csv, feedback_file):
+    out = tmp_path / "challenger"
+    result = _retrain(out, small_csv, feedback_file, "--registry", tmp_path / "empty")
+    assert result.exit_code == 0, result.output
+    assert f"{OJK} ({N_NEW + 1})" in result.output and "--accept-new-agency" in result.output
+    manifest = read_manifest(out)
+    assert OJK not in manifest["labels"]
+    assert manifest["training_data"]["feedback"]["proposed_agencies"] == {OJK: N_NEW + 1}
 
 
 def test_retrain_refuses_a_file_that_is_not_a_feedback_export(tmp_path, small_csv):

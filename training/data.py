@@ -17,7 +17,14 @@ from typing import Any, AnyStr
 
 import pandas as pd
 
-__all__ = ["DataError", "LoadedTable", "detect_format", "read_table", "require_columns"]
+__all__ = [
+    "DataError",
+    "LoadedTable",
+    "detect_format",
+    "read_table",
+    "require_columns",
+    "write_table",
+]
 
 FORMATS = ("csv", "jsonl", "parquet")
 
@@ -122,6 +129,29 @@ def require_columns(frame: pd.DataFrame, columns: list[str], path: str | Path | 
     names = ", ".join(repr(c) for c in missing)
     noun = "column" if len(missing) == 1 else "columns"
     raise DataError(f"missing {noun} {names}{where}; available: {available}")
+
+
+def write_table(frame: pd.DataFrame, path: str | Path, *, format: str | None = None) -> None:
+    """Write a frame as `read_table` reads it back (CSV, TSV by suffix, JSONL or Parquet).
+
+    The cells are written as they are: this is data for training and evaluation, which read
+    exactly what was written, not a report to open in a spreadsheet.
+    """
+    path = Path(path)
+    fmt = _resolve_format(path, format)
+    tmp = path.with_name(f".{path.name}.partial")
+    try:
+        if fmt == "parquet":
+            frame.to_parquet(tmp, index=False)
+        elif fmt == "jsonl":
+            frame.to_json(tmp, orient="records", lines=True, force_ascii=False)
+        else:
+            sep = "\t" if _is_tab_separated(path, format) else ","
+            frame.to_csv(tmp, index=False, sep=sep, encoding="utf-8")
+        tmp.replace(path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
 
 
 def _resolve_format(path: Path, format: str | None) -> str:

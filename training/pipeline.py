@@ -16,12 +16,20 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from routing.bundle import STOPWORDS_FILE, Calibration, read_manifest, save_bundle
+from routing.bundle import (
+    STOPWORDS_FILE,
+    Calibration,
+    TrainingRows,
+    fingerprints,
+    read_manifest,
+    save_bundle,
+)
 from routing.catalogue import Catalogue, LabelMapping, load_catalogue
 from routing.embeddings import without_cache
 from routing.evaluation.metrics import evaluate_suggestions
 from routing.policy import DEFAULT_TARGET_PRECISION, Policy, choose_threshold
 from routing.router import Router
+from routing.settings import MAX_TEXT_CHARS
 from routing.similar import SimilarIndex
 from routing.text import DEFAULT_LEXICON_PATH, TextNormalizer, load_stopwords
 from training.data import DataError, LoadedTable, read_table, require_columns
@@ -79,6 +87,7 @@ def load_training_data(
         min_examples=min_examples,
         normalize=duplicate_key(),
         non_utf8_rows=table.non_utf8_rows,
+        max_text_chars=MAX_TEXT_CHARS,
     )
     return TrainingData(frame=clean, report=report, table=table, label_mapping=mapping)
 
@@ -91,6 +100,14 @@ def duplicate_key() -> Callable[[str], str]:
     template sent ~100 times with different PLN ids), and real traffic repeats them.
     """
     return TextNormalizer(mask=False, lexicon=False, collapse_repeats=False).fit([]).normalize
+
+
+def text_fingerprints(texts: Iterable[str]) -> np.ndarray:
+    """Fingerprints of texts under `duplicate_key`: what a bundle keeps of its training
+    complaints, so that an evaluation can tell which of its complaints were trained on
+    (`training.overlap`) without the bundle holding their text."""
+    key = duplicate_key()
+    return fingerprints(key(t) for t in texts)
 
 
 def map_agencies(
@@ -199,6 +216,7 @@ def train(
         signing_key=signing_key,
         texts=frame["text"].tolist(),
         ids=frame["id"].tolist(),
+        ids_are_row_numbers=id_col is None,
     )
     return TrainResult(bundle_path, data.report, metrics, policy, version, data.label_mapping)
 
@@ -225,12 +243,15 @@ def save_router_bundle(
     extra: dict[str, Any] | None = None,
     texts: list[str] | None = None,
     ids: list[str] | None = None,
+    ids_are_row_numbers: bool = False,
 ) -> tuple[Path, str]:
     """Write a router fitted on `labels` by `fit_router` as a bundle → (path, model_version).
 
-    With `texts` (and `ids`) the bundle also gets a similar-complaints index of them. The
+    With `texts` (and `ids`) the bundle also gets a similar-complaints index of them and their
+    fingerprints (`text_fingerprints`, and ids only when they are not just row numbers). The
     bundle's router and index hold their embedder without its on-disk cache (`serving_copy`).
     """
+
     oof = router.oof_proba_
     similar = build_similar_index(router, texts, labels, ids) if texts is not None else None
     router, similar = serving_copy(router, similar)
@@ -253,6 +274,12 @@ def save_router_bundle(
         signing_key=signing_key,
         extra=extra,
         similar=similar,
+        training_rows=None
+        if texts is None
+        else TrainingRows(
+            text=text_fingerprints(texts),
+            id=fingerprints([] if ids_are_row_numbers else [str(i) for i in ids or ()]),
+        ),
     )
     return bundle_path, read_manifest(bundle_path, signing_key=signing_key)["model_version"]
 

@@ -6,15 +6,17 @@ evaluation set → fit challenger → score challenger and champion on that same
 the comparison in its manifest (what `routing promote` judges)
 
 A decision overrides the historical label of the complaint with the same id; decisions on
-complaints that are not in the history become new examples (with the export's masked text),
-so agencies the history never saw enter the label set.
+complaints that are not in the history become new examples (with the export's masked text).
+An agency the history never saw is only proposed: anyone with a key may send a new agency
+name, so its decisions are held back until the operator accepts the name (`accept_new`) or the
+agency catalogue knows it.
 """
 
 from __future__ import annotations
 
 import hashlib
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,9 +26,11 @@ import pandas as pd
 
 from routing.bundle import Bundle
 from routing.catalogue import Catalogue, LabelMapping, load_catalogue
+from routing.csvcells import unescape_formula
 from routing.evaluation.comparison import make_comparison, score_router
 from routing.policy import DEFAULT_TARGET_PRECISION, Policy
 from routing.registry import load_model, read_pointer
+from routing.settings import MAX_TEXT_CHARS
 from training.data import DataError, LoadedTable, detect_format, read_table, require_columns
 from training.pipeline import (
     catalogue_record,
@@ -67,7 +71,9 @@ class MergeReport:
     confirmed: int
     added: int
     skipped_no_text: int
-    new_agencies: list[str] = field(default_factory=list)
+    new_agencies: list[str] = field(default_factory=list)  # accepted, now labels
+    # agencies neither in the history nor accepted → their decisions, held back
+    proposed_agencies: dict[str, int] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -128,13 +134,19 @@ def latest_decisions(feedback: pd.DataFrame) -> pd.DataFrame:
 
 
 def merge_feedback(
-    history: pd.DataFrame, decisions: pd.DataFrame
+    history: pd.DataFrame, decisions: pd.DataFrame, accept_new: Collection[str] = ()
 ) -> tuple[pd.DataFrame, MergeReport]:
     """History (columns text, agency, id) with `latest_decisions` applied → same columns.
 
     The decision's agency replaces the history's label of the same complaint id; other
-    decisions are appended as new examples when their text was not purged.
+    decisions are appended as new examples when their text was not purged. A decision for an
+    agency that is neither in the history nor in `accept_new` is held back (not applied) and
+    its agency listed in the report's `proposed_agencies`.
     """
+    history_agencies = set(history["agency"])
+    proposed = ~decisions["agency"].isin(history_agencies | set(accept_new))
+    held_back = decisions.loc[proposed, "agency"].value_counts()
+    decisions = decisions[~proposed]
     by_id = dict(zip(decisions["key"], decisions["agency"], strict=True))
     merged = history.copy()
     decided = merged["id"].map(by_id).astype(object)  # all missing (float) when no decision
@@ -153,7 +165,6 @@ def merge_feedback(
         }
     )
     merged = pd.concat([merged, added], ignore_index=True)
-    history_agencies = set(history["agency"])
     report = MergeReport(
         history_rows=len(history),
         feedback_rows=0,
@@ -163,6 +174,7 @@ def merge_feedback(
         added=len(added),
         skipped_no_text=len(unmatched) - len(with_text),
         new_agencies=sorted(set(merged["agency"]) - history_agencies - {""}),
+        proposed_agencies={str(a): int(n) for a, n in sorted(held_back.items())},
     )
     return merged, report
 
@@ -205,7 +217,7 @@ def _history(
 
 
 @dataclass(frozen=True)
-class _FeedbackFile:
+class FeedbackFile:
     path: Path
     sha256: str
     rows: int
@@ -213,7 +225,7 @@ class _FeedbackFile:
     decisions: pd.DataFrame
 
 
-def _feedback(path: Path, catalogue: Catalogue | None) -> _FeedbackFile:
+def read_feedback(path: Path, catalogue: Catalogue | None) -> FeedbackFile:
     """Read an export; one without decisions (header only, or empty) is valid: nothing to merge."""
     raw = path.read_bytes().strip() if path.is_file() else None
     if raw is not None and (not raw or (detect_format(path) == "csv" and b"\n" not in raw)):
@@ -222,15 +234,16 @@ def _feedback(path: Path, catalogue: Catalogue | None) -> _FeedbackFile:
             raise DataError(f"{path}: not a feedback export (its header lacks {FEEDBACK_COLUMNS})")
         empty = pd.DataFrame({c: pd.Series(dtype=object) for c in FEEDBACK_COLUMNS})
         digest = hashlib.sha256(path.read_bytes()).hexdigest()
-        return _FeedbackFile(path, digest, 0, 0, latest_decisions(empty))
+        return FeedbackFile(path, digest, 0, 0, latest_decisions(empty))
     table = read_table(path)
+    frame = table.frame.map(unescape_formula) if table.format == "csv" else table.frame
     try:
-        decisions = latest_decisions(table.frame)
+        decisions = latest_decisions(frame)
     except DataError as exc:
         raise DataError(f"{path}: not a feedback export ({exc})") from None
     if catalogue is not None:
         decisions, _ = map_agencies(decisions, "agency", catalogue)
-    return _FeedbackFile(path, table.sha256, len(table.frame), table.non_utf8_rows, decisions)
+    return FeedbackFile(path, table.sha256, len(table.frame), table.non_utf8_rows, decisions)
 
 
 def _eval_file(
@@ -335,8 +348,12 @@ def retrain(
     router_params: dict[str, Any] | None = None,
     signing_key: str | None = None,
     progress: Progress | None = None,
+    accept_new_agencies: Collection[str] = (),
 ) -> RetrainResult:
     """Train a challenger on history + feedback and compare it with the registry's champion.
+
+    Decisions for agencies the history lacks count only for the names in
+    `accept_new_agencies` and the agency catalogue's codes (see `merge_feedback`).
 
     The evaluation set is `eval_path` (its texts are kept out of training), or else the
     complaints whose id hashes below `holdout` with `seed` (see `holdout_mask`), which the
@@ -351,8 +368,9 @@ def retrain(
     history_table, history_frame, mapping = _history(
         Path(history), text_col, label_col, id_col, catalogue
     )
-    feedback_file = _feedback(Path(feedback), catalogue)
-    merged, merge_report = merge_feedback(history_frame, feedback_file.decisions)
+    feedback_file = read_feedback(Path(feedback), catalogue)
+    accepted = set(accept_new_agencies) | (set(catalogue.agencies) if catalogue else set())
+    merged, merge_report = merge_feedback(history_frame, feedback_file.decisions, accepted)
     merge_report.feedback_rows = feedback_file.rows
     key = duplicate_key()
     clean, report = validate(
@@ -363,6 +381,7 @@ def retrain(
         min_examples=min_examples,
         normalize=key,
         non_utf8_rows=history_table.non_utf8_rows + feedback_file.non_utf8_rows,
+        max_text_chars=MAX_TEXT_CHARS,
     )
     in_eval, eval_texts, eval_labels, eval_set = _evaluation_set(
         clean, key, eval_path, text_col, label_col, catalogue, seed=seed, holdout=holdout

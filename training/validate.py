@@ -39,6 +39,8 @@ class ValidationReport:
     rows_kept: int = 0
     n_agencies: int = 0
     longest_text: int = 0
+    too_long: int = 0  # kept texts longer than the service accepts
+    max_text_chars: int | None = None
 
     @property
     def dropped(self) -> dict[str, int]:
@@ -65,6 +67,11 @@ class ValidationReport:
             notes.append(
                 f"{self.conflicting_duplicates} rows share a text with rows of another agency; "
                 "all copies were dropped: check the labels"
+            )
+        if self.too_long:
+            notes.append(
+                f"{self.too_long} texts are longer than the {self.max_text_chars:,} characters "
+                "the service accepts (kept for training; the service refuses such a complaint)"
             )
         if self.rare_agencies:
             listed = ", ".join(
@@ -108,6 +115,7 @@ class ValidationReport:
             ("rows kept", self.rows_kept, ""),
             ("agencies", self.n_agencies, ""),
             ("longest text (characters)", self.longest_text, ""),
+            ("longer than the service accepts", self.too_long, "kept, warning"),
         ]
         for check, count, action in rows:
             table.add_row(check, f"{count:,}", action if count else "")
@@ -128,14 +136,15 @@ def validate(
     min_examples: int = 5,
     normalize: Callable[[str], str] | None = None,
     non_utf8_rows: int = 0,
+    max_text_chars: int | None = None,
 ) -> tuple[pd.DataFrame, ValidationReport]:
     """Return the clean rows (columns "text", "agency", "id") and a report of what was dropped.
 
     Texts are kept raw; `normalize` only builds the key for duplicate detection. Labels are
     stripped of surrounding whitespace. Ids come from `id_col`, or are the 0-based input row
-    number. Input order is kept. Raises `DataError` when a column is missing, when no text has
-    a letter (a column of numbers or codes), when no rows are left, or when fewer than 2
-    agencies remain.
+    number. Input order is kept. Kept texts longer than `max_text_chars` are counted. Raises
+    `DataError` when a column is missing, when no text has a letter (a column of numbers or
+    codes), when no rows are left, or when fewer than 2 agencies remain.
     """
     if min_examples < 0:
         raise ValueError(f"min_examples must be >= 0, got {min_examples}")
@@ -198,6 +207,10 @@ def validate(
         rows_kept=len(kept),
         n_agencies=len(counts),
         longest_text=max((len(t) for t in clean["text"]), default=0),
+        too_long=0
+        if max_text_chars is None
+        else sum(len(t) > max_text_chars for t in clean["text"]),
+        max_text_chars=max_text_chars,
     )
 
     if not kept:

@@ -13,12 +13,15 @@ from contextlib import asynccontextmanager
 from importlib import metadata
 
 from fastapi import FastAPI
+from fastapi_offline import FastAPIOffline
 from starlette.concurrency import run_in_threadpool
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from routing.api.batch_pool import BatchPool, default_workers
 from routing.api.errors import install_error_handlers
 from routing.api.limits import MAX_BODY_BYTES, BodySizeLimitMiddleware
 from routing.api.observability import AccessLogMiddleware, ServiceMetrics
+from routing.api.readiness import WriteCheck
 from routing.api.reload import ModelReloader
 from routing.api.routes import admin, agencies, console, feedback, health, model, predict, stats
 from routing.api.security import ConfigError, RateLimiter, check_exposure, parse_api_keys
@@ -32,8 +35,9 @@ DESCRIPTION = """
 Suggests which government agency should handle a citizen complaint (SP4N-LAPOR!).
 
 Send `X-API-Key` with every `/v1` request. Role **integration** may predict, send feedback and
-read the agencies and the model; role **admin** may also read `/v1/stats` and reload the
-model (`/v1/admin/reload`). `/healthz`, `/readyz`, `/metrics` and these docs need no key.
+read the agencies and the model; role **admin** may also read `/v1/stats`, reload the model
+(`/v1/admin/reload`), read why the service is not ready (`/v1/admin/readiness`) and record a
+new agency. `/healthz`, `/readyz` (states only), `/metrics` and these docs need no key.
 """
 
 
@@ -75,7 +79,10 @@ def create_app(settings: Settings | None = None, *, bundle: Bundle | None = None
             engine.dispose()
             await run_in_threadpool(app.state.batch_pool.close)
 
-    app = FastAPI(
+    # /docs loads Swagger UI from an installed package, not a CDN, so it works offline; ReDoc
+    # is off: it fetches its logo from its own CDN whatever it is given
+    app = FastAPIOffline(
+        redoc_url=None,
         title="routing",
         version=_version(),
         description=DESCRIPTION,
@@ -84,9 +91,11 @@ def create_app(settings: Settings | None = None, *, bundle: Bundle | None = None
     app.state.settings = settings
     app.state.keys = keys
     app.state.limiter = RateLimiter(settings.rate_limit)
+    app.state.key_failures = RateLimiter(settings.key_failures_per_minute)  # per client address
     app.state.metrics = metrics
     app.state.model = None
     app.state.batch_pool = BatchPool(0)  # replaced by the lifespan's
+    app.state.write_check = WriteCheck()
     app.state.reloader = ModelReloader(
         settings.model if settings.model is not None else bundle.path,  # type: ignore[union-attr]
         signing_key=settings.signing_key_value(),
@@ -98,7 +107,10 @@ def create_app(settings: Settings | None = None, *, bundle: Bundle | None = None
     app.include_router(admin.router)
     app.include_router(console.router)  # /console: static admin page, no key to load
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=MAX_BODY_BYTES)
-    app.add_middleware(AccessLogMiddleware, metrics=metrics)  # outermost: sees every answer
+    app.add_middleware(AccessLogMiddleware, metrics=metrics)  # sees every answer
+    if settings.trusted_proxies.strip():
+        # outermost: the client address is settled before anything reads it
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies)
     return app
 
 

@@ -62,11 +62,18 @@ def get_session(request: Request) -> Iterator[Session]:
         yield session
 
 
+def client_address(request: Request) -> str:
+    """The caller's address: the peer's, or X-Forwarded-For's when the peer is a trusted
+    proxy (ROUTING_TRUSTED_PROXIES; `create_app` installs the middleware that decides)."""
+    return request.client.host if request.client else "unknown"
+
+
 class RequireRole:
     """Let the request through when its X-API-Key belongs to a role granted `role`.
 
     401 for a missing or unknown key, 403 for a known key of a weaker role, 429 (with
-    Retry-After) when the key used up its rate limit.
+    Retry-After) when the key used up its rate limit, or when the caller's address sent too
+    many unknown keys (any key is then refused until it waits: guessing gains nothing).
     """
 
     def __init__(self, role: Role) -> None:
@@ -76,9 +83,21 @@ class RequireRole:
         self, request: Request, api_key: str | None = Security(api_key_header)
     ) -> Principal:
         keys: KeyRing = request.app.state.keys
+        failures: RateLimiter = request.app.state.key_failures
+        address = client_address(request)
+        wait = failures.wait(address)
+        if wait:
+            annotate(request, role=None)
+            raise HTTPException(
+                status_code=429,
+                detail="too many unknown API keys from this address; retry later",
+                headers={"Retry-After": str(wait)},
+            )
         principal = keys.identify(api_key)
         if principal is None:
             annotate(request, role=None)
+            if api_key:  # a wrong key is a guess; a missing one is not
+                failures.check(address)
             raise HTTPException(
                 status_code=401, detail=f"missing or unknown API key ({API_KEY_HEADER} header)"
             )
@@ -101,6 +120,9 @@ class RequireRole:
 require_integration = RequireRole("integration")
 require_admin = RequireRole("admin")
 
+# The caller, for handlers that record who asked; FastAPI runs the check once per request even
+# when the router declares it too.
+CallerDep = Annotated[Principal, Depends(require_integration)]
 SettingsDep = Annotated[Settings, Depends(get_app_settings)]
 BatchPoolDep = Annotated[BatchPool, Depends(get_batch_pool)]
 MetricsDep = Annotated[ServiceMetrics, Depends(get_metrics)]

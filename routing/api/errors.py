@@ -1,7 +1,9 @@
 """JSON error responses: every error is ``{"detail": "<one readable reason>", ...}``.
 
 Validation errors name the field as a client would write it (``items[3].text: empty text``)
-and never echo the input back: the input is a complaint and may carry personal data. A
+and never echo the input back: the input is a complaint and may carry personal data. What an
+error does repeat of the request (a field name, an agency) is clipped to `MAX_ECHO_CHARS`, so a
+huge field name cannot make the answer huge. A
 database that cannot be reached answers 503, so a client knows its write was not stored and
 can retry; it is never reported as success.
 """
@@ -24,6 +26,7 @@ logger = logging.getLogger("routing.service")
 DB_UNAVAILABLE = "database unavailable: the request was not stored; retry later"
 _RETRY_AFTER_DB = "5"
 _MAX_LISTED = 10
+MAX_ECHO_CHARS = 100
 _LOCATIONS = ("body", "query", "path", "header", "cookie")
 _NOT_AN_OBJECT = {
     "missing": "request body is required (a JSON object)",
@@ -32,8 +35,13 @@ _NOT_AN_OBJECT = {
 }
 
 
+def clip(value: str, limit: int = MAX_ECHO_CHARS) -> str:
+    """`value` cut to `limit` characters, marked with an ellipsis when cut."""
+    return value if len(value) <= limit else value[:limit] + "…"
+
+
 def error_location(loc: Sequence[Any]) -> str:
-    """('body', 'items', 3, 'text') -> 'items[3].text'."""
+    """('body', 'items', 3, 'text') -> 'items[3].text'; each name clipped (it may be input)."""
     parts = list(loc)
     if parts and parts[0] in _LOCATIONS:
         parts = parts[1:]
@@ -42,7 +50,8 @@ def error_location(loc: Sequence[Any]) -> str:
         if isinstance(part, int):
             out += f"[{part}]"
         else:
-            out += f".{part}" if out else str(part)
+            name = clip(str(part))
+            out += f".{name}" if out else name
     return out
 
 

@@ -11,8 +11,10 @@ from starlette.exceptions import HTTPException
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+# defined beside the settings, where training reads it too (it warns about longer texts)
+from routing.settings import MAX_TEXT_CHARS as MAX_TEXT_CHARS
+
 MAX_BODY_BYTES = 1024 * 1024
-MAX_TEXT_CHARS = 20_000
 MAX_BATCH_ITEMS = 1_000
 
 _TOO_LARGE = f"request body is larger than {MAX_BODY_BYTES} bytes (1 MiB)"

@@ -276,6 +276,10 @@ class ModelOut(BaseModel):
     labels: int = Field(description="Number of agencies the model knows.")
     training_rows: int | None = Field(description="Complaints the model was trained on.")
     metrics: ValidationMetricsOut | None = Field(description="Validation metrics.")
+    signed: bool = Field(
+        description="Whether the bundle's signature was verified with the service's signing "
+        "key (ROUTING_SIGNING_KEY); false: the service runs an unverified bundle."
+    )
 
 
 class StatsGroupOut(BaseModel):
@@ -302,16 +306,32 @@ class ReadyOut(BaseModel):
 
     status: Literal["ready", "degraded"] = Field(
         default="ready",
-        description='"degraded": a model serves, but the last reload was refused (see detail).',
+        description='"degraded": a model serves, but the last reload was refused (admins read '
+        "why at /v1/admin/readiness).",
     )
     model_version: str = Field(description="The version serving requests now.")
-    detail: str | None = Field(
-        default=None, description="Why the last reload was refused; absent when ready."
-    )
     batch_workers: int = Field(
         default=0,
         description="Batch worker processes holding the served version now "
         "(ROUTING_BATCH_WORKERS; large batches are shared with them once they are ready).",
+    )
+
+
+class ReadinessOut(BaseModel):
+    """GET /v1/admin/readiness: the state /readyz shows, with the reasons behind it."""
+
+    model_config = ConfigDict(protected_namespaces=())
+
+    status: Literal["ready", "degraded", "unready"]
+    model_version: str | None = Field(description="The version serving requests, if any.")
+    batch_workers: int = Field(description="Batch worker processes holding that version.")
+    problem: str | None = Field(
+        description="What is wrong, as /readyz says it; null when ready.",
+        examples=["database not writable"],
+    )
+    detail: str | None = Field(
+        description="Why: the error behind the problem (may name files and hosts).",
+        examples=["OperationalError: attempt to write a readonly database"],
     )
 
 

@@ -4,7 +4,9 @@ Keys come from ROUTING_API_KEYS as comma-separated ``role:key`` pairs. A present
 compared with every configured key in constant time and without stopping at the first match,
 so response timing says nothing about how much of a key was right or which key it resembled.
 Keys themselves never leave this module: callers get a `Principal` (role and a key id such as
-``admin#2``) that is safe to log.
+``admin#2``) that is safe to log and to store. On an address other machines can reach, keys
+must be long (`MIN_KEY_CHARS`), and unknown keys are throttled per client address with the
+same token bucket as the rate limit, so guessing stays slow.
 """
 
 from __future__ import annotations
@@ -26,6 +28,8 @@ GRANTS: dict[Role, frozenset[Role]] = {
     "admin": frozenset({"integration", "admin"}),
 }
 OPEN_KEY_ID = "open"
+# Shorter keys are refused on an address other machines can reach: guessable under any throttle.
+MIN_KEY_CHARS = 16
 
 
 class ConfigError(ValueError):
@@ -55,9 +59,12 @@ class KeyRing:
     def __init__(self, keys: list[tuple[Role, str]]) -> None:
         counts: dict[str, int] = {}
         self._keys: list[_Key] = []
-        for role, key in keys:
+        self._short: list[int] = []
+        for position, (role, key) in enumerate(keys, start=1):
             counts[role] = counts.get(role, 0) + 1
             self._keys.append(_Key(Principal(role, f"{role}#{counts[role]}"), key.encode()))
+            if len(key) < MIN_KEY_CHARS:
+                self._short.append(position)
 
     @property
     def open(self) -> bool:
@@ -65,6 +72,11 @@ class KeyRing:
 
     def __len__(self) -> int:
         return len(self._keys)
+
+    @property
+    def short(self) -> list[int]:
+        """Positions (from 1) of the keys shorter than MIN_KEY_CHARS."""
+        return list(self._short)
 
     def identify(self, presented: str | None) -> Principal | None:
         """The principal whose key was presented, or None; constant time per configured key."""
@@ -118,40 +130,72 @@ def is_loopback(host: str) -> bool:
 
 
 def check_exposure(keys: KeyRing, host: str) -> None:
-    """Refuse to serve without keys on an address other machines can reach."""
-    if keys.open and not is_loopback(host):
+    """Refuse to serve without keys, or with short keys, on an address others can reach."""
+    if is_loopback(host):
+        return
+    if keys.open:
         raise ConfigError(
             f"refusing to listen on {host} without API keys: set ROUTING_API_KEYS "
             "(role:key,...) or bind to 127.0.0.1"
         )
+    if keys.short:
+        raise ConfigError(
+            f"refusing to listen on {host}: ROUTING_API_KEYS entry {keys.short[0]} is shorter "
+            f"than {MIN_KEY_CHARS} characters (make keys with: openssl rand -hex 24)"
+        )
 
 
 class RateLimiter:
-    """Token bucket per key: `per_minute` requests per minute, bursts up to that many.
+    """Token bucket per name (a key id, or a client address for failed key attempts):
+    `per_minute` events per minute, bursts up to that many.
 
-    `check` answers how many seconds the caller must wait (0 when the request may go on).
+    `check` spends one token and `wait` only looks; both answer how many seconds the caller
+    must wait (0 when it may go on).
     """
+
+    # Buckets that have filled up again say nothing: past this many names they are dropped,
+    # so that clients from ever new addresses cannot grow the table without end.
+    MAX_NAMES = 10_000
 
     def __init__(self, per_minute: int, *, clock: Callable[[], float] = time.monotonic) -> None:
         self.per_minute = per_minute
         self._clock = clock
-        self._buckets: dict[str, tuple[float, float]] = {}  # key id -> (tokens, last time)
+        self._buckets: dict[str, tuple[float, float]] = {}  # name -> (tokens, last time)
         self._lock = threading.Lock()
 
     @property
     def enabled(self) -> bool:
         return self.per_minute > 0
 
-    def check(self, key_id: str) -> int:
+    def check(self, name: str) -> int:
+        return self._take(name, spend=True)
+
+    def wait(self, name: str) -> int:
+        return self._take(name, spend=False)
+
+    def _take(self, name: str, *, spend: bool) -> int:
         if not self.enabled:
             return 0
         rate = self.per_minute / 60.0
+        full = float(self.per_minute)
         with self._lock:
             now = self._clock()
-            tokens, last = self._buckets.get(key_id, (float(self.per_minute), now))
-            tokens = min(float(self.per_minute), tokens + (now - last) * rate)
+            tokens, last = self._buckets.get(name, (full, now))
+            tokens = min(full, tokens + (now - last) * rate)
             if tokens >= 1.0:
-                self._buckets[key_id] = (tokens - 1.0, now)
+                if spend:
+                    self._buckets[name] = (tokens - 1.0, now)
+                    self._forget_full(now, rate)
                 return 0
-            self._buckets[key_id] = (tokens, now)
+            self._buckets[name] = (tokens, now)
             return max(1, math.ceil((1.0 - tokens) / rate))
+
+    def _forget_full(self, now: float, rate: float) -> None:
+        if len(self._buckets) <= self.MAX_NAMES:
+            return
+        full = float(self.per_minute)
+        self._buckets = {
+            name: (tokens, last)
+            for name, (tokens, last) in self._buckets.items()
+            if tokens + (now - last) * rate < full
+        }

@@ -32,7 +32,13 @@ def warm_up(bundle: Bundle) -> None:
     """Fill the model's word caches with its own vocabulary and run one explained prediction,
     so that requests do not pay for lookup tables; refuse a model whose probabilities are not
     finite."""
-    warm_caches(bundle)
-    [prediction] = suggest(bundle, ["warm up"], explain_words=EXPLAIN_WORDS)
+    try:
+        warm_caches(bundle)
+        [prediction] = suggest(bundle, ["warm up"], explain_words=EXPLAIN_WORDS)
+    except Exception as exc:  # a bundle that cannot predict is refused with one line
+        reason = f"{type(exc).__name__}: {' '.join(str(exc).split())}"
+        raise BundleError(
+            f"{bundle.path}: the model fails on a test complaint ({reason})"
+        ) from None
     if not all(np.isfinite(s.confidence) for s in prediction.suggestions):
         raise BundleError(f"{bundle.path}: the model gives non-finite probabilities")

@@ -15,6 +15,7 @@ import signal
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import uvicorn
 from fastapi import FastAPI
@@ -22,15 +23,19 @@ from sqlalchemy import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
 from routing.api.app import create_app
+from routing.api.connections import header_timeout_protocol
 from routing.api.deps import API_KEY_HEADER
 from routing.api.observability import configure_logging
-from routing.api.security import ConfigError, check_exposure, parse_api_keys
+from routing.api.security import ConfigError, check_exposure, is_loopback, parse_api_keys
+from routing.api.served import warm_up
 from routing.bundle import Bundle
 from routing.registry import load_model
 from routing.settings import Settings
 from routing.storage.db import upgrade
 
-EXAMPLE_COMPLAINT = "Lampu jalan di depan rumah saya mati sudah dua minggu"
+# The start-up banner's (and README's) curl example: one the sample model routes automatically
+# (tests/cli/test_first_run.py checks it), so a first try shows an "auto" decision.
+EXAMPLE_COMPLAINT = "Air PDAM di rumah saya tidak mengalir sudah tiga hari"
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 logger = logging.getLogger("routing.service")
@@ -66,7 +71,12 @@ def prepare(settings: Settings) -> tuple[FastAPI, Bundle]:
     if settings.model is None:
         raise ConfigError("no model to serve: pass --model DIR or set ROUTING_MODEL")
     # a registry (models/) serves its current version
-    bundle = load_model(settings.model, signing_key=settings.signing_key_value())
+    bundle = load_model(
+        settings.model,
+        signing_key=settings.signing_key_value(),
+        require_signed=settings.require_signed,
+    )
+    warm_up(bundle)  # a bundle that loads but cannot predict stops start-up with one line
     check_database(settings.db_url)
     return create_app(settings, bundle=bundle), bundle
 
@@ -87,6 +97,7 @@ def banner(settings: Settings, bundle: Bundle, *, open_mode: bool) -> list[str]:
     lines = [
         f"routing: serving model {bundle.model_version} ({len(bundle.labels)} agencies) at {url}",
         f"  API docs: {url}/docs",
+        f"  console:  {url}/console/" + ("" if open_mode else " (sign in with an admin key)"),
         f"  database: {safe_url(settings.db_url)}",
         f"  try:      curl -s -X POST {url}/v1/predict -H 'Content-Type: application/json'"
         f"{key} -d {body}",
@@ -97,6 +108,15 @@ def banner(settings: Settings, bundle: Bundle, *, open_mode: bool) -> list[str]:
             "  !!! WARNING: NO API KEYS CONFIGURED (ROUTING_API_KEYS). Every endpoint, admin ones",
             f"  !!! included, is open to anyone who can reach {settings.host}. This is allowed",
             "  !!! only on a loopback address; set ROUTING_API_KEYS before exposing it.",
+            "",
+        ]
+    if not settings.signing_key_value() and not is_loopback(settings.host):
+        lines += [
+            "",
+            "  !!! WARNING: NO SIGNING KEY (ROUTING_SIGNING_KEY). A model bundle runs code when it",
+            f"  !!! is loaded: whoever can write {settings.model} controls this service. Sign",
+            "  !!! bundles and set ROUTING_SIGNING_KEY (and ROUTING_REQUIRE_SIGNED=1); see",
+            "  !!! docs/service.md, 'Model files run code'.",
             "",
         ]
     if settings.rate_limit:
@@ -119,9 +139,23 @@ def run(settings: Settings, *, echo: Callable[[str], None] = print) -> None:
             log_level="info",
             server_header=False,
             timeout_graceful_shutdown=10,
+            **server_limits(settings),
         )
     if received:
         logger.info("stopped by %s: shut down cleanly", signal.Signals(received[0]).name)
+
+
+def server_limits(settings: Settings) -> dict[str, Any]:
+    """uvicorn's options that bound what clients can hold: connections, time, the queue."""
+    return {
+        "http": header_timeout_protocol(settings.header_timeout_s),
+        "timeout_keep_alive": settings.keep_alive_timeout_s,
+        "limit_concurrency": settings.limit_concurrency,
+        "backlog": settings.backlog,
+        # X-Forwarded-For is read by the app, from ROUTING_TRUSTED_PROXIES only: uvicorn's own
+        # default would trust it from any local process
+        "proxy_headers": False,
+    }
 
 
 @contextmanager

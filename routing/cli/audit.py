@@ -100,10 +100,10 @@ def audit(
     rows["label_quality"] = suspects["label_quality"].to_numpy()
     _write_csv(rows, out)
 
-    for warning in report.warnings:
-        console_err.print(f"[yellow]warning:[/yellow] {escape(warning)}", highlight=False)
     if quiet:
         return
+    for warning in report.warnings:
+        console_err.print(f"[yellow]warning:[/yellow] {escape(warning)}", highlight=False)
     dropped = report.rows_read - report.rows_kept
     reasons = ", ".join(f"{k.replace('_', ' ')}: {n}" for k, n in report.dropped.items())
     console.print(
@@ -123,9 +123,12 @@ def audit(
 
 
 def _write_csv(frame: pd.DataFrame, out: Path) -> None:
-    """Write via a temporary file so an interrupted audit leaves no half-written CSV."""
+    """Write via a temporary file so an interrupted audit leaves no half-written CSV; cells a
+    spreadsheet would run as formulas are escaped (`routing.csvcells`)."""
+    from routing.csvcells import escape_formula
+
     with partial_file(out) as tmp:
-        frame.to_csv(tmp, index=False, encoding="utf-8")
+        frame.map(escape_formula).to_csv(tmp, index=False, encoding="utf-8")
 
 
 def _agency_table(by_agency: pd.DataFrame) -> Table:

@@ -23,7 +23,6 @@ from routing.cli.common import (
     console,
     console_err,
     fail,
-    status,
     write_json,
 )
 from routing.cli.outputs import (
@@ -32,6 +31,7 @@ from routing.cli.outputs import (
     check_file_output,
     partial_file,
 )
+from routing.cli.progress import work_progress
 
 if TYPE_CHECKING:
     import numpy as np
@@ -39,6 +39,8 @@ if TYPE_CHECKING:
     from routing.bundle import Bundle
 
 CHUNK = 1000
+TABLE_ROWS = 50  # predictions `predict --table` shows; the file holds them all
+SNIPPET_CHARS = 90
 EMBEDDING_CACHE = Path("var/cache/embeddings")
 
 ModelOpt = typer.Option(
@@ -134,7 +136,7 @@ def train(
         except (ValueError, EmbeddingError) as exc:
             raise fail(str(exc)) from None
         with (
-            status("training (validation, out-of-fold calibration, final fit)…", quiet),
+            work_progress(quiet) as say,
             parallel_config(n_jobs=jobs),  # the router's folds; a context, not a hyperparameter
         ):
             result = train_pipeline(
@@ -148,15 +150,15 @@ def train(
                 min_examples=min_examples,
                 format=data_format,
                 signing_key=_signing_key(),
-                progress=None if quiet else lambda m: console_err.log(m),
+                progress=say,
                 agencies=agencies,
                 router_params={"embedder": encoder} if encoder is not None else None,
             )
+    if quiet:
+        return
     mapping = result.label_mapping.warnings() if result.label_mapping else []
     for warning in result.report.warnings + mapping:
         console_err.print(f"[yellow]warning:[/yellow] {escape(warning)}", highlight=False)
-    if quiet:
-        return
     console.print(result.report.render())
     console.print(_metrics_table(result.metrics, "Validation metrics (out-of-fold)"))
     console.print(result.policy.describe())
@@ -176,14 +178,26 @@ def evaluate(
     json_path: Path = typer.Option(
         None, "--json", metavar="FILE", help="Write the metrics as JSON here."
     ),
+    id_col: str = typer.Option(
+        None,
+        "--id-col",
+        metavar="COLUMN",
+        help="Column with complaint ids, matched with the training complaints' ids.",
+    ),
     data_format: str = FormatOpt,
     quiet: bool = QuietOpt,
 ) -> None:
-    """Score a bundle on labelled complaints (unknown agencies count as errors)."""
+    """Score a bundle on labelled complaints (unknown agencies count as errors).
+
+    Warns, and the report says so at the top, when 1 % or more of the complaints were in the
+    model's training data (same normalized text, or same id with --id-col): evaluate on a
+    held-out file, such as the test file of `routing split`.
+    """
     import numpy as np
 
     from routing.evaluation.metrics import evaluate_suggestions
     from training.data import read_table, require_columns
+    from training.overlap import training_overlap
 
     if report is not None:
         check_directory_output(report, "--report")
@@ -191,7 +205,7 @@ def evaluate(
         check_file_output(json_path, "--json")
     bundle = _with_embedding_cache(_load(model))
     table = read_table(data, format=data_format)
-    require_columns(table.frame, [text_col, label_col], table.path)
+    require_columns(table.frame, [text_col, label_col, *([id_col] if id_col else [])], table.path)
     frame = table.frame
     texts = frame[text_col].astype(str).tolist()
     labels = frame[label_col].astype(str).str.strip().tolist()
@@ -205,6 +219,11 @@ def evaluate(
         raise fail(f"{data}: no rows with both text and label")
     texts = [texts[i] for i in keep]
     labels = [labels[i] for i in keep]
+    ids = [str(v).strip() for v in frame[id_col].iloc[keep]] if id_col else None
+    overlap = training_overlap(bundle, texts, ids)
+    flattered = overlap.describe() if overlap is not None and overlap.flattered else None
+    if flattered and not quiet:
+        console_err.print(f"[yellow]warning:[/yellow] {escape(flattered)}", highlight=False)
     proba = _proba_in_chunks(bundle, texts, quiet)
     metrics = evaluate_suggestions(labels, proba, bundle.router.classes_, bundle.policy.threshold)
     if json_path:
@@ -221,6 +240,7 @@ def evaluate(
             confidence=proba[np.arange(len(top)), top],
             texts=texts,
             model_version=bundle.model_version,
+            warning=flattered,
         )
         if not quiet:
             console.print(f"report: {escape(str(index))}")
@@ -257,6 +277,12 @@ def predict(
         help="Add the N most similar past complaints (id, agency, snippet).",
     ),
     data_format: str = FormatOpt,
+    table: bool = typer.Option(
+        False,
+        "--table",
+        help="Also print the predictions as a table: complaint, top agencies with their "
+        "confidence, decision (and the explaining words with --explain).",
+    ),
     quiet: bool = QuietOpt,
 ) -> None:
     """Suggest agencies for each complaint in INPUT, in input order, as JSON lines."""
@@ -273,6 +299,7 @@ def predict(
     require_columns(table.frame, [text_col] + ([id_col] if id_col else []), table.path)
     texts = table.frame[text_col].astype(str).tolist()
     ids = table.frame[id_col].astype(str).tolist() if id_col else None
+    shown: list[tuple[str, dict]] = []  # (complaint, its row) for --table
     with (
         partial_file(out) as tmp,
         open(tmp, "w", encoding="utf-8") as fh,
@@ -298,9 +325,71 @@ def predict(
                 if similar:
                     row["similar"] = pred.similar or []
                 fh.write(json.dumps(row, ensure_ascii=False) + "\n")
+                if table and len(shown) < TABLE_ROWS:
+                    shown.append((chunk[offset], row))
             bar.advance(task, len(chunk))
-    if not quiet:
-        console.print(f"wrote {len(texts)} predictions to {escape(str(out))}")
+    if quiet:
+        return
+    if table:
+        console.print(_predictions_table(shown, explain=bool(explain)))
+        if len(texts) > len(shown):
+            console.print(f"(the first {len(shown)} of {len(texts)} predictions)")
+    console.print(f"wrote {len(texts)} predictions to {escape(str(out))}")
+
+
+def split(
+    data: Path = typer.Argument(
+        ..., metavar="DATA", help="Labelled complaints (CSV, JSONL or Parquet)."
+    ),
+    text_col: str = TextCol,
+    label_col: str = LabelCol,
+    out: Path = typer.Option(
+        ..., "--out", metavar="DIR", help="Directory to write train.EXT and test.EXT to."
+    ),
+    id_col: str = typer.Option(
+        None,
+        "--id-col",
+        metavar="COLUMN",
+        help="Column with complaint ids; a repeated id is kept once.",
+    ),
+    test_size: float = typer.Option(
+        0.2, "--test-size", metavar="SHARE", help="Share of the complaints held out for testing."
+    ),
+    seed: int = typer.Option(0, "--seed", metavar="N", help="Seed of the split."),
+    data_format: str = FormatOpt,
+    quiet: bool = QuietOpt,
+) -> None:
+    """Split DATA into a training file and a held-out test file in DIR.
+
+    Duplicates are dropped first (as `train` drops them), then the split is stratified by
+    agency, keeps complaints identical but for their numbers on one side, and is the same for
+    the same data and seed. Both files keep DATA's columns and format; train on
+    DIR/train.EXT, evaluate on DIR/test.EXT.
+    """
+    from training.heldout import split_file
+
+    if not 0.0 < test_size < 1.0:
+        raise fail(f"--test-size must be between 0 and 1, got {test_size}")
+    check_directory_output(out, "--out")
+    files = split_file(
+        data,
+        text_col,
+        label_col,
+        out,
+        id_col=id_col,
+        test_size=test_size,
+        seed=seed,
+        format=data_format,
+    )
+    if quiet:
+        return
+    report = files.report
+    dropped = report.rows_read - report.rows_kept + files.repeated_ids
+    console.print(
+        f"{files.train_rows:,} complaints in {escape(str(files.train))}, {files.test_rows:,} "
+        f"in {escape(str(files.test))}; {dropped:,} of {report.rows_read:,} rows dropped "
+        "(empty, duplicate or repeated id)"
+    )
 
 
 def retarget(
@@ -352,6 +441,37 @@ def _progress(quiet: bool) -> Progress:
     return Progress(console=console_err, disable=quiet or not console_err.is_terminal)
 
 
+def _predictions_table(shown: list[tuple[str, dict]], *, explain: bool) -> Table:
+    """Predictions as `predict --table` prints them: one row per complaint, its text masked
+    and cut short."""
+    from routing.evaluation.report import snippet
+
+    by_id = bool(shown) and "id" in shown[0][1]
+    table = Table(title="Predictions", show_lines=True)
+    if by_id:
+        table.add_column("id")
+    table.add_column("complaint (personal data masked)", max_width=48)
+    table.add_column("suggested agencies (confidence)")
+    table.add_column("decision")
+    for text, row in shown:
+        lines = []
+        for s in row["suggestions"]:
+            words = ", ".join(s.get("explanation") or []) if explain else ""
+            lines.append(
+                f"{escape(s['agency'])}  {s['confidence']:.2f}"
+                + (f"\n  [dim]{escape(words)}[/dim]" if words else "")
+            )
+        decision = row["decision"]
+        colour = "green" if decision == "auto" else "yellow"
+        table.add_row(
+            *([escape(row["id"])] if by_id else []),
+            escape(snippet(text, SNIPPET_CHARS)),
+            "\n".join(lines),
+            f"[{colour}]{decision}[/{colour}]",
+        )
+    return table
+
+
 def _metrics_table(metrics: dict, title: str) -> Table:
     table = Table(title=title)
     table.add_column("metric")
@@ -370,5 +490,5 @@ def _metrics_table(metrics: dict, title: str) -> Table:
 
 
 def register(app: typer.Typer) -> None:
-    for verb in (train, evaluate, predict, retarget):
+    for verb in (train, evaluate, predict, retarget, split):
         app.command()(verb)

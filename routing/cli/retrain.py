@@ -15,9 +15,9 @@ from routing.cli.common import (
     console,
     console_err,
     fail,
-    status,
 )
 from routing.cli.outputs import bundle_output
+from routing.cli.progress import work_progress
 from routing.cli.registry import comparison_table
 
 
@@ -81,16 +81,25 @@ def retrain(
         metavar="N",
         help="Warn about agencies with fewer examples (they are kept).",
     ),
+    accept_new_agency: list[str] = typer.Option(
+        None,
+        "--accept-new-agency",
+        metavar="NAME",
+        help="Let decisions for NAME, an agency the history lacks, become examples "
+        "(repeatable); without it such decisions are held back and listed.",
+    ),
     quiet: bool = QuietOpt,
 ) -> None:
     """Train a challenger on history + corrections and compare it with the current champion.
 
     A decision in FILE overrides the history's label of the complaint with the same id;
-    decisions on other complaints are added as examples (masked text), so new agencies are
-    learned. Only the latest decision per complaint counts. Challenger and champion are scored
-    on the same evaluation set (macro-F1, accuracy, coverage at the target precision, ECE);
-    the comparison is stored in the challenger's manifest for `routing promote`. A bundle
-    already in DIR is replaced only with --force, and kept in DIR.previous.
+    decisions on other complaints are added as examples (masked text). A decision for an agency
+    the history lacks is held back and listed unless --accept-new-agency names it or the
+    agency catalogue (--agencies) knows it. Only the latest decision per complaint counts.
+    Challenger and champion are scored on the same evaluation set (macro-F1, accuracy,
+    coverage at the target precision, ECE); the comparison is stored in the challenger's
+    manifest for `routing promote`. A bundle already in DIR is replaced only with --force, and
+    kept in DIR.previous.
     """
     from routing.catalogue import CatalogueError
     from routing.settings import get_settings
@@ -103,7 +112,7 @@ def retrain(
     try:
         with (
             bundle_output(out, force) as target,  # checked here, before the long work
-            status("retraining (merge, validation, fit, comparison)…", quiet),
+            work_progress(quiet) as say,
         ):
             result = run_retrain(
                 history,
@@ -120,15 +129,24 @@ def retrain(
                 target_precision=target_precision,
                 min_examples=min_examples,
                 signing_key=get_settings().signing_key_value(),
-                progress=None if quiet else lambda m: console_err.log(m),
+                progress=say,
+                accept_new_agencies=[name.strip() for name in accept_new_agency or ()],
             )
     except CatalogueError as exc:
         raise fail(str(exc)) from None
-    for warning in result.warnings:
-        console_err.print(f"[yellow]warning:[/yellow] {escape(warning)}", highlight=False)
     if quiet:
         return
     merge = result.merge
+    warnings = list(result.warnings)
+    if merge.proposed_agencies:
+        listed = ", ".join(f"{name} ({n})" for name, n in merge.proposed_agencies.items())
+        warnings.append(
+            f"held back {sum(merge.proposed_agencies.values())} decisions for agencies the "
+            f"history does not know: {listed}; to learn one, pass --accept-new-agency NAME "
+            "or add it to the agency catalogue"
+        )
+    for warning in warnings:
+        console_err.print(f"[yellow]warning:[/yellow] {escape(warning)}", highlight=False)
     console.print(
         f"feedback: {merge.decisions} latest decisions; {merge.relabelled} relabelled and "
         f"{merge.confirmed} confirmed history rows, {merge.added} new examples, "

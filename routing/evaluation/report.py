@@ -66,6 +66,8 @@ body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; margin: 2r
        max-width: 1100px; padding: 0 1rem; color: #222; line-height: 1.4; }
 h1 { margin-bottom: 0.2rem; }
 .meta { color: #666; margin-top: 0; }
+.warning { background: #fff3cd; border: 2px solid #d39e00; padding: 0.6rem 0.8rem;
+           font-weight: 600; }
 table { border-collapse: collapse; margin: 0.5rem 0 1.5rem; }
 th, td { border: 1px solid #ddd; padding: 0.3rem 0.6rem; text-align: left; vertical-align: top; }
 th { background: #f4f4f4; }
@@ -90,6 +92,7 @@ def write_report(
     labels: Sequence[str] | None = None,
     max_errors: int = 25,
     snippet_chars: int = 300,
+    warning: str | None = None,
 ) -> Path:
     """Write index.html and the three figures into `out_dir`; return the index.html path.
 
@@ -97,6 +100,7 @@ def write_report(
     `y_pred`, `confidence` (top-suggestion probability) and `texts` (raw complaint texts) are
     aligned per complaint. `labels` orders the confusion matrix (default: sorted union of true
     and predicted agencies); agencies missing from it are appended rather than dropped.
+    `warning` is shown as a banner above everything (scores flattered by training data).
     """
     y_true = [str(y) for y in y_true]
     y_pred = [str(y) for y in y_pred]
@@ -129,6 +133,7 @@ def write_report(
         n_errors=int((~correct).sum()),
         model_version=model_version,
         generated_at=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        warning=warning,
     )
     index = out / "index.html"
     index.write_text(page, encoding="utf-8")
@@ -373,8 +378,10 @@ def _render_html(
     n_errors: int,
     model_version: str,
     generated_at: str,
+    warning: str | None = None,
 ) -> str:
     esc = html.escape
+    banner = f'<p class="warning" role="alert">{esc(warning)}</p>\n' if warning else ""
     summary = "\n".join(
         f"<tr><th>{esc(title)}</th><td class='num'>{_fmt(metrics.get(key))}</td>"
         f"<td class='note'>{esc(note)}</td></tr>"
@@ -412,7 +419,7 @@ def _render_html(
 </head>
 <body>
 <h1>Evaluation report</h1>
-<p class="meta">Model version <strong>{version}</strong> · generated {esc(generated_at)}</p>
+{banner}<p class="meta">Model version <strong>{version}</strong> · generated {esc(generated_at)}</p>
 
 <h2>Summary</h2>
 <table>

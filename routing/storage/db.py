@@ -48,6 +48,7 @@ __all__ = [
     "UTCDateTime",
     "make_engine",
     "ping",
+    "probe_write",
     "session_factory",
     "upgrade",
 ]
@@ -109,6 +110,8 @@ class PredictionRecord(Base):
     decision: Mapped[str] = mapped_column(String(16))
     threshold: Mapped[float] = mapped_column(Float())
     model_version: Mapped[str] = mapped_column(String(), index=True)
+    # the API key id (such as "integration#1", never the key) that asked: an audit trail
+    key_id: Mapped[str | None] = mapped_column(String(64))
 
 
 class FeedbackRecord(Base):
@@ -127,6 +130,7 @@ class FeedbackRecord(Base):
     new_agency: Mapped[bool] = mapped_column(Boolean(), default=False)
     admin: Mapped[str | None] = mapped_column(String())
     note: Mapped[str | None] = mapped_column(Text())
+    key_id: Mapped[str | None] = mapped_column(String(64))  # the API key id that decided
 
 
 def _is_memory_sqlite(url: URL) -> bool:
@@ -234,3 +238,12 @@ def ping(engine: Engine) -> None:
     """Run `SELECT 1`; raises when the database cannot be reached."""
     with engine.connect() as connection:
         connection.execute(text("SELECT 1"))
+
+
+def probe_write(engine: Engine) -> None:
+    """Write one row and roll it back; raises when the database answers reads but refuses
+    writes (a read-only file or mount, a full disk, a replica). Leaves nothing behind."""
+    with engine.connect() as connection:
+        # alembic_version always holds one row, on every backend, once the schema exists
+        connection.execute(text("UPDATE alembic_version SET version_num = version_num"))
+        connection.rollback()

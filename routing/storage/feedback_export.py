@@ -2,7 +2,8 @@
 
 The rows come from `repository.iter_feedback_export`: texts were masked when stored and are
 empty once purged. The file is written beside its destination and renamed into place, so a
-reader never sees half an export.
+reader never sees half an export. CSV cells that a spreadsheet would run as a formula are
+escaped (`routing.csvcells`); `routing retrain` reads them back unescaped.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from routing.csvcells import escape_formula
 from routing.storage.repository import iter_feedback_export
 
 __all__ = ["EXPORT_COLUMNS", "export_feedback", "export_format", "write_feedback"]
@@ -53,7 +55,7 @@ def _csv_cell(value: Any) -> Any:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
-    return value
+    return escape_formula(value)
 
 
 def write_feedback(rows: Iterable[dict[str, Any]], out: str | Path) -> int:

@@ -54,7 +54,10 @@ def _commit(session: Session, value: _T) -> _T:
 
 
 def _insert(
-    session: Session, items: Sequence[tuple[str, str | None, Prediction]], now: datetime | None
+    session: Session,
+    items: Sequence[tuple[str, str | None, Prediction]],
+    now: datetime | None,
+    key_id: str | None,
 ) -> list[dict[str, Any]]:
     created_at = _now(now)
     rows = [
@@ -74,6 +77,7 @@ def _insert(
             "decision": prediction.decision,
             "threshold": float(prediction.threshold),
             "model_version": prediction.model_version,
+            "key_id": key_id,
         }
         for text, complaint_id, prediction in items
     ]
@@ -88,13 +92,15 @@ def store_predictions(
     items: Sequence[tuple[str, str | None, Prediction]],
     *,
     now: datetime | None = None,
+    key_id: str | None = None,
 ) -> list[str]:
     """Store (raw text, complaint id, prediction) triples in one transaction, each text
     masked with `mask_personal_data`; returns their ids, in input order.
 
-    `now` (default: the current UTC time) is the time given to all.
+    `now` (default: the current UTC time) is the time given to all; `key_id` names the API
+    key that asked (its id, never the key).
     """
-    return [row["id"] for row in _insert(session, items, now)]
+    return [row["id"] for row in _insert(session, items, now, key_id)]
 
 
 def record_predictions(
@@ -102,9 +108,10 @@ def record_predictions(
     items: Sequence[tuple[str, str | None, Prediction]],
     *,
     now: datetime | None = None,
+    key_id: str | None = None,
 ) -> list[PredictionRecord]:
     """`store_predictions`, returning the stored rows as (detached) records."""
-    return [PredictionRecord(**row) for row in _insert(session, items, now)]
+    return [PredictionRecord(**row) for row in _insert(session, items, now, key_id)]
 
 
 def get_prediction(session: Session, prediction_id: str) -> PredictionRecord | None:
@@ -121,11 +128,13 @@ def record_feedback(
     admin: str | None = None,
     note: str | None = None,
     now: datetime | None = None,
+    key_id: str | None = None,
 ) -> FeedbackRecord:
     """Store an admin's decision; it is accepted when the agency is the top suggestion.
 
     A later decision on the same prediction is stored beside the earlier ones and replaces
-    them in `stats` and the export. The note is masked like complaint texts.
+    them in `stats` and the export. The note is masked like complaint texts; `key_id` names
+    the API key that sent the decision (its id, never the key).
     """
     record = FeedbackRecord(
         id=uuid.uuid4().hex,
@@ -136,6 +145,7 @@ def record_feedback(
         new_agency=new_agency,
         admin=admin,
         note=mask_personal_data(note) if note is not None else None,
+        key_id=key_id,
     )
     session.add(record)
     return _commit(session, record)

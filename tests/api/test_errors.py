@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import create_engine
 from sqlalchemy.orm import sessionmaker
 
-from routing.api.errors import error_location
+from routing.api.errors import MAX_ECHO_CHARS, error_location
 
 from .helpers import ADMIN, INTEGRATION, predict
 
@@ -17,6 +17,27 @@ def test_error_location_reads_like_the_request():
     assert error_location(("body", "items", 3, "text")) == "items[3].text"
     assert error_location(("query", "since")) == "since"
     assert error_location(("body",)) == ""
+
+
+def test_error_location_clips_names_that_came_from_the_request():
+    assert error_location(("body", "n" * 500, 2)) == "n" * MAX_ECHO_CHARS + "…[2]"
+
+
+def test_errors_echo_at_most_100_characters_of_any_input(client):
+    name = "f" * 900_000  # an unknown field: its name is part of the error's location
+    response = client.post("/v1/predict", json={"text": "lampu", name: 1}, headers=INTEGRATION)
+    assert response.status_code == 422
+    assert "f" * (MAX_ECHO_CHARS + 1) not in response.text
+    assert response.json()["detail"].startswith("f" * MAX_ECHO_CHARS + "…: ")
+    assert len(response.content) < 1000
+
+    agency = "A" * 300  # the longest agency name a request may send
+    pid = predict(client)["prediction_id"]
+    body = {"prediction_id": pid, "agency": agency}
+    refused = client.post("/v1/feedback", json=body, headers=INTEGRATION)
+    assert refused.status_code == 422
+    assert "A" * (MAX_ECHO_CHARS + 1) not in refused.text
+    assert "A" * MAX_ECHO_CHARS in refused.text
 
 
 def test_malformed_json_is_422_saying_so(client):

@@ -52,11 +52,21 @@ def test_agency_unknown_to_the_model_needs_new_agency(client, app):
     assert "new_agency" in refused.json()["detail"]
     with app.state.sessions() as session:
         assert session.query(FeedbackRecord).count() == 0
-    accepted = _feedback(
-        client, prediction_id=prediction_id, agency="DINAS BARU KOTA X", new_agency=True
-    )
+    body = {"prediction_id": prediction_id, "agency": "DINAS BARU KOTA X", "new_agency": True}
+    accepted = client.post("/v1/feedback", json=body, headers=ADMIN)
     assert accepted.status_code == 201
     assert accepted.json()["accepted"] is False
+
+
+def test_only_an_admin_key_may_propose_a_new_agency(client, app):
+    prediction_id = predict(client)["prediction_id"]
+    body = {"prediction_id": prediction_id, "agency": "DINAS BARU KOTA X", "new_agency": True}
+    refused = client.post("/v1/feedback", json=body, headers=INTEGRATION)
+    assert refused.status_code == 403
+    assert "admin" in refused.json()["detail"]
+    with app.state.sessions() as session:
+        assert session.query(FeedbackRecord).count() == 0
+    assert client.post("/v1/feedback", json=body, headers=ADMIN).status_code == 201
 
 
 def test_every_decision_is_stored_and_the_latest_counts(client, app):

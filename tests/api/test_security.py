@@ -1,4 +1,5 @@
-"""API keys, roles, the loopback-only open mode and the per-key rate limit."""
+"""API keys, roles, the loopback-only open mode, the per-key rate limit and the throttle on
+unknown keys per client address."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import pytest
 
 from routing.api import create_app, security
 from routing.api.security import (
+    MIN_KEY_CHARS,
     ConfigError,
     Principal,
     RateLimiter,
@@ -13,8 +15,18 @@ from routing.api.security import (
     is_loopback,
     parse_api_keys,
 )
+from routing.storage.db import FeedbackRecord, PredictionRecord
 
-from .helpers import ADMIN, INTEGRATION, INTEGRATION_KEY, INTEGRATION_KEY_2, predict
+from .helpers import (
+    ADMIN,
+    ADMIN_KEY,
+    INTEGRATION,
+    INTEGRATION_KEY,
+    INTEGRATION_KEY_2,
+    predict,
+)
+
+LONG_KEYS = "integration:0123456789abcdef,admin:fedcba9876543210"
 
 # --- keys ---------------------------------------------------------------------------------
 
@@ -93,13 +105,23 @@ def test_no_keys_on_a_public_address_is_refused():
     with pytest.raises(ConfigError, match="without API keys"):
         check_exposure(parse_api_keys(None), "0.0.0.0")
     check_exposure(parse_api_keys(None), "127.0.0.1")
-    check_exposure(parse_api_keys("admin:k"), "0.0.0.0")
+    check_exposure(parse_api_keys(LONG_KEYS), "0.0.0.0")
 
 
 def test_create_app_refuses_to_be_open_on_a_public_address(make_settings, bundle):
     with pytest.raises(ConfigError, match=r"0\.0\.0\.0"):
         create_app(make_settings(api_keys=None, host="0.0.0.0"), bundle=bundle)
-    create_app(make_settings(host="0.0.0.0"), bundle=bundle)  # with keys it may
+    create_app(make_settings(api_keys=LONG_KEYS, host="0.0.0.0"), bundle=bundle)  # with keys
+
+
+def test_short_keys_are_refused_on_a_public_address_only():
+    short = "k" * (MIN_KEY_CHARS - 1)
+    keys = parse_api_keys(f"admin:{'a' * MIN_KEY_CHARS},integration:{short}")
+    for host in ["0.0.0.0", "::", "192.168.1.10"]:
+        with pytest.raises(ConfigError, match="entry 2 is shorter than 16 characters") as caught:
+            check_exposure(keys, host)
+        assert short not in str(caught.value) and "\n" not in str(caught.value)
+    check_exposure(keys, "127.0.0.1")  # tests and local tries keep short keys
 
 
 def test_create_app_refuses_malformed_keys(make_settings, bundle):
@@ -189,6 +211,27 @@ def test_rate_limiter_refills_over_time():
     assert limiter.check("a") > 0
 
 
+def test_rate_limiter_wait_only_looks():
+    clock = FakeClock()
+    limiter = RateLimiter(1, clock=clock)
+    assert [limiter.wait("a"), limiter.wait("a")] == [0, 0]
+    assert limiter.check("a") == 0
+    assert limiter.wait("a") == 60 and limiter.check("a") == 60
+
+
+def test_rate_limiter_forgets_refilled_names_past_its_bound(monkeypatch):
+    monkeypatch.setattr(RateLimiter, "MAX_NAMES", 3)
+    clock = FakeClock()
+    limiter = RateLimiter(1, clock=clock)
+    for name in "abc":
+        limiter.check(name)
+    clock.now += 60  # a, b and c are full again
+    limiter.check("d")
+    limiter.check("e")
+    assert limiter.wait("e") > 0  # still remembered: it spent its token
+    assert set(limiter._buckets) == {"d", "e"}
+
+
 def test_rate_limit_off_by_default():
     limiter = RateLimiter(0)
     assert not limiter.enabled
@@ -207,3 +250,78 @@ def test_rate_limit_answers_429_with_retry_after_per_key(make_client):
     assert client.get("/v1/agencies", headers=other).status_code == 200
     assert client.get("/healthz").status_code == 200  # unauthenticated routes are not limited
     assert client.get("/v1/stats", headers=ADMIN).status_code == 200
+
+
+# --- unknown keys per client address ----------------------------------------------------------
+
+WRONG = {"X-API-Key": "a-guessed-key"}
+
+
+def test_unknown_keys_are_throttled_per_address_and_then_every_key_is_refused(make_client):
+    client = make_client(key_failures_per_minute=3)
+    assert [client.get("/v1/agencies", headers=WRONG).status_code for _ in range(3)] == [401] * 3
+    for headers in (WRONG, INTEGRATION):  # the right key is refused too: guessing gains nothing
+        throttled = client.get("/v1/agencies", headers=headers)
+        assert throttled.status_code == 429
+        assert int(throttled.headers["Retry-After"]) >= 1
+        assert "unknown API keys" in throttled.json()["detail"]
+    assert client.get("/healthz").status_code == 200
+
+
+def test_missing_keys_are_not_counted_as_guesses(make_client):
+    client = make_client(key_failures_per_minute=2)
+    assert all(client.get("/v1/agencies").status_code == 401 for _ in range(5))
+    assert client.get("/v1/agencies", headers=INTEGRATION).status_code == 200
+
+
+def test_x_forwarded_for_names_the_client_only_behind_a_trusted_proxy(make_client):
+    # TestClient's peer address is "testclient": here it plays the reverse proxy
+    behind_proxy = make_client(key_failures_per_minute=2, trusted_proxies="testclient")
+    guesser = {**WRONG, "X-Forwarded-For": "203.0.113.7"}
+    for _ in range(2):
+        assert behind_proxy.get("/v1/agencies", headers=guesser).status_code == 401
+    assert behind_proxy.get("/v1/agencies", headers=guesser).status_code == 429
+    other = {**INTEGRATION, "X-Forwarded-For": "198.51.100.9"}
+    assert behind_proxy.get("/v1/agencies", headers=other).status_code == 200
+
+    # from an untrusted peer the header is the client's own claim: ignored
+    direct = make_client(key_failures_per_minute=2)
+    for address in ["203.0.113.7", "203.0.113.8"]:
+        headers = {**WRONG, "X-Forwarded-For": address}
+        assert direct.get("/v1/agencies", headers=headers).status_code == 401
+    headers = {**INTEGRATION, "X-Forwarded-For": "198.51.100.9"}
+    assert direct.get("/v1/agencies", headers=headers).status_code == 429
+
+
+# --- audit trail ------------------------------------------------------------------------------
+
+
+def test_each_prediction_and_decision_stores_the_key_id_that_made_it(client, app):
+    second = {"X-API-Key": INTEGRATION_KEY_2}
+    single = client.post("/v1/predict", json={"text": "listrik padam"}, headers=second).json()
+    batch = client.post(
+        "/v1/predict/batch", json={"items": [{"text": "jalan rusak"}]}, headers=ADMIN
+    ).json()
+    pid = single["prediction_id"]
+    body = {"prediction_id": pid, "agency": single["suggestions"][0]["agency"]}
+    decided = client.post("/v1/feedback", json=body, headers=INTEGRATION).json()
+    with app.state.sessions() as session:
+        assert session.get(PredictionRecord, pid).key_id == "integration#2"
+        assert session.get(PredictionRecord, batch["results"][0]["prediction_id"]).key_id == (
+            "admin#1"
+        )
+        assert session.get(FeedbackRecord, decided["feedback_id"]).key_id == "integration#1"
+        stored = [
+            str(value)
+            for record in [*session.query(PredictionRecord), *session.query(FeedbackRecord)]
+            for value in vars(record).values()
+        ]
+    for key in (INTEGRATION_KEY, INTEGRATION_KEY_2, ADMIN_KEY):
+        assert not any(key in value for value in stored)  # ids, never the keys
+
+
+def test_open_mode_stores_its_own_key_id(make_client):
+    client = make_client(api_keys=None, host="127.0.0.1")
+    pid = predict(client)["prediction_id"]
+    with client.app.state.sessions() as session:
+        assert session.get(PredictionRecord, pid).key_id == security.OPEN_KEY_ID

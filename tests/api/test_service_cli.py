@@ -58,6 +58,16 @@ def test_serve_refuses_a_public_address_without_keys(trained_bundle, tmp_path):
     assert "without API keys" in _one_error_line(result)
 
 
+def test_serve_refuses_short_keys_on_a_public_address(monkeypatch, trained_bundle, tmp_path):
+    monkeypatch.setenv("ROUTING_API_KEYS", "admin:0123456789abcdef,integration:short-key")
+    args = ["serve", "--model", str(trained_bundle), "--host", "0.0.0.0"]
+    result = runner.invoke(app, [*args, "--db", f"sqlite:///{tmp_path / 'x.db'}"])
+    assert result.exit_code == 2
+    line = _one_error_line(result)
+    assert "entry 2 is shorter than 16 characters" in line
+    assert "short-key" not in line
+
+
 def test_serve_refuses_malformed_keys(monkeypatch, trained_bundle):
     monkeypatch.setenv("ROUTING_API_KEYS", "integration:abc,guest:def")
     result = runner.invoke(app, ["serve", "--model", str(trained_bundle)])

@@ -166,7 +166,7 @@ def test_admin_reload_keeps_the_old_model_and_says_why(
     assert _served_version(client) == first
     ready = client.get("/readyz").json()
     assert (ready["status"], ready["model_version"]) == ("degraded", first)
-    assert reason in ready["detail"]
+    assert reason in client.get("/v1/admin/readiness", headers=ADMIN).json()["detail"]
 
     promote(registry, next_signed, force=True, signing_key=SIGNING_KEY)
     response = client.post("/v1/admin/reload", headers=ADMIN)
@@ -186,7 +186,7 @@ def test_the_watcher_keeps_the_old_model_and_says_why(
     promote(registry, bundle, force=True)
 
     _wait_for(
-        lambda: reason in (client.get("/readyz").json().get("detail") or ""),
+        lambda: reason in (client.get("/v1/admin/readiness", headers=ADMIN).json()["detail"] or ""),
         "the watcher to refuse the new version",
     )
     assert _served_version(client) == first

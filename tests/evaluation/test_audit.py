@@ -134,7 +134,9 @@ def write_input(path: Path, corpus) -> Path:
         writer.writerow(["id", "channel", "text", "agency"])
         for i, (row, label) in enumerate(zip(rows, labels, strict=True)):
             text = f"{row['text']} NIK saya {NIK}" if i in flipped else row["text"]
-            writer.writerow([row["id"], f"web-{i}", text, label])
+            # a flipped row's channel starts as a spreadsheet formula would
+            channel = f"=web-{i}" if i in flipped else f"web-{i}"
+            writer.writerow([row["id"], channel, text, label])
         writer.writerow(["X-empty", "web", "   ", SMALL_AGENCIES[0]])
         writer.writerow(["X-dup", "web", rows[0]["text"], labels[0]])
     return path
@@ -164,7 +166,12 @@ def test_cli_audit_writes_only_masked_suspects_with_all_input_columns(tmp_path, 
     quality = written["label_quality"].astype(float)
     assert quality.is_monotonic_increasing
     assert (written["agency"] != written["suggested_agency"]).all()
-    assert written["channel"].str.startswith("web-").all()  # other columns come through as-is
+    # other columns come through as they are, formulas escaped as the console's export does
+    channels = written["channel"]
+    assert channels.str.startswith("web-").sum() + channels.str.startswith("'=web-").sum() == len(
+        written
+    )
+    assert channels.str.startswith("'=web-").sum() >= 7
     assert NIK not in out.read_text(encoding="utf-8")
     masked = written.loc[written["id"].isin(flipped_ids), "text"]
     assert masked.str.contains("[NIK]", regex=False).all()

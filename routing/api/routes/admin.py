@@ -1,4 +1,4 @@
-"""POST /v1/admin/reload: load the model the configured source names now (admin role)."""
+"""Admin endpoints: reload the model, read why the service is not ready (admin role)."""
 
 from __future__ import annotations
 
@@ -7,8 +7,9 @@ from starlette.concurrency import run_in_threadpool
 
 from routing.api.deps import require_admin
 from routing.api.observability import annotate
+from routing.api.readiness import readiness
 from routing.api.reload import ModelReloader
-from routing.api.schemas import ErrorOut, ReloadOut, error_responses
+from routing.api.schemas import ErrorOut, ReadinessOut, ReloadOut, error_responses
 
 router = APIRouter(
     prefix="/v1/admin",
@@ -45,4 +46,17 @@ async def reload_model(request: Request) -> ReloadOut:
         model_version=outcome.model_version,
         previous_version=outcome.previous_version,
         reloaded=outcome.reloaded,
+    )
+
+
+@router.get("/readiness", summary="Readiness with the reasons behind it")
+async def admin_readiness(request: Request) -> ReadinessOut:
+    """What /readyz says, and why: the database's error, the refused bundle and its error."""
+    state = await run_in_threadpool(readiness, request.app.state)
+    return ReadinessOut(
+        status=state.status,
+        model_version=state.model_version,
+        batch_workers=state.batch_workers,
+        problem=state.problem,
+        detail=state.reason,
     )

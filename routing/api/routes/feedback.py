@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, HTTPException, Request, status
 
-from routing.api.deps import MetricsDep, ModelDep, SessionDep, require_integration
+from routing.api.deps import CallerDep, MetricsDep, ModelDep, SessionDep, require_integration
+from routing.api.errors import clip
 from routing.api.observability import annotate
 from routing.api.schemas import FeedbackOut, FeedbackRequest, error_responses
 from routing.storage.repository import get_prediction, record_feedback
@@ -23,6 +24,7 @@ router = APIRouter(
 def feedback(
     body: FeedbackRequest,
     request: Request,
+    caller: CallerDep,
     model: ModelDep,
     session: SessionDep,
     metrics: MetricsDep,
@@ -30,8 +32,11 @@ def feedback(
     """Store which agency the complaint went to; stored before the 201 is sent.
 
     Several decisions on one prediction are all kept; the latest one counts. An agency the
-    model does not know is refused (422) unless `new_agency` is true.
+    model does not know is refused (422) unless `new_agency` is true, which only an admin key
+    may send (403 otherwise): the learning loop may turn such a name into a label.
     """
+    if body.new_agency and not caller.may("admin"):
+        raise HTTPException(status_code=403, detail='only an admin key may send "new_agency": true')
     prediction = get_prediction(session, body.prediction_id)
     if prediction is None:
         raise HTTPException(status_code=404, detail="unknown prediction_id")
@@ -40,7 +45,8 @@ def feedback(
     if agency not in model.agencies and not body.new_agency:
         raise HTTPException(
             status_code=422,
-            detail=f"agency: {agency!r} is not an agency the model knows (see /v1/agencies); "
+            detail=f"agency: {clip(agency)!r} is not an agency the model knows (see "
+            "/v1/agencies); "
             'send "new_agency": true to record it anyway',
         )
     record = record_feedback(
@@ -50,6 +56,7 @@ def feedback(
         new_agency=body.new_agency,
         admin=body.admin,
         note=body.note,
+        key_id=caller.key_id,
     )
     metrics.count_feedback(record.accepted)
     annotate(request, feedback_id=record.id, accepted=record.accepted)

@@ -32,4 +32,5 @@ async def model_summary(model: ModelDep) -> ModelOut:
         labels=len(bundle.labels),
         training_rows=rows,
         metrics=ValidationMetricsOut.model_validate(validation) if validation else None,
+        signed=bundle.signed,
     )

@@ -17,6 +17,7 @@ from starlette.concurrency import run_in_threadpool
 from routing.api.batch_pool import BatchPool
 from routing.api.deps import (
     BatchPoolDep,
+    CallerDep,
     MetricsDep,
     ModelDep,
     ServedModel,
@@ -49,6 +50,7 @@ router = APIRouter(
 async def predict(
     body: PredictRequest,
     request: Request,
+    caller: CallerDep,
     model: ModelDep,
     sessions: SessionsDep,
     metrics: MetricsDep,
@@ -68,6 +70,7 @@ async def predict(
         [(body.text, body.complaint_id)],
         body.top_k,
         SIMILAR_DEFAULT if body.include_similar else 0,
+        caller.key_id,
     )
     annotate(
         request,
@@ -86,6 +89,7 @@ async def predict(
 async def predict_batch(
     body: BatchPredictRequest,
     request: Request,
+    caller: CallerDep,
     model: ModelDep,
     sessions: SessionsDep,
     metrics: MetricsDep,
@@ -105,6 +109,7 @@ async def predict_batch(
         items,
         body.top_k,
         SIMILAR_DEFAULT if body.include_similar else 0,
+        caller.key_id,
     )
     auto = sum(r.decision == "auto" for r in results)
     annotate(
@@ -130,6 +135,7 @@ def _predict_and_store(
     items: Sequence[tuple[str, str | None]],
     top_k: int,
     similar: int = 0,
+    key_id: str | None = None,
 ) -> list[PredictionOut]:
     texts = [text for text, _ in items]
     predictions = pool.suggest(
@@ -139,6 +145,7 @@ def _predict_and_store(
         ids = store_predictions(
             session,
             [(t, c, p) for (t, c), p in zip(items, predictions, strict=True)],
+            key_id=key_id,
         )
     metrics.count_predictions(predictions)
     return [

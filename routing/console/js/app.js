@@ -20,6 +20,8 @@ const modelInfo = document.getElementById("model-info");
 const views = { disposisi: disposeView(ctx), antrean: queueView(ctx), statistik: statsView(ctx) };
 const login = { element: el("section", { class: "view login", id: "view-login", "aria-labelledby": "title-login" }), message: null };
 let model = null;
+// A service without keys (loopback only) answers without one: there is no key to ask for.
+let openService = false;
 
 function currentView() {
   const name = location.hash.slice(1);
@@ -32,9 +34,10 @@ function setBanner(message) {
 }
 
 function show() {
-  const loggedIn = Boolean(session.key());
+  const loggedIn = openService || Boolean(session.key());
   document.body.classList.toggle("logged-out", !loggedIn);
   login.element.hidden = loggedIn;
+  document.getElementById("logout").hidden = openService;
   const name = currentView();
   for (const [viewName, view] of Object.entries(views)) view.element.hidden = !loggedIn || viewName !== name;
   for (const link of document.querySelectorAll(".nav a")) {
@@ -155,6 +158,20 @@ window.addEventListener("hashchange", () => {
 onLanguageChange(renderAll);
 
 main.append(login.element, ...Object.values(views).map((view) => view.element));
+/** Whether the service answers an admin request without a key (it runs without keys). */
+async function serviceIsOpen() {
+  try {
+    await api.stats(new Date().toISOString(), null);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 renderAll();
 if (session.key()) loadModel();
-else login.element.querySelector("input")?.focus();
+else if (await serviceIsOpen()) {
+  openService = true;
+  show();
+  loadModel();
+} else login.element.querySelector("input")?.focus();
