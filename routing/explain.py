@@ -116,7 +116,7 @@ class Explainer:
     ) -> tuple[list[str], list[bool], list[np.ndarray]]:
         """The complaint's shown words, whether each is a stop word, and for each of
         `classes` the score of each word; `columns` (sorted), `values`: its TF-IDF row."""
-        strong = _strongest(values * self._weights[np.ix_(classes, columns)])
+        strong = _strongest(values * self._weights[np.array(classes)[:, None], columns])
         kept = strong.any(axis=0)
         columns, strong = columns[kept], strong[:, kept]
         words, stops, units, produced = self._words(text, set(columns.tolist()))
