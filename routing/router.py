@@ -35,7 +35,7 @@ from sklearn.svm import LinearSVC
 from sklearn.utils.validation import check_is_fitted
 
 from routing.calibration import AdaptiveTemperature
-from routing.features import CharWbNgrams, prediction_config
+from routing.features import CharWbNgrams, prediction_config, union_transform
 from routing.text import TextNormalizer, as_texts, near_duplicate_groups
 
 # Placeholders such as "[nik]" stay one token; ordinary words need two or more characters.
@@ -163,7 +163,7 @@ class Router(ClassifierMixin, BaseEstimator):
         columns, then character columns; `vectorizer_.transform`."""
         check_is_fitted(self, "vectorizer_")
         with prediction_config():
-            return self.vectorizer_.transform(normalized)
+            return union_transform(self.vectorizer_, normalized)
 
     def _features(
         self, texts: list[str], normalized: Sequence[str], embeddings: np.ndarray | None

@@ -169,3 +169,35 @@ def test_threads_explaining_new_words_at_once_agree_with_one_thread(router, smal
         got[k::4] = part
     assert got == want
     assert any(words for per_text in want for words in per_text)
+
+
+HOSTILE = [
+    f"NIK {NIK} hp {PHONE_SPACED} Listrik MATI di RT03/RW05 sejak 2019",
+    "email Budi.Santoso@Example.COM, lihat HTTPS://LAPOR.GO.ID/Tiket?id=7 dan www.Contoh.id",
+    "B 1234 XYZ dan D1234ABC parkir di Jalan SUDIRMAN no. 12",
+    "ÉLÈVE straße İstanbul ΟΔΟΣ ﬁle ＬＩＳＴＲＩＫ Ǆemal ǅ ǆ ß ẞ",
+    "Yg Dgn TRSSS Sy TDK Dpt Air PDAM &amp; <b>Tagihan</b> &lt;naik&gt;",
+    "",
+]
+
+
+def _analysis(explainer: Explainer, word: str):
+    found = explainer._analyse_word(word)
+    return None if found is None else (found[0], sorted(found[1].tolist()), found[2])
+
+
+def test_a_word_of_letters_is_analysed_as_its_lowercase_is(router):
+    """What lets explanations share one analysis between "Jalan", "JALAN" and "jalan"."""
+    explainer = Explainer(router, load_stopwords())
+    words = {w for text in HOSTILE for w in explain_module._text_words(text) if w.isalpha()}
+    assert len([w for w in words if w != w.lower()]) > 20
+    for word in words:
+        assert _analysis(explainer, word) == _analysis(explainer, word.lower()), word
+
+
+def test_capitalised_words_are_shown_as_written(router, explainer):
+    agencies = [list(router.classes_)] * len(HOSTILE)
+    shown = explainer.explain_batch(HOSTILE, agencies, n_words=50)
+    for text, per_text in zip(HOSTILE, shown, strict=True):
+        assert {w for words in per_text for w in words} <= _words(text)
+    assert any(w != w.lower() for per_text in shown for words in per_text for w in words)

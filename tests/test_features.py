@@ -4,8 +4,9 @@ import pickle
 import numpy as np
 import pytest
 from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
+from sklearn.pipeline import FeatureUnion
 
-from routing.features import CharWbNgrams
+from routing.features import CharWbNgrams, char_wb_transform, union_transform
 
 TEXTS = [
     "listrik padam sejak kemarin",
@@ -63,3 +64,37 @@ def test_copies_keep_the_settings_but_not_the_words_met(copy_of):
     assert (again.ngram_range, again.max_words) == ((2, 4), 10)
     assert again._memo == {}
     assert again("kenanga indah") == ours("kenanga indah")
+
+
+@pytest.mark.parametrize(
+    "batch",
+    [
+        TEXTS,
+        TEXTS[:1],
+        ["", "   \t\n "],  # no words at all
+        ["kata yang belum pernah dilihat zzqx", "listrik listrik listrik"],
+    ],
+)
+def test_union_transform_equals_the_unions_own(batch):
+    docs = TEXTS * 3
+    word = TfidfVectorizer(sublinear_tf=True, dtype=np.float32)
+    char = TfidfVectorizer(
+        analyzer=CharWbNgrams((2, 5)), sublinear_tf=True, min_df=2, dtype=np.float32
+    )
+    union = FeatureUnion([("word", word), ("char", char)]).fit(docs)
+    want, got = union.transform(batch), union_transform(union, batch)
+    assert got.shape == want.shape and got.dtype == want.dtype
+    assert got.has_sorted_indices
+    want.sort_indices()
+    np.testing.assert_array_equal(got.indptr, want.indptr)
+    np.testing.assert_array_equal(got.indices, want.indices)
+    np.testing.assert_array_equal(got.data, want.data)
+
+
+def test_char_wb_transform_counts_repeated_words_of_one_text():
+    docs = ["padam padam listrik", "listrik mati", "air mati"]
+    char = TfidfVectorizer(analyzer=CharWbNgrams((2, 3)), sublinear_tf=True).fit(docs)
+    batch = ["padam padam padam mati", "air"]
+    np.testing.assert_array_equal(
+        char_wb_transform(char, batch).toarray(), char.transform(batch).toarray()
+    )
