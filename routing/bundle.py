@@ -5,6 +5,7 @@ Layout::
     DIR/manifest.json     schema version, model_version, provenance, policy, metrics, checksums
     DIR/router.joblib     the fitted Router (normalizer, lexicon, features, heads, calibrator)
     DIR/calibration.npz   out-of-fold confidences and correctness, so the threshold can move
+    DIR/novelty.joblib    the out-of-scope detector (routing.novelty), when trained with one
     DIR/lexicon_id.tsv    the normalization lexicon the router was trained with (for reading)
     DIR/stopwords.txt     the words never shown as explanation (older bundles: data/'s list)
 
@@ -36,13 +37,15 @@ import joblib
 import numpy as np
 
 from routing.explain import Explainer
+from routing.novelty import NoveltyDetector
 from routing.policy import DEFAULT_BOUND_CONFIDENCE, Policy, choose_threshold
 from routing.router import Router
 from routing.similar import SimilarIndex
 from routing.text import DEFAULT_STOPWORDS_PATH, load_stopwords
 
 # Raised when what a bundle holds changes (2: typed Policy; 3: the policy's precision bound
-# and per-agency thresholds, the calibration scores' agencies). Bundles of an older version
+# and per-agency thresholds, the calibration scores' agencies, the out-of-scope detector).
+# Bundles of an older version
 # in READABLE_SCHEMAS still load: what they lack reads as absent.
 SCHEMA_VERSION = 3
 READABLE_SCHEMAS = (2, 3)
@@ -50,6 +53,7 @@ MANIFEST = "manifest.json"
 ROUTER_FILE = "router.joblib"
 CALIBRATION_FILE = "calibration.npz"
 SIMILAR_FILE = "similar.joblib"
+NOVELTY_FILE = "novelty.joblib"
 STOPWORDS_FILE = DEFAULT_STOPWORDS_PATH.name
 MAX_MANIFEST_BYTES = 16 * 1024 * 1024
 _VERSIONED_PACKAGES = ("routing", "scikit-learn", "numpy", "scipy", "joblib", "pandas")
@@ -81,6 +85,7 @@ class Bundle:
     calibration: Calibration
     policy: Policy
     similar: SimilarIndex | None = None  # the training complaints, when the bundle has them
+    novelty: NoveltyDetector | None = None  # None in bundles written before out-of-scope
 
     @property
     def model_version(self) -> str:
@@ -193,6 +198,7 @@ def save_bundle(
     resources: dict[str, bytes] | None = None,
     extra: dict[str, Any] | None = None,
     similar: SimilarIndex | None = None,
+    novelty: NoveltyDetector | None = None,
     signing_key: str | None = None,
 ) -> Path:
     """Write a bundle to `out_dir`, replacing an earlier bundle there only once complete.
@@ -223,6 +229,8 @@ def save_bundle(
         )
         if similar is not None:
             joblib.dump(similar, staging / SIMILAR_FILE, compress=3)
+        if novelty is not None:
+            joblib.dump(novelty, staging / NOVELTY_FILE, compress=3)
         for name, content in (resources or {}).items():
             (staging / name).write_bytes(content)
         manifest: dict[str, Any] = {
@@ -332,10 +340,9 @@ def load_bundle(path: str | Path, *, signing_key: str | None = None) -> Bundle:
                 cal["correct"].copy(),
                 cal["agency"].astype(object) if "agency" in cal.files else None,
             )
-        similar = (
-            joblib.load(_verified(directory, SIMILAR_FILE, artifacts))
-            if SIMILAR_FILE in artifacts
-            else None
+        similar, novelty = (
+            joblib.load(_verified(directory, name, artifacts)) if name in artifacts else None
+            for name in (SIMILAR_FILE, NOVELTY_FILE)
         )
     except BundleError:
         raise
@@ -350,7 +357,8 @@ def load_bundle(path: str | Path, *, signing_key: str | None = None) -> Bundle:
         router=router,
         calibration=calibration,
         policy=policy,
-        similar=_checked_similar(directory, similar),
+        similar=_checked(directory, SIMILAR_FILE, similar, SimilarIndex),
+        novelty=_checked(directory, NOVELTY_FILE, novelty, NoveltyDetector),
     )
 
 
@@ -379,12 +387,13 @@ def _checked_router(directory: Path, router: object, labels: object) -> Router:
     return router
 
 
-def _checked_similar(directory: Path, similar: object) -> SimilarIndex | None:
-    if similar is not None and not isinstance(similar, SimilarIndex):
+def _checked(directory: Path, name: str, value: object, kind: type) -> Any:
+    """The unpickled optional artifact `name`, when it is None or a `kind`."""
+    if value is not None and not isinstance(value, kind):
         raise BundleError(
-            f"{directory}: {SIMILAR_FILE} holds a {type(similar).__name__}, not a SimilarIndex"
+            f"{directory}: {name} holds a {type(value).__name__}, not a {kind.__name__}"
         )
-    return similar
+    return value
 
 
 def _checked_policy(directory: Path, manifest: dict[str, Any]) -> Policy:

@@ -12,6 +12,19 @@ no threshold reached the target and every complaint goes to review.
 
 With per-agency thresholds each agency gets the rule on the complaints whose top suggestion
 it is; a complaint is then held to the threshold of its top agency (`Policy.threshold_for`).
+
+A complaint goes to review for one or more reasons (`review_reasons`), each a JSON object
+with a `code`; a complaint without any reason is routed automatically:
+
+    out_of_scope    unlike the training history (`routing.novelty`): {score, cutoff}
+    few_shot        the first suggestion is a few-shot agency ranked up (`routing.fewshot`),
+                    not the router's own: {agency}
+    ambiguous       the top two agencies are close: within AMBIGUOUS_GAP of each other and
+                    together at least AMBIGUOUS_MASS, so one of them is very likely right
+                    but not which: {agencies: [first, second]}
+    low_confidence  the top confidence is below its threshold: {confidence, threshold}
+
+The list is open: later codes (no_jurisdiction) join it without changing the others.
 """
 
 from __future__ import annotations
@@ -26,9 +39,14 @@ from scipy.stats import beta
 from routing.evaluation.metrics import precision_coverage_curve
 
 Decision = Literal["auto", "review"]
+Reason = dict[str, Any]  # {"code": ..., details}; see the module docstring
 DEFAULT_TARGET_PRECISION = 0.99
 DEFAULT_BOUND_CONFIDENCE = 0.9
 NEVER_AUTO = 1.0
+# The ambiguity rule. Fixed rather than fitted; benchmarks/out_of_scope.py reports, out of
+# fold, how often the right agency is one of the two when it holds.
+AMBIGUOUS_GAP = 0.1
+AMBIGUOUS_MASS = 0.8
 
 
 def precision_lower_bound(
@@ -203,3 +221,36 @@ def choose_threshold(
 def decide(confidence: float, threshold: float) -> Decision:
     """'auto' when the top suggestion's confidence is at or above the threshold, else 'review'."""
     return "auto" if threshold < NEVER_AUTO and confidence >= threshold else "review"
+
+
+def is_ambiguous(first: float, second: float) -> bool:
+    """Whether the top two confidences are close enough, and together high enough, that an
+    admin should choose between those two agencies."""
+    return first - second <= AMBIGUOUS_GAP and first + second >= AMBIGUOUS_MASS
+
+
+def review_reasons(
+    top: Sequence[tuple[str, float]],
+    threshold: float,
+    *,
+    novelty: tuple[float, float] | None = None,
+    few_shot: bool = False,
+) -> list[Reason]:
+    """Why a complaint goes to review; an empty list means it is routed automatically.
+
+    `top`: its best suggestions (agency, confidence), best first (two for the ambiguity
+    rule); `threshold`: the one its top agency is held to; `novelty`: (score, cutoff) from
+    `routing.novelty`, when the bundle has a detector; `few_shot`: whether the first
+    suggestion is a few-shot agency ranked above the router's own first agency.
+    """
+    agency, confidence = top[0]
+    reasons: list[Reason] = []
+    if novelty is not None and novelty[0] > novelty[1]:
+        reasons.append({"code": "out_of_scope", "score": novelty[0], "cutoff": novelty[1]})
+    if few_shot:
+        reasons.append({"code": "few_shot", "agency": agency})
+    if len(top) > 1 and is_ambiguous(confidence, top[1][1]):
+        reasons.append({"code": "ambiguous", "agencies": [agency, top[1][0]]})
+    if decide(confidence, threshold) == "review":
+        reasons.append({"code": "low_confidence", "confidence": confidence, "threshold": threshold})
+    return reasons

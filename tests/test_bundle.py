@@ -10,6 +10,7 @@ from routing import bundle as bundle_module
 from routing.bundle import (
     CALIBRATION_FILE,
     MANIFEST,
+    NOVELTY_FILE,
     ROUTER_FILE,
     SCHEMA_VERSION,
     SIMILAR_FILE,
@@ -111,6 +112,7 @@ def test_manifest_records_provenance_policy_metrics_and_checksums(trained_bundle
         ROUTER_FILE,
         CALIBRATION_FILE,
         SIMILAR_FILE,
+        NOVELTY_FILE,
         DEFAULT_LEXICON_PATH.name,
         STOPWORDS_FILE,
     }
@@ -178,6 +180,29 @@ def test_other_schema_version_is_refused_with_a_line_saying_to_retrain(
     assert f"reads versions 2 to {SCHEMA_VERSION}" in message
     assert "retrain it with `routing train`" in message
     assert "\n" not in message
+
+
+def test_a_schema_2_bundle_still_loads_without_what_it_lacks(bundle_copy):
+    """Written before the precision bound, per-agency agencies and the novelty detector."""
+    manifest = _manifest(bundle_copy)
+    for key in ("threshold_lower_bound", "bound_confidence", "thresholds"):
+        del manifest["policy"][key]
+    (bundle_copy / NOVELTY_FILE).unlink()
+    del manifest["artifacts"][NOVELTY_FILE]
+    with np.load(bundle_copy / CALIBRATION_FILE) as cal:
+        np.savez(
+            bundle_copy / CALIBRATION_FILE, confidence=cal["confidence"], correct=cal["correct"]
+        )
+    manifest["artifacts"][CALIBRATION_FILE] = sha256_file(bundle_copy / CALIBRATION_FILE)
+    manifest["schema_version"] = 2
+    _finalize_manifest(manifest, bundle_copy, None)
+    old = load_bundle(bundle_copy)
+    assert old.novelty is None
+    assert old.calibration.agency is None
+    assert old.policy.threshold_lower_bound is None
+    with pytest.raises(BundleError, match="per-agency"):
+        retarget_bundle(bundle_copy, 0.9, per_agency=True)
+    assert retarget_bundle(bundle_copy, 0.9).reached
 
 
 def test_policy_round_trips_typed(signed_result):

@@ -9,7 +9,9 @@ from routing.policy import (
     Policy,
     choose_threshold,
     decide,
+    is_ambiguous,
     precision_lower_bound,
+    review_reasons,
 )
 
 # Most confident first: right, right, right, wrong, right, right, wrong.
@@ -197,3 +199,43 @@ def test_decide_at_above_and_below_threshold(confidence, expected):
 @pytest.mark.parametrize("confidence", [0.0, 0.5, 0.999999999, 1.0])
 def test_threshold_one_never_auto_routes(confidence):
     assert decide(confidence, 1.0) == "review"
+
+
+def test_a_confident_clear_in_scope_complaint_has_no_reason():
+    assert review_reasons([("A", 0.95), ("B", 0.03)], 0.9, novelty=(0.1, 0.5)) == []
+
+
+def test_each_reason_with_its_evidence():
+    top = [("A", 0.48), ("B", 0.42)]
+    reasons = review_reasons(top, 0.9, novelty=(0.7, 0.5), few_shot=True)
+    assert reasons == [
+        {"code": "out_of_scope", "score": 0.7, "cutoff": 0.5},
+        {"code": "few_shot", "agency": "A"},
+        {"code": "ambiguous", "agencies": ["A", "B"]},
+        {"code": "low_confidence", "confidence": 0.48, "threshold": 0.9},
+    ]
+
+
+def test_out_of_scope_is_never_routed_automatically_however_confident():
+    reasons = review_reasons([("A", 0.999), ("B", 0.001)], 0.5, novelty=(0.6, 0.5))
+    assert [r["code"] for r in reasons] == ["out_of_scope"]
+
+
+def test_never_auto_threshold_is_a_low_confidence_reason():
+    assert [r["code"] for r in review_reasons([("A", 0.99), ("B", 0.0)], NEVER_AUTO)] == [
+        "low_confidence"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("first", "second", "expected"),
+    [
+        (0.45, 0.40, True),  # close, and 0.85 together
+        (0.49, 0.40, True),  # gap just under 0.1
+        (0.50, 0.35, False),  # gap 0.15
+        (0.38, 0.37, False),  # close but 0.75 together: a third agency is likely
+        (0.95, 0.04, False),
+    ],
+)
+def test_ambiguity_rule(first, second, expected):
+    assert is_ambiguous(first, second) is expected

@@ -20,15 +20,22 @@ from routing.bundle import STOPWORDS_FILE, Calibration, read_manifest, save_bund
 from routing.catalogue import Catalogue, LabelMapping, load_catalogue
 from routing.embeddings import without_cache
 from routing.evaluation.metrics import evaluate_suggestions
+from routing.novelty import NoveltyDetector
 from routing.policy import (
     DEFAULT_BOUND_CONFIDENCE,
     DEFAULT_TARGET_PRECISION,
     Policy,
     choose_threshold,
+    review_reasons,
 )
-from routing.router import Router
+from routing.router import Router, top_k_from_proba
 from routing.similar import SimilarIndex
-from routing.text import DEFAULT_LEXICON_PATH, TextNormalizer, load_stopwords
+from routing.text import (
+    DEFAULT_LEXICON_PATH,
+    TextNormalizer,
+    load_stopwords,
+    near_duplicate_groups,
+)
 from training.data import DataError, LoadedTable, read_table, require_columns
 from training.validate import ValidationReport, validate
 
@@ -118,11 +125,14 @@ def fit_router(
     bound_confidence: float = DEFAULT_BOUND_CONFIDENCE,
     per_agency: bool = False,
     router_params: dict[str, Any] | None = None,
+    novelty: NoveltyDetector | None = None,
 ) -> tuple[Router, Policy, dict[str, Any]]:
     """Fit a router, choose its threshold on out-of-fold scores and score it out-of-fold.
 
     The threshold keeps `target_precision` with `bound_confidence` (`routing.policy`);
-    `per_agency` gives every agency its own threshold by that rule.
+    `per_agency` gives every agency its own threshold by that rule. An unfitted `novelty`
+    detector is fitted on the router's folds (`fit_novelty`), and the out-of-fold metrics
+    count the decisions `routing.suggest` would make with it.
 
     Raises `DataError` when no agency has 2 complaints: there is nothing to calibrate on.
     """
@@ -145,9 +155,40 @@ def fit_router(
         bound_confidence=bound_confidence,
         agencies=router.classes_[top] if per_agency else None,
     )
-    auto = policy.auto(confidence, router.classes_[top])
+    if novelty is not None:
+        fit_novelty(novelty, router, texts, labels)
+    auto = oof_decisions(router, policy, novelty) == "auto"
     metrics = evaluate_suggestions(y, oof, router.classes_, policy.threshold, auto=auto)
     return router, policy, metrics
+
+
+def fit_novelty(
+    detector: NoveltyDetector, router: Router, texts: list[str], labels: list[str]
+) -> NoveltyDetector:
+    """Fit an out-of-scope detector on the complaints `router` was fitted on, out of the
+    router's own folds, with its out-of-fold probabilities."""
+    folds = router.folds(labels, near_duplicate_groups(texts))
+    return detector.fit(router.normalizer_.transform(texts), router.oof_proba_, folds)
+
+
+def oof_decisions(
+    router: Router, policy: Policy, novelty: NoveltyDetector | None = None
+) -> np.ndarray:
+    """The decision `routing.suggest` would make for each training complaint, from
+    out-of-fold probabilities and novelty scores (few-shot ranking left out)."""
+    pairs = top_k_from_proba(router.oof_proba_, router.classes_, 2)
+    scores = novelty.oof_scores_ if novelty is not None else None
+    decisions = [
+        "review"
+        if review_reasons(
+            top,
+            policy.threshold_for(top[0][0]),
+            novelty=None if scores is None else (float(scores[i]), novelty.cutoff_),
+        )
+        else "auto"
+        for i, top in enumerate(pairs)
+    ]
+    return np.asarray(decisions, dtype=object)
 
 
 def train(
@@ -186,6 +227,7 @@ def train(
     )
     frame = data.frame
     say(f"fitting router on {len(frame)} complaints, {data.report.n_agencies} agencies")
+    novelty = NoveltyDetector()
     router, policy, metrics = fit_router(
         frame["text"].tolist(),
         frame["agency"].tolist(),
@@ -194,6 +236,7 @@ def train(
         bound_confidence=bound_confidence,
         per_agency=per_agency,
         router_params=router_params,
+        novelty=novelty,
     )
     say("writing bundle")
     training: dict[str, Any] = {
@@ -220,6 +263,7 @@ def train(
         signing_key=signing_key,
         texts=frame["text"].tolist(),
         ids=frame["id"].tolist(),
+        novelty=novelty,
     )
     return TrainResult(bundle_path, data.report, metrics, policy, version, data.label_mapping)
 
@@ -246,10 +290,12 @@ def save_router_bundle(
     extra: dict[str, Any] | None = None,
     texts: list[str] | None = None,
     ids: list[str] | None = None,
+    novelty: NoveltyDetector | None = None,
 ) -> tuple[Path, str]:
     """Write a router fitted on `labels` by `fit_router` as a bundle → (path, model_version).
 
-    With `texts` (and `ids`) the bundle also gets a similar-complaints index of them. The
+    With `texts` (and `ids`) the bundle also gets a similar-complaints index of them; with
+    `novelty`, the fitted out-of-scope detector (`fit_novelty`). The
     bundle's router and index hold their embedder without its on-disk cache (`serving_copy`).
     """
     oof = router.oof_proba_
@@ -275,6 +321,7 @@ def save_router_bundle(
         signing_key=signing_key,
         extra=extra,
         similar=similar,
+        novelty=novelty,
     )
     return bundle_path, read_manifest(bundle_path, signing_key=signing_key)["model_version"]
 

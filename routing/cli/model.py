@@ -217,9 +217,8 @@ def evaluate(
         raise fail(f"{data}: no rows with both text and label")
     texts = [texts[i] for i in keep]
     labels = [labels[i] for i in keep]
-    proba = _proba_in_chunks(bundle, texts, quiet)
+    proba, auto = _proba_and_decisions(bundle, texts, quiet)
     top = proba.argmax(axis=1)
-    auto = bundle.policy.auto(proba[np.arange(len(top)), top], bundle.router.classes_[top])
     metrics = evaluate_suggestions(
         labels, proba, bundle.router.classes_, bundle.policy.threshold, auto=auto
     )
@@ -309,6 +308,7 @@ def predict(
                     for s in pred.suggestions
                 ]
                 row["decision"] = pred.decision
+                row["reasons"] = pred.reasons
                 row["model_version"] = pred.model_version
                 if similar:
                     row["similar"] = pred.similar or []
@@ -364,18 +364,24 @@ def _with_embedding_cache(bundle: Bundle) -> Bundle:
     return bundle
 
 
-def _proba_in_chunks(bundle: Bundle, texts: list[str], quiet: bool) -> np.ndarray:
+def _proba_and_decisions(
+    bundle: Bundle, texts: list[str], quiet: bool
+) -> tuple[np.ndarray, np.ndarray]:
+    """The router's probabilities and whether `suggest` routes each complaint automatically
+    (its decisions: thresholds, out of scope, ambiguity, few-shot)."""
     import numpy as np
 
-    from routing.suggest import suggest_proba
+    from routing.suggest import suggest, suggest_proba
 
-    parts = []
+    parts, auto = [], []
     with _progress(quiet) as bar:
         task = bar.add_task("scoring", total=len(texts))
         for start in range(0, len(texts), CHUNK):
-            parts.append(suggest_proba(bundle, texts[start : start + CHUNK]))
-            bar.advance(task, min(CHUNK, len(texts) - start))
-    return np.vstack(parts)
+            chunk = texts[start : start + CHUNK]
+            parts.append(suggest_proba(bundle, chunk))
+            auto += [p.decision == "auto" for p in suggest(bundle, chunk, proba=parts[-1])]
+            bar.advance(task, len(chunk))
+    return np.vstack(parts), np.asarray(auto, dtype=bool)
 
 
 def _progress(quiet: bool) -> Progress:
