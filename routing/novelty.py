@@ -60,12 +60,13 @@ class NoveltyDetector(BaseEstimator):
             dtype=np.float32,
         )
 
-    def _nearness(self, Q: sp.csr_matrix, A: sp.csr_matrix) -> np.ndarray:
-        """Mean of each query row's `top_k` largest cosine similarities to the rows of A."""
-        k = min(self.top_k, A.shape[0])
+    def _nearness(self, Q: sp.csr_matrix, AT: sp.csr_matrix) -> np.ndarray:
+        """Mean of each query row's `top_k` largest cosine similarities to the training
+        complaints, whose TF-IDF rows are the columns of AT."""
+        k = min(self.top_k, AT.shape[1])
         out = np.zeros(Q.shape[0])
         for start in range(0, Q.shape[0], _CHUNK):
-            S = (Q[start : start + _CHUNK] @ A.T).toarray()
+            S = (Q[start : start + _CHUNK] @ AT).toarray()
             out[start : start + _CHUNK] = np.partition(S, -k, axis=1)[:, -k:].mean(axis=1)
         return out
 
@@ -98,12 +99,13 @@ class NoveltyDetector(BaseEstimator):
         nearness = np.zeros(len(normalized))
         for train, test in folds:
             vectorizer = self._vectorizer().fit([normalized[i] for i in train])
-            A = vectorizer.transform([normalized[i] for i in train])
-            nearness[test] = self._nearness(vectorizer.transform([normalized[i] for i in test]), A)
+            AT = vectorizer.transform([normalized[i] for i in train]).T.tocsr()
+            nearness[test] = self._nearness(vectorizer.transform([normalized[i] for i in test]), AT)
         self.oof_scores_ = self._combine(nearness, oof_proba, self._empty(normalized))
         self.cutoff_ = float(np.quantile(self.oof_scores_, 1.0 - self.flag_share))
         self.vectorizer_ = self._vectorizer().fit(normalized)
-        self.matrix_ = self.vectorizer_.transform(normalized)
+        # stored transposed (terms x complaints): a query's product is then CSR by CSR
+        self.matrix_ = self.vectorizer_.transform(normalized).T.tocsr()
         return self
 
     def score(self, normalized: Sequence[str], proba: np.ndarray) -> np.ndarray:
