@@ -5,6 +5,7 @@ Layout::
     DIR/manifest.json     schema version, model_version, provenance, policy, metrics, checksums
     DIR/router.joblib     the fitted Router (normalizer, lexicon, features, heads, calibrator)
     DIR/calibration.npz   out-of-fold confidences and correctness, so the threshold can move
+    DIR/novelty.joblib    the out-of-scope detector (routing.novelty), when trained with one
     DIR/lexicon_id.tsv    the normalization lexicon the router was trained with (for reading)
     DIR/stopwords.txt     the words never shown as explanation (older bundles: data/'s list)
     DIR/training_rows.npz fingerprints of the training complaints (hashes of their normalized
@@ -40,18 +41,24 @@ import joblib
 import numpy as np
 
 from routing.explain import Explainer
-from routing.policy import Policy, choose_threshold
+from routing.novelty import NoveltyDetector
+from routing.policy import DEFAULT_BOUND_CONFIDENCE, Policy, choose_threshold
 from routing.router import Router
 from routing.similar import SimilarIndex
 from routing.text import DEFAULT_STOPWORDS_PATH, load_stopwords
 
-# Raised when bundles written before can no longer be read as they are (2: typed Policy).
-SCHEMA_VERSION = 2
+# Raised when what a bundle holds changes (2: typed Policy; 3: the policy's precision bound
+# and per-agency thresholds, the calibration scores' agencies, the out-of-scope detector).
+# Bundles of an older version
+# in READABLE_SCHEMAS still load: what they lack reads as absent.
+SCHEMA_VERSION = 3
+READABLE_SCHEMAS = (2, 3)
 MANIFEST = "manifest.json"
 ROUTER_FILE = "router.joblib"
 CALIBRATION_FILE = "calibration.npz"
 SIMILAR_FILE = "similar.joblib"
 TRAINING_ROWS_FILE = "training_rows.npz"
+NOVELTY_FILE = "novelty.joblib"
 STOPWORDS_FILE = DEFAULT_STOPWORDS_PATH.name
 MAX_MANIFEST_BYTES = 16 * 1024 * 1024
 _VERSIONED_PACKAGES = ("routing", "scikit-learn", "numpy", "scipy", "joblib", "pandas")
@@ -65,10 +72,12 @@ class BundleError(Exception):
 
 @dataclass(frozen=True)
 class Calibration:
-    """Held-out confidences of the top suggestion and whether it was right."""
+    """Held-out confidences of the top suggestion, whether it was right and its agency
+    (None in bundles written before per-agency thresholds)."""
 
     confidence: np.ndarray
     correct: np.ndarray
+    agency: np.ndarray | None = None
 
 
 @dataclass(frozen=True)
@@ -102,6 +111,7 @@ class Bundle:
     similar: SimilarIndex | None = None  # the training complaints, when the bundle has them
     training_rows: TrainingRows | None = None  # None: a bundle written before they were kept
     signed: bool = False  # its signature was verified with a signing key when it was loaded
+    novelty: NoveltyDetector | None = None  # None in bundles written before out-of-scope
 
     @property
     def model_version(self) -> str:
@@ -215,6 +225,7 @@ def save_bundle(
     extra: dict[str, Any] | None = None,
     similar: SimilarIndex | None = None,
     training_rows: TrainingRows | None = None,
+    novelty: NoveltyDetector | None = None,
     signing_key: str | None = None,
 ) -> Path:
     """Write a bundle to `out_dir`, replacing an earlier bundle there only once complete.
@@ -237,6 +248,11 @@ def save_bundle(
             staging / CALIBRATION_FILE,
             confidence=np.asarray(calibration.confidence, dtype=float),
             correct=np.asarray(calibration.correct, dtype=bool),
+            **(
+                {"agency": np.asarray(calibration.agency, dtype=str)}
+                if calibration.agency is not None
+                else {}
+            ),
         )
         if similar is not None:
             joblib.dump(similar, staging / SIMILAR_FILE, compress=3)
@@ -246,6 +262,8 @@ def save_bundle(
                 text=np.asarray(training_rows.text, dtype=np.uint64),
                 id=np.asarray(training_rows.id, dtype=np.uint64),
             )
+        if novelty is not None:
+            joblib.dump(novelty, staging / NOVELTY_FILE, compress=3)
         for name, content in (resources or {}).items():
             (staging / name).write_bytes(content)
         manifest: dict[str, Any] = {
@@ -298,10 +316,11 @@ def read_manifest(path: str | Path, *, signing_key: str | None = None) -> dict[s
     if not isinstance(manifest, dict):
         raise BundleError(f"{manifest_path}: manifest is not a JSON object")
     schema = manifest.get("schema_version")
-    if schema != SCHEMA_VERSION:
+    if schema not in READABLE_SCHEMAS:
         raise BundleError(
-            f"{directory}: bundle schema version {schema!r} is not supported "
-            f"(this routing reads version {SCHEMA_VERSION}); retrain it with `routing train`"
+            f"{directory}: bundle schema version {schema!r} is not supported (this routing "
+            f"reads versions {READABLE_SCHEMAS[0]} to {SCHEMA_VERSION}); retrain it with "
+            "`routing train`"
         )
     _verify_signature(manifest, directory, signing_key)
     artifacts = manifest.get("artifacts")
@@ -349,11 +368,14 @@ def load_bundle(path: str | Path, *, signing_key: str | None = None) -> Bundle:
     try:
         router = joblib.load(_verified(directory, ROUTER_FILE, artifacts))
         with np.load(_verified(directory, CALIBRATION_FILE, artifacts)) as cal:
-            calibration = Calibration(cal["confidence"].copy(), cal["correct"].copy())
-        similar = (
-            joblib.load(_verified(directory, SIMILAR_FILE, artifacts))
-            if SIMILAR_FILE in artifacts
-            else None
+            calibration = Calibration(
+                cal["confidence"].copy(),
+                cal["correct"].copy(),
+                cal["agency"].astype(object) if "agency" in cal.files else None,
+            )
+        similar, novelty = (
+            joblib.load(_verified(directory, name, artifacts)) if name in artifacts else None
+            for name in (SIMILAR_FILE, NOVELTY_FILE)
         )
         training_rows = None
         if TRAINING_ROWS_FILE in artifacts:
@@ -372,7 +394,8 @@ def load_bundle(path: str | Path, *, signing_key: str | None = None) -> Bundle:
         router=router,
         calibration=calibration,
         policy=policy,
-        similar=_checked_similar(directory, similar),
+        similar=_checked(directory, SIMILAR_FILE, similar, SimilarIndex),
+        novelty=_checked(directory, NOVELTY_FILE, novelty, NoveltyDetector),
         training_rows=training_rows,
         signed=bool(signing_key),  # with a key, read_manifest refused any other signature
     )
@@ -412,12 +435,13 @@ def _checked_router(directory: Path, router: object, labels: object) -> Router:
     return router
 
 
-def _checked_similar(directory: Path, similar: object) -> SimilarIndex | None:
-    if similar is not None and not isinstance(similar, SimilarIndex):
+def _checked(directory: Path, name: str, value: object, kind: type) -> Any:
+    """The unpickled optional artifact `name`, when it is None or a `kind`."""
+    if value is not None and not isinstance(value, kind):
         raise BundleError(
-            f"{directory}: {SIMILAR_FILE} holds a {type(similar).__name__}, not a SimilarIndex"
+            f"{directory}: {name} holds a {type(value).__name__}, not a {kind.__name__}"
         )
-    return similar
+    return value
 
 
 def _checked_policy(directory: Path, manifest: dict[str, Any]) -> Policy:
@@ -430,12 +454,33 @@ def _checked_policy(directory: Path, manifest: dict[str, Any]) -> Policy:
 
 
 def retarget_bundle(
-    path: str | Path, target_precision: float, *, signing_key: str | None = None
+    path: str | Path,
+    target_precision: float,
+    *,
+    bound_confidence: float = DEFAULT_BOUND_CONFIDENCE,
+    per_agency: bool | None = None,
+    signing_key: str | None = None,
 ) -> Policy:
-    """Move a bundle's threshold to a new target precision using its stored calibration scores."""
+    """Move a bundle's threshold to a new target precision using its stored calibration
+    scores, by the rule of training (`routing.policy.choose_threshold`).
+
+    `per_agency`: per-agency thresholds or one global one (None: as the bundle has now).
+    """
     bundle = load_bundle(path, signing_key=signing_key)
+    calibration = bundle.calibration
+    if per_agency is None:
+        per_agency = bundle.policy.thresholds is not None
+    if per_agency and calibration.agency is None:
+        raise BundleError(
+            f"{bundle.path}: the bundle's calibration scores do not name their agencies; "
+            "retrain it with `routing train` for per-agency thresholds"
+        )
     policy = choose_threshold(
-        bundle.calibration.confidence, bundle.calibration.correct, target_precision
+        calibration.confidence,
+        calibration.correct,
+        target_precision,
+        bound_confidence=bound_confidence,
+        agencies=calibration.agency if per_agency else None,
     )
     manifest = dict(bundle.manifest)
     manifest["policy"] = policy.to_dict()

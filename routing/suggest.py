@@ -13,7 +13,7 @@ import numpy as np
 
 from routing.bundle import Bundle
 from routing.fewshot import few_shot_agencies, rank_with_few_shot
-from routing.policy import Decision, decide
+from routing.policy import Decision, Reason, review_reasons
 from routing.router import top_k_from_proba
 
 MAX_TOP_K = 10
@@ -38,9 +38,10 @@ class Prediction:
 
     suggestions: list[Suggestion]
     decision: Decision
-    threshold: float
+    threshold: float  # the one applied to the top agency (`Policy.threshold_for`)
     model_version: str
     similar: list[dict] | None = None  # past complaints {id, agency, similarity, snippet}
+    reasons: list[Reason] = field(default_factory=list)  # why "review"; empty for "auto"
 
     @property
     def top(self) -> Suggestion:
@@ -111,6 +112,10 @@ def suggest(
     When the bundle's index holds few-shot agencies, they are ranked with similarity to
     their past complaints and a complaint whose first suggestion thereby changes goes to
     review (the rule is in `routing.fewshot`); confidences stay the router's.
+
+    A complaint goes to review for the reasons of `routing.policy.review_reasons` (out of
+    scope by the bundle's `routing.novelty` detector, few-shot, ambiguous, low confidence),
+    listed in its `reasons`, and is routed automatically when there is none.
     """
     if not 1 <= top_k <= MAX_TOP_K:
         raise ValueError(f"top_k must be between 1 and {MAX_TOP_K}, got {top_k}")
@@ -119,50 +124,68 @@ def suggest(
     texts, index, classes = list(texts), bundle.similar, bundle.router.classes_
     few = few_shot_agencies(index, classes) if index is not None else None
     embeddings, router_embeddings = _encode_once(bundle, texts, similar > 0 or few is not None)
-    features = normalized = None
+    features = None
+    # normalized once, for the router, the novelty detector and (when it normalizes alike)
+    # the similar index
+    own_normalized = normalized = bundle.router.normalizer_.transform(texts)
     if proba is None:
-        # normalized once, for the router and (when it normalizes alike) the similar index
-        normalized = bundle.router.normalizer_.transform(texts)
         proba, features = bundle.router.predict_proba_with_features(
             texts, embeddings=router_embeddings, normalized=normalized
         )
     if index is None or not index.shares_normalization(bundle.router.normalizer_):
         normalized = None
+    ranks = max(top_k, 2)  # the ambiguity rule reads the second agency, shown or not
     if few is None:
-        ranked, rerouted = top_k_from_proba(proba, classes, top_k), np.zeros(len(texts), bool)
+        ranked, rerouted = top_k_from_proba(proba, classes, ranks), np.zeros(len(texts), bool)
     else:
         ranked, rerouted = rank_with_few_shot(
-            index, texts, classes, proba, few, top_k, embeddings=embeddings
+            index, texts, classes, proba, few, ranks, embeddings=embeddings
         )
+    novelty = _novelty(bundle, own_normalized, proba)
     few_names = set(classes[few]) if few is not None else set()
     neighbours = (
         index.query(texts, similar, embeddings=embeddings, proba=proba, normalized=normalized)
         if similar > 0 and index is not None
         else [None] * len(texts)
     )
-    threshold = bundle.policy.threshold
+    policy = bundle.policy
     explanations = bundle.explainer.explain_batch(
         texts,
-        [[agency for agency, _ in pairs] for pairs in ranked],
+        [[agency for agency, _ in pairs[:top_k]] for pairs in ranked],
         explain_words,
         features=features,
     )
     out = []
-    for i, (text, pairs, words) in enumerate(zip(texts, ranked, explanations, strict=True)):
+    for i, (pairs, words) in enumerate(zip(ranked, explanations, strict=True)):
         suggestions = [
             Suggestion(agency, confidence, explanation, few_shot=agency in few_names)
-            for (agency, confidence), explanation in zip(pairs, words, strict=True)
+            for (agency, confidence), explanation in zip(pairs[:top_k], words, strict=True)
         ]
-        # an empty complaint has no evidence, whatever the priors say; a first suggestion
-        # that is not the router's own is never routed automatically
-        auto = text.strip() and not rerouted[i]
+        threshold = policy.threshold_for(pairs[0][0])
+        reasons = review_reasons(
+            pairs[:2], threshold, novelty=novelty[i], few_shot=bool(rerouted[i])
+        )
         out.append(
             Prediction(
                 suggestions=suggestions,
-                decision=decide(pairs[0][1], threshold) if auto else "review",
+                decision="review" if reasons else "auto",
                 threshold=threshold,
                 model_version=bundle.model_version,
                 similar=neighbours[i],
+                reasons=reasons,
             )
         )
     return out
+
+
+def _novelty(
+    bundle: Bundle, normalized: Sequence[str], proba: np.ndarray
+) -> list[tuple[float, float] | None]:
+    """(novelty score, cutoff) per complaint from the bundle's detector. A bundle without
+    one (written before it existed) flags only empty complaints, which have no evidence
+    whatever the priors say."""
+    detector = bundle.novelty
+    if detector is not None:
+        cutoff = detector.cutoff_
+        return [(float(s), cutoff) for s in detector.score(normalized, proba)]
+    return [(1.0, 0.0) if not t.strip() else None for t in normalized]

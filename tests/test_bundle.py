@@ -10,6 +10,7 @@ from routing import bundle as bundle_module
 from routing.bundle import (
     CALIBRATION_FILE,
     MANIFEST,
+    NOVELTY_FILE,
     ROUTER_FILE,
     SCHEMA_VERSION,
     SIMILAR_FILE,
@@ -112,6 +113,7 @@ def test_manifest_records_provenance_policy_metrics_and_checksums(trained_bundle
         ROUTER_FILE,
         CALIBRATION_FILE,
         SIMILAR_FILE,
+        NOVELTY_FILE,
         DEFAULT_LEXICON_PATH.name,
         STOPWORDS_FILE,
         TRAINING_ROWS_FILE,
@@ -177,9 +179,32 @@ def test_other_schema_version_is_refused_with_a_line_saying_to_retrain(
         load_bundle(bundle_copy)
     message = str(exc.value)
     assert f"bundle schema version {schema} is not supported" in message
-    assert f"reads version {SCHEMA_VERSION}" in message
+    assert f"reads versions 2 to {SCHEMA_VERSION}" in message
     assert "retrain it with `routing train`" in message
     assert "\n" not in message
+
+
+def test_a_schema_2_bundle_still_loads_without_what_it_lacks(bundle_copy):
+    """Written before the precision bound, per-agency agencies and the novelty detector."""
+    manifest = _manifest(bundle_copy)
+    for key in ("threshold_lower_bound", "bound_confidence", "thresholds"):
+        del manifest["policy"][key]
+    (bundle_copy / NOVELTY_FILE).unlink()
+    del manifest["artifacts"][NOVELTY_FILE]
+    with np.load(bundle_copy / CALIBRATION_FILE) as cal:
+        np.savez(
+            bundle_copy / CALIBRATION_FILE, confidence=cal["confidence"], correct=cal["correct"]
+        )
+    manifest["artifacts"][CALIBRATION_FILE] = sha256_file(bundle_copy / CALIBRATION_FILE)
+    manifest["schema_version"] = 2
+    _finalize_manifest(manifest, bundle_copy, None)
+    old = load_bundle(bundle_copy)
+    assert old.novelty is None
+    assert old.calibration.agency is None
+    assert old.policy.threshold_lower_bound is None
+    with pytest.raises(BundleError, match="per-agency"):
+        retarget_bundle(bundle_copy, 0.9, per_agency=True)
+    assert retarget_bundle(bundle_copy, 0.9).reached
 
 
 def test_policy_round_trips_typed(signed_result):
@@ -305,6 +330,7 @@ def test_retarget_moves_the_threshold_and_the_bundle_still_verifies(bundle_copy)
     choice = retarget_bundle(bundle_copy, 0.9)
     expected = choose_threshold(before.calibration.confidence, before.calibration.correct, 0.9)
     assert choice == expected
+    assert choice.bound_confidence == 0.9 and choice.threshold_lower_bound >= 0.9
     after = load_bundle(bundle_copy)
     assert after.policy == choice
     assert after.policy.threshold != before.policy.threshold

@@ -149,14 +149,18 @@ def test_predict_writes_one_line_per_row_in_input_order(cli_bundle, heldout_csv,
     version = read_manifest(cli_bundle)["model_version"]
     threshold = read_manifest(cli_bundle)["policy"]["threshold"]
     for line in lines:
-        assert set(line) == {"id", "suggestions", "decision", "model_version"}
+        assert set(line) == {"id", "suggestions", "decision", "reasons", "model_version"}
         assert line["model_version"] == version
         assert len(line["suggestions"]) == 2
         for suggestion in line["suggestions"]:
             assert set(suggestion) == {"agency", "confidence"}
             assert 0.0 <= suggestion["confidence"] < 1.0
         top = line["suggestions"][0]["confidence"]
-        assert line["decision"] == ("auto" if top >= threshold else "review")
+        if top < threshold:
+            assert {"code": "low_confidence", "confidence": top, "threshold": threshold} in line[
+                "reasons"
+            ]
+        assert (line["decision"] == "review") == bool(line["reasons"])
     assert not out.with_name(out.name + ".partial").exists()
 
 
@@ -219,6 +223,53 @@ def test_retarget_moves_the_threshold(bundle_copy):
     assert after.target_precision == 0.9
     assert after.threshold != before.threshold
     assert "threshold" in result.stdout
+
+
+def test_train_reports_the_promise_and_can_give_each_agency_its_threshold(small_csv, tmp_path):
+    out = tmp_path / "bundle"
+    result = invoke(
+        "train", small_csv, "--text-col", "text", "--label-col", "agency", "--out", out,
+        "--target-precision", "0.9", "--bound-confidence", "0.8", "--per-agency-thresholds",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    policy = read_manifest(out)["policy"]
+    assert policy["bound_confidence"] == 0.8
+    assert policy["threshold_lower_bound"] >= 0.9
+    assert set(policy["thresholds"]) == set(load_bundle(out).labels)
+    assert "with confidence 0.80" in " ".join(result.stdout.split())
+    # retarget keeps per-agency thresholds unless told otherwise
+    assert invoke("retarget", "--model", out, "--target-precision", "0.85").exit_code == 0
+    assert load_bundle(out).policy.thresholds is not None
+    result = invoke("retarget", "--model", out, "--target-precision", "0.85", "--global-threshold")
+    assert result.exit_code == 0, result.output
+    assert load_bundle(out).policy.thresholds is None
+
+
+@pytest.mark.parametrize("value", ["0", "1", "1.5"])
+def test_bound_confidence_outside_zero_one_is_a_user_error(monkeypatch, capsys, bundle_copy, value):
+    code, _, err = run_main(
+        monkeypatch, capsys, "retarget", "--model", bundle_copy, "--target-precision", "0.9",
+        "--bound-confidence", value,
+    )  # fmt: skip
+    assert code == 2
+    assert "--bound-confidence must be in (0, 1)" in err
+
+
+def test_evaluate_counts_the_decisions_predict_makes(bundle_copy, heldout_csv, tmp_path):
+    assert invoke("retarget", "--model", bundle_copy, "--target-precision", "0.9").exit_code == 0
+    pred, metrics = tmp_path / "pred.jsonl", tmp_path / "metrics.json"
+    invoke("predict", heldout_csv, "--model", bundle_copy, "--text-col", "text", "--out", pred)
+    result = invoke(
+        "evaluate", heldout_csv, "--model", bundle_copy, "--text-col", "text",
+        "--label-col", "agency", "--json", metrics,
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    lines = read_jsonl(pred)
+    auto = [line["decision"] == "auto" for line in lines]
+    assert any(auto) and not all(auto)  # both decisions are exercised
+    assert json.loads(metrics.read_text(encoding="utf-8"))["threshold_coverage"] == pytest.approx(
+        np.mean(auto)
+    )
 
 
 def test_missing_input_file_is_a_user_error(monkeypatch, capsys, cli_bundle, tmp_path):

@@ -265,7 +265,14 @@ def test_a_changed_first_suggestion_is_never_routed_automatically(fewshot_bundle
     changed = [p.top.agency != top for p, top in zip(predictions, own_top, strict=True)]
     assert any(changed)
     for prediction, moved in zip(predictions, changed, strict=True):
-        assert prediction.decision == ("review" if moved else "auto")
+        codes = [reason["code"] for reason in prediction.reasons]
+        assert ("few_shot" in codes) == moved
+        if moved:
+            assert prediction.decision == "review"
+            assert {"code": "few_shot", "agency": prediction.top.agency} in prediction.reasons
+        else:  # any other reason is the novelty detector's or the ambiguity rule's
+            assert prediction.decision == ("review" if codes else "auto")
+            assert set(codes) <= {"out_of_scope", "ambiguous"}
 
 
 def test_other_agencies_complaints_keep_the_routers_first_suggestion(fewshot_bundle):

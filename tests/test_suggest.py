@@ -18,10 +18,17 @@ def _with_threshold(bundle: Bundle, threshold: float) -> Bundle:
     return replace(bundle, policy=replace(bundle.policy, threshold=threshold))
 
 
+def _in_scope(bundle: Bundle) -> Bundle:
+    """The bundle with a detector that flags no complaint but empty ones out of scope."""
+    lenient = copy.copy(bundle.novelty)
+    lenient.cutoff_ = 1.0 - 1e-9
+    return replace(bundle, novelty=lenient)
+
+
 def test_decision_follows_the_bundle_threshold(bundle, heldout_corpus):
     confidences = suggest_proba(bundle, heldout_corpus.texts).max(axis=1)
     # a threshold inside the observed range so that both decisions are exercised
-    bundle = _with_threshold(bundle, float(np.median(confidences)))
+    bundle = _in_scope(_with_threshold(bundle, float(np.median(confidences))))
     predictions = suggest(bundle, heldout_corpus.texts)
     assert {p.decision for p in predictions} == {"auto", "review"}
     for p in predictions:
@@ -30,9 +37,71 @@ def test_decision_follows_the_bundle_threshold(bundle, heldout_corpus):
         assert p.threshold == bundle.policy.threshold
 
 
+def test_per_agency_thresholds_apply_the_top_agency_s_own(bundle, heldout_corpus):
+    confidences = suggest_proba(bundle, heldout_corpus.texts).max(axis=1)
+    # half the agencies never auto-routed, the others at a threshold most complaints reach
+    low = float(np.quantile(confidences, 0.2))
+    thresholds = {a: (1.0 if i % 2 else low) for i, a in enumerate(bundle.labels)}
+    bundle = _in_scope(replace(bundle, policy=replace(bundle.policy, thresholds=thresholds)))
+    predictions = suggest(bundle, heldout_corpus.texts)
+    assert {p.decision for p in predictions} == {"auto", "review"}
+    for p in predictions:
+        assert p.threshold == thresholds[p.top.agency]
+        expected = "auto" if p.top.confidence >= p.threshold and p.threshold < 1 else "review"
+        assert p.decision == expected
+
+
+def test_a_review_says_why_and_auto_has_no_reason(bundle, heldout_corpus):
+    confidences = suggest_proba(bundle, heldout_corpus.texts).max(axis=1)
+    bundle = _with_threshold(bundle, float(np.median(confidences)))
+    predictions = suggest(bundle, [*heldout_corpus.texts, ""])
+    assert {p.decision for p in predictions} == {"auto", "review"}
+    for p in predictions:
+        assert (p.decision == "review") == bool(p.reasons)
+        codes = [r["code"] for r in p.reasons]
+        assert ("low_confidence" in codes) == (p.top.confidence < p.threshold)
+    assert "out_of_scope" in [r["code"] for r in predictions[-1].reasons]  # empty text
+
+
+def test_out_of_scope_complaints_are_never_auto_routed(bundle, heldout_corpus):
+    assert bundle.novelty is not None
+    texts = heldout_corpus.texts[:10]
+    strict = copy.copy(bundle.novelty)
+    strict.cutoff_ = -1.0  # every complaint is beyond it
+    predictions = suggest(replace(_with_threshold(bundle, 0.0), novelty=strict), texts)
+    for p in predictions:
+        assert p.decision == "review"
+        [reason] = p.reasons
+        assert reason["code"] == "out_of_scope" and reason["cutoff"] == -1.0
+    relaxed = _in_scope(_with_threshold(bundle, 0.0))
+    assert {p.decision for p in suggest(relaxed, texts)} == {"auto"}
+
+
+def test_two_close_agencies_are_ambiguous_even_when_one_is_shown(bundle, heldout_corpus):
+    texts = heldout_corpus.texts[:2]
+    proba = np.zeros((2, len(bundle.labels)))
+    proba[0, :2] = [0.46, 0.44]  # close, and together 0.9
+    proba[1, :2] = [0.75, 0.15]
+    relaxed = _in_scope(_with_threshold(bundle, 0.5))
+    first, second = suggest(relaxed, texts, top_k=1, proba=proba)
+    assert len(first.suggestions) == 1
+    assert first.reasons == [
+        {"code": "ambiguous", "agencies": bundle.labels[:2]},
+        {"code": "low_confidence", "confidence": 0.46, "threshold": 0.5},
+    ]
+    assert second.decision == "auto" and second.reasons == []
+
+
+def test_a_bundle_without_a_novelty_detector_flags_only_empty_complaints(bundle, heldout_corpus):
+    older = replace(_with_threshold(bundle, 0.0), novelty=None)
+    predictions = suggest(older, [*heldout_corpus.texts[:5], " "])
+    assert {p.decision for p in predictions[:-1]} == {"auto"}
+    assert [r["code"] for r in predictions[-1].reasons] == ["out_of_scope"]
+
+
 def test_threshold_zero_auto_routes_and_threshold_one_reviews_everything(bundle, heldout_corpus):
     texts = heldout_corpus.texts[:10]
-    assert {p.decision for p in suggest(_with_threshold(bundle, 0.0), texts)} == {"auto"}
+    assert {p.decision for p in suggest(_in_scope(_with_threshold(bundle, 0.0)), texts)} == {"auto"}
     assert {p.decision for p in suggest(_with_threshold(bundle, 1.0), texts)} == {"review"}
 
 

@@ -27,11 +27,23 @@ from routing.bundle import (
 from routing.catalogue import Catalogue, LabelMapping, load_catalogue
 from routing.embeddings import without_cache
 from routing.evaluation.metrics import evaluate_suggestions
-from routing.policy import DEFAULT_TARGET_PRECISION, Policy, choose_threshold
-from routing.router import Router
+from routing.novelty import NoveltyDetector
+from routing.policy import (
+    DEFAULT_BOUND_CONFIDENCE,
+    DEFAULT_TARGET_PRECISION,
+    Policy,
+    choose_threshold,
+    review_reasons,
+)
+from routing.router import Router, top_k_from_proba
 from routing.settings import MAX_TEXT_CHARS
 from routing.similar import SimilarIndex
-from routing.text import DEFAULT_LEXICON_PATH, TextNormalizer, load_stopwords
+from routing.text import (
+    DEFAULT_LEXICON_PATH,
+    TextNormalizer,
+    load_stopwords,
+    near_duplicate_groups,
+)
 from training.data import DataError, LoadedTable, read_table, require_columns
 from training.validate import ValidationReport, validate
 
@@ -127,9 +139,17 @@ def fit_router(
     *,
     seed: int = 0,
     target_precision: float = DEFAULT_TARGET_PRECISION,
+    bound_confidence: float = DEFAULT_BOUND_CONFIDENCE,
+    per_agency: bool = False,
     router_params: dict[str, Any] | None = None,
+    novelty: NoveltyDetector | None = None,
 ) -> tuple[Router, Policy, dict[str, Any]]:
     """Fit a router, choose its threshold on out-of-fold scores and score it out-of-fold.
+
+    The threshold keeps `target_precision` with `bound_confidence` (`routing.policy`);
+    `per_agency` gives every agency its own threshold by that rule. An unfitted `novelty`
+    detector is fitted on the router's folds (`fit_novelty`), and the out-of-fold metrics
+    count the decisions `routing.suggest` would make with it.
 
     Raises `DataError` when no agency has 2 complaints: there is nothing to calibrate on.
     """
@@ -145,9 +165,47 @@ def fit_router(
     top = oof.argmax(axis=1)
     confidence = oof[np.arange(len(y)), top]
     correct = router.classes_[top] == y
-    policy = choose_threshold(confidence, correct, target_precision)
-    metrics = evaluate_suggestions(y, oof, router.classes_, policy.threshold)
+    policy = choose_threshold(
+        confidence,
+        correct,
+        target_precision,
+        bound_confidence=bound_confidence,
+        agencies=router.classes_[top] if per_agency else None,
+    )
+    if novelty is not None:
+        fit_novelty(novelty, router, texts, labels)
+    auto = oof_decisions(router, policy, novelty) == "auto"
+    metrics = evaluate_suggestions(y, oof, router.classes_, policy.threshold, auto=auto)
     return router, policy, metrics
+
+
+def fit_novelty(
+    detector: NoveltyDetector, router: Router, texts: list[str], labels: list[str]
+) -> NoveltyDetector:
+    """Fit an out-of-scope detector on the complaints `router` was fitted on, out of the
+    router's own folds, with its out-of-fold probabilities."""
+    folds = router.folds(labels, near_duplicate_groups(texts))
+    return detector.fit(router.normalizer_.transform(texts), router.oof_proba_, folds)
+
+
+def oof_decisions(
+    router: Router, policy: Policy, novelty: NoveltyDetector | None = None
+) -> np.ndarray:
+    """The decision `routing.suggest` would make for each training complaint, from
+    out-of-fold probabilities and novelty scores (few-shot ranking left out)."""
+    pairs = top_k_from_proba(router.oof_proba_, router.classes_, 2)
+    scores = novelty.oof_scores_ if novelty is not None else None
+    decisions = [
+        "review"
+        if review_reasons(
+            top,
+            policy.threshold_for(top[0][0]),
+            novelty=None if scores is None else (float(scores[i]), novelty.cutoff_),
+        )
+        else "auto"
+        for i, top in enumerate(pairs)
+    ]
+    return np.asarray(decisions, dtype=object)
 
 
 def train(
@@ -159,6 +217,8 @@ def train(
     id_col: str | None = None,
     seed: int = 0,
     target_precision: float = DEFAULT_TARGET_PRECISION,
+    bound_confidence: float = DEFAULT_BOUND_CONFIDENCE,
+    per_agency: bool = False,
     min_examples: int = 5,
     format: str | None = None,
     router_params: dict[str, Any] | None = None,
@@ -184,12 +244,16 @@ def train(
     )
     frame = data.frame
     say(f"fitting router on {len(frame)} complaints, {data.report.n_agencies} agencies")
+    novelty = NoveltyDetector()
     router, policy, metrics = fit_router(
         frame["text"].tolist(),
         frame["agency"].tolist(),
         seed=seed,
         target_precision=target_precision,
+        bound_confidence=bound_confidence,
+        per_agency=per_agency,
         router_params=router_params,
+        novelty=novelty,
     )
     say("writing bundle")
     training: dict[str, Any] = {
@@ -217,6 +281,7 @@ def train(
         texts=frame["text"].tolist(),
         ids=frame["id"].tolist(),
         ids_are_row_numbers=id_col is None,
+        novelty=novelty,
     )
     return TrainResult(bundle_path, data.report, metrics, policy, version, data.label_mapping)
 
@@ -244,11 +309,13 @@ def save_router_bundle(
     texts: list[str] | None = None,
     ids: list[str] | None = None,
     ids_are_row_numbers: bool = False,
+    novelty: NoveltyDetector | None = None,
 ) -> tuple[Path, str]:
     """Write a router fitted on `labels` by `fit_router` as a bundle → (path, model_version).
 
     With `texts` (and `ids`) the bundle also gets a similar-complaints index of them and their
-    fingerprints (`text_fingerprints`, and ids only when they are not just row numbers). The
+    fingerprints (`text_fingerprints`, and ids only when they are not just row numbers); with
+    `novelty`, the fitted out-of-scope detector (`fit_novelty`). The
     bundle's router and index hold their embedder without its on-disk cache (`serving_copy`).
     """
 
@@ -263,6 +330,7 @@ def save_router_bundle(
         calibration=Calibration(
             confidence=oof[np.arange(len(top)), top],
             correct=router.classes_[top] == np.asarray(labels, dtype=object),
+            agency=router.classes_[top],
         ),
         metrics={"validation": {"method": f"{router.cv}-fold grouped out-of-fold", **metrics}},
         training=training,
@@ -280,6 +348,7 @@ def save_router_bundle(
             text=text_fingerprints(texts),
             id=fingerprints([] if ids_are_row_numbers else [str(i) for i in ids or ()]),
         ),
+        novelty=novelty,
     )
     return bundle_path, read_manifest(bundle_path, signing_key=signing_key)["model_version"]
 

@@ -28,7 +28,8 @@ from routing.bundle import Bundle
 from routing.catalogue import Catalogue, LabelMapping, load_catalogue
 from routing.csvcells import unescape_formula
 from routing.evaluation.comparison import make_comparison, score_router
-from routing.policy import DEFAULT_TARGET_PRECISION, Policy
+from routing.novelty import NoveltyDetector
+from routing.policy import DEFAULT_BOUND_CONFIDENCE, DEFAULT_TARGET_PRECISION, Policy
 from routing.registry import load_model, read_pointer
 from routing.settings import MAX_TEXT_CHARS
 from training.data import DataError, LoadedTable, detect_format, read_table, require_columns
@@ -344,6 +345,7 @@ def retrain(
     seed: int = 0,
     holdout: float = DEFAULT_HOLDOUT,
     target_precision: float = DEFAULT_TARGET_PRECISION,
+    bound_confidence: float = DEFAULT_BOUND_CONFIDENCE,
     min_examples: int = 5,
     router_params: dict[str, Any] | None = None,
     signing_key: str | None = None,
@@ -391,8 +393,15 @@ def retrain(
         raise DataError("fewer than 2 agencies left to train on after setting the evaluation aside")
     say(f"fitting challenger on {len(train_frame)} complaints, {eval_set['n']} set aside")
     texts, labels = train_frame["text"].tolist(), train_frame["agency"].tolist()
+    novelty = NoveltyDetector()
     router, policy, metrics = fit_router(
-        texts, labels, seed=seed, target_precision=target_precision, router_params=router_params
+        texts,
+        labels,
+        seed=seed,
+        target_precision=target_precision,
+        bound_confidence=bound_confidence,
+        router_params=router_params,
+        novelty=novelty,
     )
     say(f"scoring challenger and champion on {len(eval_texts)} complaints")
     challenger = score_router(router, policy.threshold, eval_texts, eval_labels, target_precision)
@@ -456,5 +465,6 @@ def retrain(
         extra={"comparison": comparison},
         texts=texts,
         ids=train_frame["id"].tolist(),
+        novelty=novelty,
     )
     return RetrainResult(bundle_path, version, comparison, merge_report, report, policy, warnings)

@@ -8,7 +8,15 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    model_serializer,
+)
 
 from routing.api.limits import MAX_BATCH_ITEMS, MAX_TEXT_CHARS
 from routing.suggest import MAX_TOP_K
@@ -175,6 +183,38 @@ class SimilarOut(BaseModel):
     snippet: str = Field(description="Beginning of its text, personal data masked.")
 
 
+class ReasonOut(BaseModel):
+    """Why a complaint goes to review; `code` names the reason, the other fields (present
+    only for their codes) give its evidence. New codes may appear: treat an unknown one as
+    a plain reason to review."""
+
+    model_config = ConfigDict(extra="allow")
+
+    code: str = Field(
+        description="'low_confidence': the top confidence is below the threshold; "
+        "'ambiguous': the top two agencies are close (within 0.1 and together at least 0.8); "
+        "'out_of_scope': unlike the complaints the model was trained on (an agency it does "
+        "not know, or not a complaint); 'few_shot': the first suggestion is an agency with "
+        "few past complaints, ranked up by similarity.",
+        examples=["low_confidence"],
+    )
+    confidence: float | None = Field(default=None, description="low_confidence: top confidence.")
+    threshold: float | None = Field(default=None, description="low_confidence: its threshold.")
+    agencies: list[str] | None = Field(
+        default=None, description="ambiguous: the two agencies to choose between."
+    )
+    score: float | None = Field(default=None, description="out_of_scope: novelty score.")
+    cutoff: float | None = Field(
+        default=None, description="out_of_scope: the score above which a complaint is flagged."
+    )
+    agency: str | None = Field(default=None, description="few_shot: the agency ranked up.")
+
+    @model_serializer(mode="wrap")
+    def _only_its_own_fields(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        # a reason carries the evidence of its code only, not nulls for every other code
+        return {k: v for k, v in handler(self).items() if v is not None}
+
+
 class PredictionOut(BaseModel):
     """Suggestions for one complaint and what the policy decided."""
 
@@ -188,7 +228,14 @@ class PredictionOut(BaseModel):
         description="'auto': the top suggestion is confident enough to route without an admin; "
         "'review': an admin should choose."
     )
-    threshold: float = Field(description="Confidence at or above which the decision is 'auto'.")
+    threshold: float = Field(
+        description="Confidence at or above which the decision is 'auto': the threshold of "
+        "the top suggestion's agency when the model has per-agency thresholds."
+    )
+    reasons: list[ReasonOut] = Field(
+        description="Why the decision is 'review' (one or more); empty for 'auto'.",
+        examples=[[{"code": "low_confidence", "confidence": 0.959, "threshold": 0.9694}]],
+    )
     model_version: str = Field(
         description="Version of the model that answered.", examples=[EXAMPLE_VERSION]
     )
@@ -273,6 +320,20 @@ class ModelOut(BaseModel):
     created_at: str | None = Field(description="When the bundle was trained (ISO 8601, UTC).")
     threshold: float = Field(description="Confidence at or above which a suggestion is 'auto'.")
     target_precision: float = Field(description="Precision the threshold was chosen for.")
+    bound_confidence: float = Field(
+        description="Confidence with which the target precision holds on new complaints."
+    )
+    threshold_lower_bound: float | None = Field(
+        description="One-sided Clopper-Pearson lower bound, at bound_confidence, on the "
+        "precision of the complaints auto-routed out of fold; the threshold is the lowest "
+        "that keeps it at or above target_precision. Null when nothing is auto-routed or the "
+        "model predates the bound."
+    )
+    thresholds: dict[str, float] | None = Field(
+        default=None,
+        description="Per-agency thresholds (each applied to complaints whose top suggestion "
+        "is that agency); null when one global threshold applies.",
+    )
     labels: int = Field(description="Number of agencies the model knows.")
     training_rows: int | None = Field(description="Complaints the model was trained on.")
     metrics: ValidationMetricsOut | None = Field(description="Validation metrics.")
@@ -293,6 +354,10 @@ class StatsOut(StatsGroupOut):
     """How often admins accept the suggestions, overall and split up."""
 
     by_decision: dict[str, StatsGroupOut] = Field(description="Split by 'auto' / 'review'.")
+    by_reason: dict[str, StatsGroupOut] = Field(
+        description="Reviews split by reason code (a prediction with two reasons counts in "
+        "both); predictions stored before reasons were recorded are not counted here."
+    )
     by_agency: dict[str, StatsGroupOut] = Field(description="Split by top suggested agency.")
     by_model_version: dict[str, StatsGroupOut] = Field(description="Split by model version.")
 

@@ -14,12 +14,14 @@ from rich.table import Table
 from routing.cli.common import (
     MAX_TOP_K,
     TARGET_PRECISION,
+    BoundConfidenceOpt,
     ForceOpt,
     FormatOpt,
     LabelCol,
     QuietOpt,
     SeedOpt,
     TextCol,
+    check_bound_confidence,
     console,
     console_err,
     fail,
@@ -85,6 +87,13 @@ def train(
         metavar="P",
         help="Precision that auto-routed suggestions must reach; picks the threshold.",
     ),
+    bound_confidence: float = BoundConfidenceOpt,
+    per_agency: bool = typer.Option(
+        False,
+        "--per-agency-thresholds",
+        help="Give every agency its own threshold, each keeping the target on the complaints "
+        "whose top suggestion it is (default: one global threshold).",
+    ),
     min_examples: int = typer.Option(
         5,
         "--min-examples",
@@ -128,6 +137,7 @@ def train(
     from training.pipeline import train as train_pipeline
 
     _check_target(target_precision)
+    check_bound_confidence(bound_confidence)
     if min_examples < 1:
         raise fail("--min-examples must be at least 1")
     with bundle_output(out, force) as target:  # checked here, before the long work
@@ -147,6 +157,8 @@ def train(
                 id_col=id_col,
                 seed=seed,
                 target_precision=target_precision,
+                bound_confidence=bound_confidence,
+                per_agency=per_agency,
                 min_examples=min_examples,
                 format=data_format,
                 signing_key=_signing_key(),
@@ -224,14 +236,16 @@ def evaluate(
     flattered = overlap.describe() if overlap is not None and overlap.flattered else None
     if flattered and not quiet:
         console_err.print(f"[yellow]warning:[/yellow] {escape(flattered)}", highlight=False)
-    proba = _proba_in_chunks(bundle, texts, quiet)
-    metrics = evaluate_suggestions(labels, proba, bundle.router.classes_, bundle.policy.threshold)
+    proba, auto = _proba_and_decisions(bundle, texts, quiet)
+    top = proba.argmax(axis=1)
+    metrics = evaluate_suggestions(
+        labels, proba, bundle.router.classes_, bundle.policy.threshold, auto=auto
+    )
     if json_path:
         write_json(json_path, metrics)
     if report:
         from routing.evaluation.report import write_report
 
-        top = proba.argmax(axis=1)
         index = write_report(
             report,
             metrics,
@@ -321,6 +335,7 @@ def predict(
                     for s in pred.suggestions
                 ]
                 row["decision"] = pred.decision
+                row["reasons"] = pred.reasons
                 row["model_version"] = pred.model_version
                 if similar:
                     row["similar"] = pred.similar or []
@@ -397,14 +412,29 @@ def retarget(
     target_precision: float = typer.Option(
         ..., "--target-precision", metavar="P", help="New precision target for auto-routing."
     ),
+    bound_confidence: float = BoundConfidenceOpt,
+    per_agency: bool = typer.Option(
+        None,
+        "--per-agency-thresholds/--global-threshold",
+        help="Per-agency thresholds or one global threshold (default: as the bundle has).",
+        show_default=False,
+    ),
     quiet: bool = QuietOpt,
 ) -> None:
-    """Move a bundle's threshold to a new target precision without retraining."""
+    """Move a bundle's threshold to a new target precision without retraining, by the
+    rule of training (the lower bound on its out-of-fold precision reaches the target)."""
     from routing.bundle import retarget_bundle
 
     _check_target(target_precision)
+    check_bound_confidence(bound_confidence)
     check_directory_output(model, "--model")
-    policy = retarget_bundle(model, target_precision, signing_key=_signing_key())
+    policy = retarget_bundle(
+        model,
+        target_precision,
+        bound_confidence=bound_confidence,
+        per_agency=per_agency,
+        signing_key=_signing_key(),
+    )
     if not quiet:
         console.print(policy.describe())
 
@@ -423,18 +453,24 @@ def _with_embedding_cache(bundle: Bundle) -> Bundle:
     return bundle
 
 
-def _proba_in_chunks(bundle: Bundle, texts: list[str], quiet: bool) -> np.ndarray:
+def _proba_and_decisions(
+    bundle: Bundle, texts: list[str], quiet: bool
+) -> tuple[np.ndarray, np.ndarray]:
+    """The router's probabilities and whether `suggest` routes each complaint automatically
+    (its decisions: thresholds, out of scope, ambiguity, few-shot)."""
     import numpy as np
 
-    from routing.suggest import suggest_proba
+    from routing.suggest import suggest, suggest_proba
 
-    parts = []
+    parts, auto = [], []
     with _progress(quiet) as bar:
         task = bar.add_task("scoring", total=len(texts))
         for start in range(0, len(texts), CHUNK):
-            parts.append(suggest_proba(bundle, texts[start : start + CHUNK]))
-            bar.advance(task, min(CHUNK, len(texts) - start))
-    return np.vstack(parts)
+            chunk = texts[start : start + CHUNK]
+            parts.append(suggest_proba(bundle, chunk))
+            auto += [p.decision == "auto" for p in suggest(bundle, chunk, proba=parts[-1])]
+            bar.advance(task, len(chunk))
+    return np.vstack(parts), np.asarray(auto, dtype=bool)
 
 
 def _progress(quiet: bool) -> Progress:

@@ -112,6 +112,11 @@ class PredictionRecord(Base):
     model_version: Mapped[str] = mapped_column(String(), index=True)
     # the API key id (such as "integration#1", never the key) that asked: an audit trail
     key_id: Mapped[str | None] = mapped_column(String(64))
+    # why "review" (routing.policy.review_reasons); None for predictions stored before
+    # reasons were recorded. reason_codes: the codes sorted and comma-joined ("" for auto),
+    # which the database can group by on every backend, unlike JSON.
+    reasons: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON(), nullable=True)
+    reason_codes: Mapped[str | None] = mapped_column(String(), nullable=True)
 
 
 class FeedbackRecord(Base):

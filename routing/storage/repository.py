@@ -78,6 +78,8 @@ def _insert(
             "threshold": float(prediction.threshold),
             "model_version": prediction.model_version,
             "key_id": key_id,
+            "reasons": prediction.reasons,
+            "reason_codes": ",".join(sorted({r["code"] for r in prediction.reasons})),
         }
         for text, complaint_id, prediction in items
     ]
@@ -205,6 +207,7 @@ def _stats_query(since: datetime | None) -> Select[Any]:
     query = (
         select(
             PredictionRecord.decision,
+            PredictionRecord.reason_codes,
             PredictionRecord.top_agency,
             PredictionRecord.model_version,
             func.count(PredictionRecord.id),
@@ -213,7 +216,10 @@ def _stats_query(since: datetime | None) -> Select[Any]:
         )
         .outerjoin(latest, latest.c.prediction_id == PredictionRecord.id)
         .group_by(
-            PredictionRecord.decision, PredictionRecord.top_agency, PredictionRecord.model_version
+            PredictionRecord.decision,
+            PredictionRecord.reason_codes,
+            PredictionRecord.top_agency,
+            PredictionRecord.model_version,
         )
     )
     if since is not None:
@@ -224,23 +230,31 @@ def _stats_query(since: datetime | None) -> Select[Any]:
 def stats(session: Session, *, since: datetime | None = None) -> dict[str, Any]:
     """Predictions, decisions (predictions with feedback), accepted and acceptance rate.
 
-    Overall and split by policy decision ("auto"/"review"), top agency and model version;
-    `since` keeps predictions created at or after it. The database counts per (decision,
-    agency, version) group; only those few groups are added up here.
+    Overall and split by policy decision ("auto"/"review"), reason for review (a prediction
+    counts under each of its reasons), top agency and model version; `since` keeps
+    predictions created at or after it. The database counts per (decision, reasons, agency,
+    version) group; only those few groups are added up here.
     """
     by_decision: dict[str, dict[str, Any]] = {decision: _counts() for decision in DECISIONS}
+    by_reason: dict[str, dict[str, Any]] = {}
     by_agency: dict[str, dict[str, Any]] = {}
     by_version: dict[str, dict[str, Any]] = {}
     overall: dict[str, dict[str, Any]] = {"all": _counts()}
-    for decision, agency, version, n_pred, n_dec, n_acc in session.execute(_stats_query(since)):
+    for decision, codes, agency, version, n_pred, n_dec, n_acc in session.execute(
+        _stats_query(since)
+    ):
         counts = (int(n_pred), int(n_dec), int(n_acc))
         _add(overall, "all", counts)
         _add(by_decision, decision, counts)
+        for code in (codes or "").split(","):
+            if code:
+                _add(by_reason, code, counts)
         _add(by_agency, agency, counts)
         _add(by_version, version, counts)
     return {
         **overall["all"],
         "by_decision": by_decision,
+        "by_reason": dict(sorted(by_reason.items())),
         "by_agency": dict(sorted(by_agency.items())),
         "by_model_version": dict(sorted(by_version.items())),
     }

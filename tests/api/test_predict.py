@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
 from routing.api.limits import MAX_BATCH_ITEMS, MAX_TEXT_CHARS
 from routing.storage.db import PredictionRecord
 from routing.storage.repository import get_prediction
@@ -17,6 +19,7 @@ PREDICTION_KEYS = {
     "suggestions",
     "decision",
     "threshold",
+    "reasons",
     "model_version",
     "similar",
 }
@@ -39,9 +42,12 @@ def test_predict_answers_the_contract_shape(client, bundle):
         assert set(suggestion) == {"agency", "confidence", "explanation"}
         assert 0 < len(suggestion["explanation"]) <= EXPLAIN_WORDS
         assert all(isinstance(w, str) for w in suggestion["explanation"])
-    # the decision follows the policy on the top suggestion
-    expected = "auto" if confidences[0] >= bundle.policy.threshold else "review"
-    assert body["decision"] == expected
+    # the decision follows the policy on the top suggestion, and says why it is "review"
+    if confidences[0] < bundle.policy.threshold:
+        assert body["decision"] == "review"
+    assert (body["decision"] == "review") == bool(body["reasons"])
+    for reason in body["reasons"]:
+        assert reason["code"] in {"low_confidence", "ambiguous", "out_of_scope", "few_shot"}
     # similar past complaints (other citizens' texts) only when asked for
     assert body["similar"] is None
 
@@ -231,3 +237,27 @@ def test_personal_data_written_in_disguise_is_stored_masked(client, app):
     with app.state.sessions() as session:
         stored = get_prediction(session, body["prediction_id"]).text_masked
     assert stored == ("NIK [NIK], hp [TELEPON], email [EMAIL], rek BCA [NOMOR]: listrik padam")
+
+
+def test_predict_answers_the_reasons_suggest_gives(client, bundle):
+    from routing.suggest import suggest
+
+    texts = ["listrik mati trs sejak kemarin", "qwxz vbnm plkj", "paspor saya belum jadi"]
+    expected = suggest(bundle, texts)
+    for text, prediction in zip(texts, expected, strict=True):
+        body = predict(client, text)
+        assert body["decision"] == prediction.decision
+        assert len(body["reasons"]) == len(prediction.reasons)
+        for answered, reason in zip(body["reasons"], prediction.reasons, strict=True):
+            assert answered == pytest.approx(reason)  # numbers: one text or three at once
+
+
+def test_a_batch_answers_reasons_per_item(client):
+    response = client.post(
+        "/v1/predict/batch",
+        json={"items": [{"text": "listrik mati trs sejak kemarin"}, {"text": "qwxz vbnm plkj"}]},
+        headers=INTEGRATION,
+    )
+    assert response.status_code == 200
+    for result in response.json()["results"]:
+        assert (result["decision"] == "review") == bool(result["reasons"])

@@ -21,7 +21,7 @@ def test_stats_counts_predictions_and_decisions(client, bundle):
     response = client.get("/v1/stats", headers=ADMIN)
     assert response.status_code == 200
     stats = response.json()
-    assert set(stats) == GROUP_KEYS | {"by_decision", "by_agency", "by_model_version"}
+    assert set(stats) == GROUP_KEYS | {"by_decision", "by_reason", "by_agency", "by_model_version"}
     assert (stats["predictions"], stats["decisions"], stats["accepted"]) == (2, 1, 1)
     assert stats["acceptance_rate"] == 1.0
     assert set(stats["by_decision"]) == {"auto", "review"}
@@ -44,3 +44,14 @@ def test_stats_with_a_bad_since_is_422(client):
     response = client.get("/v1/stats", params={"since": "yesterday"}, headers=ADMIN)
     assert response.status_code == 422
     assert response.json()["detail"].startswith("since: ")
+
+
+def test_stats_count_reviews_by_reason(client):
+    bodies = [predict(client), predict(client, "paspor saya belum jadi"), predict(client, "qwxz")]
+    stats = client.get("/v1/stats", headers=ADMIN).json()
+    expected: dict[str, int] = {}
+    for body in bodies:
+        for code in {reason["code"] for reason in body["reasons"]}:
+            expected[code] = expected.get(code, 0) + 1
+    assert expected  # the session's small model reviews everything
+    assert {code: group["predictions"] for code, group in stats["by_reason"].items()} == expected

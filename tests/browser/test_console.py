@@ -174,6 +174,12 @@ def test_suggest_accept_and_the_statistics_count_it(page, service, screenshots):
     result = page.locator(".result")
     badge = {"auto": "Otomatis", "review": "Perlu ditinjau"}[answer["decision"]]
     expect(result.locator(".result-head .badge")).to_have_text(badge)
+    # every reason for review is listed, by its code, in words
+    reasons = result.locator(".reason-list li")
+    expect(reasons).to_have_count(len(answer["reasons"]))
+    for i, reason in enumerate(answer["reasons"]):
+        expect(reasons.nth(i)).to_have_attribute("data-code", reason["code"])
+        expect(reasons.nth(i)).not_to_be_empty()
     cards = result.locator(".suggestion-card")
     expect(cards).to_have_count(len(answer["suggestions"]))
     expect(cards.first.locator(".agency-name")).to_contain_text(top["agency"])

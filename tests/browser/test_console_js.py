@@ -13,12 +13,24 @@ import pytest
 
 from routing.api.routes.console import CONSOLE_DIR
 
-KEY_PREFIXES = ("app", "nav", "decision", "login", "error", "dispose", "picker", "queue", "stats")
+KEY_PREFIXES = (
+    "app",
+    "nav",
+    "decision",
+    "login",
+    "error",
+    "dispose",
+    "picker",
+    "queue",
+    "stats",
+    "reason",
+)
 # Keys the scripts build at run time: `queue.status.${status}`, `queue.problem.${problem}`, ...
 BUILT_KEYS = (
     [f"queue.status.{s}" for s in ("accepted", "corrected", "auto", "pending", "skipped", "failed")]
     + [f"queue.problem.{p}" for p in ("empty", "too_long", "nul", "refused")]
     + [f"error.{code}" for code in (401, 403, 404, 413, 429, 503)]
+    + [f"reasonName.{c}" for c in ("low_confidence", "ambiguous", "out_of_scope", "few_shot")]
 )
 
 

@@ -183,7 +183,7 @@ def test_migrations_ship_inside_the_package():
     assert (MIGRATIONS_DIR / "env.py").is_file()
     assert (MIGRATIONS_DIR / "script.py.mako").is_file()
     script = ScriptDirectory.from_config(alembic_config())
-    assert script.get_current_head() == "0002"
+    assert script.get_current_head() == "0003"
 
 
 def test_migrated_schema_matches_the_models(migrated):
@@ -238,3 +238,31 @@ def test_ping_raises_when_the_database_is_unreachable():
     engine = make_engine("postgresql+psycopg://nobody:nothing@127.0.0.1:1/none?connect_timeout=2")
     with pytest.raises(OperationalError):
         ping(engine)
+
+
+def test_predictions_stored_before_reasons_read_back_without_them(db_path):
+    """A database at 0001 with a prediction in it upgrades; the old row has no reasons."""
+    from alembic import command
+
+    from routing.storage.repository import stats
+
+    engine = make_engine(f"sqlite:///{db_path}")
+    with engine.connect() as connection:
+        config = alembic_config()
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0001")
+        connection.commit()
+    with engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO predictions (id, created_at, text_purged, suggestions, top_agency, "
+                "top_confidence, decision, threshold, model_version) VALUES ('a', "
+                "'2024-01-01 00:00:00', 0, '[]', 'PLN', 0.5, 'review', 0.9, 'v1')"
+            )
+        )
+    upgrade(engine)
+    with session_factory(engine)() as session:
+        old = session.get(PredictionRecord, "a")
+        assert (old.reasons, old.reason_codes) == (None, None)
+        assert stats(session)["by_reason"] == {}
+    engine.dispose()

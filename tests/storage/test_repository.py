@@ -32,9 +32,16 @@ def sessions(migrated):
 
 
 def _prediction(
-    top: str = "PUPR", decision: str = "auto", version: str = "v1", confidence: float = 0.9
+    top: str = "PUPR",
+    decision: str = "auto",
+    version: str = "v1",
+    confidence: float = 0.9,
+    reasons: list[dict] | None = None,
 ) -> Prediction:
     others = [a for a in ("PUPR", "PLN", "BPJS") if a != top]
+    if reasons is None:  # a review always has a reason
+        low = {"code": "low_confidence", "confidence": confidence, "threshold": 0.8}
+        reasons = [] if decision == "auto" else [low]
     return Prediction(
         suggestions=[
             Suggestion(top, confidence),
@@ -44,6 +51,7 @@ def _prediction(
         decision=decision,
         threshold=0.8,
         model_version=version,
+        reasons=reasons,
     )
 
 
@@ -92,8 +100,21 @@ def test_recorded_predictions_read_back_unchanged(sessions):
     ]
     assert (stored.top_agency, stored.top_confidence) == ("PUPR", pytest.approx(0.9))
     assert (stored.decision, stored.threshold, stored.model_version) == ("auto", 0.8, "v1")
+    assert (stored.reasons, stored.reason_codes) == ([], "")
     assert stored.created_at.tzinfo is not None
     assert abs(datetime.now(UTC) - stored.created_at) < timedelta(minutes=1)
+
+
+def test_reasons_are_stored_with_the_prediction(sessions):
+    reasons = [
+        {"code": "out_of_scope", "score": 0.7, "cutoff": 0.3},
+        {"code": "low_confidence", "confidence": 0.4, "threshold": 0.8},
+    ]
+    [record] = _record(sessions, _prediction(decision="review", reasons=reasons))
+    with sessions() as session:
+        stored = get_prediction(session, record.id)
+    assert stored.reasons == reasons
+    assert stored.reason_codes == "low_confidence,out_of_scope"
 
 
 def test_a_large_batch_gets_distinct_random_ids_and_exact_suggestions(sessions):
@@ -204,7 +225,15 @@ def hand_built(sessions):
         _prediction("PUPR", "auto", "v1"),
         _prediction("PUPR", "auto", "v1"),
         _prediction("PUPR", "auto", "v1"),
-        _prediction("PLN", "review", "v1"),
+        _prediction(
+            "PLN",
+            "review",
+            "v1",
+            reasons=[
+                {"code": "low_confidence", "confidence": 0.5, "threshold": 0.8},
+                {"code": "ambiguous", "agencies": ["PLN", "PUPR"]},
+            ],
+        ),
     )
     p5, p6 = _record(
         sessions,
@@ -236,6 +265,7 @@ def test_stats_split_by_decision_agency_and_version(sessions, hand_built):
     assert result == {
         **_counts(6, 4, 3, 0.75),
         "by_decision": {"auto": _counts(3, 2, 1, 0.5), "review": _counts(3, 2, 2, 1.0)},
+        "by_reason": {"ambiguous": _counts(1, 1, 1, 1.0), "low_confidence": _counts(3, 2, 2, 1.0)},
         "by_agency": {"PLN": _counts(1, 1, 1, 1.0), "PUPR": _counts(5, 3, 2, 2 / 3)},
         "by_model_version": {"v1": _counts(4, 3, 2, 2 / 3), "v2": _counts(2, 1, 1, 1.0)},
     }
@@ -255,6 +285,7 @@ def test_stats_of_an_empty_database(sessions):
     assert result == {
         **_counts(0, 0, 0, None),
         "by_decision": {"auto": _counts(0, 0, 0, None), "review": _counts(0, 0, 0, None)},
+        "by_reason": {},
         "by_agency": {},
         "by_model_version": {},
     }

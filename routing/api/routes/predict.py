@@ -31,6 +31,7 @@ from routing.api.schemas import (
     BatchPredictRequest,
     PredictionOut,
     PredictRequest,
+    ReasonOut,
     SimilarOut,
     SuggestionOut,
     error_responses,
@@ -171,6 +172,7 @@ def _answer(prediction_id: str, complaint_id: str | None, prediction: Prediction
         suggestions=suggestions,
         decision=prediction.decision,
         threshold=prediction.threshold,
+        reasons=[ReasonOut(**reason) for reason in prediction.reasons],
         model_version=prediction.model_version,
         similar=similar,
     )

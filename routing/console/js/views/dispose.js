@@ -225,6 +225,30 @@ export function disposeView(ctx) {
     );
   }
 
+  // Why the complaint needs review, one line per reason; a code this console does not know
+  // yet (the list is open) still shows, by its name.
+  function reasonText(reason) {
+    switch (reason.code) {
+      case "low_confidence":
+        return t("reason.low_confidence", { confidence: percent(reason.confidence, 1), threshold: percent(reason.threshold, 1) });
+      case "ambiguous":
+        return t("reason.ambiguous", { first: reason.agencies[0], second: reason.agencies[1] });
+      case "out_of_scope":
+        return t("reason.out_of_scope");
+      case "few_shot":
+        return t("reason.few_shot", { agency: reason.agency });
+      default:
+        return t("reason.other", { code: reason.code });
+    }
+  }
+
+  function reasonList(reasons) {
+    return el("div", { class: "reasons" },
+      el("p", { class: "muted" }, t("dispose.reasons")),
+      el("ul", { class: "reason-list" }, reasons.map((reason) => el("li", { "data-code": reason.code }, reasonText(reason)))),
+    );
+  }
+
   function resultCard(result) {
     const title = el("h2", { id: "result-title", tabindex: "-1" }, t("dispose.result"));
     return el("section", { class: "card result", "aria-labelledby": "result-title" },
@@ -232,9 +256,9 @@ export function disposeView(ctx) {
         title,
         decisionBadge(result.decision),
       ),
-      el("p", { class: "muted" },
-        t(result.decision === "auto" ? "dispose.autoExplain" : "dispose.reviewExplain", { threshold: percent(result.threshold, 1) }),
-      ),
+      result.decision === "auto"
+        ? el("p", { class: "muted" }, t("dispose.autoExplain", { threshold: percent(result.threshold, 1) }))
+        : reasonList(result.reasons || []),
       el("div", { class: "result-grid" },
         el("ol", { class: "suggestions", "aria-label": t("dispose.suggestions") }, result.suggestions.map((s, i) => suggestionCard(s, i, result.threshold))),
         complaintPanel(result),

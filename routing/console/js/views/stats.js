@@ -78,6 +78,13 @@ export function statsView() {
     );
   }
 
+  // a code this console does not know yet shows as itself
+  function reasonName(code) {
+    const key = `reasonName.${code}`;
+    const text = t(key);
+    return text === key ? code : text;
+  }
+
   function decisionName(name) {
     return t(name === "auto" ? "decision.auto" : "decision.review");
   }
@@ -86,6 +93,7 @@ export function statsView() {
     const agencies = Object.entries(data.by_agency).sort((a, b) => b[1].predictions - a[1].predictions || a[0].localeCompare(b[0]));
     const versions = Object.entries(data.by_model_version);
     const decisions = Object.entries(data.by_decision);
+    const reasons = Object.entries(data.by_reason || {});
     if (data.predictions === 0) {
       return el("div", { class: "card empty" }, t("stats.none"));
     }
@@ -135,6 +143,10 @@ export function statsView() {
           legend,
           groupTable({ caption: t("stats.byDecision"), firstColumn: t("stats.decision"), groups: decisions, label: decisionName }),
         ),
+        reasons.length ? el("section", { class: "card stats-card", "aria-labelledby": "table-reason" },
+          el("h2", { id: "table-reason" }, t("stats.byReason")),
+          groupTable({ caption: t("stats.byReason"), firstColumn: t("stats.reason"), groups: reasons, label: reasonName }),
+        ) : null,
         el("section", { class: "card stats-card", "aria-labelledby": "chart-version" },
           el("h2", { id: "chart-version" }, t("stats.byVersion")),
           rateChart(versions, t("stats.byVersion")),
