@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-import json
+import os
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -26,11 +27,18 @@ from routing.cli.common import (
     status,
     write_json,
 )
+from routing.cli.engine import (
+    EngineOpt,
+    NumCpusOpt,
+    RayAddressOpt,
+    check_engine,
+    ray_cpus,
+    ray_errors,
+)
 from routing.cli.outputs import (
     bundle_output,
     check_directory_output,
     check_file_output,
-    partial_file,
 )
 
 if TYPE_CHECKING:
@@ -177,48 +185,73 @@ def evaluate(
         None, "--json", metavar="FILE", help="Write the metrics as JSON here."
     ),
     data_format: str = FormatOpt,
+    engine: str = EngineOpt,
+    ray_address: str = RayAddressOpt,
+    num_cpus: int = NumCpusOpt,
     quiet: bool = QuietOpt,
 ) -> None:
-    """Score a bundle on labelled complaints (unknown agencies count as errors)."""
-    import numpy as np
+    """Score a bundle on labelled complaints (unknown agencies count as errors).
 
-    from routing.evaluation.metrics import evaluate_suggestions
-    from training.data import read_table, require_columns
+    DATA is a file or a folder of shards.
+    """
+    from routing.evaluation.metrics import evaluate_top_suggestions
 
+    on_ray = check_engine(engine, ray_address, num_cpus)
+    if on_ray and report is not None:
+        raise fail("--report shows complaint texts, which stay on the workers: use --engine local")
     if report is not None:
         check_directory_output(report, "--report")
     if json_path is not None:
         check_file_output(json_path, "--json")
-    bundle = _with_embedding_cache(_load(model))
-    table = read_table(data, format=data_format)
-    require_columns(table.frame, [text_col, label_col], table.path)
-    frame = table.frame
-    texts = frame[text_col].astype(str).tolist()
-    labels = frame[label_col].astype(str).str.strip().tolist()
-    keep = [i for i, (t, y) in enumerate(zip(texts, labels, strict=True)) if t.strip() and y]
-    if len(keep) < len(texts) and not quiet:
+    bundle = _load(model)
+    if on_ray:
+        from routing.scale.batch import score_top_suggestions
+        from routing.scale.dataset import read_complaints
+
+        with ray_cpus(ray_address, num_cpus) as cpus, ray_errors():
+            dataset = read_complaints(
+                str(data),
+                {"text": text_col, "label": label_col},
+                format=data_format,
+                rows_per_block=CHUNK,
+            )
+            top = score_top_suggestions(
+                dataset,
+                str(_bundle_dir(model)),
+                signing_key=_signing_key(),
+                cpus=cpus,
+                batch_size=CHUNK,
+            )
+        labels, skipped, texts, proba = top.labels.tolist(), top.skipped, None, None
+        top_agency, confidence, in_top3 = top.agency, top.confidence, top.in_top3
+    else:
+        from routing.evaluation.metrics import top_suggestions
+
+        texts, labels, skipped = _labelled_rows(data, text_col, label_col, data_format)
+        if not texts:
+            raise fail(f"{data}: no rows with both text and label")
+        proba = _proba_in_chunks(_with_embedding_cache(bundle), texts, quiet)
+        top_agency, confidence, in_top3 = top_suggestions(labels, proba, bundle.router.classes_)
+    if skipped and not quiet:
         console_err.print(
-            f"[yellow]warning:[/yellow] skipped {len(texts) - len(keep)} rows with empty "
-            "text or label"
+            f"[yellow]warning:[/yellow] skipped {skipped} rows with empty text or label"
         )
-    if not keep:
+    if not labels:
         raise fail(f"{data}: no rows with both text and label")
-    texts = [texts[i] for i in keep]
-    labels = [labels[i] for i in keep]
-    proba = _proba_in_chunks(bundle, texts, quiet)
-    metrics = evaluate_suggestions(labels, proba, bundle.router.classes_, bundle.policy.threshold)
+    metrics = evaluate_top_suggestions(
+        labels, top_agency, confidence, in_top3, bundle.router.classes_, bundle.policy.threshold
+    )
     if json_path:
         write_json(json_path, metrics)
     if report:
         from routing.evaluation.report import write_report
 
-        top = proba.argmax(axis=1)
         index = write_report(
             report,
             metrics,
             y_true=labels,
-            y_pred=bundle.router.classes_[top].tolist(),
-            confidence=proba[np.arange(len(top)), top],
+            y_pred=top_agency.tolist(),
+            confidence=confidence,
             texts=texts,
             model_version=bundle.model_version,
         )
@@ -234,12 +267,33 @@ def evaluate(
             )
 
 
+def _labelled_rows(
+    data: Path, text_col: str, label_col: str, data_format: str | None
+) -> tuple[list[str], list[str], int]:
+    """Texts and (stripped) labels of the rows that have both, and how many rows had not."""
+    from training.data import read_table, require_columns
+
+    table = read_table(data, format=data_format)
+    require_columns(table.frame, [text_col, label_col], table.path)
+    frame = table.frame
+    texts = frame[text_col].astype(str).tolist()
+    labels = frame[label_col].astype(str).str.strip().tolist()
+    keep = [i for i, (t, y) in enumerate(zip(texts, labels, strict=True)) if t.strip() and y]
+    return [texts[i] for i in keep], [labels[i] for i in keep], len(texts) - len(keep)
+
+
 def predict(
-    input_path: Path = typer.Argument(..., metavar="INPUT", help="Complaints to route."),
+    input_path: Path = typer.Argument(
+        ..., metavar="INPUT", help="Complaints to route: a file, or a folder of shards."
+    ),
     model: Path = ModelOpt,
     text_col: str = TextCol,
-    out: Path = typer.Option(
-        ..., "--out", metavar="FILE", help="JSONL output, one line per input row."
+    out: str = typer.Option(
+        ...,
+        "--out",
+        metavar="FILE|DIR/",
+        help="JSONL output, one line per input row; a folder (a name ending in / or an "
+        "existing folder) gets shards that concatenate in name order to that file.",
     ),
     top_k: int = typer.Option(
         3, "--top-k", metavar="N", help=f"Suggestions per complaint (1–{MAX_TOP_K})."
@@ -257,50 +311,68 @@ def predict(
         help="Add the N most similar past complaints (id, agency, snippet).",
     ),
     data_format: str = FormatOpt,
+    engine: str = EngineOpt,
+    ray_address: str = RayAddressOpt,
+    num_cpus: int = NumCpusOpt,
     quiet: bool = QuietOpt,
 ) -> None:
     """Suggest agencies for each complaint in INPUT, in input order, as JSON lines."""
-    from routing.suggest import suggest
-    from training.data import read_table, require_columns
+    from routing.predictions import prediction_lines, write_lines
 
     if not 1 <= top_k <= MAX_TOP_K:
         raise fail(f"--top-k must be between 1 and {MAX_TOP_K}, got {top_k}")
     if not 0 <= similar <= MAX_TOP_K:
         raise fail(f"--similar must be between 0 and {MAX_TOP_K}, got {similar}")
-    check_file_output(out, "--out")
+    on_ray = check_engine(engine, ray_address, num_cpus)
+    folder = out.endswith(("/", os.sep)) or Path(out).is_dir()
+    out_path = Path(out)
+    if folder:
+        check_directory_output(out_path, "--out")
+        if out_path.is_dir() and any(out_path.iterdir()):
+            raise fail(f"--out {out_path} is a folder that holds files; give a new or empty one")
+    else:
+        check_file_output(out_path, "--out")
     bundle = _load(model)
-    table = read_table(input_path, format=data_format)
-    require_columns(table.frame, [text_col] + ([id_col] if id_col else []), table.path)
-    texts = table.frame[text_col].astype(str).tolist()
-    ids = table.frame[id_col].astype(str).tolist() if id_col else None
-    with (
-        partial_file(out) as tmp,
-        open(tmp, "w", encoding="utf-8") as fh,
-        _progress(quiet) as bar,
-    ):
-        task = bar.add_task("predicting", total=len(texts))
-        for start in range(0, len(texts), CHUNK):
-            chunk = texts[start : start + CHUNK]
-            for offset, pred in enumerate(
-                suggest(bundle, chunk, top_k=top_k, explain_words=explain, similar=similar)
-            ):
-                row: dict = {}
-                if ids is not None:
-                    row["id"] = ids[start + offset]
-                row["suggestions"] = [
-                    {"agency": s.agency, "confidence": s.confidence}
-                    | ({"explanation": s.explanation} if explain else {})
-                    | ({"few_shot": True} if s.few_shot else {})
-                    for s in pred.suggestions
-                ]
-                row["decision"] = pred.decision
-                row["model_version"] = pred.model_version
-                if similar:
-                    row["similar"] = pred.similar or []
-                fh.write(json.dumps(row, ensure_ascii=False) + "\n")
-            bar.advance(task, len(chunk))
+    options = {"top_k": top_k, "explain": explain, "similar": similar}
+    if on_ray:
+        from routing.scale.batch import predict_lines
+        from routing.scale.dataset import read_complaints
+
+        columns = {"text": text_col} | ({"id": id_col} if id_col else {})
+        with ray_cpus(ray_address, num_cpus) as cpus, ray_errors():
+            dataset = read_complaints(
+                str(input_path), columns, format=data_format, rows_per_block=CHUNK
+            )
+            lines = predict_lines(
+                dataset,
+                str(_bundle_dir(model)),
+                signing_key=_signing_key(),
+                cpus=cpus,
+                batch_size=CHUNK,
+                **options,
+            )
+            written = write_lines(lines, out_path, folder=folder)
+    else:
+        from training.data import read_table, require_columns
+
+        table = read_table(input_path, format=data_format)
+        require_columns(table.frame, [text_col] + ([id_col] if id_col else []), table.path)
+        texts = table.frame[text_col].astype(str).tolist()
+        ids = table.frame[id_col].astype(str).tolist() if id_col else None
+
+        def batches() -> Iterator[list[str]]:
+            with _progress(quiet) as bar:
+                task = bar.add_task("predicting", total=len(texts))
+                for start in range(0, len(texts), CHUNK):
+                    chunk = slice(start, start + CHUNK)
+                    yield prediction_lines(
+                        bundle, texts[chunk], ids[chunk] if ids else None, **options
+                    )
+                    bar.advance(task, len(texts[chunk]))
+
+        written = write_lines(batches(), out_path, folder=folder)
     if not quiet:
-        console.print(f"wrote {len(texts)} predictions to {escape(str(out))}")
+        console.print(f"wrote {written} predictions to {escape(str(out_path))}")
 
 
 def retarget(
@@ -318,6 +390,14 @@ def retarget(
     policy = retarget_bundle(model, target_precision, signing_key=_signing_key())
     if not quiet:
         console.print(policy.describe())
+
+
+def _bundle_dir(model: Path) -> Path:
+    """The bundle directory that Ray workers load: a registry's current version resolved once
+    here, so that a promotion during the run cannot give workers different models."""
+    from routing.registry import resolve_bundle_dir
+
+    return resolve_bundle_dir(model).resolve()
 
 
 def _with_embedding_cache(bundle: Bundle) -> Bundle:

@@ -1,0 +1,58 @@
+"""Connecting to Ray: a running cluster at an address, or a local Ray started for one run."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+__all__ = ["LOCAL_OBJECT_STORE", "cluster_cpus", "ray_session"]
+
+# The object store of a local Ray: Ray spills to disk beyond it, and Ray's default (a share
+# of the machine's memory) would reserve memory the workers need for the model.
+LOCAL_OBJECT_STORE = 512 * 1024**2
+
+
+@contextmanager
+def ray_session(
+    address: str | None = None,
+    *,
+    num_cpus: int | None = None,
+    object_store_memory: int = LOCAL_OBJECT_STORE,
+) -> Iterator[None]:
+    """Ray connected for the block: to the cluster at `address`, or to a local Ray with
+    `num_cpus` CPUs (None: all) that is shut down afterwards.
+
+    A Ray already connected in this process (a notebook, the tests) is used as it is and left
+    running.
+    """
+    import ray
+    import ray.data
+
+    # a run reports its own progress; Ray's progress lines would bury it on stderr
+    ray.data.DataContext.get_current().enable_progress_bars = False
+    logging.getLogger("ray.data").setLevel(logging.ERROR)
+    if ray.is_initialized():
+        yield
+        return
+    if address:
+        ray.init(address=address, log_to_driver=False, logging_level=logging.WARNING)
+    else:
+        ray.init(
+            num_cpus=num_cpus,
+            include_dashboard=False,
+            object_store_memory=object_store_memory,
+            log_to_driver=False,
+            logging_level=logging.WARNING,
+        )
+    try:
+        yield
+    finally:
+        ray.shutdown()
+
+
+def cluster_cpus() -> int:
+    """CPUs of the connected Ray cluster."""
+    import ray
+
+    return max(1, int(ray.cluster_resources().get("CPU", 1)))
