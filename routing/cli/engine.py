@@ -73,7 +73,8 @@ def ray_errors() -> Iterator[None]:
     except Exception as exc:
         seen: BaseException | None = exc
         while seen is not None:
-            if isinstance(seen, DataError | BundleError) and type(seen) in (DataError, BundleError):
-                raise seen from None
-            seen = seen.__cause__ or getattr(seen, "cause", None)
+            if type(seen) in (DataError, BundleError):
+                # Ray appends its retry advice to the message; these errors are one line
+                raise type(seen)(str(seen).splitlines()[0]) from None
+            seen = getattr(seen, "cause", None) or seen.__cause__
         raise

@@ -291,7 +291,7 @@ def predict(
     out: str = typer.Option(
         ...,
         "--out",
-        metavar="FILE|DIR/",
+        metavar="FILE",
         help="JSONL output, one line per input row; a folder (a name ending in / or an "
         "existing folder) gets shards that concatenate in name order to that file.",
     ),

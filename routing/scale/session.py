@@ -29,9 +29,16 @@ def ray_session(
     import ray
     import ray.data
 
+    context = ray.data.DataContext.get_current()
     # a run reports its own progress; Ray's progress lines would bury it on stderr
-    ray.data.DataContext.get_current().enable_progress_bars = False
-    logging.getLogger("ray.data").setLevel(logging.ERROR)
+    context.enable_progress_bars = False
+    # a worker's user error (a bad file, a missing column) reaches the driver as itself,
+    # inside Ray's task error, rather than as a generic "UDF failed"
+    context.raise_original_map_exception = True
+    # a failed task reaches the driver as an exception, with its traceback when it is a bug:
+    # Ray's log of the same failure would print it twice, and a user error's one line once
+    # among dozens
+    logging.getLogger("ray.data").setLevel(logging.CRITICAL)
     if ray.is_initialized():
         yield
         return
