@@ -1,16 +1,16 @@
-"""Scale: `routing predict` on the local engine and on Ray with 1 and 2 CPUs, and whether Ray's
+"""Scale: `routing predict` on the local engine and on Ray with 1 and 2 workers, and whether Ray's
 answers equal the local ones on LAPOR-10 for predict, evaluate and audit.
 
 The corpus is generated, never stored: LAPOR-10 texts resampled with light perturbation (a few
 words dropped, two neighbours swapped, case changed), `--rows` complaints (and the first
 `--small-rows` of them, to see whether the driver's memory grows with the input). Each
-configuration runs the real command in a subprocess, side by side (local, Ray 1 CPU, Ray 2
-CPUs, then again), `--repeats` times; the figures are medians. While a run goes, the process
+configuration runs the real command in a subprocess, side by side (local, Ray 1 worker, Ray 2
+workers, then again), `--repeats` times; the figures are medians. While a run goes, the process
 tree under it is read from /proc: the peak memory (VmHWM) of the driver and of each Ray worker,
 and the CPU seconds of Ray's own processes (GCS, raylet, agents, Ray Data's actors).
 
-How throughput would grow with nodes is a projection from the measured rate per worker CPU and
-the measured 1 → 2 CPU speed-up, not a measurement. Results: benchmarks/results/scale.md
+How throughput would grow with nodes is a projection from the measured rate per worker and
+the measured 1 → 2 worker speed-up, not a measurement. Results: benchmarks/results/scale.md
 (`benchmarks/record.py`); no complaint text is printed.
 """
 
@@ -82,8 +82,9 @@ def run(args: argparse.Namespace) -> None:
         print(
             f"Corpus: {args.rows:,} complaints generated from {args.data.name} (and the first "
             f"{args.small_rows:,}); `routing predict` with its defaults (top 3, no explanations); "
-            f"Ray {ray.__version__}, {os.cpu_count()} CPUs on this machine, shared with other "
-            "work while it ran\n"
+            f"Ray {ray.__version__} (a local Ray for N workers has N + 1 CPUs: one reads the "
+            "input); "
+            f"{os.cpu_count()} CPUs on this machine, shared with other work while it ran\n"
         )
         configs = [("local", None), ("ray", 1), ("ray", 2)]
         runs: dict[tuple[str, int | None, int], list[dict]] = {}
@@ -240,7 +241,7 @@ def report(args: argparse.Namespace, runs: dict) -> None:
 
     local = median("seconds", ("local", None, args.rows))
     print(f"### Throughput: {args.rows:,} complaints (median of {args.repeats} runs)\n")
-    print("| engine | CPUs | wall s (runs) | complaints/s | vs local |")
+    print("| engine | workers | wall s (runs) | complaints/s | vs local |")
     print("|---|---|---|---|---|")
     for engine, cpus in (("local", None), ("ray", 1), ("ray", 2)):
         config = (engine, cpus, args.rows)
@@ -252,10 +253,10 @@ def report(args: argparse.Namespace, runs: dict) -> None:
         )
     one, two = median("seconds", ("ray", 1, args.rows)), median("seconds", ("ray", 2, args.rows))
     speedup = one / two
-    print(f"\nRay 2 CPUs vs 1 CPU: {speedup:.2f}× the throughput (Done when: ≥ 1.5×)\n")
+    print(f"\nRay 2 workers vs 1: {speedup:.2f}× the throughput (Done when: ≥ 1.5×)\n")
 
     print(f"### Memory and Ray's own CPU (medians of {args.repeats} runs)\n")
-    print("| engine | CPUs | complaints | driver peak MiB | worker peak MiB | Ray's own CPU s |")
+    print("| engine | workers | complaints | driver peak MiB | worker peak MiB | Ray's own CPU s |")
     print("|---|---|---|---|---|---|")
     for engine, cpus, rows in sorted(runs, key=str):
         config = (engine, cpus, rows)
@@ -268,7 +269,7 @@ def report(args: argparse.Namespace, runs: dict) -> None:
     big = median("driver_mib", ("ray", 2, args.rows))
     little = median("driver_mib", ("ray", 2, args.small_rows))
     print(
-        f"\nRay driver peak at {args.rows:,} / at {args.small_rows:,} complaints (2 CPUs): "
+        f"\nRay driver peak at {args.rows:,} / at {args.small_rows:,} complaints (2 workers): "
         f"{big / little:.2f}× (Done when: ≤ 1.2×)\n"
     )
 
@@ -276,7 +277,7 @@ def report(args: argparse.Namespace, runs: dict) -> None:
     efficiency = speedup / 2
     print("### Projection to nodes (not measured: from the rates above)\n")
     print(
-        f"Measured here: {per_cpu:,.0f} complaints/s per worker CPU with 2 CPUs, a 1 → 2 CPU "
+        f"Measured here: {per_cpu:,.0f} complaints/s per worker with 2 workers, a 1 → 2 worker "
         f"scaling efficiency of {efficiency:.0%}. If each added CPU keeps that rate and "
         "efficiency, and storage and the driver (which writes every line) keep up:\n"
     )
@@ -290,7 +291,7 @@ def report(args: argparse.Namespace, runs: dict) -> None:
 
 def same_answers(args: argparse.Namespace, model: Path, work: Path) -> None:
     """predict, evaluate and audit on LAPOR-10 with each engine: are the answers the same?"""
-    print(f"### Ray and local answers on {args.data.name} (Ray with 2 CPUs)\n")
+    print(f"### Ray and local answers on {args.data.name} (Ray with 2 workers)\n")
     print("| verb | compared | same |")
     print("|---|---|---|")
     outputs = {}

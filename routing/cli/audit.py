@@ -23,7 +23,7 @@ from routing.cli.common import (
     fail,
     status,
 )
-from routing.cli.engine import EngineOpt, NumCpusOpt, RayAddressOpt, check_engine, ray_cpus
+from routing.cli.engine import EngineOpt, NumCpusOpt, RayAddressOpt, check_engine, ray_workers
 from routing.cli.outputs import check_file_output, partial_file
 
 if TYPE_CHECKING:
@@ -143,7 +143,7 @@ def _fold_engine(
         return
     from routing.scale.folds import folds_on_ray
 
-    with ray_cpus(ray_address, num_cpus) as cpus, folds_on_ray(min(folds, cpus)):
+    with ray_workers(ray_address, num_cpus) as workers, folds_on_ray(min(folds, workers)):
         yield
 
 

@@ -29,7 +29,8 @@ NumCpusOpt = typer.Option(
     "--num-cpus",
     min=1,
     metavar="N",
-    help="CPUs of the local Ray that --engine ray starts (default: all of this machine's).",
+    help="Workers of the local Ray that --engine ray starts, a CPU each (default: one per "
+    "CPU of this machine, less one for reading the input).",
 )
 
 
@@ -52,12 +53,12 @@ def check_engine(engine: str, ray_address: str | None, num_cpus: int | None) -> 
 
 
 @contextmanager
-def ray_cpus(ray_address: str | None, num_cpus: int | None) -> Iterator[int]:
-    """Ray connected for the block; gives the CPUs it has to work with."""
-    from routing.scale.session import cluster_cpus, ray_session
+def ray_workers(ray_address: str | None, num_cpus: int | None) -> Iterator[int]:
+    """Ray connected for the block; gives the number of workers to start on it."""
+    from routing.scale.session import ray_session, worker_count
 
     with ray_session(ray_address, num_cpus=num_cpus):
-        yield cluster_cpus()
+        yield worker_count()
 
 
 @contextmanager

@@ -32,8 +32,8 @@ from routing.cli.engine import (
     NumCpusOpt,
     RayAddressOpt,
     check_engine,
-    ray_cpus,
     ray_errors,
+    ray_workers,
 )
 from routing.cli.outputs import (
     bundle_output,
@@ -208,7 +208,7 @@ def evaluate(
         from routing.scale.batch import score_top_suggestions
         from routing.scale.dataset import read_complaints
 
-        with ray_cpus(ray_address, num_cpus) as cpus, ray_errors():
+        with ray_workers(ray_address, num_cpus) as workers, ray_errors():
             dataset = read_complaints(
                 str(data),
                 {"text": text_col, "label": label_col},
@@ -219,7 +219,7 @@ def evaluate(
                 dataset,
                 str(_bundle_dir(model)),
                 signing_key=_signing_key(),
-                cpus=cpus,
+                cpus=workers,
                 batch_size=CHUNK,
             )
         labels, skipped, texts, proba = top.labels.tolist(), top.skipped, None, None
@@ -339,7 +339,7 @@ def predict(
         from routing.scale.dataset import read_complaints
 
         columns = {"text": text_col} | ({"id": id_col} if id_col else {})
-        with ray_cpus(ray_address, num_cpus) as cpus, ray_errors():
+        with ray_workers(ray_address, num_cpus) as workers, ray_errors():
             dataset = read_complaints(
                 str(input_path), columns, format=data_format, rows_per_block=CHUNK
             )
@@ -347,7 +347,7 @@ def predict(
                 dataset,
                 str(_bundle_dir(model)),
                 signing_key=_signing_key(),
-                cpus=cpus,
+                cpus=workers,
                 batch_size=CHUNK,
                 **options,
             )

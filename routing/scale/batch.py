@@ -83,8 +83,7 @@ def _workers(dataset: ray.data.Dataset, udf: type, kwargs: dict, cpus: int, batc
         fn_constructor_kwargs=kwargs,
         batch_size=batch_size,
         batch_format="numpy",
-        # one worker to start with, leaving a CPU to read the input; more as input queues
-        compute=ray.data.ActorPoolStrategy(min_size=1, max_size=cpus),
+        compute=ray.data.ActorPoolStrategy(size=cpus),
         num_cpus=1,
     )
 
@@ -101,7 +100,8 @@ def predict_lines(
     similar: int = 0,
 ) -> Iterator[list[str]]:
     """`routing.predictions.prediction_lines` of a Dataset with columns text (and id), in
-    input order, a block at a time; `cpus` workers score batches of `batch_size`."""
+    input order, a block at a time; `cpus` workers (a CPU each) score batches of
+    `batch_size`."""
     kwargs = {
         "model": model,
         "signing_key": signing_key,
