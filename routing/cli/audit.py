@@ -143,7 +143,10 @@ def _fold_engine(
         return
     from routing.scale.folds import folds_on_ray
 
-    with ray_workers(ray_address, num_cpus) as workers, folds_on_ray(min(folds, workers)):
+    with (
+        ray_workers(ray_address, num_cpus, reader=False) as workers,
+        folds_on_ray(min(folds, workers)),
+    ):
         yield
 
 

@@ -29,8 +29,8 @@ NumCpusOpt = typer.Option(
     "--num-cpus",
     min=1,
     metavar="N",
-    help="Workers of the local Ray that --engine ray starts, a CPU each (default: one per "
-    "CPU of this machine, less one for reading the input).",
+    help="Workers of the local Ray that --engine ray starts, a CPU each, plus a CPU to read "
+    "the input for predict and evaluate (default: all of this machine's CPUs).",
 )
 
 
@@ -53,12 +53,19 @@ def check_engine(engine: str, ray_address: str | None, num_cpus: int | None) -> 
 
 
 @contextmanager
-def ray_workers(ray_address: str | None, num_cpus: int | None) -> Iterator[int]:
-    """Ray connected for the block; gives the number of workers to start on it."""
-    from routing.scale.session import ray_session, worker_count
+def ray_workers(ray_address: str | None, num_cpus: int | None, *, reader: bool) -> Iterator[int]:
+    """Ray connected for the block; gives the number of workers, a CPU each, to start on it.
 
-    with ray_session(ray_address, num_cpus=num_cpus):
-        yield worker_count()
+    With a `reader` (Ray Data reading the input), one CPU is left to it: Ray Data's workers
+    hold their CPU for the whole run, and a read that waited for one would wait forever. So a
+    local Ray for `num_cpus` workers gets one CPU more.
+    """
+    from routing.scale.session import cluster_cpus, ray_session
+
+    spare = 1 if reader else 0
+    local_cpus = None if num_cpus is None else num_cpus + spare
+    with ray_session(ray_address, num_cpus=local_cpus):
+        yield max(1, cluster_cpus() - spare)
 
 
 @contextmanager

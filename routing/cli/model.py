@@ -208,7 +208,7 @@ def evaluate(
         from routing.scale.batch import score_top_suggestions
         from routing.scale.dataset import read_complaints
 
-        with ray_workers(ray_address, num_cpus) as workers, ray_errors():
+        with ray_workers(ray_address, num_cpus, reader=True) as workers, ray_errors():
             dataset = read_complaints(
                 str(data),
                 {"text": text_col, "label": label_col},
@@ -339,7 +339,7 @@ def predict(
         from routing.scale.dataset import read_complaints
 
         columns = {"text": text_col} | ({"id": id_col} if id_col else {})
-        with ray_workers(ray_address, num_cpus) as workers, ray_errors():
+        with ray_workers(ray_address, num_cpus, reader=True) as workers, ray_errors():
             dataset = read_complaints(
                 str(input_path), columns, format=data_format, rows_per_block=CHUNK
             )

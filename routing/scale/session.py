@@ -6,7 +6,7 @@ import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-__all__ = ["LOCAL_OBJECT_STORE", "ray_session", "worker_count"]
+__all__ = ["LOCAL_OBJECT_STORE", "cluster_cpus", "ray_session"]
 
 # The object store of a local Ray: Ray spills to disk beyond it, and Ray's default (a share
 # of the machine's memory) would reserve memory the workers need for the model.
@@ -20,9 +20,8 @@ def ray_session(
     num_cpus: int | None = None,
     object_store_memory: int = LOCAL_OBJECT_STORE,
 ) -> Iterator[None]:
-    """Ray connected for the block: to the cluster at `address`, or to a local Ray for
-    `num_cpus` workers (None: a worker per CPU of this machine, less one) that is shut down
-    afterwards.
+    """Ray connected for the block: to the cluster at `address`, or to a local Ray with
+    `num_cpus` CPUs (None: all of this machine's) that is shut down afterwards.
 
     A Ray already connected in this process (a notebook, the tests) is used as it is and left
     running.
@@ -47,7 +46,7 @@ def ray_session(
         ray.init(address=address, log_to_driver=False, logging_level=logging.WARNING)
     else:
         ray.init(
-            num_cpus=None if num_cpus is None else num_cpus + 1,
+            num_cpus=num_cpus,
             include_dashboard=False,
             object_store_memory=object_store_memory,
             log_to_driver=False,
@@ -59,10 +58,8 @@ def ray_session(
         ray.shutdown()
 
 
-def worker_count() -> int:
-    """Workers to start on the connected Ray: one per CPU but one, which is left to read the
-    input (Ray Data's model workers hold their CPU for the whole run, and a read that waited
-    for one would wait forever)."""
+def cluster_cpus() -> int:
+    """CPUs of the connected Ray."""
     import ray
 
-    return max(1, int(ray.cluster_resources().get("CPU", 1)) - 1)
+    return max(1, int(ray.cluster_resources().get("CPU", 1)))

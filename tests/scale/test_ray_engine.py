@@ -124,3 +124,19 @@ def test_a_missing_column_read_on_ray_is_a_one_line_error(
     )
     assert_user_error(code, err, "missing column 'complaint'")
     assert not (tmp_path / "out.jsonl").exists()
+
+
+def test_folds_on_ray_run_each_call_on_a_ray_worker():
+    import os
+
+    import ray
+    from joblib import Parallel, delayed
+
+    from routing.scale.folds import folds_on_ray
+
+    def where() -> tuple[int, str | None]:  # nested: Ray's workers cannot import this module
+        return os.getpid(), ray.get_runtime_context().get_actor_id()
+
+    with folds_on_ray(2):
+        places = Parallel()(delayed(where)() for _ in range(3))
+    assert all(actor is not None and pid != os.getpid() for pid, actor in places)
