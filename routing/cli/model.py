@@ -292,8 +292,8 @@ def predict(
         ...,
         "--out",
         metavar="FILE",
-        help="JSONL output, one line per input row; a folder (a name ending in / or an "
-        "existing folder) gets shards that concatenate in name order to that file.",
+        help="JSONL output, one line per input row; DIR/ (a name ending in /) gets shards "
+        "that concatenate in name order to that file.",
     ),
     top_k: int = typer.Option(
         3, "--top-k", metavar="N", help=f"Suggestions per complaint (1–{MAX_TOP_K})."
@@ -324,7 +324,7 @@ def predict(
     if not 0 <= similar <= MAX_TOP_K:
         raise fail(f"--similar must be between 0 and {MAX_TOP_K}, got {similar}")
     on_ray = check_engine(engine, ray_address, num_cpus)
-    folder = out.endswith(("/", os.sep)) or Path(out).is_dir()
+    folder = out.endswith(("/", os.sep))
     out_path = Path(out)
     if folder:
         check_directory_output(out_path, "--out")
