@@ -366,7 +366,7 @@ def predict(
                 for start in range(0, len(texts), CHUNK):
                     chunk = slice(start, start + CHUNK)
                     yield prediction_lines(
-                        bundle, texts[chunk], ids[chunk] if ids else None, **options
+                        bundle, texts[chunk], None if ids is None else ids[chunk], **options
                     )
                     bar.advance(task, len(texts[chunk]))
 
