@@ -173,9 +173,13 @@ def measure(command: list[str]) -> dict:
         while not done.is_set():
             for pid in descendants(proc.pid):
                 info = read_proc(pid)
-                if info:
-                    names = seen.get(pid, {}).get("names", set()) | {info["name"]}
-                    seen[pid] = info | {"names": names}
+                if info:  # peak and CPU only grow (an exited process reads as zero)
+                    last = seen.get(pid, {"hwm": 0.0, "cpu": 0.0, "names": set()})
+                    seen[pid] = {
+                        "hwm": max(last["hwm"], info["hwm"]),
+                        "cpu": max(last["cpu"], info["cpu"]),
+                        "names": last["names"] | {info["name"]} - {""},
+                    }
             done.wait(0.3)
 
     watcher = threading.Thread(target=watch, daemon=True)
