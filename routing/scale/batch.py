@@ -77,7 +77,8 @@ class _Scorer:
 def _workers(dataset: ray.data.Dataset, udf: type, kwargs: dict, cpus: int, batch_size: int):
     import ray.data
 
-    ray.data.DataContext.get_current().execution_options.preserve_order = True
+    if not dataset.context.execution_options.preserve_order:
+        raise ValueError("the Dataset must keep input order (made inside ray_session)")
     return dataset.map_batches(
         udf,
         fn_constructor_kwargs=kwargs,

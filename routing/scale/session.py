@@ -29,7 +29,10 @@ def ray_session(
     import ray
     import ray.data
 
+    # a Dataset keeps the settings current when it is made: set before any is
     context = ray.data.DataContext.get_current()
+    # results come back in input order
+    context.execution_options.preserve_order = True
     # a run reports its own progress; Ray's progress lines would bury it on stderr
     context.enable_progress_bars = False
     # a worker's user error (a bad file, a missing column) reaches the driver as itself,
