@@ -179,3 +179,21 @@ def test_one_megabyte_text_loads(tmp_path, name):
 
     assert table.frame["text"].tolist()[0] == big
     assert len(table.frame) == 2
+
+
+def test_a_folder_is_read_as_its_shards_in_name_order(tmp_path):
+    folder = tmp_path / "shards"
+    folder.mkdir()
+    (folder / "b.csv").write_text("id,text\n3,c\n", encoding="utf-8")
+    (folder / "a.jsonl").write_text('{"id": "1", "text": "a"}\n{"id": "2", "text": "b"}\n')
+    (folder / "_SUCCESS").write_text("")
+    (folder / ".hidden.csv").write_text("id,text\n9,z\n", encoding="utf-8")
+    table = read_table(folder)
+    assert table.frame["id"].tolist() == ["1", "2", "3"]
+    assert table.frame["text"].tolist() == ["a", "b", "c"]
+    assert table.format == "mixed"
+
+
+def test_an_empty_folder_is_a_data_error(tmp_path):
+    with pytest.raises(DataError, match="holds no files"):
+        read_table(tmp_path)

@@ -21,8 +21,11 @@ __all__ = [
     "DataError",
     "LoadedTable",
     "detect_format",
+    "is_shard_name",
+    "parse_table",
     "read_table",
     "require_columns",
+    "shard_files",
     "write_table",
 ]
 
@@ -79,22 +82,44 @@ def detect_format(path: Path) -> str:
 
 
 def read_table(path: str | Path, *, format: str | None = None) -> LoadedTable:
-    """Read a CSV, JSONL or Parquet file into a frame of Python objects.
+    """Read a CSV, JSONL or Parquet file, or a folder of such shards, into a frame of Python
+    objects.
 
-    Text-like columns come back as Python `str` (object dtype). Raises `DataError` for a missing
-    or empty file, a file with no rows, an unparseable line (named by number) or an unknown format.
+    A folder's shards (`shard_files`) are read in name order and their rows concatenated. Text-like
+    columns come back as Python `str` (object dtype). Raises `DataError` for a missing or empty
+    file, a file with no rows, an unparseable line (named by number) or an unknown format.
     """
     path = Path(path)
     if not path.exists():
         raise DataError(f"file not found: {path}")
+    if path.is_dir():
+        return _read_shards(path, format)
     if not path.is_file():
         raise DataError(f"not a file: {path}")
     fmt = _resolve_format(path, format)
     raw = path.read_bytes()
-    digest = hashlib.sha256(raw).hexdigest()
+    frame, bad_rows = parse_table(raw, path, format=format)
+    return LoadedTable(
+        frame=frame,
+        path=path,
+        format=fmt,
+        sha256=hashlib.sha256(raw).hexdigest(),
+        non_utf8_rows=bad_rows,
+    )
+
+
+def parse_table(
+    raw: bytes, path: str | Path, *, format: str | None = None
+) -> tuple[pd.DataFrame, int]:
+    """The rows of one file's bytes, as `read_table` reads them, and how many were not UTF-8.
+
+    `path` names the file in errors and gives its format when `format` is None; the Ray engine
+    (routing.scale) parses each shard with this, so both engines read the same rows.
+    """
+    path = Path(path)
+    fmt = _resolve_format(path, format)
     if not raw.strip():
         raise DataError(f"{path} is empty: no rows")
-
     if fmt == "parquet":
         frame, bad_rows = _read_parquet(raw, path), 0
     else:
@@ -106,16 +131,37 @@ def read_table(path: str | Path, *, format: str | None = None) -> LoadedTable:
         else:
             frame = _read_jsonl(lines, path)
             bad_rows = sum(1 for i in bad_lines if lines[i].strip())
-
     if len(frame) == 0:
         detail = " (header only)" if fmt == "csv" else ""
         raise DataError(f"{path} has no rows{detail}")
+    return _as_python_strings(frame), bad_rows
+
+
+def shard_files(folder: str | Path) -> list[Path]:
+    """The shards of a folder input: its files in name order, without hidden files (".x") and
+    markers such as "_SUCCESS"."""
+    folder = Path(folder)
+    files = sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith((".", "_")))
+    if not files:
+        raise DataError(f"{folder} holds no files to read")
+    return files
+
+
+def is_shard_name(name: str) -> bool:
+    """Whether a file of a folder input is one of its shards (`shard_files`)."""
+    return not name.startswith((".", "_"))
+
+
+def _read_shards(folder: Path, format: str | None) -> LoadedTable:
+    tables = [read_table(p, format=format) for p in shard_files(folder)]
+    formats = {t.format for t in tables}
+    digest = hashlib.sha256("".join(t.sha256 for t in tables).encode()).hexdigest()
     return LoadedTable(
-        frame=_as_python_strings(frame),
-        path=path,
-        format=fmt,
+        frame=pd.concat([t.frame for t in tables], ignore_index=True),
+        path=folder,
+        format=formats.pop() if len(formats) == 1 else "mixed",
         sha256=digest,
-        non_utf8_rows=bad_rows,
+        non_utf8_rows=sum(t.non_utf8_rows for t in tables),
     )
 
 

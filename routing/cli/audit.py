@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -21,6 +23,7 @@ from routing.cli.common import (
     fail,
     status,
 )
+from routing.cli.engine import EngineOpt, NumCpusOpt, RayAddressOpt, check_engine, ray_workers
 from routing.cli.outputs import check_file_output, partial_file
 
 if TYPE_CHECKING:
@@ -57,12 +60,16 @@ def audit(
         "1 keeps nearly all that confident learning finds.",
     ),
     data_format: str = FormatOpt,
+    engine: str = EngineOpt,
+    ray_address: str = RayAddressOpt,
+    num_cpus: int = NumCpusOpt,
     quiet: bool = QuietOpt,
 ) -> None:
     """Find complaints most likely disposed to the wrong agency and write them to OUT.
 
     OUT holds only the suspects, most suspect first: every input column (the text with personal
-    data masked) plus suggested_agency and label_quality (lower = more suspect).
+    data masked) plus suggested_agency and label_quality (lower = more suspect). With --engine
+    ray each fold is fitted as a Ray task; the suspects are the same.
     """
     from routing.evaluation.audit import (
         audit_dispositions,
@@ -77,6 +84,7 @@ def audit(
         raise fail(f"--folds must be at least 2, got {folds}")
     if not 0.0 < irrelevant_quantile <= 1.0:
         raise fail(f"--irrelevant-quantile must be in (0, 1], got {irrelevant_quantile}")
+    on_ray = check_engine(engine, ray_address, num_cpus)
     check_file_output(out, "--out")
     # Without id_col the validated "id" is the input row number, which maps suspects back to
     # their full input rows.
@@ -85,7 +93,10 @@ def audit(
     if id_col:
         require_columns(table.frame, [id_col], table.path)
     texts, labels = clean["text"].tolist(), clean["agency"].tolist()
-    with status(f"cross-validating {len(texts)} complaints ({folds} folds)…", quiet):
+    with (
+        status(f"cross-validating {len(texts)} complaints ({folds} folds)…", quiet),
+        _fold_engine(on_ray, ray_address, num_cpus, folds),
+    ):
         try:
             suspects = audit_dispositions(
                 texts, labels, folds=folds, seed=seed, irrelevant_quantile=irrelevant_quantile
@@ -120,6 +131,23 @@ def audit(
     console.print(_pairs_table(suspected_pairs(suspects)))
     if id_col:
         console.print(_suspects_table(rows, id_col, label_col))
+
+
+@contextmanager
+def _fold_engine(
+    on_ray: bool, ray_address: str | None, num_cpus: int | None, folds: int
+) -> Iterator[None]:
+    """Where the router's folds are fitted: here, or (on_ray) a fold per Ray task."""
+    if not on_ray:
+        yield
+        return
+    from routing.scale.folds import folds_on_ray
+
+    with (
+        ray_workers(ray_address, num_cpus, reader=False) as workers,
+        folds_on_ray(min(folds, workers)),
+    ):
+        yield
 
 
 def _write_csv(frame: pd.DataFrame, out: Path) -> None:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -27,11 +29,18 @@ from routing.cli.common import (
     fail,
     write_json,
 )
+from routing.cli.engine import (
+    EngineOpt,
+    NumCpusOpt,
+    RayAddressOpt,
+    check_engine,
+    ray_errors,
+    ray_workers,
+)
 from routing.cli.outputs import (
     bundle_output,
     check_directory_output,
     check_file_output,
-    partial_file,
 )
 from routing.cli.progress import work_progress
 
@@ -197,49 +206,76 @@ def evaluate(
         help="Column with complaint ids, matched with the training complaints' ids.",
     ),
     data_format: str = FormatOpt,
+    engine: str = EngineOpt,
+    ray_address: str = RayAddressOpt,
+    num_cpus: int = NumCpusOpt,
     quiet: bool = QuietOpt,
 ) -> None:
     """Score a bundle on labelled complaints (unknown agencies count as errors).
 
-    Warns, and the report says so at the top, when 1 % or more of the complaints were in the
-    model's training data (same normalized text, or same id with --id-col): evaluate on a
-    held-out file, such as the test file of `routing split`.
+    DATA is a file or a folder of shards. Warns, and the report says so at the top, when 1 % or
+    more of the complaints were in the model's training data (same normalized text, or same id
+    with --id-col): evaluate on a held-out file, such as the test file of `routing split`.
+    With --engine ray the complaints stay on the workers, so this check is not made.
     """
-    import numpy as np
+    from routing.evaluation.metrics import evaluate_top_suggestions
 
-    from routing.evaluation.metrics import evaluate_suggestions
-    from training.data import read_table, require_columns
-    from training.overlap import training_overlap
-
+    on_ray = check_engine(engine, ray_address, num_cpus)
+    if on_ray and report is not None:
+        raise fail("--report shows complaint texts, which stay on the workers: use --engine local")
     if report is not None:
         check_directory_output(report, "--report")
     if json_path is not None:
         check_file_output(json_path, "--json")
-    bundle = _with_embedding_cache(_load(model))
-    table = read_table(data, format=data_format)
-    require_columns(table.frame, [text_col, label_col, *([id_col] if id_col else [])], table.path)
-    frame = table.frame
-    texts = frame[text_col].astype(str).tolist()
-    labels = frame[label_col].astype(str).str.strip().tolist()
-    keep = [i for i, (t, y) in enumerate(zip(texts, labels, strict=True)) if t.strip() and y]
-    if len(keep) < len(texts) and not quiet:
-        console_err.print(
-            f"[yellow]warning:[/yellow] skipped {len(texts) - len(keep)} rows with empty "
-            "text or label"
-        )
-    if not keep:
-        raise fail(f"{data}: no rows with both text and label")
-    texts = [texts[i] for i in keep]
-    labels = [labels[i] for i in keep]
-    ids = [str(v).strip() for v in frame[id_col].iloc[keep]] if id_col else None
-    overlap = training_overlap(bundle, texts, ids)
-    flattered = overlap.describe() if overlap is not None and overlap.flattered else None
+    bundle = _load(model)
+    flattered = None
+    if on_ray:
+        from routing.scale.batch import score_top_suggestions
+        from routing.scale.dataset import read_complaints
+
+        with ray_workers(ray_address, num_cpus, reader=True) as workers, ray_errors():
+            dataset = read_complaints(
+                str(data),
+                {"text": text_col, "label": label_col},
+                format=data_format,
+                rows_per_block=CHUNK,
+            )
+            top = score_top_suggestions(
+                dataset,
+                str(_bundle_dir(model)),
+                signing_key=_signing_key(),
+                cpus=workers,
+                batch_size=CHUNK,
+            )
+        labels, skipped, texts = top.labels.tolist(), top.skipped, None
+        top_agency, confidence, in_top3, auto = top.agency, top.confidence, top.in_top3, top.auto
+    else:
+        from routing.evaluation.metrics import top_suggestions
+        from training.overlap import training_overlap
+
+        texts, labels, ids, skipped = _labelled_rows(data, text_col, label_col, data_format, id_col)
+        if not texts:
+            raise fail(f"{data}: no rows with both text and label")
+        overlap = training_overlap(bundle, texts, ids)
+        flattered = overlap.describe() if overlap is not None and overlap.flattered else None
+        proba, auto = _proba_and_decisions(_with_embedding_cache(bundle), texts, quiet)
+        top_agency, confidence, in_top3 = top_suggestions(labels, proba, bundle.router.classes_)
     if flattered and not quiet:
         console_err.print(f"[yellow]warning:[/yellow] {escape(flattered)}", highlight=False)
-    proba, auto = _proba_and_decisions(bundle, texts, quiet)
-    top = proba.argmax(axis=1)
-    metrics = evaluate_suggestions(
-        labels, proba, bundle.router.classes_, bundle.policy.threshold, auto=auto
+    if skipped and not quiet:
+        console_err.print(
+            f"[yellow]warning:[/yellow] skipped {skipped} rows with empty text or label"
+        )
+    if not labels:
+        raise fail(f"{data}: no rows with both text and label")
+    metrics = evaluate_top_suggestions(
+        labels,
+        top_agency,
+        confidence,
+        in_top3,
+        bundle.router.classes_,
+        bundle.policy.threshold,
+        auto=auto,
     )
     if json_path:
         write_json(json_path, metrics)
@@ -250,8 +286,8 @@ def evaluate(
             report,
             metrics,
             y_true=labels,
-            y_pred=bundle.router.classes_[top].tolist(),
-            confidence=proba[np.arange(len(top)), top],
+            y_pred=top_agency.tolist(),
+            confidence=confidence,
             texts=texts,
             model_version=bundle.model_version,
             warning=flattered,
@@ -268,12 +304,35 @@ def evaluate(
             )
 
 
+def _labelled_rows(
+    data: Path, text_col: str, label_col: str, data_format: str | None, id_col: str | None
+) -> tuple[list[str], list[str], list[str] | None, int]:
+    """Texts, (stripped) labels and ids (with `id_col`) of the rows that have both a text and
+    a label, and how many rows had not."""
+    from training.data import read_table, require_columns
+
+    table = read_table(data, format=data_format)
+    require_columns(table.frame, [text_col, label_col, *([id_col] if id_col else [])], table.path)
+    frame = table.frame
+    texts = frame[text_col].astype(str).tolist()
+    labels = frame[label_col].astype(str).str.strip().tolist()
+    keep = [i for i, (t, y) in enumerate(zip(texts, labels, strict=True)) if t.strip() and y]
+    ids = [str(v).strip() for v in frame[id_col].iloc[keep]] if id_col else None
+    return [texts[i] for i in keep], [labels[i] for i in keep], ids, len(texts) - len(keep)
+
+
 def predict(
-    input_path: Path = typer.Argument(..., metavar="INPUT", help="Complaints to route."),
+    input_path: Path = typer.Argument(
+        ..., metavar="INPUT", help="Complaints to route: a file, or a folder of shards."
+    ),
     model: Path = ModelOpt,
     text_col: str = TextCol,
-    out: Path = typer.Option(
-        ..., "--out", metavar="FILE", help="JSONL output, one line per input row."
+    out: str = typer.Option(
+        ...,
+        "--out",
+        metavar="FILE",
+        help="JSONL output, one line per input row; DIR/ (a name ending in /) gets shards "
+        "that concatenate in name order to that file.",
     ),
     top_k: int = typer.Option(
         3, "--top-k", metavar="N", help=f"Suggestions per complaint (1–{MAX_TOP_K})."
@@ -297,59 +356,80 @@ def predict(
         help="Also print the predictions as a table: complaint, top agencies with their "
         "confidence, decision (and the explaining words with --explain).",
     ),
+    engine: str = EngineOpt,
+    ray_address: str = RayAddressOpt,
+    num_cpus: int = NumCpusOpt,
     quiet: bool = QuietOpt,
 ) -> None:
     """Suggest agencies for each complaint in INPUT, in input order, as JSON lines."""
-    from routing.suggest import suggest
-    from training.data import read_table, require_columns
+    from routing.predictions import prediction_lines, write_lines
 
     if not 1 <= top_k <= MAX_TOP_K:
         raise fail(f"--top-k must be between 1 and {MAX_TOP_K}, got {top_k}")
     if not 0 <= similar <= MAX_TOP_K:
         raise fail(f"--similar must be between 0 and {MAX_TOP_K}, got {similar}")
-    check_file_output(out, "--out")
+    on_ray = check_engine(engine, ray_address, num_cpus)
+    if on_ray and table:
+        raise fail("--table shows complaint texts, which stay on the workers: use --engine local")
+    folder = out.endswith(("/", os.sep))
+    out_path = Path(out)
+    if folder:
+        check_directory_output(out_path, "--out")
+        if out_path.is_dir() and any(out_path.iterdir()):
+            raise fail(f"--out {out_path} is a folder that holds files; give a new or empty one")
+    else:
+        check_file_output(out_path, "--out")
     bundle = _load(model)
-    table = read_table(input_path, format=data_format)
-    require_columns(table.frame, [text_col] + ([id_col] if id_col else []), table.path)
-    texts = table.frame[text_col].astype(str).tolist()
-    ids = table.frame[id_col].astype(str).tolist() if id_col else None
+    options = {"top_k": top_k, "explain": explain, "similar": similar}
     shown: list[tuple[str, dict]] = []  # (complaint, its row) for --table
-    with (
-        partial_file(out) as tmp,
-        open(tmp, "w", encoding="utf-8") as fh,
-        _progress(quiet) as bar,
-    ):
-        task = bar.add_task("predicting", total=len(texts))
-        for start in range(0, len(texts), CHUNK):
-            chunk = texts[start : start + CHUNK]
-            for offset, pred in enumerate(
-                suggest(bundle, chunk, top_k=top_k, explain_words=explain, similar=similar)
-            ):
-                row: dict = {}
-                if ids is not None:
-                    row["id"] = ids[start + offset]
-                row["suggestions"] = [
-                    {"agency": s.agency, "confidence": s.confidence}
-                    | ({"explanation": s.explanation} if explain else {})
-                    | ({"few_shot": True} if s.few_shot else {})
-                    for s in pred.suggestions
-                ]
-                row["decision"] = pred.decision
-                row["reasons"] = pred.reasons
-                row["model_version"] = pred.model_version
-                if similar:
-                    row["similar"] = pred.similar or []
-                fh.write(json.dumps(row, ensure_ascii=False) + "\n")
-                if table and len(shown) < TABLE_ROWS:
-                    shown.append((chunk[offset], row))
-            bar.advance(task, len(chunk))
+    if on_ray:
+        from routing.scale.batch import predict_lines
+        from routing.scale.dataset import read_complaints
+
+        columns = {"text": text_col} | ({"id": id_col} if id_col else {})
+        with ray_workers(ray_address, num_cpus, reader=True) as workers, ray_errors():
+            dataset = read_complaints(
+                str(input_path), columns, format=data_format, rows_per_block=CHUNK
+            )
+            lines = predict_lines(
+                dataset,
+                str(_bundle_dir(model)),
+                signing_key=_signing_key(),
+                cpus=workers,
+                batch_size=CHUNK,
+                **options,
+            )
+            written = write_lines(lines, out_path, folder=folder)
+    else:
+        from training.data import read_table, require_columns
+
+        table = read_table(input_path, format=data_format)
+        require_columns(table.frame, [text_col] + ([id_col] if id_col else []), table.path)
+        texts = table.frame[text_col].astype(str).tolist()
+        ids = table.frame[id_col].astype(str).tolist() if id_col else None
+
+        def batches() -> Iterator[list[str]]:
+            with _progress(quiet) as bar:
+                task = bar.add_task("predicting", total=len(texts))
+                for start in range(0, len(texts), CHUNK):
+                    chunk = slice(start, start + CHUNK)
+                    lines = prediction_lines(
+                        bundle, texts[chunk], None if ids is None else ids[chunk], **options
+                    )
+                    if table and len(shown) < TABLE_ROWS:
+                        rows = map(json.loads, lines[: TABLE_ROWS - len(shown)])
+                        shown.extend(zip(texts[chunk], rows, strict=False))
+                    yield lines
+                    bar.advance(task, len(texts[chunk]))
+
+        written = write_lines(batches(), out_path, folder=folder)
     if quiet:
         return
     if table:
         console.print(_predictions_table(shown, explain=bool(explain)))
-        if len(texts) > len(shown):
-            console.print(f"(the first {len(shown)} of {len(texts)} predictions)")
-    console.print(f"wrote {len(texts)} predictions to {escape(str(out))}")
+        if written > len(shown):
+            console.print(f"(the first {len(shown)} of {written} predictions)")
+    console.print(f"wrote {written} predictions to {escape(str(out_path))}")
 
 
 def split(
@@ -437,6 +517,14 @@ def retarget(
     )
     if not quiet:
         console.print(policy.describe())
+
+
+def _bundle_dir(model: Path) -> Path:
+    """The bundle directory that Ray workers load: a registry's current version resolved once
+    here, so that a promotion during the run cannot give workers different models."""
+    from routing.registry import resolve_bundle_dir
+
+    return resolve_bundle_dir(model).resolve()
 
 
 def _with_embedding_cache(bundle: Bundle) -> Bundle:

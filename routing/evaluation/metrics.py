@@ -82,6 +82,25 @@ def operating_point(
     return float(correct[auto].mean()), float(auto.mean())
 
 
+def top_suggestions(
+    y_true: Sequence[str], proba: np.ndarray, classes: Sequence[str]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per complaint: the top agency, its probability, and whether the label is in the top 3.
+
+    All `evaluate_top_suggestions` needs of the probabilities `proba` (columns = `classes`), so
+    that batches can be scored apart (the Ray engine) and only these numbers gathered.
+    """
+    y_true = np.asarray([str(y) for y in y_true], dtype=object)
+    classes = np.asarray(classes, dtype=object)
+    proba = np.asarray(proba, dtype=float)
+    n = len(y_true)
+    top = np.argsort(-proba, axis=1, kind="stable")
+    y_pred = classes[top[:, 0]]
+    confidence = proba[np.arange(n), top[:, 0]]
+    in_top3 = np.array([y_true[i] in set(classes[top[i, :3]]) for i in range(n)], dtype=bool)
+    return y_pred, confidence, in_top3
+
+
 def evaluate_suggestions(
     y_true: Sequence[str],
     proba: np.ndarray,
@@ -98,17 +117,32 @@ def evaluate_suggestions(
     is auto when its top confidence reaches `threshold`. Labels the model does not know count
     as errors and enter the macro average with zero precision and recall.
     """
+    y_pred, confidence, in_top3 = top_suggestions(y_true, proba, classes)
+    return evaluate_top_suggestions(
+        y_true, y_pred, confidence, in_top3, classes, threshold, auto=auto
+    )
+
+
+def evaluate_top_suggestions(
+    y_true: Sequence[str],
+    y_pred: Sequence[str],
+    confidence: np.ndarray,
+    in_top3: np.ndarray,
+    classes: Sequence[str],
+    threshold: float,
+    *,
+    auto: Sequence[bool] | np.ndarray | None = None,
+) -> dict:
+    """`evaluate_suggestions` from each complaint's `top_suggestions` (and decisions `auto`)."""
     y_true = np.asarray([str(y) for y in y_true], dtype=object)
+    y_pred = np.asarray(y_pred, dtype=object)
+    confidence = np.asarray(confidence, dtype=float)
     classes = np.asarray(classes, dtype=object)
-    proba = np.asarray(proba, dtype=float)
     n = len(y_true)
     if n == 0:
         raise ValueError("cannot evaluate on zero complaints")
-    top = np.argsort(-proba, axis=1, kind="stable")
-    y_pred = classes[top[:, 0]]
-    confidence = proba[np.arange(n), top[:, 0]]
     correct = (y_pred == y_true).astype(float)
-    top3 = np.array([y_true[i] in set(classes[top[i, :3]]) for i in range(n)])
+    top3 = np.asarray(in_top3, dtype=bool)
 
     labels = sorted(set(classes) | set(y_true))
     p, r, f, s = precision_recall_fscore_support(

@@ -20,7 +20,7 @@ from routing.cli import app, common
 
 ROOT = Path(__file__).resolve().parents[2]
 # What `routing --help` must not load: each takes seconds to import.
-HEAVY = ("sklearn", "torch", "fastapi", "sqlalchemy")
+HEAVY = ("sklearn", "torch", "fastapi", "sqlalchemy", "ray")
 
 runner = CliRunner()
 

@@ -1,0 +1,73 @@
+"""Complaint tables as Ray Datasets: a file or a folder of shards, on disk or in an object store.
+
+Each shard is read as bytes by Ray and parsed in a worker by `training.data.parse_table`, the
+parser of the local engine, so both engines see the same rows in the same order (shards in
+name order, as `training.data.shard_files`).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from training.data import DataError, is_shard_name, parse_table, require_columns
+
+if TYPE_CHECKING:
+    import pyarrow.fs
+    import ray.data
+
+__all__ = ["list_shards", "read_complaints"]
+
+
+def list_shards(location: str) -> tuple[pyarrow.fs.FileSystem, list[str]]:
+    """The filesystem of `location` (a local path or a URI such as s3://bucket/folder) and its
+    shard paths in name order: the file itself, or the shards of a folder."""
+    import pyarrow.fs as pafs
+
+    if "://" not in location:
+        location = str(Path(location).resolve())
+    filesystem, path = pafs.FileSystem.from_uri(location)
+    info = filesystem.get_file_info(path)
+    if info.type == pafs.FileType.NotFound:
+        raise DataError(f"file not found: {location}")
+    if info.type == pafs.FileType.File:
+        return filesystem, [path]
+    entries = filesystem.get_file_info(pafs.FileSelector(path))
+    shards = sorted(
+        e.path for e in entries if e.type == pafs.FileType.File and is_shard_name(e.base_name)
+    )
+    if not shards:
+        raise DataError(f"{location} holds no files to read")
+    return filesystem, shards
+
+
+def read_complaints(
+    location: str, columns: dict[str, str], *, format: str | None = None, rows_per_block: int
+) -> ray.data.Dataset:
+    """A Dataset of the input at `location` with, for each `columns` item (name → input
+    column), the column's values as `str`; in input order, in blocks of `rows_per_block` rows
+    (the unit that workers share out)."""
+    import ray.data
+
+    filesystem, paths = list_shards(location)
+    files = ray.data.read_binary_files(paths, filesystem=filesystem, include_paths=True)
+    return files.map_batches(
+        _parse_shards,
+        fn_kwargs={"columns": columns, "format": format},
+        batch_size=1,  # a file at a time
+        batch_format="numpy",
+    ).repartition(target_num_rows_per_block=rows_per_block)
+
+
+def _parse_shards(
+    batch: dict[str, np.ndarray], columns: dict[str, str], format: str | None
+) -> dict[str, np.ndarray]:
+    parts: dict[str, list[np.ndarray]] = {name: [] for name in columns}
+    for raw, path in zip(batch["bytes"], batch["path"], strict=True):
+        frame, _ = parse_table(bytes(raw), str(path), format=format)
+        require_columns(frame, list(columns.values()), path)
+        for name, column in columns.items():
+            parts[name].append(frame[column].astype(str).to_numpy(dtype=object))
+    return {name: np.concatenate(values) for name, values in parts.items()}
