@@ -26,6 +26,7 @@ from collections.abc import Sequence
 import numpy as np
 import scipy.sparse as sp
 from joblib import Parallel, delayed
+from joblib.parallel import get_active_backend
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.model_selection import StratifiedGroupKFold
@@ -260,7 +261,10 @@ class Router(ClassifierMixin, BaseEstimator):
         """Out-of-fold head scores and normalized lengths of all training complaints."""
         # scikit-learn's cross_val_predict would do, but it lays out the classes a fold
         # misses at the lowest float and refuses a two-agency fold of a larger problem
-        parts = Parallel(n_jobs=self.n_jobs, return_as="generator")(
+        # folds are reported as they finish, unless the backend cannot stream (Ray's)
+        backend, _ = get_active_backend()
+        streams = getattr(backend, "supports_return_generator", False)
+        parts = Parallel(n_jobs=self.n_jobs, return_as="generator" if streams else "list")(
             delayed(self._fold_scores)(texts, E, yi, train, test, n_classes)
             for train, test in folds
         )

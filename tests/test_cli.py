@@ -393,10 +393,9 @@ def test_training_file_with_non_utf8_bytes_trains(small_csv, tmp_path):
     latin.write_bytes(raw.replace(b"listrik", b"list\xe9rik"))  # cp1252 "é"
     result = invoke(
         "train", latin, "--text-col", "text", "--label-col", "agency", "--out", tmp_path / "b",
-        "--quiet",
     )  # fmt: skip
     assert result.exit_code == 0, result.output
-    assert "not valid UTF-8" in result.stderr
+    assert "not valid UTF-8" in result.stderr  # a warning: --quiet would hide it
     bundle = load_bundle(tmp_path / "b")
     assert bundle.manifest["training_data"]["rows_used"] == 150
     assert bundle.manifest["training_data"]["validation_report"]["non_utf8_rows"] > 0
