@@ -396,14 +396,15 @@ def table(scores: dict) -> str:
 
 def cost_table(variants: dict[str, Option], names, texts, labels, args) -> str:
     """Seconds to train each fitted option on all complaints with cold caches: encoding every
-    complaint uncached (timed on a sample, scaled to all) plus a router fit without feature
-    cache (embeddings read from the cache, so encoding is not counted twice)."""
+    complaint uncached (timed on a sample in one batch, scaled to all) plus a router fit
+    without feature cache (embeddings read from the cache, so encoding is not counted twice);
+    and the encoder's time for one complaint at a time (p50, p99 over 40 complaints)."""
     sample = [texts[i] for i in np.random.default_rng(args.seed).choice(len(texts), 128, False)]
     lines = [
         f"Cost of training on all {len(texts)} complaints, cold caches:\n",
-        "| option | encoding s (uncached, estimated) | complaints/s encoded | router fit s "
-        "| training s |",
-        "|---|---|---|---|---|",
+        "| option | encoding s (uncached, estimated) | complaints/s encoded (batch) "
+        "| ms to encode one (p50 / p99) | router fit s | training s |",
+        "|---|---|---|---|---|---|",
     ]
     for name in names:
         option = variants[name]
@@ -411,7 +412,7 @@ def cost_table(variants: dict[str, Option], names, texts, labels, args) -> str:
             continue
         model = option.make()
         model.memory = None
-        encode_s, rate = 0.0, None
+        encode_s, rate, one = 0.0, None, "–"
         if getattr(model, "embedder", None) is not None:
             inner = without_cache(model.embedder)
             inner.encode(sample[:2])  # load the model first
@@ -419,6 +420,12 @@ def cost_table(variants: dict[str, Option], names, texts, labels, args) -> str:
             inner.encode(sample)
             rate = len(sample) / (time.perf_counter() - t0)
             encode_s = len(texts) / rate
+            ms = []
+            for text in sample[:40]:
+                t0 = time.perf_counter()
+                inner.encode([text])
+                ms.append(1000 * (time.perf_counter() - t0))
+            one = f"{np.median(ms):.0f} / {np.quantile(ms, 0.99):.0f}"
         t0 = time.perf_counter()
         model.fit(texts, labels)
         fit_s = time.perf_counter() - t0
@@ -428,7 +435,7 @@ def cost_table(variants: dict[str, Option], names, texts, labels, args) -> str:
             option.make().set_params(memory=None).fit(texts, labels, sample_weight=weight)
             fit_s += time.perf_counter() - t0
         lines.append(
-            f"| {name} | {encode_s:.0f} | {'–' if rate is None else f'{rate:.1f}'} "
+            f"| {name} | {encode_s:.0f} | {'–' if rate is None else f'{rate:.1f}'} | {one} "
             f"| {fit_s:.0f} | {encode_s + fit_s:.0f} |"
         )
     return "\n".join(lines)
