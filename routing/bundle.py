@@ -36,13 +36,16 @@ import joblib
 import numpy as np
 
 from routing.explain import Explainer
-from routing.policy import Policy, choose_threshold
+from routing.policy import DEFAULT_BOUND_CONFIDENCE, Policy, choose_threshold
 from routing.router import Router
 from routing.similar import SimilarIndex
 from routing.text import DEFAULT_STOPWORDS_PATH, load_stopwords
 
-# Raised when bundles written before can no longer be read as they are (2: typed Policy).
-SCHEMA_VERSION = 2
+# Raised when what a bundle holds changes (2: typed Policy; 3: the policy's precision bound
+# and per-agency thresholds, the calibration scores' agencies). Bundles of an older version
+# in READABLE_SCHEMAS still load: what they lack reads as absent.
+SCHEMA_VERSION = 3
+READABLE_SCHEMAS = (2, 3)
 MANIFEST = "manifest.json"
 ROUTER_FILE = "router.joblib"
 CALIBRATION_FILE = "calibration.npz"
@@ -60,10 +63,12 @@ class BundleError(Exception):
 
 @dataclass(frozen=True)
 class Calibration:
-    """Held-out confidences of the top suggestion and whether it was right."""
+    """Held-out confidences of the top suggestion, whether it was right and its agency
+    (None in bundles written before per-agency thresholds)."""
 
     confidence: np.ndarray
     correct: np.ndarray
+    agency: np.ndarray | None = None
 
 
 @dataclass(kw_only=True)
@@ -210,6 +215,11 @@ def save_bundle(
             staging / CALIBRATION_FILE,
             confidence=np.asarray(calibration.confidence, dtype=float),
             correct=np.asarray(calibration.correct, dtype=bool),
+            **(
+                {"agency": np.asarray(calibration.agency, dtype=str)}
+                if calibration.agency is not None
+                else {}
+            ),
         )
         if similar is not None:
             joblib.dump(similar, staging / SIMILAR_FILE, compress=3)
@@ -265,10 +275,11 @@ def read_manifest(path: str | Path, *, signing_key: str | None = None) -> dict[s
     if not isinstance(manifest, dict):
         raise BundleError(f"{manifest_path}: manifest is not a JSON object")
     schema = manifest.get("schema_version")
-    if schema != SCHEMA_VERSION:
+    if schema not in READABLE_SCHEMAS:
         raise BundleError(
-            f"{directory}: bundle schema version {schema!r} is not supported "
-            f"(this routing reads version {SCHEMA_VERSION}); retrain it with `routing train`"
+            f"{directory}: bundle schema version {schema!r} is not supported (this routing "
+            f"reads versions {READABLE_SCHEMAS[0]} to {SCHEMA_VERSION}); retrain it with "
+            "`routing train`"
         )
     _verify_signature(manifest, directory, signing_key)
     artifacts = manifest.get("artifacts")
@@ -316,7 +327,11 @@ def load_bundle(path: str | Path, *, signing_key: str | None = None) -> Bundle:
     try:
         router = joblib.load(_verified(directory, ROUTER_FILE, artifacts))
         with np.load(_verified(directory, CALIBRATION_FILE, artifacts)) as cal:
-            calibration = Calibration(cal["confidence"].copy(), cal["correct"].copy())
+            calibration = Calibration(
+                cal["confidence"].copy(),
+                cal["correct"].copy(),
+                cal["agency"].astype(object) if "agency" in cal.files else None,
+            )
         similar = (
             joblib.load(_verified(directory, SIMILAR_FILE, artifacts))
             if SIMILAR_FILE in artifacts
@@ -382,12 +397,33 @@ def _checked_policy(directory: Path, manifest: dict[str, Any]) -> Policy:
 
 
 def retarget_bundle(
-    path: str | Path, target_precision: float, *, signing_key: str | None = None
+    path: str | Path,
+    target_precision: float,
+    *,
+    bound_confidence: float = DEFAULT_BOUND_CONFIDENCE,
+    per_agency: bool | None = None,
+    signing_key: str | None = None,
 ) -> Policy:
-    """Move a bundle's threshold to a new target precision using its stored calibration scores."""
+    """Move a bundle's threshold to a new target precision using its stored calibration
+    scores, by the rule of training (`routing.policy.choose_threshold`).
+
+    `per_agency`: per-agency thresholds or one global one (None: as the bundle has now).
+    """
     bundle = load_bundle(path, signing_key=signing_key)
+    calibration = bundle.calibration
+    if per_agency is None:
+        per_agency = bundle.policy.thresholds is not None
+    if per_agency and calibration.agency is None:
+        raise BundleError(
+            f"{bundle.path}: the bundle's calibration scores do not name their agencies; "
+            "retrain it with `routing train` for per-agency thresholds"
+        )
     policy = choose_threshold(
-        bundle.calibration.confidence, bundle.calibration.correct, target_precision
+        calibration.confidence,
+        calibration.correct,
+        target_precision,
+        bound_confidence=bound_confidence,
+        agencies=calibration.agency if per_agency else None,
     )
     manifest = dict(bundle.manifest)
     manifest["policy"] = policy.to_dict()

@@ -20,6 +20,15 @@ class Settings(BaseSettings):
         "signature to be loaded.",
     )
 
+    # --- training (`routing train`, `retrain`, `retarget`) ---------------------------------
+    bound_confidence: float = Field(
+        default=0.9,
+        gt=0,
+        lt=1,
+        description="Confidence with which a threshold's target precision must hold on new "
+        "complaints (one-sided Clopper-Pearson lower bound on out-of-fold precision).",
+    )
+
     # --- service (`routing serve`, serve.py) ---------------------------------------------
     model: Path | None = Field(
         default=None, description="Bundle directory the service loads at start-up."

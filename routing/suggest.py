@@ -13,7 +13,7 @@ import numpy as np
 
 from routing.bundle import Bundle
 from routing.fewshot import few_shot_agencies, rank_with_few_shot
-from routing.policy import Decision, decide
+from routing.policy import Decision
 from routing.router import top_k_from_proba
 
 MAX_TOP_K = 10
@@ -38,7 +38,7 @@ class Prediction:
 
     suggestions: list[Suggestion]
     decision: Decision
-    threshold: float
+    threshold: float  # the one applied to the top agency (`Policy.threshold_for`)
     model_version: str
     similar: list[dict] | None = None  # past complaints {id, agency, similarity, snippet}
 
@@ -140,7 +140,7 @@ def suggest(
         if similar > 0 and index is not None
         else [None] * len(texts)
     )
-    threshold = bundle.policy.threshold
+    policy = bundle.policy
     explanations = bundle.explainer.explain_batch(
         texts,
         [[agency for agency, _ in pairs] for pairs in ranked],
@@ -156,11 +156,12 @@ def suggest(
         # an empty complaint has no evidence, whatever the priors say; a first suggestion
         # that is not the router's own is never routed automatically
         auto = text.strip() and not rerouted[i]
+        agency, confidence = pairs[0]
         out.append(
             Prediction(
                 suggestions=suggestions,
-                decision=decide(pairs[0][1], threshold) if auto else "review",
-                threshold=threshold,
+                decision=policy.decide(confidence, agency) if auto else "review",
+                threshold=policy.threshold_for(agency),
                 model_version=bundle.model_version,
                 similar=neighbours[i],
             )

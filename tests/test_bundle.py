@@ -175,7 +175,7 @@ def test_other_schema_version_is_refused_with_a_line_saying_to_retrain(
         load_bundle(bundle_copy)
     message = str(exc.value)
     assert f"bundle schema version {schema} is not supported" in message
-    assert f"reads version {SCHEMA_VERSION}" in message
+    assert f"reads versions 2 to {SCHEMA_VERSION}" in message
     assert "retrain it with `routing train`" in message
     assert "\n" not in message
 
@@ -303,6 +303,7 @@ def test_retarget_moves_the_threshold_and_the_bundle_still_verifies(bundle_copy)
     choice = retarget_bundle(bundle_copy, 0.9)
     expected = choose_threshold(before.calibration.confidence, before.calibration.correct, 0.9)
     assert choice == expected
+    assert choice.bound_confidence == 0.9 and choice.threshold_lower_bound >= 0.9
     after = load_bundle(bundle_copy)
     assert after.policy == choice
     assert after.policy.threshold != before.policy.threshold

@@ -221,6 +221,36 @@ def test_retarget_moves_the_threshold(bundle_copy):
     assert "threshold" in result.stdout
 
 
+def test_train_reports_the_promise_and_can_give_each_agency_its_threshold(small_csv, tmp_path):
+    out = tmp_path / "bundle"
+    result = invoke(
+        "train", small_csv, "--text-col", "text", "--label-col", "agency", "--out", out,
+        "--target-precision", "0.9", "--bound-confidence", "0.8", "--per-agency-thresholds",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    policy = read_manifest(out)["policy"]
+    assert policy["bound_confidence"] == 0.8
+    assert policy["threshold_lower_bound"] >= 0.9
+    assert set(policy["thresholds"]) == set(load_bundle(out).labels)
+    assert "with confidence 0.80" in " ".join(result.stdout.split())
+    # retarget keeps per-agency thresholds unless told otherwise
+    assert invoke("retarget", "--model", out, "--target-precision", "0.85").exit_code == 0
+    assert load_bundle(out).policy.thresholds is not None
+    result = invoke("retarget", "--model", out, "--target-precision", "0.85", "--global-threshold")
+    assert result.exit_code == 0, result.output
+    assert load_bundle(out).policy.thresholds is None
+
+
+@pytest.mark.parametrize("value", ["0", "1", "1.5"])
+def test_bound_confidence_outside_zero_one_is_a_user_error(monkeypatch, capsys, bundle_copy, value):
+    code, _, err = run_main(
+        monkeypatch, capsys, "retarget", "--model", bundle_copy, "--target-precision", "0.9",
+        "--bound-confidence", value,
+    )  # fmt: skip
+    assert code == 2
+    assert "--bound-confidence must be in (0, 1)" in err
+
+
 def test_missing_input_file_is_a_user_error(monkeypatch, capsys, cli_bundle, tmp_path):
     code, _, err = run_main(
         monkeypatch, capsys, "predict", tmp_path / "nope.csv", "--model", cli_bundle,

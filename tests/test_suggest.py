@@ -30,6 +30,20 @@ def test_decision_follows_the_bundle_threshold(bundle, heldout_corpus):
         assert p.threshold == bundle.policy.threshold
 
 
+def test_per_agency_thresholds_apply_the_top_agency_s_own(bundle, heldout_corpus):
+    confidences = suggest_proba(bundle, heldout_corpus.texts).max(axis=1)
+    # half the agencies never auto-routed, the others at a threshold most complaints reach
+    low = float(np.quantile(confidences, 0.2))
+    thresholds = {a: (1.0 if i % 2 else low) for i, a in enumerate(bundle.labels)}
+    bundle = replace(bundle, policy=replace(bundle.policy, thresholds=thresholds))
+    predictions = suggest(bundle, heldout_corpus.texts)
+    assert {p.decision for p in predictions} == {"auto", "review"}
+    for p in predictions:
+        assert p.threshold == thresholds[p.top.agency]
+        expected = "auto" if p.top.confidence >= p.threshold and p.threshold < 1 else "review"
+        assert p.decision == expected
+
+
 def test_threshold_zero_auto_routes_and_threshold_one_reviews_everything(bundle, heldout_corpus):
     texts = heldout_corpus.texts[:10]
     assert {p.decision for p in suggest(_with_threshold(bundle, 0.0), texts)} == {"auto"}

@@ -20,7 +20,12 @@ from routing.bundle import STOPWORDS_FILE, Calibration, read_manifest, save_bund
 from routing.catalogue import Catalogue, LabelMapping, load_catalogue
 from routing.embeddings import without_cache
 from routing.evaluation.metrics import evaluate_suggestions
-from routing.policy import DEFAULT_TARGET_PRECISION, Policy, choose_threshold
+from routing.policy import (
+    DEFAULT_BOUND_CONFIDENCE,
+    DEFAULT_TARGET_PRECISION,
+    Policy,
+    choose_threshold,
+)
 from routing.router import Router
 from routing.similar import SimilarIndex
 from routing.text import DEFAULT_LEXICON_PATH, TextNormalizer, load_stopwords
@@ -110,9 +115,14 @@ def fit_router(
     *,
     seed: int = 0,
     target_precision: float = DEFAULT_TARGET_PRECISION,
+    bound_confidence: float = DEFAULT_BOUND_CONFIDENCE,
+    per_agency: bool = False,
     router_params: dict[str, Any] | None = None,
 ) -> tuple[Router, Policy, dict[str, Any]]:
     """Fit a router, choose its threshold on out-of-fold scores and score it out-of-fold.
+
+    The threshold keeps `target_precision` with `bound_confidence` (`routing.policy`);
+    `per_agency` gives every agency its own threshold by that rule.
 
     Raises `DataError` when no agency has 2 complaints: there is nothing to calibrate on.
     """
@@ -128,8 +138,15 @@ def fit_router(
     top = oof.argmax(axis=1)
     confidence = oof[np.arange(len(y)), top]
     correct = router.classes_[top] == y
-    policy = choose_threshold(confidence, correct, target_precision)
-    metrics = evaluate_suggestions(y, oof, router.classes_, policy.threshold)
+    policy = choose_threshold(
+        confidence,
+        correct,
+        target_precision,
+        bound_confidence=bound_confidence,
+        agencies=router.classes_[top] if per_agency else None,
+    )
+    auto = policy.auto(confidence, router.classes_[top])
+    metrics = evaluate_suggestions(y, oof, router.classes_, policy.threshold, auto=auto)
     return router, policy, metrics
 
 
@@ -142,6 +159,8 @@ def train(
     id_col: str | None = None,
     seed: int = 0,
     target_precision: float = DEFAULT_TARGET_PRECISION,
+    bound_confidence: float = DEFAULT_BOUND_CONFIDENCE,
+    per_agency: bool = False,
     min_examples: int = 5,
     format: str | None = None,
     router_params: dict[str, Any] | None = None,
@@ -172,6 +191,8 @@ def train(
         frame["agency"].tolist(),
         seed=seed,
         target_precision=target_precision,
+        bound_confidence=bound_confidence,
+        per_agency=per_agency,
         router_params=router_params,
     )
     say("writing bundle")
@@ -242,6 +263,7 @@ def save_router_bundle(
         calibration=Calibration(
             confidence=oof[np.arange(len(top)), top],
             correct=router.classes_[top] == np.asarray(labels, dtype=object),
+            agency=router.classes_[top],
         ),
         metrics={"validation": {"method": f"{router.cv}-fold grouped out-of-fold", **metrics}},
         training=training,

@@ -25,7 +25,7 @@ import pandas as pd
 from routing.bundle import Bundle
 from routing.catalogue import Catalogue, LabelMapping, load_catalogue
 from routing.evaluation.comparison import make_comparison, score_router
-from routing.policy import DEFAULT_TARGET_PRECISION, Policy
+from routing.policy import DEFAULT_BOUND_CONFIDENCE, DEFAULT_TARGET_PRECISION, Policy
 from routing.registry import load_model, read_pointer
 from training.data import DataError, LoadedTable, detect_format, read_table, require_columns
 from training.pipeline import (
@@ -331,6 +331,7 @@ def retrain(
     seed: int = 0,
     holdout: float = DEFAULT_HOLDOUT,
     target_precision: float = DEFAULT_TARGET_PRECISION,
+    bound_confidence: float = DEFAULT_BOUND_CONFIDENCE,
     min_examples: int = 5,
     router_params: dict[str, Any] | None = None,
     signing_key: str | None = None,
@@ -373,7 +374,12 @@ def retrain(
     say(f"fitting challenger on {len(train_frame)} complaints, {eval_set['n']} set aside")
     texts, labels = train_frame["text"].tolist(), train_frame["agency"].tolist()
     router, policy, metrics = fit_router(
-        texts, labels, seed=seed, target_precision=target_precision, router_params=router_params
+        texts,
+        labels,
+        seed=seed,
+        target_precision=target_precision,
+        bound_confidence=bound_confidence,
+        router_params=router_params,
     )
     say(f"scoring challenger and champion on {len(eval_texts)} complaints")
     challenger = score_router(router, policy.threshold, eval_texts, eval_labels, target_precision)

@@ -188,7 +188,10 @@ class PredictionOut(BaseModel):
         description="'auto': the top suggestion is confident enough to route without an admin; "
         "'review': an admin should choose."
     )
-    threshold: float = Field(description="Confidence at or above which the decision is 'auto'.")
+    threshold: float = Field(
+        description="Confidence at or above which the decision is 'auto': the threshold of "
+        "the top suggestion's agency when the model has per-agency thresholds."
+    )
     model_version: str = Field(
         description="Version of the model that answered.", examples=[EXAMPLE_VERSION]
     )
@@ -273,6 +276,20 @@ class ModelOut(BaseModel):
     created_at: str | None = Field(description="When the bundle was trained (ISO 8601, UTC).")
     threshold: float = Field(description="Confidence at or above which a suggestion is 'auto'.")
     target_precision: float = Field(description="Precision the threshold was chosen for.")
+    bound_confidence: float = Field(
+        description="Confidence with which the target precision holds on new complaints."
+    )
+    threshold_lower_bound: float | None = Field(
+        description="One-sided Clopper-Pearson lower bound, at bound_confidence, on the "
+        "precision of the complaints auto-routed out of fold; the threshold is the lowest "
+        "that keeps it at or above target_precision. Null when nothing is auto-routed or the "
+        "model predates the bound."
+    )
+    thresholds: dict[str, float] | None = Field(
+        default=None,
+        description="Per-agency thresholds (each applied to complaints whose top suggestion "
+        "is that agency); null when one global threshold applies.",
+    )
     labels: int = Field(description="Number of agencies the model knows.")
     training_rows: int | None = Field(description="Complaints the model was trained on.")
     metrics: ValidationMetricsOut | None = Field(description="Validation metrics.")

@@ -21,6 +21,7 @@ CONTEXT: dict[str, Any] = {"help_option_names": ["-h", "--help"]}
 # Defaults that --help shows, copied here because the modules that own them load
 # scikit-learn; tests/cli/test_conventions.py checks that each equals its original.
 TARGET_PRECISION = 0.99  # routing.policy.DEFAULT_TARGET_PRECISION
+BOUND_CONFIDENCE = 0.9  # routing.policy.DEFAULT_BOUND_CONFIDENCE
 MAX_TOP_K = 10  # routing.suggest.MAX_TOP_K
 HOLDOUT = 0.2  # training.retrain.DEFAULT_HOLDOUT
 IRRELEVANT_QUANTILE = 0.9  # routing.evaluation.audit.DEFAULT_IRRELEVANT_QUANTILE
@@ -36,6 +37,16 @@ LabelCol = typer.Option(
 )
 FormatOpt = typer.Option(
     None, "--format", metavar="FORMAT", help="csv, jsonl or parquet (default: by suffix)."
+)
+BoundConfidenceOpt = typer.Option(
+    BOUND_CONFIDENCE,
+    "--bound-confidence",
+    metavar="C",
+    envvar="ROUTING_BOUND_CONFIDENCE",
+    show_envvar=True,
+    help="Confidence with which the target precision must hold on new complaints: the "
+    "threshold is the lowest whose one-sided Clopper-Pearson lower bound on out-of-fold "
+    "precision reaches the target.",
 )
 SeedOpt = typer.Option(0, "--seed", metavar="N", help="Seed for folds and the linear head.")
 # The environment variables are read by click, as well as by routing.settings, so that
@@ -57,6 +68,11 @@ def fail(message: str, code: int = 2) -> typer.Exit:
     """Print one clear line and return the Exit to raise."""
     console_err.print(f"[red]error:[/red] {escape(message)}", highlight=False)
     return typer.Exit(code)
+
+
+def check_bound_confidence(value: float) -> None:
+    if not 0.0 < value < 1.0:
+        raise fail(f"--bound-confidence must be in (0, 1), got {value}")
 
 
 @contextmanager

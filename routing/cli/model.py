@@ -14,12 +14,14 @@ from rich.table import Table
 from routing.cli.common import (
     MAX_TOP_K,
     TARGET_PRECISION,
+    BoundConfidenceOpt,
     ForceOpt,
     FormatOpt,
     LabelCol,
     QuietOpt,
     SeedOpt,
     TextCol,
+    check_bound_confidence,
     console,
     console_err,
     fail,
@@ -83,6 +85,13 @@ def train(
         metavar="P",
         help="Precision that auto-routed suggestions must reach; picks the threshold.",
     ),
+    bound_confidence: float = BoundConfidenceOpt,
+    per_agency: bool = typer.Option(
+        False,
+        "--per-agency-thresholds",
+        help="Give every agency its own threshold, each keeping the target on the complaints "
+        "whose top suggestion it is (default: one global threshold).",
+    ),
     min_examples: int = typer.Option(
         5,
         "--min-examples",
@@ -126,6 +135,7 @@ def train(
     from training.pipeline import train as train_pipeline
 
     _check_target(target_precision)
+    check_bound_confidence(bound_confidence)
     if min_examples < 1:
         raise fail("--min-examples must be at least 1")
     with bundle_output(out, force) as target:  # checked here, before the long work
@@ -145,6 +155,8 @@ def train(
                 id_col=id_col,
                 seed=seed,
                 target_precision=target_precision,
+                bound_confidence=bound_confidence,
+                per_agency=per_agency,
                 min_examples=min_examples,
                 format=data_format,
                 signing_key=_signing_key(),
@@ -206,13 +218,16 @@ def evaluate(
     texts = [texts[i] for i in keep]
     labels = [labels[i] for i in keep]
     proba = _proba_in_chunks(bundle, texts, quiet)
-    metrics = evaluate_suggestions(labels, proba, bundle.router.classes_, bundle.policy.threshold)
+    top = proba.argmax(axis=1)
+    auto = bundle.policy.auto(proba[np.arange(len(top)), top], bundle.router.classes_[top])
+    metrics = evaluate_suggestions(
+        labels, proba, bundle.router.classes_, bundle.policy.threshold, auto=auto
+    )
     if json_path:
         write_json(json_path, metrics)
     if report:
         from routing.evaluation.report import write_report
 
-        top = proba.argmax(axis=1)
         index = write_report(
             report,
             metrics,
@@ -308,14 +323,29 @@ def retarget(
     target_precision: float = typer.Option(
         ..., "--target-precision", metavar="P", help="New precision target for auto-routing."
     ),
+    bound_confidence: float = BoundConfidenceOpt,
+    per_agency: bool = typer.Option(
+        None,
+        "--per-agency-thresholds/--global-threshold",
+        help="Per-agency thresholds or one global threshold (default: as the bundle has).",
+        show_default=False,
+    ),
     quiet: bool = QuietOpt,
 ) -> None:
-    """Move a bundle's threshold to a new target precision without retraining."""
+    """Move a bundle's threshold to a new target precision without retraining, by the
+    rule of training (the lower bound on its out-of-fold precision reaches the target)."""
     from routing.bundle import retarget_bundle
 
     _check_target(target_precision)
+    check_bound_confidence(bound_confidence)
     check_directory_output(model, "--model")
-    policy = retarget_bundle(model, target_precision, signing_key=_signing_key())
+    policy = retarget_bundle(
+        model,
+        target_precision,
+        bound_confidence=bound_confidence,
+        per_agency=per_agency,
+        signing_key=_signing_key(),
+    )
     if not quiet:
         console.print(policy.describe())
 

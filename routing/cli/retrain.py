@@ -10,8 +10,10 @@ from rich.markup import escape
 from routing.cli.common import (
     HOLDOUT,
     TARGET_PRECISION,
+    BoundConfidenceOpt,
     ForceOpt,
     QuietOpt,
+    check_bound_confidence,
     console,
     console_err,
     fail,
@@ -75,6 +77,7 @@ def retrain(
     target_precision: float = typer.Option(
         TARGET_PRECISION, "--target-precision", metavar="P", help="Precision of auto-routing."
     ),
+    bound_confidence: float = BoundConfidenceOpt,
     min_examples: int = typer.Option(
         5,
         "--min-examples",
@@ -100,6 +103,7 @@ def retrain(
         raise fail(f"--holdout must be between 0 and 1, got {holdout}")
     if not 0.0 < target_precision <= 1.0:
         raise fail(f"--target-precision must be in (0, 1], got {target_precision}")
+    check_bound_confidence(bound_confidence)
     try:
         with (
             bundle_output(out, force) as target,  # checked here, before the long work
@@ -118,6 +122,7 @@ def retrain(
                 seed=seed,
                 holdout=holdout,
                 target_precision=target_precision,
+                bound_confidence=bound_confidence,
                 min_examples=min_examples,
                 signing_key=get_settings().signing_key_value(),
                 progress=None if quiet else lambda m: console_err.log(m),

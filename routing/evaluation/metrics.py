@@ -87,11 +87,16 @@ def evaluate_suggestions(
     proba: np.ndarray,
     classes: Sequence[str],
     threshold: float,
+    *,
+    auto: Sequence[bool] | np.ndarray | None = None,
 ) -> dict:
     """The `routing evaluate` metrics for calibrated probabilities `proba` (columns = `classes`).
 
-    Labels the model does not know count as errors and enter the macro average with zero
-    precision and recall.
+    `threshold_precision` and `threshold_coverage` are those of the complaints decided
+    "auto": `auto` holds each complaint's decision (True: auto) as `routing.suggest` made it
+    (per-agency thresholds, out-of-scope and ambiguous complaints); without it, a complaint
+    is auto when its top confidence reaches `threshold`. Labels the model does not know count
+    as errors and enter the macro average with zero precision and recall.
     """
     y_true = np.asarray([str(y) for y in y_true], dtype=object)
     classes = np.asarray(classes, dtype=object)
@@ -119,7 +124,14 @@ def evaluate_suggestions(
         }
         for i in present
     }
-    thr_precision, thr_coverage = operating_point(confidence, correct, threshold)
+    if auto is None:
+        thr_precision, thr_coverage = operating_point(confidence, correct, threshold)
+    else:
+        auto = np.asarray(auto, dtype=bool)
+        if auto.shape != (n,):
+            raise ValueError(f"{len(auto)} decisions for {n} complaints")
+        thr_precision = float(correct[auto].mean()) if auto.any() else None
+        thr_coverage = float(auto.mean())
     return {
         "n": int(n),
         "accuracy": float(correct.mean()),

@@ -14,6 +14,9 @@ def test_model_summarizes_the_manifest(client, bundle):
     assert body["created_at"] == manifest["created_at"]
     assert body["threshold"] == bundle.policy.threshold
     assert body["target_precision"] == bundle.policy.target_precision
+    assert body["bound_confidence"] == bundle.policy.bound_confidence == 0.9
+    assert body["threshold_lower_bound"] == bundle.policy.threshold_lower_bound
+    assert body["thresholds"] is None
     assert body["labels"] == len(bundle.labels)
     assert body["training_rows"] == manifest["training_data"]["rows_used"]
     validation = manifest["metrics"]["validation"]

@@ -97,11 +97,14 @@ def test_an_option_environment_variable_is_used(monkeypatch, tmp_path):
 def test_help_defaults_are_the_libraries_defaults():
     from routing.evaluation.audit import DEFAULT_IRRELEVANT_QUANTILE
     from routing.evaluation.comparison import DEFAULT_TOLERANCE
-    from routing.policy import DEFAULT_TARGET_PRECISION
+    from routing.policy import DEFAULT_BOUND_CONFIDENCE, DEFAULT_TARGET_PRECISION
+    from routing.settings import Settings
     from routing.suggest import MAX_TOP_K
     from training.retrain import DEFAULT_HOLDOUT
 
     assert common.TARGET_PRECISION == DEFAULT_TARGET_PRECISION
+    assert common.BOUND_CONFIDENCE == DEFAULT_BOUND_CONFIDENCE
+    assert Settings.model_fields["bound_confidence"].default == DEFAULT_BOUND_CONFIDENCE
     assert common.MAX_TOP_K == MAX_TOP_K
     assert common.HOLDOUT == DEFAULT_HOLDOUT
     assert common.IRRELEVANT_QUANTILE == DEFAULT_IRRELEVANT_QUANTILE

@@ -141,3 +141,18 @@ def test_evaluate_suggestions_with_threshold_one_auto_routes_nothing():
 def test_evaluate_suggestions_refuses_zero_complaints():
     with pytest.raises(ValueError, match="zero complaints"):
         evaluate_suggestions([], np.zeros((0, 2)), ["A", "B"], 0.5)
+
+
+def test_evaluate_suggestions_counts_the_decisions_it_is_given():
+    # all four reach the threshold, but only the first and last were decided "auto"
+    proba = _proba([[0.9, 0.1], [0.95, 0.05], [0.1, 0.9], [0.2, 0.8]])
+    labels = ["A", "B", "B", "A"]
+    plain = evaluate_suggestions(labels, proba, ["A", "B"], 0.5)
+    assert plain["threshold_coverage"] == 1.0
+    decided = evaluate_suggestions(labels, proba, ["A", "B"], 0.5, auto=[1, 0, 0, 1])
+    assert decided["threshold_coverage"] == pytest.approx(0.5)
+    assert decided["threshold_precision"] == pytest.approx(0.5)
+    nothing = evaluate_suggestions(labels, proba, ["A", "B"], 0.5, auto=[0, 0, 0, 0])
+    assert nothing["threshold_precision"] is None
+    with pytest.raises(ValueError, match="3 decisions for 4"):
+        evaluate_suggestions(labels, proba, ["A", "B"], 0.5, auto=[1, 0, 0])
