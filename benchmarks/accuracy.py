@@ -58,14 +58,13 @@ from sklearn.svm import LinearSVC
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from scipy.stats import beta  # noqa: E402
-
 from benchmarks.record import add_results_arguments, recorded  # noqa: E402
 from routing.embeddings import make_embedder, without_cache  # noqa: E402
-from routing.evaluation.metrics import (  # noqa: E402
-    coverage_at_precision,
-    evaluate_suggestions,
-    precision_coverage_curve,
+from routing.evaluation.metrics import coverage_at_precision, evaluate_suggestions  # noqa: E402
+from routing.policy import (  # noqa: E402
+    DEFAULT_BOUND_CONFIDENCE,
+    DEFAULT_TARGET_PRECISION,
+    choose_threshold,
 )
 from routing.router import Router  # noqa: E402
 from routing.text import TextNormalizer, near_duplicate_groups  # noqa: E402
@@ -80,8 +79,8 @@ DEFAULT_EMBEDDINGS_CACHE = (
 STEPS = ("html", "mask", "lowercase", "collapse_repeats", "lexicon")
 CV_KINDS = ("repeated", "grouped", "stratified")
 DEFAULT_VARIANTS = "router,router+use,router+e5,router+e5+use,router clean,router+e5 clean"
-TARGET = 0.99
-BOUND_CONFIDENCE = 0.9
+TARGET = DEFAULT_TARGET_PRECISION
+BOUND_CONFIDENCE = DEFAULT_BOUND_CONFIDENCE
 # Part of every cached fold result's key: bump when an option's meaning changes.
 CACHE_VERSION = "1"
 
@@ -191,33 +190,27 @@ def make_folds(args, labels, groups) -> list[tuple[np.ndarray, np.ndarray]]:
     )
 
 
-def lowest_threshold(confidence: np.ndarray, correct: np.ndarray) -> float:
-    """The lowest threshold whose auto-routed complaints' Clopper–Pearson lower bound on
-    precision reaches TARGET at BOUND_CONFIDENCE (1.0: none does)."""
-    if not len(confidence):
-        return 1.0
-    thresholds, precision, coverage = precision_coverage_curve(confidence, correct)
-    n = np.rint(coverage * len(confidence))
-    hits = np.rint(precision * n)
-    with np.errstate(invalid="ignore"):
-        lower = np.where(hits > 0, beta.ppf(1 - BOUND_CONFIDENCE, hits, n - hits + 1), 0.0)
-    ok = (lower >= TARGET - 1e-12) & (thresholds < 1.0)
-    return float(thresholds[np.nonzero(ok)[0][-1]]) if ok.any() else 1.0
-
-
 def delivered(oof, train_y, proba, test_y, classes, per_agency: bool) -> tuple[int, int, int]:
     """(auto-routed, of them right, held-out complaints) when the threshold is chosen on the
     training fold's out-of-fold probabilities and applied to the held-out ones."""
     top = oof.argmax(axis=1)
-    confidence, correct = oof[np.arange(len(top)), top], classes[top] == train_y
-    thresholds = np.full(len(classes), lowest_threshold(confidence, correct))
-    if per_agency:
-        for k in range(len(classes)):
-            mine = top == k
-            thresholds[k] = lowest_threshold(confidence[mine], correct[mine])
+    policy = choose_threshold(
+        oof[np.arange(len(top)), top],
+        classes[top] == train_y,
+        TARGET,
+        bound_confidence=BOUND_CONFIDENCE,
+        agencies=classes[top] if per_agency else None,
+    )
     top = proba.argmax(axis=1)
-    limit = thresholds[top]
-    auto = (proba[np.arange(len(top)), top] >= limit) & (limit < 1.0)
+    auto = np.array(
+        [
+            policy.decide(confidence, agency) == "auto"
+            for confidence, agency in zip(
+                proba[np.arange(len(top)), top], classes[top], strict=True
+            )
+        ],
+        dtype=bool,
+    )
     return int(auto.sum()), int((classes[top][auto] == test_y[auto]).sum()), len(test_y)
 
 
