@@ -28,8 +28,8 @@ once per agency (each complaint held to its top agency's threshold), and the hel
 complaints at or above it are auto-routed. Its precision is given per fold, and "kept" counts
 the folds where it is at least 0.99. "fit s" is the median seconds to fit one training fold;
 with `--cache` the folds' TF-IDF features are shared between options, so only the first option
-of a run pays for them, and embeddings always come from the cache: `--cost` times training on
-all complaints with cold caches (encoding measured uncached) instead.
+of a run pays for them, and embeddings always come from the cache: `--cost NAMES` times
+training those options on all complaints with cold caches (encoding measured uncached).
 
 Prints Markdown tables and writes them to benchmarks/results/accuracy.md
 (`benchmarks/record.py`); no complaint text is printed.
@@ -302,8 +302,9 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument(
         "--cost",
-        action="store_true",
-        help="also time training each fitted option on all complaints with cold caches",
+        metavar="NAMES",
+        help="also time training these options (comma-separated) on all complaints with "
+        "cold caches",
     )
     parser.add_argument("--json", type=Path, help="also write all numbers as JSON")
     add_results_arguments(parser)
@@ -324,7 +325,8 @@ def run(args: argparse.Namespace) -> None:
     memory = Memory(args.cache, verbose=0) if args.cache else None
     variants = make_variants(args.seed, args.embeddings_cache, memory, args.jobs)
     names = list(variants) if args.variants == "all" else args.variants.split(",")
-    unknown = [n for n in names if n not in variants]
+    costed = args.cost.split(",") if args.cost else []
+    unknown = [n for n in names + costed if n not in variants]
     if unknown:
         sys.exit(f"unknown variants {unknown}; known: {', '.join(variants)}")
     folds = make_folds(args, labels, groups)
@@ -358,7 +360,7 @@ def run(args: argparse.Namespace) -> None:
         for true, pred, count in scores[default]["confident_error_pairs"]:
             print(f"- {true} → {pred}: {count}")
     if args.cost:
-        print("\n" + cost_table(variants, names, texts, labels, args))
+        print("\n" + cost_table(variants, costed, texts, labels, args))
     if args.json:
         args.json.write_text(json.dumps(scores, indent=2, ensure_ascii=False) + "\n")
 
