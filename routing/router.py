@@ -67,6 +67,8 @@ class Router(ClassifierMixin, BaseEstimator):
         Cap on character n-grams, which bounds memory and prediction time.
     C : float
         Inverse regularization of the linear head.
+    class_weight : dict, "balanced" or None
+        The linear head's class weights (LinearSVC's ``class_weight``).
     cv : int
         Folds for the out-of-fold scores that the calibrator is fitted on (`folds`).
     embedder : object or None
@@ -76,6 +78,10 @@ class Router(ClassifierMixin, BaseEstimator):
         Scale of the (L2-normalized) embedding block relative to the TF-IDF blocks.
     random_state : int
         Seed for the cross-validation folds.
+    memory : str, joblib.Memory or None
+        Caches each fold's fitted text features, as scikit-learn's ``Pipeline(memory=...)``
+        caches fitted transformers: routers that differ only in their head or embeddings,
+        fitted on the same complaints, then share the TF-IDF work. None: no caching.
     n_jobs : int or None
         Folds fitted at once, through joblib: None means one at a time, unless a
         ``joblib.parallel_config`` context chooses otherwise (another backend, say).
@@ -93,10 +99,12 @@ class Router(ClassifierMixin, BaseEstimator):
         min_df: int = 2,
         max_char_features: int = 300_000,
         C: float = 0.3,
+        class_weight: dict | str | None = None,
         cv: int = 5,
         embedder=None,
         embedding_weight: float = 1.0,
         random_state: int = 0,
+        memory=None,
         n_jobs: int | None = None,
     ):
         self.normalizer = normalizer
@@ -105,10 +113,12 @@ class Router(ClassifierMixin, BaseEstimator):
         self.min_df = min_df
         self.max_char_features = max_char_features
         self.C = C
+        self.class_weight = class_weight
         self.cv = cv
         self.embedder = embedder
         self.embedding_weight = embedding_weight
         self.random_state = random_state
+        self.memory = memory
         self.n_jobs = n_jobs
 
     # -- features -------------------------------------------------------------------------
@@ -116,7 +126,7 @@ class Router(ClassifierMixin, BaseEstimator):
     def text_features(self, n_docs: int) -> Pipeline:
         """Unfitted text features for `n_docs` training complaints: the normalizer, then word
         and character (within word boundaries) TF-IDF side by side. `fit` fits one per fold
-        and one on all complaints."""
+        and one on all complaints; with `memory` set, `fit_transform` is cached."""
         min_df = self.min_df if n_docs >= 4 * self.min_df else 1
         word = TfidfVectorizer(
             ngram_range=tuple(self.word_ngram_range),
@@ -137,7 +147,10 @@ class Router(ClassifierMixin, BaseEstimator):
             [
                 ("normalize", clone(self.normalizer or TextNormalizer())),
                 ("tfidf", FeatureUnion([("word", word), ("char", char)])),
-            ]
+                # Pipeline never caches its last step: this one lets `memory` cache the TF-IDF
+                ("done", "passthrough"),
+            ],
+            memory=self.memory,
         )
 
     @staticmethod
@@ -186,7 +199,7 @@ class Router(ClassifierMixin, BaseEstimator):
     # -- fitting --------------------------------------------------------------------------
 
     def _new_head(self) -> LinearSVC:
-        return LinearSVC(C=self.C, random_state=self.random_state)
+        return LinearSVC(C=self.C, class_weight=self.class_weight, random_state=self.random_state)
 
     @staticmethod
     def _scores(head: LinearSVC, F, n_classes: int) -> np.ndarray:
@@ -232,12 +245,13 @@ class Router(ClassifierMixin, BaseEstimator):
         texts: list[str],
         E: np.ndarray | None,
         yi: np.ndarray,
+        weight: np.ndarray | None,
         train: np.ndarray,
         test: np.ndarray,
         n_classes: int,
     ) -> tuple[np.ndarray, np.ndarray]:
         """Head scores and normalized lengths of the `test` rows, from text features and a
-        head fitted on the `train` rows only."""
+        head fitted on the `train` rows only (weighted by `weight`, when given)."""
         features = self.text_features(len(train))
         T = features.fit_transform([texts[i] for i in train])
         normalized = features["normalize"].transform([texts[i] for i in test])
@@ -246,7 +260,9 @@ class Router(ClassifierMixin, BaseEstimator):
             scores = np.zeros((len(test), n_classes))
             scores[:, head_classes] = 1.0
             return scores, self._lengths(normalized)
-        head = self._new_head().fit(self._with_embeddings(T, _rows(E, train)), yi[train])
+        head = self._new_head().fit(
+            self._with_embeddings(T, _rows(E, train)), yi[train], sample_weight=_rows(weight, train)
+        )
         F = self._with_embeddings(features["tfidf"].transform(normalized), _rows(E, test))
         return self._scores(head, F, n_classes), self._lengths(normalized)
 
@@ -255,6 +271,7 @@ class Router(ClassifierMixin, BaseEstimator):
         texts: list[str],
         E: np.ndarray | None,
         yi: np.ndarray,
+        weight: np.ndarray | None,
         n_classes: int,
         folds: list[tuple[np.ndarray, np.ndarray]],
     ) -> tuple[np.ndarray, np.ndarray]:
@@ -265,7 +282,7 @@ class Router(ClassifierMixin, BaseEstimator):
         backend, _ = get_active_backend()
         streams = getattr(backend, "supports_return_generator", False)
         parts = Parallel(n_jobs=self.n_jobs, return_as="generator" if streams else "list")(
-            delayed(self._fold_scores)(texts, E, yi, train, test, n_classes)
+            delayed(self._fold_scores)(texts, E, yi, weight, train, test, n_classes)
             for train, test in folds
         )
         scores, lengths = np.zeros((len(yi), n_classes)), np.zeros(len(yi))
@@ -284,7 +301,7 @@ class Router(ClassifierMixin, BaseEstimator):
         texts, y = _labelled(X, y)
         classes, yi = np.unique(y, return_inverse=True)
         folds = self.folds(y, near_duplicate_groups(texts))
-        return self._oof_scores(texts, self._encode(texts), yi, len(classes), folds)[0]
+        return self._oof_scores(texts, self._encode(texts), yi, None, len(classes), folds)[0]
 
     def _crossfit_calibrated(
         self,
@@ -300,9 +317,18 @@ class Router(ClassifierMixin, BaseEstimator):
             proba[test] = cal.predict_proba(scores[test], lengths[test])
         return np.minimum(proba, _MAX_PROBA)
 
-    def fit(self, X, y) -> Router:
-        """Learn agencies from complaint texts `X` and their dispositions `y`."""
+    def fit(self, X, y, sample_weight=None) -> Router:
+        """Learn agencies from complaint texts `X` and their dispositions `y`.
+
+        `sample_weight` weighs complaints in the linear heads only (e.g. down-weighting
+        suspected label errors, `training.cleaning`); the calibrator and `oof_proba_` keep
+        every complaint at its recorded disposition, so probabilities stay honest for the
+        labels the router will be judged by.
+        """
         texts, y = _labelled(X, y)
+        weight = None if sample_weight is None else np.asarray(sample_weight, dtype=float)
+        if weight is not None and weight.shape != y.shape:
+            raise ValueError(f"{len(weight)} sample weights for {len(y)} complaints")
         self.classes_, yi = np.unique(y, return_inverse=True)
         if len(self.classes_) < 2:
             raise ValueError("need at least 2 agencies to train a router")
@@ -314,7 +340,7 @@ class Router(ClassifierMixin, BaseEstimator):
         # units of work for a progress bar: each fold, the calibration, the final fit
         steps = len(folds) + 2
         _step(f"out-of-fold fits: {len(folds)} folds of {len(texts):,} complaints", 0, steps)
-        scores, lengths = self._oof_scores(texts, E, yi, len(self.classes_), folds)
+        scores, lengths = self._oof_scores(texts, E, yi, weight, len(self.classes_), folds)
         _step("calibration on the out-of-fold scores", len(folds), steps)
         self.calibrator_ = AdaptiveTemperature().fit(scores, yi, lengths)
         self.oof_proba_ = self._crossfit_calibrated(scores, yi, lengths, folds)
@@ -322,7 +348,7 @@ class Router(ClassifierMixin, BaseEstimator):
         features = self.text_features(len(texts))
         F = self._with_embeddings(features.fit_transform(texts), E)
         self.normalizer_, self.vectorizer_ = features["normalize"], features["tfidf"]
-        self.head_ = self._new_head().fit(F, yi)
+        self.head_ = self._new_head().fit(F, yi, sample_weight=weight)
         self.n_features_ = F.shape[1]
         _step("router fitted", steps, steps)
         return self

