@@ -71,10 +71,15 @@ class NoveltyDetector(BaseEstimator):
         return out
 
     @staticmethod
-    def _combine(nearness: np.ndarray, proba: np.ndarray, empty: np.ndarray) -> np.ndarray:
+    def _uncertainty(proba: np.ndarray) -> np.ndarray:
+        """Normalized entropy of each row of probabilities, in [0, 1]."""
         proba = np.clip(np.asarray(proba, dtype=float), 1e-12, 1.0)
         uncertainty = -(proba * np.log(proba)).sum(axis=1) / np.log(max(proba.shape[1], 2))
-        score = np.clip(1.0 - nearness, 0.0, 1.0) * np.clip(uncertainty, 0.0, 1.0)
+        return np.clip(uncertainty, 0.0, 1.0)
+
+    @classmethod
+    def _combine(cls, nearness: np.ndarray, proba: np.ndarray, empty: np.ndarray) -> np.ndarray:
+        score = np.clip(1.0 - nearness, 0.0, 1.0) * cls._uncertainty(proba)
         return np.where(empty, 1.0, score)
 
     @staticmethod
@@ -108,12 +113,27 @@ class NoveltyDetector(BaseEstimator):
         self.matrix_ = self.vectorizer_.transform(normalized).T.tocsr()
         return self
 
-    def score(self, normalized: Sequence[str], proba: np.ndarray) -> np.ndarray:
-        """Novelty of complaints (normalized as in `fit`) given the router's probabilities."""
+    def score(
+        self, normalized: Sequence[str], proba: np.ndarray, *, at_most: float | None = None
+    ) -> np.ndarray:
+        """Novelty of complaints (normalized as in `fit`) given the router's probabilities.
+
+        With `at_most`, a complaint whose score cannot exceed it (the score is at most the
+        probabilities' uncertainty) gets that bound instead, without the similarity search:
+        enough to compare with a cutoff of `at_most`.
+        """
         check_is_fitted(self, "matrix_")
-        normalized = list(normalized)
-        nearness = self._nearness(self.vectorizer_.transform(normalized), self.matrix_)
-        return self._combine(nearness, proba, self._empty(normalized))
+        normalized, proba = list(normalized), np.asarray(proba, dtype=float)
+        empty = self._empty(normalized)
+        nearness = np.zeros(len(normalized))
+        rows = np.arange(len(normalized))
+        if at_most is not None:
+            # benchmarks/latency.py: the similarity search only where it can flag a complaint
+            rows = np.flatnonzero((self._uncertainty(proba) > at_most) & ~empty)
+        if len(rows):
+            Q = self.vectorizer_.transform([normalized[i] for i in rows])
+            nearness[rows] = self._nearness(Q, self.matrix_)
+        return self._combine(nearness, proba, empty)
 
     def out_of_scope(self, scores: np.ndarray) -> np.ndarray:
         """Whether each score is beyond the cutoff."""

@@ -187,5 +187,6 @@ def _novelty(
     detector = bundle.novelty
     if detector is not None:
         cutoff = detector.cutoff_
-        return [(float(s), cutoff) for s in detector.score(normalized, proba)]
+        scores = detector.score(normalized, proba, at_most=cutoff)
+        return [(float(s), cutoff) for s in scores]
     return [(1.0, 0.0) if not t.strip() else None for t in normalized]

@@ -56,3 +56,17 @@ def test_flag_share_outside_zero_one_is_refused(small_corpus, share):
     folds = [(np.arange(1, 4), np.array([0]))]
     with pytest.raises(ValueError, match="flag_share"):
         NoveltyDetector(flag_share=share).fit(["a b", "a c", "b c", "c d"], np.eye(4), folds)
+
+
+def test_a_bound_skips_only_complaints_it_cannot_flag(fitted, heldout_corpus):
+    router, detector = fitted
+    texts = [*heldout_corpus.texts, "resep rendang daging sapi bumbu kelapa santan kental", ""]
+    normalized, proba = router.normalizer_.transform(texts), router.predict_proba(texts)
+    exact = detector.score(normalized, proba)
+    bounded = detector.score(normalized, proba, at_most=detector.cutoff_)
+    # the same complaints flagged, with the same scores; the others get a bound on theirs
+    np.testing.assert_array_equal(detector.out_of_scope(bounded), detector.out_of_scope(exact))
+    flagged = detector.out_of_scope(exact)
+    assert flagged.any() and not flagged.all()
+    np.testing.assert_array_equal(bounded[flagged], exact[flagged])
+    assert (bounded >= exact - 1e-12).all()
