@@ -252,6 +252,8 @@ class Router(ClassifierMixin, BaseEstimator):
     ) -> tuple[np.ndarray, np.ndarray]:
         """Head scores and normalized lengths of the `test` rows, from text features and a
         head fitted on the `train` rows only (weighted by `weight`, when given)."""
+        if weight is not None:  # a complaint of weight 0 teaches nothing: as if not there
+            train = train[weight[train] > 0]
         features = self.text_features(len(train))
         T = features.fit_transform([texts[i] for i in train])
         normalized = features["normalize"].transform([texts[i] for i in test])
@@ -332,6 +334,12 @@ class Router(ClassifierMixin, BaseEstimator):
         self.classes_, yi = np.unique(y, return_inverse=True)
         if len(self.classes_) < 2:
             raise ValueError("need at least 2 agencies to train a router")
+        if weight is not None:
+            if (weight < 0).any():
+                raise ValueError("sample weights must not be negative")
+            unweighted = self.classes_[np.bincount(yi, weights=weight) <= 0]
+            if len(unweighted):
+                raise ValueError(f"every agency needs a positive sample weight: {unweighted[0]}")
         # The embedder is pretrained and learns nothing from these complaints: encoding each
         # once and taking a fold's rows gives what encoding inside the fold would. All that is
         # fitted on them (normalizer, vocabularies, IDF, head) is fitted per fold.

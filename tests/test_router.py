@@ -373,7 +373,7 @@ def test_cached_text_features_give_the_same_router(small_corpus, heldout_corpus,
 def test_sample_weights_change_the_heads_but_not_the_labels_calibrated_on(small_corpus):
     texts, labels = small_corpus.texts, np.asarray(small_corpus.labels, dtype=object)
     weight = np.ones(len(labels))
-    weight[labels == labels[0]] = 0.0  # one agency's complaints teach the heads nothing
+    weight[labels == labels[0]] = 0.01  # one agency's complaints teach the heads little
     router = Router(random_state=0).fit(texts, labels, sample_weight=weight)
     unit = Router(random_state=0).fit(texts, labels, sample_weight=np.ones(len(labels)))
     plain = Router(random_state=0).fit(texts, labels)
@@ -388,6 +388,18 @@ def test_sample_weights_change_the_heads_but_not_the_labels_calibrated_on(small_
 def test_sample_weights_must_match_the_complaints(small_corpus):
     with pytest.raises(ValueError, match="sample weights"):
         Router().fit(small_corpus.texts, small_corpus.labels, sample_weight=[1.0, 2.0])
+
+
+def test_an_agency_without_weight_is_refused_and_zero_weights_drop_out_of_folds(small_corpus):
+    texts, labels = small_corpus.texts, np.asarray(small_corpus.labels, dtype=object)
+    weight = np.ones(len(labels))
+    weight[labels == labels[0]] = 0.0
+    with pytest.raises(ValueError, match="positive sample weight"):
+        Router(random_state=0).fit(texts, labels, sample_weight=weight)
+    first = np.flatnonzero(labels == labels[0])
+    weight[first[1:]] = 1.0  # one complaint of it left out of the heads: folds still fit
+    router = Router(random_state=0).fit(texts, labels, sample_weight=weight)
+    assert router.oof_proba_.shape == (len(labels), len(router.classes_))
 
 
 def test_class_weight_reaches_the_head(small_corpus):
