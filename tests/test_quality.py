@@ -83,7 +83,7 @@ class Bounds:
 
 # bounds_from(seeds 0, 1, 2) on each corpus, rounded outwards: the worst seed moved further by
 # the seeds' spread or one standard error. Commands in the module docstring.
-LAPOR10_BOUNDS = Bounds(min_macro_f1=0.938, max_ece=0.018, min_threshold_precision=0.984)
+LAPOR10_BOUNDS = Bounds(min_macro_f1=0.929, max_ece=0.023, min_threshold_precision=0.98)
 SAMPLE_BOUNDS = Bounds(min_macro_f1=0.895, max_ece=0.067, min_threshold_precision=0.986)
 
 
