@@ -57,7 +57,7 @@ from scipy.special import softmax
 from routing.evaluation.metrics import evaluate_suggestions
 from routing.policy import Policy
 from routing.router import Router
-from routing.text import TextNormalizer
+from routing.text import TextNormalizer, near_duplicate_groups
 from tests.conftest import SAMPLE_CSV, SHARED
 from training.pipeline import fit_router, load_training_data
 from training.split import train_test_split_stratified
@@ -83,8 +83,8 @@ class Bounds:
 
 # bounds_from(seeds 0, 1, 2) on each corpus, rounded outwards: the worst seed moved further by
 # the seeds' spread or one standard error. Commands in the module docstring.
-LAPOR10_BOUNDS = Bounds(min_macro_f1=0.938, max_ece=0.018, min_threshold_precision=0.984)
-SAMPLE_BOUNDS = Bounds(min_macro_f1=0.921, max_ece=0.042, min_threshold_precision=0.977)
+LAPOR10_BOUNDS = Bounds(min_macro_f1=0.929, max_ece=0.023, min_threshold_precision=0.98)
+SAMPLE_BOUNDS = Bounds(min_macro_f1=0.895, max_ece=0.067, min_threshold_precision=0.986)
 
 
 def quality_check(metrics: dict[str, Any], bounds: Bounds) -> list[str]:
@@ -148,13 +148,14 @@ def _standard_error(proportion: float, n: int) -> float:
 def held_out_split(
     texts: Sequence[str], labels: Sequence[str], seed: int
 ) -> tuple[np.ndarray, np.ndarray]:
-    """(train, test) rows: a fifth of each agency held out, fixed by `seed`.
+    """(train, test) rows: about a fifth of each agency held out, fixed by `seed`.
 
-    The one place the held-out split is chosen. Complaints identical but for their digits
-    should stay on one side of it: once routing.text has `near_duplicate_groups`, split by
-    those groups here (its `texts` are for that) and measure the bounds again.
+    The one place the held-out split is chosen. The texts are deduplicated (`load_corpus`),
+    and complaints identical but for their numbers (`near_duplicate_groups`) stay on one
+    side, so the held-out complaints hold no near-copy of a training one.
     """
-    return train_test_split_stratified(labels, test_size=0.2, seed=seed)
+    groups = near_duplicate_groups(texts)
+    return train_test_split_stratified(labels, test_size=0.2, seed=seed, groups=groups)
 
 
 class SoftmaxOfScores:

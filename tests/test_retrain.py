@@ -15,7 +15,13 @@ from routing.cli import app
 from routing.registry import promote, read_pointer
 from routing.storage.feedback_export import write_feedback
 from training.data import DataError
-from training.retrain import holdout_mask, latest_decisions, merge_feedback, read_feedback
+from training.retrain import (
+    _evaluation_set,
+    holdout_mask,
+    latest_decisions,
+    merge_feedback,
+    read_feedback,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "data" / "sample" / "complaints.csv"
@@ -130,6 +136,41 @@ def test_an_empty_feedback_export_leaves_the_history_as_it_is():
         merged, report = merge_feedback(history, empty)
     assert merged.to_dict("list") == history.to_dict("list")
     assert (report.relabelled, report.confirmed, report.added) == (0, 0, 0)
+
+
+CAMPAIGN = "Token listrik pelanggan {} belum masuk, hp 0813{}. Mohon dibantu."
+
+
+def _history_with_campaign() -> pd.DataFrame:
+    """200 distinct complaints and a campaign of 20 identical but for their numbers."""
+    # distinct in their letters ("hal 3" and "hal 4" would be near duplicates)
+    words = ["".join(chr(ord("a") + int(d)) for d in str(i)) for i in range(200)]
+    texts = [f"keluhan jalan rusak kode{w}" for w in words]
+    texts += [CAMPAIGN.format(530000000 + 7 * i, 1000000 + i) for i in range(20)]
+    return pd.DataFrame(
+        {"text": texts, "agency": ["PU"] * 200 + ["PLN"] * 20, "id": [f"L-{i}" for i in range(220)]}
+    )
+
+
+def test_held_out_slice_and_eval_file_take_a_campaign_s_near_duplicates_along(tmp_path):
+    clean = _history_with_campaign()
+    campaign = clean["agency"].to_numpy() == "PLN"
+    by_id = holdout_mask(clean["id"].tolist(), seed=0, fraction=0.2)
+    assert 0 < by_id[campaign].sum() < campaign.sum()  # the ids alone would split the campaign
+    in_eval, texts, _, _ = _evaluation_set(
+        clean, str.lower, None, "text", "agency", None, seed=0, holdout=0.2
+    )
+    assert in_eval[campaign].all() and len(texts) == in_eval.sum() < len(clean)
+
+    # one campaign complaint in an evaluation file keeps the whole campaign out of training
+    eval_path = tmp_path / "eval.csv"
+    clean.iloc[[0, 210]].to_csv(eval_path, index=False)
+    in_eval, texts, _, record = _evaluation_set(
+        clean, str.lower, eval_path, "text", "agency", None, seed=0, holdout=0.2
+    )
+    assert len(texts) == 2
+    assert in_eval.tolist() == [True] + [False] * 199 + [True] * 20
+    assert record["training_rows_excluded"] == 21
 
 
 def test_holdout_is_a_fixed_function_of_seed_and_id():

@@ -32,6 +32,7 @@ from routing.novelty import NoveltyDetector
 from routing.policy import DEFAULT_BOUND_CONFIDENCE, DEFAULT_TARGET_PRECISION, Policy
 from routing.registry import load_model, read_pointer
 from routing.settings import MAX_TEXT_CHARS
+from routing.text import near_duplicate_groups
 from training.data import DataError, LoadedTable, detect_format, read_table, require_columns
 from training.pipeline import (
     catalogue_record,
@@ -304,6 +305,9 @@ def _evaluation_set(
         )
         eval_keys = {key(t) for t in eval_texts}
         in_eval = np.array([key(t) in eval_keys for t in clean["text"]], dtype=bool)
+        # near duplicates of evaluation complaints are not trained on either
+        groups = near_duplicate_groups([*eval_texts, *clean["text"]])
+        in_eval |= np.isin(groups[len(eval_texts) :], groups[: len(eval_texts)])
         eval_set: dict[str, Any] = {
             "source": "file",
             "file": eval_table.path.name,
@@ -313,12 +317,15 @@ def _evaluation_set(
         }
     else:
         in_eval = holdout_mask(clean["id"].tolist(), seed=seed, fraction=holdout)
+        # a held-out complaint takes its near duplicates along, so none is trained on
+        groups = near_duplicate_groups(clean["text"].tolist())
+        in_eval = np.isin(groups, groups[in_eval])
         eval_texts = clean.loc[in_eval, "text"].tolist()
         eval_labels = clean.loc[in_eval, "agency"].tolist()
         held_ids = sorted(str(i) for i in clean.loc[in_eval, "id"])
         eval_set = {
             "source": "holdout",
-            "method": "sha256(f'{seed}:{id}') below fraction",
+            "method": "sha256(f'{seed}:{id}') below fraction, with its near duplicates",
             "seed": seed,
             "fraction": holdout,
             "n": len(eval_texts),
@@ -357,10 +364,11 @@ def retrain(
     Decisions for agencies the history lacks count only for the names in
     `accept_new_agencies` and the agency catalogue's codes (see `merge_feedback`).
 
-    The evaluation set is `eval_path` (its texts are kept out of training), or else the
-    complaints whose id hashes below `holdout` with `seed` (see `holdout_mask`), which the
-    challenger does not train on either. The comparison is printed by the CLI and stored in
-    the bundle's manifest under "comparison".
+    The evaluation set is `eval_path` (its texts and their near duplicates are kept out of
+    training), or else the complaints whose id hashes below `holdout` with `seed` (see
+    `holdout_mask`) and their near duplicates, which the challenger does not train on either.
+    The comparison is printed by the CLI and stored in the bundle's manifest under
+    "comparison".
     """
     say = progress or (lambda _msg: None)
     # verified before anything is fitted: a champion that fails verification stops the run
