@@ -208,3 +208,39 @@ def test_a_bad_corrections_file_stops_training_with_a_line_per_problem(
     assert "missing verdict" in err
     assert sum("c.csv:" in line for line in err.splitlines()) == 3
     assert not (tmp_path / "model").exists()
+
+
+def test_retrain_applies_corrections_after_feedback_and_the_later_of_the_two_wins(
+    tmp_path, small_csv, small_corpus, heldout_csv
+):
+    from training.retrain import retrain
+
+    a, b, c = small_corpus.ids[:3]
+    recorded = small_corpus.labels[0]
+    other = next(y for y in small_corpus.labels if y != recorded)
+    assert small_corpus.labels[1] == recorded  # the first rows share an agency
+    feedback = tmp_path / "feedback.csv"
+    pd.DataFrame(
+        [
+            {"complaint_id": a, "agency": other, "decided_at": "2026-02-01T00:00:00+00:00"},
+            {"complaint_id": b, "agency": other, "decided_at": "2026-01-01T00:00:00+00:00"},
+        ],
+        columns=list(FEEDBACK_COLUMNS),
+    ).assign(prediction_id=["p1", "p2"], text="").to_csv(feedback, index=False)
+    corrections = tmp_path / "corrections.csv"
+    rows = [
+        (a, "label_right", "", "r", "2026-01-15", ""),  # before the decision: the decision wins
+        (b, "label_right", "", "r", "2026-01-15", ""),  # after it: the recorded label stands
+        (c, "unclear", "", "r", "2026-01-15", ""),  # left out of training
+    ]
+    write_csv(pd.DataFrame(rows, columns=list(CORRECTION_COLUMNS)), corrections)
+    result = retrain(
+        small_csv, feedback, "text", "agency", "id", tmp_path / "challenger",
+        eval_path=heldout_csv, registry=tmp_path / "registry", corrections=[corrections],
+    )  # fmt: skip
+    index = load_bundle(result.bundle_path).similar
+    learned = dict(zip(index.ids_, index.agencies_, strict=True))
+    assert learned[a] == other and learned[b] == recorded and c not in learned
+    assert result.merge.relabelled == 1  # only a's decision was merged
+    record = load_bundle(result.bundle_path).manifest["training_data"]["corrections"]
+    assert record["rows"] == 2 and record["verdicts"]["unclear"] == 1
