@@ -32,6 +32,11 @@ with `--cache` the folds' TF-IDF features are shared between options, so only th
 of a run pays for them, and embeddings always come from the cache: `--cost NAMES` times
 training those options on all complaints with cold caches (encoding measured uncached).
 
+With `--corrections FILE` (reviewed labels, `routing.corrections`; ids from `--id-col`), every
+fitted option is also judged against the corrected labels, beside the recorded ones, and the
+router is refitted with the threshold and the training labels corrected
+(`benchmarks/corrected_labels.py`); without it the output is unchanged.
+
 Prints Markdown tables and writes them to benchmarks/results/accuracy.md
 (`benchmarks/record.py`); no complaint text is printed.
 """
@@ -39,6 +44,7 @@ Prints Markdown tables and writes them to benchmarks/results/accuracy.md
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import sys
@@ -313,6 +319,14 @@ def main(argv: list[str] | None = None) -> None:
         "cold caches",
     )
     parser.add_argument("--json", type=Path, help="also write all numbers as JSON")
+    parser.add_argument(
+        "--corrections",
+        type=Path,
+        action="append",
+        metavar="FILE",
+        help="reviewed corrections (repeatable): figures against recorded and corrected labels",
+    )
+    parser.add_argument("--id-col", default="id", help="complaint ids, named by --corrections")
     add_results_arguments(parser)
     args = parser.parse_args(argv)
     with recorded("accuracy", argv, args.results):
@@ -323,7 +337,8 @@ def run(args: argparse.Namespace) -> None:
     if not args.data.exists():
         sys.exit(f"{args.data} not found: this benchmark needs ../shared/data (LAPOR-10)")
 
-    data = load_training_data(args.data, args.text_col, args.label_col)
+    id_col = args.id_col if args.corrections else None
+    data = load_training_data(args.data, args.text_col, args.label_col, id_col=id_col)
     texts = data.frame["text"].tolist()
     labels = data.frame["agency"].to_numpy(dtype=object)
     classes = np.unique(labels)
@@ -379,10 +394,43 @@ def run(args: argparse.Namespace) -> None:
         print("\nMost frequent confident errors of the router (true → predicted, count):")
         for true, pred, count in scores[default]["confident_error_pairs"]:
             print(f"- {true} → {pred}: {count}")
+    if args.corrections:
+        scores["corrected_labels"] = corrected(args, data, variants, runner, results, folds)
     if args.cost:
         print("\n" + cost_table(variants, costed, texts, labels, args))
     if args.json:
         args.json.write_text(json.dumps(scores, indent=2, ensure_ascii=False) + "\n")
+
+
+def corrected(args, data, variants: dict[str, Option], runner: FoldRunner, results, folds) -> dict:
+    """Print the corrected-label tables (`benchmarks/corrected_labels.py`); their numbers."""
+    from benchmarks.corrected_labels import corrected_figures, corrected_tables
+    from routing.corrections import CorrectionsError, load_corrections
+
+    labels = data.frame["agency"].to_numpy(dtype=object)
+    try:
+        corrections = load_corrections(
+            args.corrections,
+            ids=set(data.table.frame[args.id_col].astype(str).str.strip()),
+            labels=set(labels),
+        )
+    except CorrectionsError as exc:
+        sys.exit(f"--corrections: {exc}")
+    fitted = [n for n in results if variants[n].make is not baseline]
+    figures = corrected_figures(
+        {n: functools.partial(runner.result, n) for n in fitted},
+        results,
+        "router" if "router" in fitted else (fitted[0] if fitted else None),
+        folds,
+        data.frame["text"].tolist(),
+        labels,
+        data.frame["id"].astype(str).str.strip().to_numpy(dtype=object),
+        corrections,
+        target=TARGET,
+        bound_confidence=BOUND_CONFIDENCE,
+    )
+    print("\n" + corrected_tables(figures, corrections, len(folds)))
+    return figures
 
 
 def _delivered_cells(r: dict, rule: str) -> str:

@@ -314,7 +314,7 @@ def training_labels(
     keep = np.ones(len(learned), dtype=bool)
     reviewed = corrections.by_id if corrections is not None else {}
     for i, rid in enumerate(ids):
-        verdict, agency = reviewed.get(str(rid), ("", ""))
+        verdict, agency = reviewed.get(str(rid).strip(), ("", ""))
         if verdict == "label_wrong" or (verdict == "both" and both == "other"):
             learned[i] = agency
         elif verdict == "unclear":
@@ -349,7 +349,7 @@ def evaluation_labels(
     reviewed = corrections.by_id if corrections is not None else {}
     n_reviewed = n_unclear = 0
     for i, rid in enumerate(ids):
-        verdict, agency = reviewed.get(str(rid), ("", ""))
+        verdict, agency = reviewed.get(str(rid).strip(), ("", ""))
         n_reviewed += verdict != ""
         n_unclear += verdict == "unclear"
         if verdict == "label_wrong" or (verdict == "both" and top_agency[i] == agency):

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import copy
 import hashlib
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -25,6 +25,12 @@ from routing.bundle import (
     save_bundle,
 )
 from routing.catalogue import Catalogue, LabelMapping, load_catalogue
+from routing.corrections import (
+    Corrections,
+    evaluation_labels,
+    load_corrections,
+    training_labels,
+)
 from routing.embeddings import without_cache
 from routing.evaluation.metrics import evaluate_suggestions
 from routing.novelty import NoveltyDetector
@@ -48,6 +54,8 @@ from training.data import DataError, LoadedTable, read_table, require_columns
 from training.validate import ValidationReport, validate
 
 Progress = Callable[[str], None]
+# The labels a threshold's precision counts against, given the out-of-fold top agencies.
+JudgedLabels = Callable[[np.ndarray], np.ndarray]
 
 
 @dataclass
@@ -68,6 +76,7 @@ class TrainResult:
     policy: Policy
     model_version: str
     label_mapping: LabelMapping | None = None
+    corrections: dict[str, Any] | None = None  # what the manifest records of them, if given
 
 
 def load_training_data(
@@ -143,13 +152,16 @@ def fit_router(
     per_agency: bool = False,
     router_params: dict[str, Any] | None = None,
     novelty: NoveltyDetector | None = None,
+    judged_labels: JudgedLabels | None = None,
 ) -> tuple[Router, Policy, dict[str, Any]]:
     """Fit a router, choose its threshold on out-of-fold scores and score it out-of-fold.
 
     The threshold keeps `target_precision` with `bound_confidence` (`routing.policy`);
     `per_agency` gives every agency its own threshold by that rule. An unfitted `novelty`
     detector is fitted on the router's folds (`fit_novelty`), and the out-of-fold metrics
-    count the decisions `routing.suggest` would make with it.
+    count the decisions `routing.suggest` would make with it. With `judged_labels`
+    (corrected labels, `corrected_training`), the threshold counts precision against them
+    and the metrics gain "corrected", the same figures against them.
 
     Raises `DataError` when no agency has 2 complaints: there is nothing to calibrate on.
     """
@@ -164,7 +176,8 @@ def fit_router(
     y = np.asarray(labels, dtype=object)
     top = oof.argmax(axis=1)
     confidence = oof[np.arange(len(y)), top]
-    correct = router.classes_[top] == y
+    judged = y if judged_labels is None else judged_labels(router.classes_[top])
+    correct = router.classes_[top] == judged
     policy = choose_threshold(
         confidence,
         correct,
@@ -176,7 +189,42 @@ def fit_router(
         fit_novelty(novelty, router, texts, labels)
     auto = oof_decisions(router, policy, novelty) == "auto"
     metrics = evaluate_suggestions(y, oof, router.classes_, policy.threshold, auto=auto)
+    if judged_labels is not None:
+        metrics["corrected"] = evaluate_suggestions(
+            judged, oof, router.classes_, policy.threshold, auto=auto
+        )
     return router, policy, metrics
+
+
+@dataclass(frozen=True)
+class CorrectedTraining:
+    """Training rows with corrections applied, and the labels a threshold is judged by."""
+
+    frame: pd.DataFrame  # columns text, agency (to learn), id; unclear rows left out
+    recorded: np.ndarray  # the recorded agency of each row of `frame`
+    corrections: Corrections
+
+    def judged_labels(self, top_agency: np.ndarray) -> np.ndarray:
+        """Corrected labels of the rows whose top suggestions are `top_agency`."""
+        ids = self.frame["id"].tolist()
+        return evaluation_labels(ids, self.recorded, top_agency, self.corrections).labels
+
+    def record(self, both: str) -> dict[str, Any]:
+        """What the manifest says: the corrections, and that the threshold used them."""
+        return {**self.corrections.record(), "both": both, "threshold_labels": "corrected"}
+
+
+def corrected_training(
+    frame: pd.DataFrame,
+    corrections: Corrections,
+    *,
+    both: Literal["recorded", "other"] = "recorded",
+) -> CorrectedTraining:
+    """Validated rows (text, agency, id) with `corrections` applied
+    (`routing.corrections.training_labels`)."""
+    learned, keep = training_labels(frame["id"].tolist(), frame["agency"], corrections, both=both)
+    kept = frame.assign(agency=learned)[keep].reset_index(drop=True)
+    return CorrectedTraining(kept, frame["agency"].to_numpy(dtype=object)[keep], corrections)
 
 
 def fit_novelty(
@@ -225,10 +273,15 @@ def train(
     signing_key: str | None = None,
     progress: Progress | None = None,
     agencies: str | Path | None = None,
+    corrections: Sequence[str | Path] = (),
+    both: Literal["recorded", "other"] = "recorded",
 ) -> TrainResult:
     """Train a router on a disposition table and write a verified bundle to `out_dir`.
 
     `agencies` is an agency catalogue CSV (routing.catalogue) that labels are mapped through.
+    `corrections` are reviewed corrections files (`routing.corrections`, ids of `id_col`):
+    the router learns the corrected labels (`both`: which label a "both" row teaches) and the
+    threshold counts precision against them; the manifest records them.
     """
     say = progress or (lambda _msg: None)
     say("reading and validating data")
@@ -242,7 +295,19 @@ def train(
         format=format,
         agencies=catalogue,
     )
-    frame = data.frame
+    frame, corrected = data.frame, None
+    if corrections:
+        if id_col is None:
+            raise DataError("corrections name complaints by id: give the id column")
+        # any id of the input may be named, also one validation dropped; agencies only
+        # those training knows
+        loaded = load_corrections(
+            corrections,
+            ids=set(data.table.frame[id_col].astype(str).str.strip()),
+            labels=set(frame["agency"]),
+        )
+        corrected = corrected_training(frame, loaded, both=both)
+        frame = corrected.frame
     say(f"fitting router on {len(frame)} complaints, {data.report.n_agencies} agencies")
     novelty = NoveltyDetector()
     router, policy, metrics = fit_router(
@@ -254,6 +319,7 @@ def train(
         per_agency=per_agency,
         router_params=router_params,
         novelty=novelty,
+        judged_labels=corrected.judged_labels if corrected else None,
     )
     say("writing bundle")
     training: dict[str, Any] = {
@@ -269,6 +335,8 @@ def train(
     }
     if agencies is not None and data.label_mapping is not None:
         training["catalogue"] = catalogue_record(agencies, data.label_mapping)
+    if corrected is not None:
+        training["corrections"] = corrected.record(both)
     bundle_path, version = save_router_bundle(
         out_dir,
         router,
@@ -282,8 +350,17 @@ def train(
         ids=frame["id"].tolist(),
         ids_are_row_numbers=id_col is None,
         novelty=novelty,
+        judged_labels=corrected.judged_labels if corrected else None,
     )
-    return TrainResult(bundle_path, data.report, metrics, policy, version, data.label_mapping)
+    return TrainResult(
+        bundle_path,
+        data.report,
+        metrics,
+        policy,
+        version,
+        data.label_mapping,
+        training.get("corrections"),
+    )
 
 
 def catalogue_record(path: str | Path, mapping: LabelMapping) -> dict[str, Any]:
@@ -310,8 +387,12 @@ def save_router_bundle(
     ids: list[str] | None = None,
     ids_are_row_numbers: bool = False,
     novelty: NoveltyDetector | None = None,
+    judged_labels: JudgedLabels | None = None,
 ) -> tuple[Path, str]:
     """Write a router fitted on `labels` by `fit_router` as a bundle → (path, model_version).
+
+    The calibration scores (what `retarget` moves the threshold on) count a suggestion right
+    against `labels`, or against `judged_labels` when the threshold was chosen with them.
 
     With `texts` (and `ids`) the bundle also gets a similar-complaints index of them and their
     fingerprints (`text_fingerprints`, and ids only when they are not just row numbers); with
@@ -323,13 +404,16 @@ def save_router_bundle(
     similar = build_similar_index(router, texts, labels, ids) if texts is not None else None
     router, similar = serving_copy(router, similar)
     top = oof.argmax(axis=1)
+    judged = np.asarray(labels, dtype=object)
+    if judged_labels is not None:
+        judged = judged_labels(router.classes_[top])
     bundle_path = save_bundle(
         out_dir,
         router,
         policy=policy,
         calibration=Calibration(
             confidence=oof[np.arange(len(top)), top],
-            correct=router.classes_[top] == np.asarray(labels, dtype=object),
+            correct=router.classes_[top] == judged,
             agency=router.classes_[top],
         ),
         metrics={"validation": {"method": f"{router.cv}-fold grouped out-of-fold", **metrics}},

@@ -26,6 +26,7 @@ import pandas as pd
 
 from routing.bundle import Bundle
 from routing.catalogue import Catalogue, LabelMapping, load_catalogue
+from routing.corrections import load_corrections, merge_with_feedback
 from routing.csvcells import unescape_formula
 from routing.evaluation.comparison import make_comparison, score_router
 from routing.novelty import NoveltyDetector
@@ -35,7 +36,9 @@ from routing.settings import MAX_TEXT_CHARS
 from routing.text import near_duplicate_groups
 from training.data import DataError, LoadedTable, detect_format, read_table, require_columns
 from training.pipeline import (
+    CorrectedTraining,
     catalogue_record,
+    corrected_training,
     duplicate_key,
     fit_router,
     map_agencies,
@@ -107,7 +110,7 @@ def _texts(column: pd.Series, *, strip: bool = False) -> pd.Series:
 
 
 def latest_decisions(feedback: pd.DataFrame) -> pd.DataFrame:
-    """The latest decision per complaint → columns key, complaint_id, text, agency.
+    """The latest decision per complaint → columns key, complaint_id, text, agency, decided_at.
 
     A complaint is its complaint id, or its prediction id when the integration sent none.
     """
@@ -132,7 +135,8 @@ def latest_decisions(feedback: pd.DataFrame) -> pd.DataFrame:
     frame = frame[frame["agency"] != ""]
     ordered = frame.sort_values("decided_at", kind="stable", na_position="first")
     latest = ordered.drop_duplicates("key", keep="last")
-    return latest.sort_index().reset_index(drop=True)[["key", "complaint_id", "text", "agency"]]
+    columns = ["key", "complaint_id", "text", "agency", "decided_at"]
+    return latest.sort_index().reset_index(drop=True)[columns]
 
 
 def merge_feedback(
@@ -338,6 +342,12 @@ def _evaluation_set(
     return in_eval, eval_texts, eval_labels, eval_set
 
 
+def _training_part(corrected: CorrectedTraining, rows: np.ndarray) -> CorrectedTraining:
+    """The corrected rows selected by the mask `rows`."""
+    frame = corrected.frame[rows].reset_index(drop=True)
+    return CorrectedTraining(frame, corrected.recorded[rows], corrected.corrections)
+
+
 def retrain(
     history: str | Path,
     feedback: str | Path,
@@ -358,11 +368,18 @@ def retrain(
     signing_key: str | None = None,
     progress: Progress | None = None,
     accept_new_agencies: Collection[str] = (),
+    corrections: Sequence[str | Path] = (),
 ) -> RetrainResult:
     """Train a challenger on history + feedback and compare it with the registry's champion.
 
     Decisions for agencies the history lacks count only for the names in
     `accept_new_agencies` and the agency catalogue's codes (see `merge_feedback`).
+
+    `corrections` (reviewed corrections files, `routing.corrections`) apply after the
+    feedback is merged; for a complaint with both, the later of ``decided_at`` and
+    ``reviewed_at`` wins (`merge_with_feedback`). The challenger learns the corrected labels
+    and its threshold counts precision against them; the evaluation set's labels are
+    corrected as the training labels are (unclear complaints left out).
 
     The evaluation set is `eval_path` (its texts and their near duplicates are kept out of
     training), or else the complaints whose id hashes below `holdout` with `seed` (see
@@ -380,7 +397,17 @@ def retrain(
     )
     feedback_file = read_feedback(Path(feedback), catalogue)
     accepted = set(accept_new_agencies) | (set(catalogue.agencies) if catalogue else set())
-    merged, merge_report = merge_feedback(history_frame, feedback_file.decisions, accepted)
+    decisions, reviewed = feedback_file.decisions, None
+    if corrections:
+        reviewed = load_corrections(
+            corrections,
+            ids=set(history_frame["id"]) | set(decisions["key"]),
+            labels=set(history_frame["agency"]) - {""} | accepted,
+        )
+        decided_at = dict(zip(decisions["key"], decisions["decided_at"], strict=True))
+        reviewed, overruled = merge_with_feedback(reviewed, decided_at)
+        decisions = decisions[~decisions["key"].isin(overruled)]
+    merged, merge_report = merge_feedback(history_frame, decisions, accepted)
     merge_report.feedback_rows = feedback_file.rows
     key = duplicate_key()
     clean, report = validate(
@@ -393,6 +420,10 @@ def retrain(
         non_utf8_rows=history_table.non_utf8_rows + feedback_file.non_utf8_rows,
         max_text_chars=MAX_TEXT_CHARS,
     )
+    corrected = None
+    if reviewed is not None:
+        corrected = corrected_training(clean, reviewed)
+        clean = corrected.frame
     in_eval, eval_texts, eval_labels, eval_set = _evaluation_set(
         clean, key, eval_path, text_col, label_col, catalogue, seed=seed, holdout=holdout
     )
@@ -401,6 +432,9 @@ def retrain(
         raise DataError("fewer than 2 agencies left to train on after setting the evaluation aside")
     say(f"fitting challenger on {len(train_frame)} complaints, {eval_set['n']} set aside")
     texts, labels = train_frame["text"].tolist(), train_frame["agency"].tolist()
+    judged = None
+    if corrected is not None:
+        judged = _training_part(corrected, ~in_eval).judged_labels
     novelty = NoveltyDetector()
     router, policy, metrics = fit_router(
         texts,
@@ -410,6 +444,7 @@ def retrain(
         bound_confidence=bound_confidence,
         router_params=router_params,
         novelty=novelty,
+        judged_labels=judged,
     )
     say(f"scoring challenger and champion on {len(eval_texts)} complaints")
     challenger = score_router(router, policy.threshold, eval_texts, eval_labels, target_precision)
@@ -460,6 +495,8 @@ def retrain(
     if agencies is not None and mapping is not None:
         training["catalogue"] = catalogue_record(agencies, mapping)
         warnings += mapping.warnings()
+    if corrected is not None:
+        training["corrections"] = corrected.record("recorded")
     say("writing challenger bundle")
     bundle_path, version = save_router_bundle(
         out_dir,
@@ -474,5 +511,6 @@ def retrain(
         texts=texts,
         ids=train_frame["id"].tolist(),
         novelty=novelty,
+        judged_labels=judged,
     )
     return RetrainResult(bundle_path, version, comparison, merge_report, report, policy, warnings)

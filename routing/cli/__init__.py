@@ -15,7 +15,7 @@ import sys
 import typer
 from rich.markup import escape
 
-from routing.cli import audit, feedback, model, registry, retrain, service
+from routing.cli import audit, corrections, feedback, model, registry, retrain, service
 from routing.cli.common import CONTEXT, console_err
 
 app = typer.Typer(
@@ -54,6 +54,7 @@ def _root(
 
 model.register(app)
 audit.register(app)
+corrections.register(app)
 service.register(app)
 feedback.register(app)
 retrain.register(app)
@@ -67,9 +68,10 @@ def user_errors() -> tuple[type[Exception], ...]:
     """
     from routing.bundle import BundleError
     from routing.catalogue import CatalogueError
+    from routing.corrections import CorrectionsError
     from training.data import DataError
 
-    return (DataError, BundleError, FileNotFoundError, CatalogueError)
+    return (DataError, BundleError, FileNotFoundError, CatalogueError, CorrectionsError)
 
 
 def main() -> None:

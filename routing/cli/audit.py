@@ -13,6 +13,7 @@ from rich.table import Table
 
 from routing.cli.common import (
     IRRELEVANT_QUANTILE,
+    CorrectionsOpt,
     FormatOpt,
     LabelCol,
     QuietOpt,
@@ -21,6 +22,7 @@ from routing.cli.common import (
     console,
     console_err,
     fail,
+    require_id_col,
     status,
 )
 from routing.cli.engine import EngineOpt, NumCpusOpt, RayAddressOpt, check_engine, ray_workers
@@ -45,8 +47,19 @@ def audit(
         None,
         "--id-col",
         metavar="COLUMN",
-        help="Column with complaint ids, shown for the most suspect rows.",
+        help="Column with complaint ids, shown for the most suspect rows; needed by "
+        "--review-file and --corrections.",
     ),
+    review_file: Path = typer.Option(
+        None,
+        "--review-file",
+        metavar="FILE",
+        help="Also write a blind review sheet of the suspects (CSV): id, masked text, the "
+        "recorded and the suggested agency as candidate_a/candidate_b in random order (--seed), "
+        "and empty verdict, agency, reviewer, reviewed_at and reason columns to fill; "
+        "`routing corrections resolve` turns it into a corrections file.",
+    ),
+    corrections: list[Path] = CorrectionsOpt,
     folds: int = typer.Option(
         5, "--folds", metavar="N", help="Cross-validation folds (at least 2)."
     ),
@@ -69,7 +82,9 @@ def audit(
 
     OUT holds only the suspects, most suspect first: every input column (the text with personal
     data masked) plus suggested_agency and label_quality (lower = more suspect). With --engine
-    ray each fold is fitted as a Ray task; the suspects are the same.
+    ray each fold is fitted as a Ray task; the suspects are the same. With --corrections the
+    corrected labels are audited (unclear complaints left out) and complaints already
+    reviewed stay out of the review sheet.
     """
     from routing.evaluation.audit import (
         audit_dispositions,
@@ -85,13 +100,21 @@ def audit(
     if not 0.0 < irrelevant_quantile <= 1.0:
         raise fail(f"--irrelevant-quantile must be in (0, 1], got {irrelevant_quantile}")
     on_ray = check_engine(engine, ray_address, num_cpus)
+    require_id_col(id_col, ("--review-file", review_file), ("--corrections", corrections))
     check_file_output(out, "--out")
+    if review_file is not None:
+        check_file_output(review_file, "--review-file")
     # Without id_col the validated "id" is the input row number, which maps suspects back to
     # their full input rows.
     loaded = load_training_data(data, text_col, label_col, format=data_format)
     table, report, clean = loaded.table, loaded.report, loaded.frame
+    reviewed: set[str] = set()
     if id_col:
         require_columns(table.frame, [id_col], table.path)
+        input_ids = table.frame[id_col].astype(str).str.strip()
+        clean = clean.assign(complaint_id=input_ids.to_numpy()[clean["id"].astype(int)])
+    if corrections:
+        clean, reviewed = _corrected(clean, corrections, input_ids)
     texts, labels = clean["text"].tolist(), clean["agency"].tolist()
     with (
         status(f"cross-validating {len(texts)} complaints ({folds} folds)…", quiet),
@@ -110,6 +133,9 @@ def audit(
     rows["suggested_agency"] = suspects["suggested_agency"].to_numpy(dtype=object)
     rows["label_quality"] = suspects["label_quality"].to_numpy()
     _write_csv(rows, out)
+    sheet_rows = 0
+    if review_file is not None:
+        sheet_rows = _write_review_sheet(clean, suspects, reviewed, review_file, seed)
 
     if quiet:
         return
@@ -125,12 +151,50 @@ def audit(
         f"{len(suspects):,} suspected mis-dispositions "
         f"({len(suspects) / max(report.rows_kept, 1):.1%}) written to {escape(str(out))}"
     )
+    if review_file is not None:
+        console.print(
+            f"review sheet of {sheet_rows:,} suspects written to {escape(str(review_file))}"
+            + (f" ({len(suspects) - sheet_rows:,} already reviewed left out)" if reviewed else "")
+        )
     if suspects.empty:
         return
     console.print(_agency_table(summarize_by_agency(labels, suspects)))
     console.print(_pairs_table(suspected_pairs(suspects)))
     if id_col:
         console.print(_suspects_table(rows, id_col, label_col))
+
+
+def _corrected(
+    clean: pd.DataFrame, paths: list[Path], input_ids: pd.Series
+) -> tuple[pd.DataFrame, set[str]]:
+    """The validated complaints with their corrected labels (unclear ones left out), and the
+    ids already reviewed."""
+    from routing.corrections import load_corrections, training_labels
+
+    loaded = load_corrections(paths, ids=input_ids, labels=set(clean["agency"]))
+    learned, keep = training_labels(clean["complaint_id"].tolist(), clean["agency"], loaded)
+    return clean.assign(agency=learned)[keep].reset_index(drop=True), set(loaded.by_id)
+
+
+def _write_review_sheet(
+    clean: pd.DataFrame, suspects: pd.DataFrame, reviewed: set[str], path: Path, seed: int
+) -> int:
+    """Write the blind review sheet of the suspects not yet reviewed; returns its rows."""
+    from routing.corrections import review_sheet, write_csv
+
+    rows = clean.iloc[suspects["row"].to_numpy()]
+    fresh = ~rows["complaint_id"].isin(reviewed).to_numpy()
+    rows = rows[fresh]
+    sheet = review_sheet(
+        rows["complaint_id"].tolist(),
+        rows["text"].tolist(),
+        rows["agency"].tolist(),
+        suspects["suggested_agency"].to_numpy(dtype=object)[fresh].tolist(),
+        seed=seed,
+    )
+    with partial_file(path) as tmp:
+        write_csv(sheet, tmp)
+    return len(sheet)
 
 
 @contextmanager

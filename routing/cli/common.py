@@ -59,6 +59,14 @@ DbOpt = typer.Option(
     show_envvar=True,
     help="SQLAlchemy URL of the service's database (default sqlite:///var/routing.db).",
 )
+CorrectionsOpt = typer.Option(
+    None,
+    "--corrections",
+    metavar="FILE",
+    help="Reviewed corrections of the recorded agencies (CSV: id, verdict, agency, reviewer, "
+    "reviewed_at, reason); repeatable, the latest review of a complaint wins (on a tie the "
+    "file named later). Needs --id-col.",
+)
 ForceOpt = typer.Option(
     False, "--force", help="Replace a bundle already in DIR; the old one moves to DIR.previous."
 )
@@ -68,6 +76,13 @@ def fail(message: str, code: int = 2) -> typer.Exit:
     """Print one clear line and return the Exit to raise."""
     console_err.print(f"[red]error:[/red] {escape(message)}", highlight=False)
     return typer.Exit(code)
+
+
+def require_id_col(id_col: str | None, *options: tuple[str, object]) -> None:
+    """Stop when an option that names complaints by id is given without --id-col."""
+    for name, value in options:
+        if value and not id_col:
+            raise fail(f"{name} names complaints by id: give --id-col COLUMN")
 
 
 def check_bound_confidence(value: float) -> None:

@@ -17,6 +17,7 @@ from routing.cli.common import (
     MAX_TOP_K,
     TARGET_PRECISION,
     BoundConfidenceOpt,
+    CorrectionsOpt,
     ForceOpt,
     FormatOpt,
     LabelCol,
@@ -27,6 +28,7 @@ from routing.cli.common import (
     console,
     console_err,
     fail,
+    require_id_col,
     write_json,
 )
 from routing.cli.engine import (
@@ -134,10 +136,14 @@ def train(
         help="Out-of-fold fits run at once, in worker processes (joblib); the model is the "
         "same for any value.",
     ),
+    corrections: list[Path] = CorrectionsOpt,
     quiet: bool = QuietOpt,
 ) -> None:
     """Train a router on historical dispositions and write a bundle to DIR.
 
+    With --corrections the router learns the corrected agencies (label_wrong: the reviewed
+    agency; unclear: left out; both: the recorded one) and the threshold's out-of-fold
+    precision counts against the corrected labels; the manifest records the files' SHA-256.
     A bundle already in DIR is replaced only with --force, and kept in DIR.previous.
     """
     from joblib import parallel_config
@@ -149,6 +155,7 @@ def train(
     check_bound_confidence(bound_confidence)
     if min_examples < 1:
         raise fail("--min-examples must be at least 1")
+    require_id_col(id_col, ("--corrections", corrections))
     with bundle_output(out, force) as target:  # checked here, before the long work
         try:
             encoder = make_embedder(embedder, cache_dir=EMBEDDING_CACHE)
@@ -174,14 +181,26 @@ def train(
                 progress=say,
                 agencies=agencies,
                 router_params={"embedder": encoder} if encoder is not None else None,
+                corrections=corrections or (),
             )
     if quiet:
         return
     mapping = result.label_mapping.warnings() if result.label_mapping else []
+    if result.corrections:
+        verdicts = result.corrections["verdicts"]
+        console.print(
+            f"corrections: {result.corrections['rows']} reviewed complaints "
+            + ", ".join(f"{v} {n}" for v, n in verdicts.items())
+            + "; the threshold counts precision against the corrected labels"
+        )
     for warning in result.report.warnings + mapping:
         console_err.print(f"[yellow]warning:[/yellow] {escape(warning)}", highlight=False)
     console.print(result.report.render())
-    console.print(_metrics_table(result.metrics, "Validation metrics (out-of-fold)"))
+    console.print(
+        _metrics_table(result.metrics, "Validation metrics (out-of-fold)", "learned labels")
+    )
+    if "corrected" in result.metrics:
+        console.print(_metrics_table(result.metrics["corrected"], "Against the corrected labels"))
     console.print(result.policy.describe())
     console.print(f"bundle [bold]{escape(str(out))}[/bold]  model_version {result.model_version}")
     if target.previous is not None:
@@ -203,8 +222,10 @@ def evaluate(
         None,
         "--id-col",
         metavar="COLUMN",
-        help="Column with complaint ids, matched with the training complaints' ids.",
+        help="Column with complaint ids, matched with the training complaints' ids and "
+        "with --corrections.",
     ),
+    corrections: list[Path] = CorrectionsOpt,
     data_format: str = FormatOpt,
     engine: str = EngineOpt,
     ray_address: str = RayAddressOpt,
@@ -212,6 +233,11 @@ def evaluate(
     quiet: bool = QuietOpt,
 ) -> None:
     """Score a bundle on labelled complaints (unknown agencies count as errors).
+
+    With --corrections every metric is also computed against the corrected labels and shown
+    beside the recorded-label one (JSON: "corrected", and "corrections_applied", the rows
+    whose label changed); a "both" complaint counts as right when the top suggestion is
+    either of its two agencies, an "unclear" one keeps its recorded label.
 
     DATA is a file or a folder of shards. Warns, and the report says so at the top, when 1 % or
     more of the complaints were in the model's training data (same normalized text, or same id
@@ -221,8 +247,11 @@ def evaluate(
     from routing.evaluation.metrics import evaluate_top_suggestions
 
     on_ray = check_engine(engine, ray_address, num_cpus)
+    require_id_col(id_col, ("--corrections", corrections))
     if on_ray and report is not None:
         raise fail("--report shows complaint texts, which stay on the workers: use --engine local")
+    if on_ray and corrections:
+        raise fail("--corrections needs the complaints' ids: use --engine local")
     if report is not None:
         check_directory_output(report, "--report")
     if json_path is not None:
@@ -260,6 +289,8 @@ def evaluate(
         flattered = overlap.describe() if overlap is not None and overlap.flattered else None
         proba, auto = _proba_and_decisions(_with_embedding_cache(bundle), texts, quiet)
         top_agency, confidence, in_top3 = top_suggestions(labels, proba, bundle.router.classes_)
+        if corrections:
+            corrected = _corrected_metrics(bundle, corrections, ids, labels, proba, auto)
     if flattered and not quiet:
         console_err.print(f"[yellow]warning:[/yellow] {escape(flattered)}", highlight=False)
     if skipped and not quiet:
@@ -277,6 +308,13 @@ def evaluate(
         bundle.policy.threshold,
         auto=auto,
     )
+    if corrections:
+        metrics["corrected"], metrics["corrections_applied"], unclear = corrected
+        if not quiet:
+            console.print(
+                f"corrections: {metrics['corrections_applied']} labels changed, {unclear} "
+                "complaints judged unclear keep their recorded label"
+            )
     if json_path:
         write_json(json_path, metrics)
     if report:
@@ -302,6 +340,35 @@ def evaluate(
                 f"[yellow]warning:[/yellow] {len(unknown)} agencies in the data are unknown "
                 f"to the model and count as errors: {escape(', '.join(unknown[:5]))}"
             )
+
+
+def _corrected_metrics(
+    bundle: Bundle,
+    paths: list[Path],
+    ids: list[str],
+    labels: list[str],
+    proba: np.ndarray,
+    auto: np.ndarray,
+) -> tuple[dict, int, int]:
+    """(metrics against the corrected labels, labels changed, complaints judged unclear)."""
+    from routing.corrections import evaluation_labels, load_corrections
+    from routing.evaluation.metrics import evaluate_top_suggestions, top_suggestions
+
+    classes = bundle.router.classes_
+    loaded = load_corrections(paths, ids=ids, labels=bundle.labels)
+    top_agency = top_suggestions(labels, proba, classes)[0]
+    corrected = evaluation_labels(ids, labels, top_agency, loaded)
+    top_agency, confidence, in_top3 = top_suggestions(corrected.labels, proba, classes)
+    metrics = evaluate_top_suggestions(
+        corrected.labels,
+        top_agency,
+        confidence,
+        in_top3,
+        classes,
+        bundle.policy.threshold,
+        auto=auto,
+    )
+    return metrics, corrected.changed, corrected.unclear
 
 
 def _labelled_rows(
@@ -596,20 +663,31 @@ def _predictions_table(shown: list[tuple[str, dict]], *, explain: bool) -> Table
     return table
 
 
-def _metrics_table(metrics: dict, title: str) -> Table:
+def _metrics_table(metrics: dict, title: str, first: str = "recorded labels") -> Table:
+    """Metrics as a table; with a "corrected" entry (figures against corrected labels), a
+    second column beside those against the `first` labels."""
+    corrected = metrics.get("corrected")
     table = Table(title=title)
     table.add_column("metric")
-    table.add_column("value", justify="right")
+    table.add_column("value" if corrected is None else first, justify="right")
+    if corrected is not None:
+        table.add_column("corrected labels", justify="right")
 
     def fmt(v) -> str:
         return "–" if v is None else f"{v:.4f}" if isinstance(v, float) else str(v)
 
+    def row(name: str, get) -> None:
+        table.add_row(name, *(fmt(get(m)) for m in (metrics, corrected) if m is not None))
+
     for key in ("n", "accuracy", "macro_f1", "top3_accuracy", "ece"):
-        table.add_row(key, fmt(metrics[key]))
-    for target, cov in metrics["coverage_at_precision"].items():
-        table.add_row(f"coverage @ precision {target}", fmt(cov))
+        row(key, lambda m, key=key: m[key])
+    for target in metrics["coverage_at_precision"]:
+        row(
+            f"coverage @ precision {target}",
+            lambda m, target=target: m["coverage_at_precision"][target],
+        )
     for key in ("threshold", "threshold_precision", "threshold_coverage"):
-        table.add_row(key, fmt(metrics[key]))
+        row(key, lambda m, key=key: m[key])
     return table
 
 

@@ -11,6 +11,7 @@ from routing.cli.common import (
     HOLDOUT,
     TARGET_PRECISION,
     BoundConfidenceOpt,
+    CorrectionsOpt,
     ForceOpt,
     QuietOpt,
     check_bound_confidence,
@@ -91,6 +92,7 @@ def retrain(
         help="Let decisions for NAME, an agency the history lacks, become examples "
         "(repeatable); without it such decisions are held back and listed.",
     ),
+    corrections: list[Path] = CorrectionsOpt,
     quiet: bool = QuietOpt,
 ) -> None:
     """Train a challenger on history + corrections and compare it with the current champion.
@@ -103,6 +105,10 @@ def retrain(
     coverage at the target precision, ECE); the comparison is stored in the challenger's
     manifest for `routing promote`. A bundle already in DIR is replaced only with --force, and
     kept in DIR.previous.
+
+    --corrections (reviewed corrections, as for `train`) apply after the feedback; for a
+    complaint with both, the later of the admin's decision and the review wins. The
+    evaluation set's labels are corrected too.
     """
     from routing.catalogue import CatalogueError
     from routing.settings import get_settings
@@ -136,6 +142,7 @@ def retrain(
                 signing_key=get_settings().signing_key_value(),
                 progress=say,
                 accept_new_agencies=[name.strip() for name in accept_new_agency or ()],
+                corrections=corrections or (),
             )
     except CatalogueError as exc:
         raise fail(str(exc)) from None

@@ -382,15 +382,35 @@ def _render_html(
 ) -> str:
     esc = html.escape
     banner = f'<p class="warning" role="alert">{esc(warning)}</p>\n' if warning else ""
+    # With corrected labels every figure is shown beside the recorded-label one, never alone.
+    corrected = metrics.get("corrected")
+    both = [metrics] if corrected is None else [metrics, corrected]
+
+    def cells(get) -> str:
+        return "".join(f"<td class='num'>{_fmt(get(m))}</td>" for m in both)
+
+    heads = (
+        "<th>Value</th>"
+        if corrected is None
+        else "<th>Recorded labels</th><th>Corrected labels</th>"
+    )
     summary = "\n".join(
-        f"<tr><th>{esc(title)}</th><td class='num'>{_fmt(metrics.get(key))}</td>"
+        f"<tr><th>{esc(title)}</th>{cells(lambda m, key=key: m.get(key))}"
         f"<td class='note'>{esc(note)}</td></tr>"
         for key, title, note in _SUMMARY_ROWS
     )
     targets = metrics.get("coverage_at_precision") or {}
     coverage = "\n".join(
-        f"<tr><td class='num'>{esc(str(target))}</td><td class='num'>{_fmt(value)}</td></tr>"
-        for target, value in sorted(targets.items(), key=lambda kv: float(kv[0]))
+        f"<tr><td class='num'>{esc(str(target))}</td>"
+        f"{cells(lambda m, t=target: (m.get('coverage_at_precision') or {}).get(t))}</tr>"
+        for target in sorted(targets, key=float)
+    )
+    applied = (
+        ""
+        if corrected is None
+        else f"<p>Corrected labels: reviewed corrections changed the true agency of "
+        f"{_fmt(metrics.get('corrections_applied'))} complaints; the per-agency table, "
+        "figures and errors use the recorded labels.</p>\n"
     )
     per_class = sorted((metrics.get("per_class") or {}).items(), key=_f1_sort_key)
     agencies = "\n".join(
@@ -422,8 +442,8 @@ def _render_html(
 {banner}<p class="meta">Model version <strong>{version}</strong> · generated {esc(generated_at)}</p>
 
 <h2>Summary</h2>
-<table>
-<tr><th>Metric</th><th>Value</th><th>Meaning</th></tr>
+{applied}<table>
+<tr><th>Metric</th>{heads}<th>Meaning</th></tr>
 {summary}
 </table>
 
@@ -431,7 +451,7 @@ def _render_html(
 <p>Largest share of complaints that can be auto-routed, most confident first, while the
 auto-routed suggestions keep at least the target precision.</p>
 <table>
-<tr><th>Target precision</th><th>Coverage</th></tr>
+<tr><th>Target precision</th>{heads.replace("Value", "Coverage")}</tr>
 {coverage}
 </table>
 
