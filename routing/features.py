@@ -29,12 +29,26 @@ from sklearn import config_context
 from sklearn.feature_extraction.text import CountVectorizer, TfidfTransformer, TfidfVectorizer
 from sklearn.pipeline import FeatureUnion
 
-__all__ = ["CharWbNgrams", "char_wb_transform", "prediction_config", "union_transform"]
+__all__ = [
+    "CharWbNgrams",
+    "char_wb_transform",
+    "plain_vocabulary",
+    "prediction_config",
+    "union_transform",
+]
 
 
 def prediction_config() -> AbstractContextManager:
     """scikit-learn configured to skip input checks (finiteness, parameter validation)."""
     return config_context(assume_finite=True, skip_parameter_validation=True)
+
+
+def plain_vocabulary(vectorizer: CountVectorizer) -> CountVectorizer:
+    """`vectorizer` with its fitted vocabulary's column numbers as Python ints: with
+    `max_features` scikit-learn leaves numpy integers there, which a bundle's model file
+    (skops, `routing.bundle`) would store and load one by one, as separate arrays."""
+    vectorizer.vocabulary_ = {term: int(column) for term, column in vectorizer.vocabulary_.items()}
+    return vectorizer
 
 
 class CharWbNgrams:

@@ -27,6 +27,7 @@ from sklearn.base import BaseEstimator
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.utils.validation import check_is_fitted
 
+from routing.features import plain_vocabulary
 from routing.router import TOKEN_PATTERN
 
 DEFAULT_FLAG_SHARE = 0.1
@@ -108,7 +109,7 @@ class NoveltyDetector(BaseEstimator):
             nearness[test] = self._nearness(vectorizer.transform([normalized[i] for i in test]), AT)
         self.oof_scores_ = self._combine(nearness, oof_proba, self._empty(normalized))
         self.cutoff_ = float(np.quantile(self.oof_scores_, 1.0 - self.flag_share))
-        self.vectorizer_ = self._vectorizer().fit(normalized)
+        self.vectorizer_ = plain_vocabulary(self._vectorizer().fit(normalized))
         # stored transposed (terms x complaints): a query's product is then CSR by CSR
         self.matrix_ = self.vectorizer_.transform(normalized).T.tocsr()
         return self

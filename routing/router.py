@@ -36,7 +36,7 @@ from sklearn.svm import LinearSVC
 from sklearn.utils.validation import check_is_fitted
 
 from routing.calibration import AdaptiveTemperature
-from routing.features import CharWbNgrams, prediction_config, union_transform
+from routing.features import CharWbNgrams, plain_vocabulary, prediction_config, union_transform
 from routing.text import TextNormalizer, as_texts, near_duplicate_groups
 
 # Placeholders such as "[nik]" stay one token; ordinary words need two or more characters.
@@ -356,6 +356,8 @@ class Router(ClassifierMixin, BaseEstimator):
         features = self.text_features(len(texts))
         F = self._with_embeddings(features.fit_transform(texts), E)
         self.normalizer_, self.vectorizer_ = features["normalize"], features["tfidf"]
+        for _, vectorizer in self.vectorizer_.transformer_list:
+            plain_vocabulary(vectorizer)
         self.head_ = self._new_head().fit(F, yi, sample_weight=weight)
         self.n_features_ = F.shape[1]
         _step("router fitted", steps, steps)

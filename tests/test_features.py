@@ -6,7 +6,7 @@ import pytest
 from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
 from sklearn.pipeline import FeatureUnion
 
-from routing.features import CharWbNgrams, char_wb_transform, union_transform
+from routing.features import CharWbNgrams, char_wb_transform, plain_vocabulary, union_transform
 
 TEXTS = [
     "listrik padam sejak kemarin",
@@ -98,3 +98,14 @@ def test_char_wb_transform_counts_repeated_words_of_one_text():
     np.testing.assert_array_equal(
         char_wb_transform(char, batch).toarray(), char.transform(batch).toarray()
     )
+
+
+def test_plain_vocabulary_holds_python_ints_and_transforms_alike():
+    # max_features leaves numpy integers in vocabulary_; a model file must hold plain ints
+    texts = ["listrik mati lagi", "token listrik habis", "bansos belum cair", "listrik padam"]
+    fitted = TfidfVectorizer(max_features=5).fit(texts)
+    before = fitted.transform(texts).toarray()
+    assert any(not isinstance(c, int) for c in fitted.vocabulary_.values())
+    plain = plain_vocabulary(fitted)
+    assert all(type(c) is int for c in plain.vocabulary_.values())
+    np.testing.assert_array_equal(plain.transform(texts).toarray(), before)
