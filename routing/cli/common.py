@@ -67,6 +67,13 @@ CorrectionsOpt = typer.Option(
     "reviewed_at, reason); repeatable, the latest review of a complaint wins (on a tie the "
     "file named later). Needs --id-col.",
 )
+AgenciesOpt = typer.Option(
+    None,
+    "--agencies",
+    metavar="FILE",
+    help="Agency catalogue CSV (data/agencies.csv): labels become its codes, renames and "
+    "merges applied; unknown labels are kept and reported.",
+)
 ForceOpt = typer.Option(
     False, "--force", help="Replace a bundle already in DIR; the old one moves to DIR.previous."
 )

@@ -8,7 +8,7 @@ from pathlib import Path
 import typer
 from rich.markup import escape
 
-from routing.cli.common import CONTEXT, FormatOpt, LabelCol, QuietOpt, console, fail
+from routing.cli.common import CONTEXT, AgenciesOpt, FormatOpt, LabelCol, QuietOpt, console, fail
 from routing.cli.outputs import check_file_output, partial_file
 
 
@@ -24,12 +24,7 @@ def resolve(
         ..., "--id-col", metavar="COLUMN", help="Column with complaint ids (the sheet's ids)."
     ),
     out: Path = typer.Option(..., "--out", metavar="FILE", help="Corrections CSV to write."),
-    agencies: Path = typer.Option(
-        None,
-        "--agencies",
-        metavar="FILE",
-        help="Agency catalogue CSV, when training maps labels through one.",
-    ),
+    agencies: Path = AgenciesOpt,
     data_format: str = FormatOpt,
     quiet: bool = QuietOpt,
 ) -> None:

@@ -16,6 +16,7 @@ from rich.table import Table
 from routing.cli.common import (
     MAX_TOP_K,
     TARGET_PRECISION,
+    AgenciesOpt,
     BoundConfidenceOpt,
     CorrectionsOpt,
     ForceOpt,
@@ -112,13 +113,7 @@ def train(
         help="Warn about agencies with fewer examples (they are kept).",
     ),
     data_format: str = FormatOpt,
-    agencies: Path = typer.Option(
-        None,
-        "--agencies",
-        metavar="FILE",
-        help="Agency catalogue CSV (data/agencies.csv): labels become its codes, renames and "
-        "merges applied; unknown labels are kept and reported.",
-    ),
+    agencies: Path = AgenciesOpt,
     embedder: str = typer.Option(
         "none",
         "--embedder",

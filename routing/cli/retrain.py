@@ -10,6 +10,7 @@ from rich.markup import escape
 from routing.cli.common import (
     HOLDOUT,
     TARGET_PRECISION,
+    AgenciesOpt,
     BoundConfidenceOpt,
     CorrectionsOpt,
     ForceOpt,
@@ -63,9 +64,7 @@ def retrain(
         metavar="DIR",
         help="Registry whose current version is the champion.",
     ),
-    agencies: Path = typer.Option(
-        None, "--agencies", metavar="FILE", help="Agency catalogue CSV (data/agencies.csv)."
-    ),
+    agencies: Path = AgenciesOpt,
     seed: int = typer.Option(
         0, "--seed", metavar="N", help="Seed of the held-out slice and of training."
     ),
