@@ -34,7 +34,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.record import add_results_arguments, recorded  # noqa: E402
-from routing.corrections import read_csv  # noqa: E402
+from routing.corrections import id_digest, read_csv  # noqa: E402
 from training.data import read_table  # noqa: E402
 
 REVIEW = ROOT / "data" / "corrections"
@@ -135,9 +135,10 @@ def main(argv: list[str] | None = None) -> None:
     add_results_arguments(parser)
     args = parser.parse_args(argv)
     table = read_table(args.data).frame
-    data = pd.DataFrame(
-        {"id": table["id"].astype(str), "recorded": table["agency"].astype(str)}
-    ).drop_duplicates("id")
+    # the shipped files name complaints by id_digest: no dataset id in the repository
+    ids = table["id"].astype(str).map(id_digest)
+    data = pd.DataFrame({"id": ids, "recorded": table["agency"].astype(str)})
+    data = data.drop_duplicates("id")
     kept = read_csv(args.review / "lapor10.csv")
     second = read_csv(args.review / "lapor10-second.csv")
     sources = read_csv(args.review / "lapor10-sources.csv")

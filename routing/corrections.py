@@ -39,6 +39,7 @@ __all__ = [
     "Corrections",
     "CorrectionsError",
     "evaluation_labels",
+    "id_digest",
     "load_corrections",
     "merge_with_feedback",
     "read_csv",
@@ -218,6 +219,12 @@ class Corrections:
         }
 
 
+def id_digest(complaint_id: str) -> str:
+    """`sha256:<hex>` of a complaint id: a corrections file may name complaints this way, so
+    that a file shipped apart from the data (data/corrections/) copies none of its ids."""
+    return "sha256:" + hashlib.sha256(str(complaint_id).encode("utf-8")).hexdigest()
+
+
 def load_corrections(
     paths: Sequence[str | Path], *, ids: Collection[str], labels: Collection[str]
 ) -> Corrections:
@@ -228,8 +235,10 @@ def load_corrections(
     catalogue mapping): corrections never add an agency. Raises `CorrectionsError` with one
     line per problem: a missing column, an unknown id, a missing or unknown verdict, an
     agency that is missing (label_wrong, both) or not among `labels`, a bad ``reviewed_at``.
+    An id written as its `id_digest` stands for the complaint id with that digest.
     """
     known_ids, known_labels = {str(i) for i in ids}, set(labels)
+    by_digest: dict[str, str] | None = None  # built only when a file names digests
     problems: list[str] = []
     digest = hashlib.sha256()
     frames = []
@@ -245,6 +254,9 @@ def load_corrections(
             continue
         frame = frame[list(CORRECTION_COLUMNS)].map(str.strip)
         frame["verdict"] = frame["verdict"].str.lower()
+        if frame["id"].str.startswith("sha256:").any():
+            by_digest = by_digest or {id_digest(i): i for i in known_ids}
+            frame["id"] = [by_digest.get(i, i) for i in frame["id"]]
         problems += _problems(path.name, frame, known_ids, known_labels)
         frame["_when"] = _timestamps(frame["reviewed_at"])
         frame["_order"] = order

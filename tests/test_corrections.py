@@ -14,6 +14,7 @@ from routing.corrections import (
     Corrections,
     CorrectionsError,
     evaluation_labels,
+    id_digest,
     load_corrections,
     merge_with_feedback,
     read_csv,
@@ -180,6 +181,19 @@ def test_each_kind_of_bad_row_is_refused_with_its_own_line(tmp_path, row, proble
         load_corrections([path], ids=IDS, labels=LABELS)
     assert err.value.problems == [str(err.value)]  # one problem, one line
     assert problem in str(err.value) and "c.csv:3" in str(err.value)
+
+
+def test_ids_written_as_digests_name_the_data_s_complaints(tmp_path):
+    path = _corrections(
+        tmp_path,
+        [_row(id_digest("C0"), "label_wrong", "ESDM"), _row(id_digest("C5"), "label_right")],
+    )
+    corrections = load_corrections([path], ids=IDS, labels=LABELS)
+    assert corrections.by_id == {"C0": ("label_wrong", "ESDM"), "C5": ("label_right", "")}
+    assert id_digest("C0") == "sha256:" + hashlib.sha256(b"C0").hexdigest()
+    stranger = _corrections(tmp_path, [_row(id_digest("X9"), "label_right")], "x.csv")
+    with pytest.raises(CorrectionsError, match="unknown id"):
+        load_corrections([stranger], ids=IDS, labels=LABELS)
 
 
 def test_a_file_without_the_columns_is_refused(tmp_path):

@@ -15,9 +15,9 @@ all mixed in one shuffled sheet (`routing.corrections.review_sheet`). Each row's
 the recorded agency and the first of: the audit's suggestion, the router's choice, the
 baseline's choice; an agreeing row gets the router's second agency, so that the sheet does not
 tell agreeing rows from the others. Texts are masked; the sheet still holds complaint text:
-keep it out of the repository. Beside it, `SHEET.sources.csv` holds ids, recorded agencies,
-candidates and sources (no text): what the un-blinding (`resolve_review`) and the review's
-agreement figures need.
+keep it out of the repository. Beside it, `SHEET.sources.csv` holds ids (as
+`routing.corrections.id_digest`, so it copies no dataset id), recorded agencies, candidates and
+sources (no text): what the review's agreement figures need.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ from sklearn.model_selection import cross_val_predict
 from sklearn.pipeline import make_pipeline
 from sklearn.svm import LinearSVC
 
-from routing.corrections import review_sheet, write_csv
+from routing.corrections import id_digest, review_sheet, write_csv
 from routing.evaluation.audit import find_suspects
 from routing.router import Router
 from routing.text import near_duplicate_groups
@@ -113,7 +113,9 @@ def main(argv: list[str] | None = None) -> None:
     commit = subprocess.run(
         ["git", "rev-parse", "HEAD"], capture_output=True, text=True, check=False
     ).stdout.strip()
-    sources = chosen.drop(columns="row").assign(id=ids[rows], commit=commit or "unknown")
+    sources = chosen.drop(columns="row").assign(
+        id=[id_digest(i) for i in ids[rows]], commit=commit or "unknown"
+    )
     sources_path = args.out.with_name(args.out.stem + ".sources.csv")
     write_csv(sources[["id", "recorded", "other", "sources", "commit"]], sources_path)
     counts = {s: int(chosen["sources"].str.contains(s).sum()) for s in SOURCES}

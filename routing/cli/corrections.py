@@ -26,6 +26,12 @@ def resolve(
     out: Path = typer.Option(..., "--out", metavar="FILE", help="Corrections CSV to write."),
     agencies: Path = AgenciesOpt,
     data_format: str = FormatOpt,
+    digest_ids: bool = typer.Option(
+        False,
+        "--digest-ids",
+        help="Write each id as sha256:<hex> of it, for a file kept apart from the data (the "
+        "loaders match it to the data's ids).",
+    ),
     quiet: bool = QuietOpt,
 ) -> None:
     """Turn a filled blind review sheet into a corrections file.
@@ -36,7 +42,13 @@ def resolve(
     candidate that is not the recorded agency. Rows left without an answer, unknown ids and
     agencies DATA does not hold are listed, one line each, and nothing is written.
     """
-    from routing.corrections import load_corrections, read_csv, resolve_review, write_csv
+    from routing.corrections import (
+        id_digest,
+        load_corrections,
+        read_csv,
+        resolve_review,
+        write_csv,
+    )
     from training.data import read_table, require_columns
 
     check_file_output(out, "--out")
@@ -55,6 +67,8 @@ def resolve(
     labels = frame[label_col].fillna("").astype(str).str.strip().tolist()
     recorded = dict(zip(ids, labels, strict=True))
     corrections = resolve_review(read_csv(sheet), recorded)
+    if digest_ids:
+        corrections["id"] = corrections["id"].map(id_digest)
     with partial_file(out) as tmp:
         write_csv(corrections, tmp)
         # the checks of every command that reads it, before it takes OUT's name

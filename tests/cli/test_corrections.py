@@ -15,6 +15,7 @@ from routing.corrections import (
     CORRECTION_COLUMNS,
     SHEET_COLUMNS,
     evaluation_labels,
+    id_digest,
     load_corrections,
     read_csv,
     write_csv,
@@ -94,6 +95,20 @@ def test_the_corrected_labels_loop_runs_end_to_end(monkeypatch, capsys, tmp_path
     assert "both" in set(table["verdict"]) and "unclear" in set(table["verdict"])
     assert (table["reviewer"] == "=reviewer@example").all()  # read back unescaped
     assert "=reviewer" not in corrections.read_text(encoding="utf-8").replace("'=reviewer", "")
+
+    # ... or with ids as digests (a file shipped apart from the data) meaning the same
+    digested = tmp_path / "digested.csv"
+    code, out, err = run(
+        "corrections", "resolve", sheet_path, "--data", data, "--label-col", "agency",
+        "--id-col", "id", "--out", digested, "--digest-ids",
+    )  # fmt: skip
+    assert _ok(code), err
+    assert read_csv(digested)["id"].tolist() == table["id"].map(id_digest).tolist()
+    labels = set(recorded.values())
+    assert (
+        load_corrections([digested], ids=recorded, labels=labels).by_id
+        == load_corrections([corrections], ids=recorded, labels=labels).by_id
+    )
 
     # 3. train with corrections: the threshold counts against corrected labels
     model = tmp_path / "model"
