@@ -1,0 +1,65 @@
+"""The place-finding annotation set: which LAPOR complaints to annotate, as one worksheet.
+
+    python -m training.jurisdiction_set ../shared/data/lapor10/lapor10.csv --out WORK/sheet.csv
+
+`annotation_sample` draws `n` complaints (400 by default) with `numpy.random.default_rng(seed)`
+from the table as `routing train` reads it (deduplicated), in row order. The worksheet holds
+each complaint's id and masked text with the annotator's columns empty (docs/jurisdiction-
+annotation.md says how to fill them); it still holds complaint text: keep it out of the
+repository. What the repository keeps is `data/jurisdiction/lapor10-places.csv`: ids as
+`routing.corrections.id_digest`, codes, no text.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from routing.corrections import write_csv
+from routing.text import mask_personal_data
+from training.pipeline import load_training_data
+
+__all__ = ["ANNOTATION_COLUMNS", "annotation_sample"]
+
+# status: place | none | ambiguous (docs/jurisdiction-annotation.md)
+ANNOTATION_COLUMNS = ("id", "status", "code", "candidates", "annotator", "note")
+
+
+def annotation_sample(n_rows: int, n: int = 400, seed: int = 0) -> np.ndarray:
+    """Positions of the `n` complaints to annotate among `n_rows`, ascending."""
+    rng = np.random.default_rng(seed)
+    return np.sort(rng.choice(n_rows, size=min(n, n_rows), replace=False))
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("data", type=Path, help="disposition table (CSV, JSONL or Parquet)")
+    parser.add_argument("--out", type=Path, required=True, help="the worksheet (CSV) to write")
+    parser.add_argument("--text-col", default="text")
+    parser.add_argument("--label-col", default="agency")
+    parser.add_argument("--id-col", default="id")
+    parser.add_argument("--n", type=int, default=400, help="complaints to draw")
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args(argv)
+
+    data = load_training_data(args.data, args.text_col, args.label_col, id_col=args.id_col)
+    frame = data.frame
+    rows = annotation_sample(len(frame), args.n, args.seed)
+    sheet = pd.DataFrame(
+        {
+            "id": frame[args.id_col].astype(str).to_numpy()[rows],
+            "text": [mask_personal_data(str(frame[args.text_col].iloc[r])) for r in rows],
+        }
+    )
+    for column in ANNOTATION_COLUMNS[1:]:
+        sheet[column] = ""
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    write_csv(sheet, args.out)
+    print(f"{len(sheet)} complaints → {args.out}")
+
+
+if __name__ == "__main__":
+    main()
