@@ -236,7 +236,7 @@ def _read_aliases(path: Path, gazetteer: Gazetteer) -> list[tuple[list[str], Reg
             region = gazetteer.get(row["code"] or "")
             words = _words(row["alias"] or "")
             if region is None or not words:
-                raise ValueError(f"{path}:{lineno}: alias {row['alias']!r}, unknown code")
+                raise ValueError(f"{path}:{lineno}: alias {row['alias']!r} names no known region")
             aliases.append((words, region))
     return aliases
 
@@ -301,13 +301,13 @@ class PlaceFinder:
                 found.append((end - at + 1, entries))
         return found[::-1]
 
-    def _kabkota_of(self, entries: Iterable[_Entry]) -> frozenset[str]:
-        return frozenset(e.code if e.kind == "provinsi" else e.code[:5] for e in entries)
-
-    def _mention(self, entries: Sequence[_Entry], first: int, stop: int, marked: bool) -> _Mention:
+    @staticmethod
+    def _mention(entries: Sequence[_Entry], first: int, stop: int, marked: bool) -> _Mention:
+        """A mention of `entries`; of a regency/city (or its kecamatan, villages) where a name
+        is both that and a province, and the caller has not chosen the province."""
         if all(e.kind == "provinsi" for e in entries):
             return _Mention(frozenset(e.code for e in entries), True, first, stop, True, marked)
-        codes = self._kabkota_of(entries)
+        codes = frozenset(e.code[:5] for e in entries if e.kind != "provinsi")
         local = any(e.kind in _LOCAL_KINDS for e in entries)
         strong = not local or (marked and len(codes) <= MAX_CANDIDATES)
         return _Mention(codes, False, first, stop, strong, marked)

@@ -157,6 +157,7 @@ def test_a_name_that_is_both_province_and_city_alone_is_the_province(finder):
     assert _code(finder, "kota jambi") == "15.71"
     assert _code(finder, "Yogyakarta") == "34"
     assert _code(finder, "kota Yogyakarta") == "34.71"
+    assert _code(finder, "kabupaten Jambi") == "15.71"  # no such regency: the city is meant
 
 
 def test_the_most_specific_place_consistent_with_the_others_wins(finder):
