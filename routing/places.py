@@ -1,0 +1,584 @@
+"""The places a complaint names, and the jurisdiction they decide.
+
+Citizens name places as they speak: ``Kabupaten Sleman``, ``kab. sleman``, ``kota bdg``,
+``Jaksel``, ``Jateng``, ``kec. Coblong``, or a village with its regency. `PlaceFinder` reads
+them and decides the complaint's jurisdiction: the regency/city or province that the places
+named agree on, never finer than a regency/city (a kecamatan or village stands for its
+regency/city).
+
+How a place is read:
+
+- Words are matched on a folded form (lowercase, no accents, punctuation and spaces ignored
+  inside a name: ``Toli-Toli`` = ``Tolitoli``); the evidence keeps the words as written.
+- Names are the gazetteer's (`routing.gazetteer`) plus ``data/places/aliases.csv``. Kind words
+  are rules, not aliases: ``kab``/``kabupaten``, ``kota``/``kot``/``kodya``, ``prov``/
+  ``provinsi``, ``kec``/``kecamatan``/``distrik``, ``desa``/``ds``/``kel``/``kelurahan``. After
+  one, a name of that kind is preferred (``Kota Bandung``), of another kind accepted when it is
+  the only reading (``kota Sleman``).
+- A regency/city or province name counts alone, unless it is an ordinary word
+  (``data/places/needs_marker.txt``: ``batu``, ``puncak``) or inside a phrase that names no
+  jurisdiction (``data/places/not_places.txt``: ``semen padang``, ``papua nugini``).
+- A kecamatan or village name counts after a kecamatan/village marker, or right beside a
+  regency/city or province it lies in (``Cileunyi, Bandung``). One that many regencies share
+  (``desa Sukamaju``) counts only where the regencies the complaint names narrow it down.
+- A name alone that is both a province and a city (``Jambi``, ``Yogyakarta``) is the province.
+- Street names (``Jl. Raya Bogor``: a street named after a town is not the town), person names
+  after an honorific (``Pak Bima``) and a marker before a pronoun (``kota ini``) are skipped.
+
+How the jurisdiction is decided: every regency/city named is a hypothesis, counted once per
+mention consistent with it (its own mentions, mentions of its province, its kecamatan and
+villages). The one with most mentions wins; a tie, or a province named as often that does not
+contain it, makes the finding ambiguous (`Jurisdiction.candidates`), with the deepest region
+all candidates share as its code (``32`` for bare ``Bandung``). With no regency/city named, the
+most-named province decides in the same way.
+"""
+
+from __future__ import annotations
+
+import csv
+import functools
+import itertools
+import re
+import unicodedata
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal, NamedTuple
+
+from routing.datafiles import data_file
+from routing.gazetteer import Gazetteer, Region, contains, load_gazetteer, normalize_code
+
+__all__ = [
+    "DEFAULT_ALIASES_PATH",
+    "DEFAULT_NEEDS_MARKER_PATH",
+    "DEFAULT_NOT_PLACES_PATH",
+    "Jurisdiction",
+    "PlaceFinder",
+    "PlaceFinding",
+    "default_place_finder",
+]
+
+DEFAULT_ALIASES_PATH: Path = data_file("places/aliases.csv")
+DEFAULT_NEEDS_MARKER_PATH: Path = data_file("places/needs_marker.txt")
+DEFAULT_NOT_PLACES_PATH: Path = data_file("places/not_places.txt")
+
+Kind = Literal["provinsi", "kabupaten", "kota", "kecamatan", "desa"]
+
+# A kecamatan or village name shared by more regencies than this says too little on its own.
+MAX_CANDIDATES = 3
+# How many words may separate an unmarked kecamatan/village from the regency that confirms it.
+_BESIDE = 3
+# The longest name, in words as people write them (village names run to six words).
+_MAX_WORDS = 7
+
+_MARKERS: dict[tuple[str, ...], str] = {
+    **dict.fromkeys(
+        [("kabupaten",), ("kab",), ("pemkab",), ("kabupaten", "administrasi"), ("kab", "adm")],
+        "kab",
+    ),
+    **dict.fromkeys(
+        [
+            *[(w,) for w in ("kota", "kot", "kodya", "kotamadya", "pemkot")],
+            ("kota", "administrasi"),
+            ("kota", "adm"),
+        ],
+        "kota",
+    ),
+    **dict.fromkeys(
+        [(w,) for w in ("provinsi", "prov", "propinsi", "prop", "pemprov", "pemprop")], "prov"
+    ),
+    **dict.fromkeys([("kecamatan",), ("kec",), ("distrik",)], "kec"),
+    **dict.fromkeys([("desa",), ("ds",), ("kelurahan",), ("kel",)], "desa"),
+}
+_MARKER_WORDS = frozenset(word for marker in _MARKERS for word in marker[:1])
+# kinds a marker prefers, then kinds it accepts when no name of the preferred kind fits
+_MARKED_KINDS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
+    "kab": (frozenset({"kabupaten"}), frozenset({"kota", "provinsi"})),
+    "kota": (frozenset({"kota"}), frozenset({"kabupaten", "provinsi"})),
+    "prov": (frozenset({"provinsi"}), frozenset({"kabupaten", "kota"})),
+    "kec": (frozenset({"kecamatan"}), frozenset({"desa"})),
+    "desa": (frozenset({"desa"}), frozenset({"kecamatan"})),
+}
+_LOCAL_KINDS = frozenset({"kecamatan", "desa"})
+
+
+def _wordset(words: str) -> frozenset[str]:
+    return frozenset(words.split())
+
+
+# "kota ini", "desa kami": a marker before these is a common noun
+_PRONOUNS = _wordset(
+    "ini itu tsb tersebut kami kita saya sy aku kamu anda kalian mereka dia sini situ "
+    "setempat lain sendiri"
+)
+_STREETS = frozenset({"jl", "jln", "jalan", "gg", "gang", "lorong"})
+# words that are also common nouns: a street only before "raya" or a capitalised name
+# ("Jalan Diponegoro", not "jalan rusak")
+_COMMON_STREETS = frozenset({"jalan", "gang", "lorong"})
+_HONORIFICS = _wordset(
+    "pak bapak bpk bu ibu sdr sdri saudara saudari mas mbak mba bang kak tuan nyonya ny"
+)
+# an honorific before these is an office, not a person
+_OFFICES = _wordset(
+    "bupati walikota wali gubernur wagub camat lurah kades kepala kadis sekda menteri "
+    "presiden ketua anggota dewan direktur dirut kapolres kapolda kapolsek dandim rt rw"
+)
+# words that end a street or person name
+_STOPS = _wordset(
+    "di ke dari dan atau yang untuk pada dengan menuju arah sampai hingga sd antara sekitar "
+    "depan belakang samping dekat sebelah no nomor nmr rt rw km blok wilayah daerah kawasan "
+    "warga tinggal dalam oleh karena sejak tahun bulan tanggal tgl juga tidak sudah belum "
+    "perbatasan"
+)
+_WORD = re.compile(r"[^\W_]+")
+_BREAK = re.compile(r"[,;:!?()\[\]{}\"/|\n]")
+_FULL_STOP = re.compile(r"\.\s")
+# a full stop after a word this short ends an abbreviation ("Kep. Seribu"), not a sentence
+_ABBREVIATION = 3
+_SPELLINGS = {"kep": "kepulauan"}  # "Kab. Kep. Seribu", "KEP. SIAU TAGULANDANG BIARO"
+_KIND_PREFIX = re.compile(r"^(?:KABUPATEN|KOTA)(?: ADMINISTRASI)? ")
+
+
+@dataclass(frozen=True)
+class Jurisdiction:
+    """The region a complaint belongs to: a regency/city or a province."""
+
+    code: str | None  # "32.73" or "32"; when ambiguous, the deepest region common to all
+    # candidates (e.g. "32" for bare "Bandung"), None if none
+    name: str | None  # the gazetteer's official name of `code`
+    level: Literal["provinsi", "kabkota"] | None
+    source: Literal["text", "location"]
+    evidence: str  # the words as written in the complaint / location field
+    candidates: tuple[str, ...] = ()  # when ambiguous: the regency/city codes (province codes
+    # where only provinces were named); empty when decided
+
+    @property
+    def ambiguous(self) -> bool:
+        return bool(self.candidates)
+
+    def to_dict(self) -> dict:
+        """The answer's ``jurisdiction`` object; ``candidates`` only when ambiguous."""
+        answer: dict = {
+            "code": self.code,
+            "name": self.name,
+            "level": self.level,
+            "source": self.source,
+            "evidence": self.evidence,
+        }
+        if self.ambiguous:
+            answer["candidates"] = list(self.candidates)
+        return answer
+
+    def _possible(self) -> tuple[str, ...]:
+        return self.candidates or ((self.code,) if self.code else ())
+
+
+@dataclass(frozen=True)
+class PlaceFinding:
+    """What `PlaceFinder.find` decided."""
+
+    jurisdiction: Jurisdiction | None  # None: no place found
+    conflict: Jurisdiction | None = None  # the text's own finding when a given location
+    # contradicts it
+
+
+class _Entry(NamedTuple):
+    code: str
+    kind: Kind
+    alias: bool
+
+
+class _Token(NamedTuple):
+    word: str  # folded
+    start: int
+    end: int
+    written: str
+
+
+class _Mention(NamedTuple):
+    codes: frozenset[str]  # regency/city codes, or province codes for a province
+    provincial: bool
+    first: int  # token span
+    stop: int
+    strong: bool  # counts on its own (else only where other mentions narrow it down)
+    marked: bool
+
+
+def _fold(text: str) -> str:
+    return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+
+
+def _words(text: str) -> list[str]:
+    return [_SPELLINGS.get(w, w) for w in _WORD.findall(_fold(text).lower())]
+
+
+def _key(words: Iterable[str]) -> str:
+    return "".join(words)
+
+
+def _kind(region: Region) -> Kind:
+    if region.level == "kabkota":
+        return "kota" if region.name.startswith("KOTA ") else "kabupaten"
+    return region.level
+
+
+def _read_phrases(path: Path) -> frozenset[str]:
+    with path.open(encoding="utf-8") as handle:
+        lines = (line.split("#", 1)[0].strip() for line in handle)
+        return frozenset(_key(_words(line)) for line in lines if line)
+
+
+def _read_aliases(path: Path, gazetteer: Gazetteer) -> list[tuple[list[str], Region]]:
+    aliases = []
+    with path.open(encoding="utf-8", newline="") as handle:
+        for lineno, row in enumerate(csv.DictReader(handle), start=2):
+            region = gazetteer.get(row["code"] or "")
+            words = _words(row["alias"] or "")
+            if region is None or not words:
+                raise ValueError(f"{path}:{lineno}: alias {row['alias']!r} names no known region")
+            aliases.append((words, region))
+    return aliases
+
+
+class PlaceFinder:
+    """Finds the jurisdiction of complaints; the name index is built on first use."""
+
+    def __init__(
+        self,
+        gazetteer: Gazetteer | None = None,
+        aliases: Path | None = None,
+        *,
+        needs_marker: Path | None = None,
+        not_places: Path | None = None,
+    ) -> None:
+        self.gazetteer = gazetteer
+        self.aliases = aliases
+        self.needs_marker = needs_marker
+        self.not_places = not_places
+
+    # --- the index -------------------------------------------------------------------------
+
+    @functools.cached_property
+    def _gazetteer(self) -> Gazetteer:
+        return self.gazetteer if self.gazetteer is not None else load_gazetteer()
+
+    @functools.cached_property
+    def _index(self) -> dict[str, tuple[_Entry, ...]]:
+        index: dict[str, list[_Entry]] = {}
+
+        def add(words: list[str], region: Region, alias: bool) -> None:
+            index.setdefault(_key(words), []).append(_Entry(region.code, _kind(region), alias))
+
+        for level in ("provinsi", "kabkota", "kecamatan", "desa"):
+            for region in self._gazetteer.regions(level):
+                add(_words(_KIND_PREFIX.sub("", region.name)), region, alias=False)
+        for words, region in _read_aliases(self.aliases or DEFAULT_ALIASES_PATH, self._gazetteer):
+            add(words, region, alias=True)
+        return {key: tuple(dict.fromkeys(entries)) for key, entries in index.items()}
+
+    @functools.cached_property
+    def _needs_marker(self) -> frozenset[str]:
+        return _read_phrases(self.needs_marker or DEFAULT_NEEDS_MARKER_PATH)
+
+    @functools.cached_property
+    def _not_places(self) -> frozenset[str]:
+        return _read_phrases(self.not_places or DEFAULT_NOT_PLACES_PATH)
+
+    # --- reading the text ------------------------------------------------------------------
+
+    def _names_at(
+        self, tokens: list[_Token], breaks: list[bool], at: int
+    ) -> list[tuple[int, tuple[_Entry, ...]]]:
+        """(length in words, entries) of every name starting at word `at`, longest first."""
+        found, words = [], []
+        for end in range(at, min(len(tokens), at + _MAX_WORDS)):
+            if end > at and breaks[end - 1]:
+                break
+            words.append(tokens[end].word)
+            entries = self._index.get(_key(words))
+            if entries:
+                found.append((end - at + 1, entries))
+        return found[::-1]
+
+    @staticmethod
+    def _mention(entries: Sequence[_Entry], first: int, stop: int, marked: bool) -> _Mention:
+        """A mention of `entries`; of a regency/city (or its kecamatan, villages) where a name
+        is both that and a province, and the caller has not chosen the province."""
+        if all(e.kind == "provinsi" for e in entries):
+            return _Mention(frozenset(e.code for e in entries), True, first, stop, True, marked)
+        codes = frozenset(e.code[:5] for e in entries if e.kind != "provinsi")
+        local = any(e.kind in _LOCAL_KINDS for e in entries)
+        strong = not local or (marked and len(codes) <= MAX_CANDIDATES)
+        return _Mention(codes, False, first, stop, strong, marked)
+
+    def _marked_at(self, tokens: list[_Token], breaks: list[bool], at: int) -> _Mention | None:
+        for size in (2, 1):
+            marker = _MARKERS.get(tuple(t.word for t in tokens[at : at + size]))
+            if marker and (size == 1 or not breaks[at]):
+                break
+        else:
+            return None
+        start = at + size
+        if start >= len(tokens) or breaks[start - 1] or tokens[start].word in _PRONOUNS:
+            return None
+        preferred, accepted = _MARKED_KINDS[marker]
+        names = self._names_at(tokens, breaks, start)
+        for kinds in (preferred, accepted):
+            for length, entries in names:
+                chosen = [e for e in entries if e.kind in kinds]
+                if chosen:
+                    return self._mention(chosen, at, start + length, marked=True)
+        return None
+
+    def _unmarked_at(
+        self, tokens: list[_Token], breaks: list[bool], at: int
+    ) -> tuple[_Mention | None, _Mention | None]:
+        """The longest regency/city/province name at `at`, and the longest local one."""
+        names = self._names_at(tokens, breaks, at)
+        if tokens[at].word in _MARKER_WORDS:  # only an alias may begin with a kind word
+            names = [(n, tuple(e for e in es if e.alias)) for n, es in names]
+        strong = weak = None
+        for length, entries in names:
+            key = _key(t.word for t in tokens[at : at + length])
+            if key in self._needs_marker:
+                continue
+            wide = [e for e in entries if e.kind not in _LOCAL_KINDS]
+            provinces = [e for e in wide if e.kind == "provinsi"]
+            if wide and strong is None:
+                strong = self._mention(provinces or wide, at, at + length, marked=False)
+            local = [e for e in entries if e.kind in _LOCAL_KINDS]
+            if local and weak is None and self._proper_noun(tokens, at, key):
+                weak = self._mention(local, at, at + length, marked=False)
+        return strong, weak
+
+    @staticmethod
+    def _proper_noun(tokens: list[_Token], at: int, key: str) -> bool:
+        """Whether an unmarked local name is written as one: capitalised, not a function word."""
+        return (
+            tokens[at].written[:1].isupper()
+            and len(key) >= 4
+            and tokens[at].word not in _STOPS
+            and tokens[at].word not in _PRONOUNS
+        )
+
+    def _skip_name(self, tokens: list[_Token], breaks: list[bool], at: int, most: int) -> int:
+        """The word after a street or person name that starts at `at` (after its marker)."""
+        end = at
+        while end < len(tokens) and end - at < most:
+            word = tokens[end].word
+            if word in _STOPS or word in _MARKER_WORDS or word.isdigit():
+                break
+            end += 1
+            if breaks[end - 1]:
+                break
+        return end
+
+    def _not_place_at(self, tokens: list[_Token], breaks: list[bool], at: int) -> int:
+        words = []
+        for end in range(at, min(len(tokens), at + 4)):
+            if end > at and breaks[end - 1]:
+                break
+            words.append(tokens[end].word)
+        for length in range(len(words), 0, -1):
+            if _key(words[:length]) in self._not_places:
+                return length
+        return 0
+
+    def _mentions(self, text: str) -> tuple[list[_Token], list[_Mention]]:
+        tokens = []
+        for match in _WORD.finditer(text):
+            word = _fold(match.group()).lower()
+            tokens.append(
+                _Token(_SPELLINGS.get(word, word), match.start(), match.end(), match.group())
+            )
+        breaks = [_breaks(text, a, b) for a, b in itertools.pairwise(tokens)] + [True]
+        mentions: list[_Mention] = []
+        at = 0
+        while at < len(tokens):
+            word = tokens[at].word
+            if word in _STREETS and _names_a_street(text, tokens, at):
+                start = at + 1 + (tokens[at + 1].word == "raya")
+                at = self._skip_name(tokens, breaks, start, most=3)
+                continue
+            if word in _HONORIFICS and at + 1 < len(tokens) and tokens[at + 1].word not in _OFFICES:
+                at = self._skip_name(tokens, breaks, at + 1, most=2)
+                continue
+            skipped = self._not_place_at(tokens, breaks, at)
+            if skipped:
+                at += skipped
+                continue
+            marked = self._marked_at(tokens, breaks, at)
+            strong, weak = self._unmarked_at(tokens, breaks, at)
+            if marked and (strong is None or marked.stop > strong.stop):
+                chosen = marked
+            else:
+                chosen = strong or weak
+            if chosen is None:
+                at += 1
+                continue
+            mentions.append(chosen)
+            at = chosen.stop
+        return tokens, self._confirmed(mentions)
+
+    @staticmethod
+    def _confirmed(mentions: list[_Mention]) -> list[_Mention]:
+        """Strong mentions, and weak ones where strong ones narrow them to a few regencies."""
+        strong = [m for m in mentions if m.strong]
+
+        def narrowed(weak: _Mention, by: Iterable[_Mention]) -> _Mention | None:
+            regions = {c for m in by for c in m.codes}
+            codes = frozenset(c for c in weak.codes if c in regions or c[:2] in regions)
+            if 1 <= len(codes) <= MAX_CANDIDATES:
+                return weak._replace(codes=codes, strong=True)
+            return None
+
+        kept = []
+        for mention in mentions:
+            if mention.strong:
+                kept.append(mention)
+                continue
+            if mention.marked:
+                by = strong
+            else:  # an unmarked local name only beside a place that contains it
+                by = [
+                    m
+                    for m in strong
+                    if m.first - _BESIDE <= mention.stop and mention.first <= m.stop + _BESIDE
+                ]
+            confirmed = narrowed(mention, by)
+            if confirmed is not None:
+                kept.append(confirmed)
+        return kept
+
+    # --- deciding ----------------------------------------------------------------------------
+
+    def _decide(
+        self, tokens: list[_Token], mentions: list[_Mention], text: str, source: str
+    ) -> Jurisdiction | None:
+        if not mentions:
+            return None
+        kabkota: Counter[str] = Counter()
+        provinces: Counter[str] = Counter()
+        named_provinces: Counter[str] = Counter()
+        for m in mentions:
+            for province in {c[:2] for c in m.codes}:
+                provinces[province] += 1
+            if m.provincial:
+                named_provinces.update(m.codes)
+            else:
+                kabkota.update(m.codes)
+        if kabkota:
+            score = {k: n + named_provinces[k[:2]] for k, n in kabkota.items()}
+            best = max(score.values())
+            top = sorted(k for k, n in score.items() if n == best)
+            rivals = sorted(
+                p for p, n in provinces.items() if n >= best and not any(k[:2] == p for k in top)
+            )
+            chosen = top + rivals
+        else:
+            best = max(provinces.values())
+            chosen = sorted(p for p, n in provinces.items() if n == best)
+        supporting = [
+            m
+            for m in mentions
+            if any(contains(c, k) or contains(k, c) for c in m.codes for k in chosen)
+        ]
+        evidence = "; ".join(
+            dict.fromkeys(text[tokens[m.first].start : tokens[m.stop - 1].end] for m in supporting)
+        )
+        if len(chosen) == 1:
+            return self._jurisdiction(chosen[0], source, evidence)
+        common = {c[:2] for c in chosen}
+        code = common.pop() if len(common) == 1 else None
+        return self._jurisdiction(code, source, evidence, tuple(chosen))
+
+    def _jurisdiction(
+        self, code: str | None, source: str, evidence: str, candidates: tuple[str, ...] = ()
+    ) -> Jurisdiction:
+        region = self._gazetteer.get(code) if code else None
+        return Jurisdiction(
+            code=code,
+            name=region.name if region else None,
+            level=region.level if region else None,  # type: ignore[arg-type]
+            source=source,  # type: ignore[arg-type]
+            evidence=evidence,
+            candidates=candidates,
+        )
+
+    def _find_in(self, text: str, source: str) -> Jurisdiction | None:
+        tokens, mentions = self._mentions(text)
+        return self._decide(tokens, mentions, text, source)
+
+    def _from_location(self, location: str) -> Jurisdiction | None:
+        written = location.strip()
+        code = normalize_code(written)
+        if code is None:
+            return self._find_in(written, "location") if written else None
+        region = self._gazetteer.get(code)
+        if region is None:
+            return None
+        return self._jurisdiction(region.kabkota or region.province, "location", written)
+
+    # --- the public face ---------------------------------------------------------------------
+
+    def find(self, text: str, location: str | None = None) -> PlaceFinding:
+        """The jurisdiction of one complaint.
+
+        `location` (LAPOR!'s location field: free text, or a Kemendagri code such as "32.73" or
+        "3273") wins over the text. When the text names a place inside it (a regency of a
+        province given as the location, or one of an ambiguous location's candidates), the
+        text's finding is the more specific answer and is returned; when the text names a
+        place inconsistent with it, `PlaceFinding.conflict` holds the text's finding.
+        """
+        in_text = self._find_in(text or "", "text")
+        given = self._from_location(location) if location else None
+        if given is None or in_text is None:
+            return PlaceFinding(given or in_text)
+        if not _consistent(given, in_text):
+            return PlaceFinding(given, conflict=in_text)
+        narrows = (
+            not in_text.ambiguous
+            and in_text.code is not None
+            and any(contains(g, in_text.code) for g in given._possible())
+            and (given.ambiguous or in_text.code != given.code)
+        )
+        return PlaceFinding(in_text if narrows else given)
+
+    def find_batch(
+        self, texts: Sequence[str], locations: Sequence[str | None] | None = None
+    ) -> list[PlaceFinding]:
+        """`find` for each complaint; `locations`, when given, pairs with `texts` by position."""
+        if locations is None:
+            locations = [None] * len(texts)
+        if len(locations) != len(texts):
+            raise ValueError(f"{len(texts)} texts but {len(locations)} locations")
+        return [self.find(text, location) for text, location in zip(texts, locations, strict=True)]
+
+
+def _names_a_street(text: str, tokens: list[_Token], at: int) -> bool:
+    if at + 1 >= len(tokens):
+        return False
+    after = tokens[at + 1]
+    if tokens[at].word not in _COMMON_STREETS or after.word == "raya":
+        return True
+    return after.written[:1].isupper()
+
+
+def _breaks(text: str, before: _Token, after: _Token) -> bool:
+    """Whether punctuation between two words ends a name."""
+    if _BREAK.search(text, before.end, after.start):
+        return True
+    short = before.end - before.start <= _ABBREVIATION
+    return not short and bool(_FULL_STOP.search(text, before.end, after.start))
+
+
+def _consistent(a: Jurisdiction, b: Jurisdiction) -> bool:
+    """Whether some reading of `a` equals or contains some reading of `b`, or the reverse."""
+    return any(contains(x, y) or contains(y, x) for x in a._possible() for y in b._possible())
+
+
+@functools.cache
+def default_place_finder() -> PlaceFinder:
+    """The place finder over the shipped gazetteer and ``data/places/``, one per process."""
+    return PlaceFinder()

@@ -1,0 +1,274 @@
+"""Places in complaints: the forms people write, what is not a place, and the decision.
+
+Every sentence here is invented for the test.
+"""
+
+from __future__ import annotations
+
+import csv
+import random
+
+import pytest
+
+from routing.gazetteer import load_gazetteer
+from routing.places import (
+    DEFAULT_ALIASES_PATH,
+    Jurisdiction,
+    PlaceFinder,
+    PlaceFinding,
+    default_place_finder,
+)
+
+
+@pytest.fixture(scope="module")
+def finder() -> PlaceFinder:
+    return default_place_finder()
+
+
+def _code(finder: PlaceFinder, text: str, location: str | None = None) -> str | None:
+    found = finder.find(text, location).jurisdiction
+    assert found is None or not found.ambiguous, found
+    return found.code if found else None
+
+
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        ("Jalan berlubang di Kabupaten Sleman sudah sebulan", "34.04"),
+        ("lampu jalan mati di kab. sleman", "34.04"),
+        ("sampah menumpuk kab sleman", "34.04"),
+        ("KAB.SLEMAN banjir", "34.04"),
+        ("Kota Bandung macet setiap pagi", "32.73"),
+        ("pelayanan di kota bdg lambat", "32.73"),
+        ("warga Jaksel mengeluh", "31.74"),
+        ("rumah saya di Jakarta Selatan", "31.74"),
+        ("Kota Administrasi Jakarta Timur", "31.75"),
+        ("banjir di Jogja", "34"),
+        ("macet di kota jogja", "34.71"),
+        ("jalan rusak Tangsel", "36.74"),
+        ("jalan raya Kab. Bogor rusak", "32.01"),
+        ("sekolah di Jateng", "33"),
+        ("bantuan prov. NTT belum cair", "53"),
+        ("Pemerintah Provinsi Jawa Barat", "32"),
+        ("pemprov jabar", "32"),
+        ("air PDAM Kab. Kep. Seribu", "31.01"),
+        ("Tolitoli", "72.04"),
+        ("Toli-Toli", "72.04"),
+        ("kantor di Kota Pare Pare", "73.72"),
+        ("pasar di Solo", "33.72"),
+        ("kantor Kota Batu", "35.79"),
+    ],
+)
+def test_places_are_found_as_people_write_them(finder, text, code):
+    assert _code(finder, text) == code
+
+
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        ("jalan rusak di kec. Coblong", "32.73"),
+        ("Kecamatan Cileunyi belum ada lampu", "32.04"),
+        ("kecamatan cileunyi, kab bandung", "32.04"),
+        ("desa Sukamaju kec. Cikalong Kab Tasikmalaya", "32.06"),
+        ("desa Sukamaju, Tasikmalaya", "32.06"),
+        ("kelurahan Dago kec. Coblong Kota Bandung", "32.73"),
+        ("kel. Dago, Bandung", "32.73"),
+    ],
+)
+def test_a_kecamatan_or_village_resolves_to_its_regency(finder, text, code):
+    found = finder.find(text).jurisdiction
+    assert (found.code, found.level) == (code, "kabkota")
+
+
+def test_a_common_village_name_alone_decides_nothing(finder):
+    assert finder.find("dana desa Sukamaju belum cair").jurisdiction is None
+
+
+def test_an_unmarked_kecamatan_counts_only_beside_its_regency(finder):
+    assert _code(finder, "longsor Cileunyi, Bandung") == "32.04"
+    assert finder.find("longsor di Cileunyi").jurisdiction is None
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Jl. Sudirman berlubang",
+        "jalan Diponegoro macet",
+        "Jl Raya Bogor km 30 banjir",
+        "lampu Jl. Magelang mati",
+        "kota ini kotor sekali",
+        "kota kami kurang taman",
+        "desa kami belum dapat listrik",
+        "Pak Bima tidak datang",
+        "Bapak Kendal menolak",
+        "bekerja di Kuala Lumpur Malaysia",
+        "kapal dari Papua Nugini",
+        "pekerja di Timor Leste",
+        "Dinas Pendidikan tidak menjawab",
+        "BPJS Kesehatan menolak klaim",
+        "laporan ke Polda Metro Jaya",
+        "harga Semen Padang naik",
+        "batu besar menutup jalan",
+        "batang pohon tumbang",
+        "pasar baru di tengah kota",
+        "rumah di puncak bukit",
+        "",
+        "   ",
+    ],
+)
+def test_no_jurisdiction_from_streets_people_foreign_places_or_ordinary_words(finder, text):
+    assert finder.find(text) == PlaceFinding(None)
+
+
+def test_a_street_named_after_a_town_is_not_the_town_but_the_address_city_is(finder):
+    assert _code(finder, "Jl. Raya Bogor, Kota Depok") == "32.76"
+    assert _code(finder, "Jl. Pemuda Kota Semarang") == "33.74"
+
+
+def test_bare_bandung_is_ambiguous_with_both_candidates(finder):
+    found = finder.find("macet parah di Bandung").jurisdiction
+    assert found == Jurisdiction(
+        code="32",
+        name="JAWA BARAT",
+        level="provinsi",
+        source="text",
+        evidence="Bandung",
+        candidates=("32.04", "32.73"),
+    )
+    assert found.ambiguous
+    assert found.to_dict()["candidates"] == ["32.04", "32.73"]
+
+
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        ("Bandung, kec. Coblong", "32.73"),
+        ("di Bandung, kecamatan Cileunyi", "32.04"),
+        ("Kota Bandung, tinggal di Bandung", "32.73"),
+        ("kab bdg", "32.04"),
+    ],
+)
+def test_bare_bandung_is_decided_by_context(finder, text, code):
+    assert _code(finder, text) == code
+
+
+def test_a_name_that_is_both_province_and_city_alone_is_the_province(finder):
+    assert _code(finder, "Jambi") == "15"
+    assert _code(finder, "kota jambi") == "15.71"
+    assert _code(finder, "Yogyakarta") == "34"
+    assert _code(finder, "kota Yogyakarta") == "34.71"
+    assert _code(finder, "kabupaten Jambi") == "15.71"  # no such regency: the city is meant
+
+
+def test_the_most_specific_place_consistent_with_the_others_wins(finder):
+    assert _code(finder, "Kabupaten Sleman, Daerah Istimewa Yogyakarta") == "34.04"
+    assert _code(finder, "Jateng, Kota Semarang") == "33.74"
+    assert _code(finder, "Kab Bogor dekat Kab Bogor arah Kota Depok") == "32.01"
+
+
+def test_function_words_are_never_villages(finder):
+    assert _code(finder, "pindah dari Kota Bandung") == "32.73"
+
+
+def test_places_that_disagree_leave_the_finding_ambiguous(finder):
+    found = finder.find("pindah dari Kota Bandung ke Jawa Tengah").jurisdiction
+    assert found.ambiguous
+    assert found.candidates == ("32.73", "33")
+    assert found.code is None
+    assert finder.find("Jabar atau Jatim").jurisdiction.candidates == ("32", "35")
+
+
+def test_evidence_is_the_words_as_written(finder):
+    found = finder.find("Rumah saya di KEC. CILEUNYI, Kab. Bandung.").jurisdiction
+    assert found.evidence == "KEC. CILEUNYI; Kab. Bandung"
+
+
+@pytest.mark.parametrize("location", ["32.73", "3273", "32.73.02", "Kota Bandung", "kota bdg"])
+def test_a_location_given_as_code_or_text_is_the_jurisdiction(finder, location):
+    found = finder.find("jalan rusak parah", location)
+    assert found.jurisdiction.code == "32.73"
+    assert found.jurisdiction.source == "location"
+    assert found.jurisdiction.evidence == location
+    assert found.conflict is None
+
+
+def test_the_location_wins_over_a_text_that_contradicts_it(finder):
+    found = finder.find("jalan di Kota Surabaya rusak", "32.73")
+    assert found.jurisdiction.code == "32.73"
+    assert found.jurisdiction.source == "location"
+    assert found.conflict.code == "35.78"
+    assert found.conflict.source == "text"
+
+
+def test_a_text_consistent_with_the_location_is_no_conflict(finder):
+    assert finder.find("di Jawa Barat", "32.73").conflict is None
+    assert finder.find("Kota Bandung", "32.73").jurisdiction.source == "location"
+
+
+def test_a_text_inside_the_location_makes_it_more_specific(finder):
+    found = finder.find("jalan rusak di Kota Bandung", "Jawa Barat")
+    assert found == PlaceFinding(finder.find("jalan rusak di Kota Bandung").jurisdiction)
+    assert finder.find("kec. Cileunyi", "Bandung").jurisdiction.code == "32.04"
+
+
+def test_an_unknown_location_leaves_the_text_to_decide(finder):
+    assert finder.find("Jateng", "99.99").jurisdiction.source == "text"
+    assert finder.find("Jateng", "tidak tahu").jurisdiction.code == "33"
+    assert finder.find("tidak ada tempat", "  ").jurisdiction is None
+
+
+def test_find_batch_pairs_texts_with_locations(finder):
+    found = finder.find_batch(["Kota Bandung", "Jateng", "tanpa tempat"], [None, "35", None])
+    assert [f.jurisdiction and f.jurisdiction.code for f in found] == ["32.73", "35", None]
+    assert found[1].conflict.code == "33"
+    assert finder.find_batch(["Jaksel"]) == [finder.find("Jaksel")]
+    with pytest.raises(ValueError):
+        finder.find_batch(["a", "b"], [None])
+
+
+def test_to_dict_carries_candidates_only_when_ambiguous(finder):
+    decided = finder.find("Kota Bandung").jurisdiction.to_dict()
+    assert decided == {
+        "code": "32.73",
+        "name": "KOTA BANDUNG",
+        "level": "kabkota",
+        "source": "text",
+        "evidence": "Kota Bandung",
+    }
+
+
+def test_a_hostile_text_is_read_in_full(finder):
+    rng = random.Random(17)
+    words = ["kab.", "desa", "kec", "Jl.", "jalan", "Rusak", "pak", "ini", ",", "x" * 40]
+    noise = " ".join(rng.choice(words) for _ in range(5000))[:19_980]
+    assert finder.find(noise).jurisdiction is None
+    assert _code(finder, noise + " Kota Surabaya") == "35.78"
+    assert _code(finder, "Kota Surabaya " + noise) == "35.78"
+    assert finder.find("kab " * 5000).jurisdiction is None
+    assert finder.find("a" * 20_000).jurisdiction is None
+    assert finder.find("Bandung " * 2500).jurisdiction.candidates == ("32.04", "32.73")
+
+
+def test_every_alias_names_a_region_of_the_gazetteer():
+    gazetteer = load_gazetteer()
+    with DEFAULT_ALIASES_PATH.open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert rows
+    for row in rows:
+        region = gazetteer.get(row["code"])
+        assert region is not None and region.level in ("provinsi", "kabkota"), row
+
+
+def test_an_alias_file_with_an_unknown_code_is_refused(tmp_path):
+    aliases = tmp_path / "aliases.csv"
+    aliases.write_text("alias,code\nnegeri antah,99.99\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="negeri antah"):
+        PlaceFinder(aliases=aliases).find("Jateng")
+
+
+def test_an_edited_alias_file_is_used(tmp_path):
+    aliases = tmp_path / "aliases.csv"
+    aliases.write_text("alias,code\nkota kembang,32.73\n", encoding="utf-8")
+    finder = PlaceFinder(load_gazetteer(), aliases)
+    assert _code(finder, "tinggal di kota kembang") == "32.73"
+    assert finder.find("Jaksel").jurisdiction is None
