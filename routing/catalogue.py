@@ -67,6 +67,8 @@ ALIAS_SEPARATOR = "|"
 PROVINCE_GOVERNMENT = "PEMPROV"
 KABKOTA_GOVERNMENT = "PEMKAB/PEMKOT"
 GOVERNMENT_ROLES = (PROVINCE_GOVERNMENT, KABKOTA_GOVERNMENT)
+# How provinces with a special status are usually written: "PEMPROV DKI JAKARTA".
+_PROVINCE_ABBREVIATIONS = (("DAERAH KHUSUS IBUKOTA ", "DKI "), ("DAERAH ISTIMEWA ", "DI "))
 _LISTED = 5
 
 
@@ -309,12 +311,16 @@ def government_agencies(gazetteer: Gazetteer, without: Collection[str] = ()) -> 
     out = []
     for province in gazetteer.provinces():
         name = province.name
+        short = name
+        for long, abbreviation in _PROVINCE_ABBREVIATIONS:
+            short = short.replace(long, abbreviation)
+        spellings = {f"PEMPROV {name}", f"PEMPROV {short}", f"PEMERINTAH PROVINSI {short}"}
         out.append(
             Agency(
                 f"{PROVINCE_GOVERNMENT}-{province.code}",
                 f"PEMERINTAH PROVINSI {name}",
                 "provinsi",
-                (f"PEMPROV {name}", f"PEMERINTAH PROV {name}"),
+                tuple(sorted(spellings - {f"PEMERINTAH PROVINSI {name}"})),
                 region=province.code,
                 role=PROVINCE_GOVERNMENT,
             )
