@@ -162,6 +162,9 @@ class Authority:
     catalogue: Catalogue
     rules: Rules
     gazetteer: Gazetteer | None = None
+    # the texts of the catalogue and rules files it was read from, by file name: what a
+    # bundle stores (AGENCIES_FILE, AUTHORITY_FILE)
+    files: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def warnings(self) -> tuple[str, ...]:
@@ -351,7 +354,8 @@ def parse_authority(
     for rule in rules.region:
         if gazetteer is not None and gazetteer.get(rule.region) is None:
             raise AuthorityError(f"{rules_source}: region {rule.region!r} is not in the gazetteer")
-    return Authority(catalogue, rules, gazetteer)
+    files = {AGENCIES_FILE: catalogue_text, AUTHORITY_FILE: rules_text}
+    return Authority(catalogue, rules, gazetteer, files)
 
 
 def load_authority(
