@@ -168,6 +168,7 @@ class Authority:
 
     @property
     def warnings(self) -> tuple[str, ...]:
+        """One line each about files that loaded but should be updated (`Catalogue.warnings`)."""
         return self.catalogue.warnings
 
     def level_of(self, role: str, text: str) -> tuple[Level, LevelRule | None]:

@@ -30,6 +30,7 @@ that agency's.
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import re
 import unicodedata
@@ -142,10 +143,17 @@ class Catalogue:
     generated: frozenset[str] = frozenset()
     warnings: tuple[str, ...] = ()
 
-    @property
+    @functools.cached_property
     def roles(self) -> frozenset[str]:
         """The roles of the regional agencies."""
-        return frozenset(role for role, _ in self.offices)
+        return frozenset(self._by_role)
+
+    @functools.cached_property
+    def _by_role(self) -> dict[str, tuple[Agency, ...]]:
+        by_role: dict[str, list[Agency]] = {}
+        for (role, _), code in sorted(self.offices.items()):
+            by_role.setdefault(role, []).append(self.agencies[code])
+        return {role: tuple(agencies) for role, agencies in by_role.items()}
 
     def labels(self) -> frozenset[str]:
         """Every class a router trained with this catalogue can learn (`Agency.label`)."""
@@ -156,10 +164,9 @@ class Catalogue:
         code = self.offices.get((role, region))
         return None if code is None else self.agencies[code]
 
-    def offices_of(self, role: str) -> list[Agency]:
+    def offices_of(self, role: str) -> tuple[Agency, ...]:
         """The agencies of `role`, in region order."""
-        codes = (code for (r, _), code in sorted(self.offices.items()) if r == role)
-        return [self.agencies[code] for code in codes]
+        return self._by_role.get(role, ())
 
     def code_of(self, label: str) -> str | None:
         """The current code for a spelling, after renames and merges; None when unknown."""
