@@ -12,6 +12,9 @@ Layout::
     DIR/training_rows.npz fingerprints of the training complaints (hashes of their normalized
                           text and of their ids, never the text), so that an evaluation can
                           tell which of its complaints the model was trained on
+    DIR/agencies.csv      the agency catalogue labels were mapped through, and
+    DIR/authority.csv     the rules of authority (routing.authority), when trained with a
+                          catalogue: `Bundle.authority` turns a role and a place into an office
 
 The model files are skops files, not pickles: loading rebuilds only the types named in
 `TRUSTED_TYPES` (and those skops trusts by default: scikit-learn's estimators, numpy arrays,
@@ -47,6 +50,8 @@ import scipy.sparse as sp
 import skops.io as sio
 from skops.io.exceptions import UntrustedTypesFoundException
 
+from routing.authority import AGENCIES_FILE, AUTHORITY_FILE, Authority, parse_authority
+from routing.catalogue import CatalogueError
 from routing.explain import Explainer
 from routing.novelty import NoveltyDetector
 from routing.policy import DEFAULT_BOUND_CONFIDENCE, Policy, choose_threshold
@@ -134,6 +139,9 @@ class Bundle:
     training_rows: TrainingRows | None = None  # None: a bundle written before they were kept
     signed: bool = False  # its signature was verified with a signing key when it was loaded
     novelty: NoveltyDetector | None = None  # None in bundles written before out-of-scope
+    # the catalogue and rules it was trained with; None: trained without a catalogue, or
+    # before catalogues had roles (such a bundle's suggestions have no jurisdiction)
+    authority: Authority | None = None
 
     @property
     def model_version(self) -> str:
@@ -458,6 +466,7 @@ def load_bundle(path: str | Path, *, signing_key: str | None = None) -> Bundle:
             f"{directory}: cannot load the model ({type(exc).__name__}: {exc})"
         ) from None
     router = _checked_router(directory, router, manifest.get("labels"))
+    authority = _authority(directory, artifacts)
     return Bundle(
         path=directory,
         manifest=manifest,
@@ -468,7 +477,28 @@ def load_bundle(path: str | Path, *, signing_key: str | None = None) -> Bundle:
         novelty=_checked(directory, NOVELTY_FILE, novelty, NoveltyDetector),
         training_rows=training_rows,
         signed=bool(signing_key),  # with a key, read_manifest refused any other signature
+        authority=authority,
     )
+
+
+def _authority(directory: Path, artifacts: dict[str, Any]) -> Authority | None:
+    """The catalogue and rules the bundle was trained with, when it holds both."""
+    if AGENCIES_FILE not in artifacts or AUTHORITY_FILE not in artifacts:
+        return None
+    from routing.gazetteer import load_gazetteer
+
+    texts = [
+        _verified(directory, name, artifacts).decode("utf-8")
+        for name in (AGENCIES_FILE, AUTHORITY_FILE)
+    ]
+    try:
+        return parse_authority(
+            *texts,
+            gazetteer=load_gazetteer(),
+            sources=(f"{directory}/{AGENCIES_FILE}", f"{directory}/{AUTHORITY_FILE}"),
+        )
+    except CatalogueError as exc:  # AuthorityError too
+        raise BundleError(str(exc)) from None
 
 
 def _verified(directory: Path, name: str, artifacts: dict[str, Any]) -> bytes:

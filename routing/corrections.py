@@ -20,7 +20,7 @@ they meet the admins' decisions (`merge_with_feedback`).
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -226,7 +226,11 @@ def id_digest(complaint_id: str) -> str:
 
 
 def load_corrections(
-    paths: Sequence[str | Path], *, ids: Collection[str], labels: Collection[str]
+    paths: Sequence[str | Path],
+    *,
+    ids: Collection[str],
+    labels: Collection[str],
+    agency_of: Callable[[str], str] | None = None,
 ) -> Corrections:
     """Read and validate corrections files; the latest review of an id by ``reviewed_at``
     wins, on a tie the file named later (within a file, the later row).
@@ -236,6 +240,8 @@ def load_corrections(
     line per problem: a missing column, an unknown id, a missing or unknown verdict, an
     agency that is missing (label_wrong, both) or not among `labels`, a bad ``reviewed_at``.
     An id written as its `id_digest` stands for the complaint id with that digest.
+    `agency_of` maps a written agency to the label training knows it as (an agency catalogue's
+    `label_of`), before it is checked.
     """
     known_ids, known_labels = {str(i) for i in ids}, set(labels)
     by_digest: dict[str, str] | None = None  # built only when a file names digests
@@ -254,6 +260,8 @@ def load_corrections(
             continue
         frame = frame[list(CORRECTION_COLUMNS)].map(str.strip)
         frame["verdict"] = frame["verdict"].str.lower()
+        if agency_of is not None:
+            frame["agency"] = [agency_of(a) if a else a for a in frame["agency"]]
         if frame["id"].str.startswith("sha256:").any():
             by_digest = by_digest or {id_digest(i): i for i in known_ids}
             frame["id"] = [by_digest.get(i, i) for i in frame["id"]]

@@ -1,4 +1,4 @@
-"""The data files people edit in ``data/``: lexicon, explanation stop list, agency catalogue.
+"""The data files people edit in ``data/``: lexicon, stop list, agency catalogue, authority rules.
 
 A checkout reads them where they are edited, in ``data/`` at the top of the repository (an
 editable install or ``PYTHONPATH`` runs the checkout's code). A wheel ships the same files

@@ -451,3 +451,26 @@ def test_an_artifact_holding_an_untrusted_type_is_never_written(trained_bundle, 
     assert "_Opaque" in str(exc.value)
     assert not (tmp_path / "out").exists()
     assert not list(tmp_path.iterdir())  # no staging folder left behind
+
+
+def test_a_bundle_trained_with_a_catalogue_carries_its_authority(small_csv, tmp_path):
+    from routing.authority import AGENCIES_FILE, AUTHORITY_FILE
+    from routing.datafiles import data_file
+
+    out = tmp_path / "roles"
+    train(small_csv, "text", "agency", out, id_col="id", agencies=data_file(AGENCIES_FILE))
+    loaded = load_bundle(out)
+    assert "PDAM" in loaded.labels  # PDAM TIRTAWENING KOTA BANDUNG, learned as its role
+    assert loaded.authority is not None
+    assert (out / AUTHORITY_FILE).read_bytes() == data_file(AUTHORITY_FILE).read_bytes()
+    place = type("Place", (), {"code": "32.73", "candidates": ()})()
+    assert loaded.authority.resolve("PDAM", place, "").agency.code == "PDAM-BDG"
+    # the files are covered by the manifest's checksums
+    with (out / AUTHORITY_FILE).open("a", encoding="utf-8") as fh:
+        fh.write("PDAM,,pusat,PLN,,\n")
+    with pytest.raises(BundleError, match=f"checksum mismatch for {AUTHORITY_FILE}"):
+        load_bundle(out)
+
+
+def test_a_bundle_trained_without_a_catalogue_has_no_authority(trained_bundle):
+    assert load_bundle(trained_bundle).authority is None

@@ -97,7 +97,7 @@ def test_map_labels_keeps_and_reports_unknown_labels():
         ([row("A", "ALPHA", replaced_by="B"), row("B", "BETA", replaced_by="A")], "cycle"),
         ([row("A", "ALPHA", replaced_by="A")], "replaced by itself"),
         ([row("A", "ALPHA", replaced_by="Z")], "unknown code 'Z'"),
-        ([row("A", "ALPHA", level="provinsi")], "level 'provinsi'"),
+        ([row("A", "ALPHA", level="negara")], "level 'negara'"),
         ([row("A", "")], "empty name"),
     ],
 )
@@ -132,7 +132,11 @@ def test_shipped_catalogue_covers_lapor10_and_the_sample_corpus():
     # the two spellings of BPJS Kesehatan (LAPOR-10, sample corpus) are one agency
     assert catalogue.code_of(LAPOR10_AGENCIES[0]) == catalogue.code_of("BPJS KESEHATAN")
     levels = {catalogue.agencies[c].level for c in set(mapping.labels)}
-    assert levels == {"pusat", "daerah"}
+    assert levels == {"pusat", "kabkota"}
+    assert catalogue.warnings == ()
+    # the sample corpus's Bandung offices are learned as their roles
+    assert catalogue.label_of("DINAS PEKERJAAN UMUM KOTA BANDUNG") == "DINAS PU"
+    assert catalogue.agencies["DPU-BDG"].region == "32.73"
 
 
 def test_train_with_a_catalogue_merges_a_renamed_agency_into_one_label(tmp_path, small_corpus):
@@ -174,3 +178,102 @@ def test_train_with_a_catalogue_merges_a_renamed_agency_into_one_label(tmp_path,
     assert manifest["training_data"]["catalogue"]["unknown"] == {
         "PDAM TIRTAWENING KOTA BANDUNG": 30
     }
+
+
+def local(code, name, level, region, role, aliases=""):
+    return {**row(code, name, level, aliases), "region": region, "role": role}
+
+
+def test_an_old_catalogue_with_level_daerah_loads_as_kabkota_with_a_warning(tmp_path):
+    rows = [row("PLN", "PT PLN (PERSERO)"), row("DPU", "DINAS PU KOTA X", level="daerah")]
+    catalogue = load_catalogue(write_catalogue(tmp_path / "old.csv", rows))
+    assert catalogue.agencies["DPU"].level == "kabkota"
+    assert catalogue.agencies["DPU"].region is None and catalogue.agencies["DPU"].role is None
+    (warning,) = catalogue.warnings
+    assert "1 agencies have level 'daerah', read as kabkota" in warning
+    # without a role an old regional agency is learned as its code, as before
+    assert catalogue.map_labels(["DINAS PU KOTA X"], roles=True).labels == ["DPU"]
+
+
+def test_regional_offices_are_learned_as_their_role_and_national_agencies_as_their_code():
+    catalogue = parse_catalogue(
+        [
+            row("PLN", "PT PLN (PERSERO)"),
+            local("DPU-KOTA", "DINAS PU KOTA BANDUNG", "kabkota", "32.73", "dinas  pu"),
+            local("DPU-OLD", "DPU LAMA", "kabkota", "", ""),
+        ]
+    )
+    assert catalogue.agencies["DPU-KOTA"].role == "DINAS PU"  # spacing and case normalized
+    mapping = catalogue.map_labels(["PT PLN (PERSERO)", "Dinas PU Kota Bandung", "X"], roles=True)
+    assert mapping.labels == ["PLN", "DINAS PU", "X"]
+    assert catalogue.map_labels(["Dinas PU Kota Bandung"]).labels == ["DPU-KOTA"]
+    assert catalogue.labels() == {"PLN", "DINAS PU", "DPU-OLD"}
+    assert catalogue.office("DINAS PU", "32.73").code == "DPU-KOTA"
+    assert catalogue.office("DINAS PU", "32.04") is None
+
+
+@pytest.mark.parametrize(
+    ("rows", "message"),
+    [
+        ([local("A", "ALPHA", "pusat", "", "DINAS PU")], "national \\(pusat\\) agency has no"),
+        ([local("A", "ALPHA", "kabkota", "32", "DINAS PU")], "region '32' does not fit level"),
+        ([local("A", "ALPHA", "provinsi", "32.73", "DINAS PU")], "'32.73' does not fit level"),
+        ([local("A", "ALPHA", "kabkota", "", "DINAS PU")], "role 'DINAS PU' needs the agency's"),
+        (
+            [
+                local("A", "ALPHA", "kabkota", "32.73", "PDAM"),
+                local("B", "BETA", "kabkota", "32.73", "PDAM"),
+            ],
+            "A and B are both the PDAM of region 32.73",
+        ),
+        (
+            [
+                row("DUKCAPIL", "DITJEN DUKCAPIL"),
+                local("B", "BETA", "kabkota", "32.73", "DUKCAPIL"),
+            ],
+            "role 'DUKCAPIL' is also an agency's code",
+        ),
+    ],
+)
+def test_regions_and_roles_that_do_not_fit_are_refused(rows, message):
+    with pytest.raises(CatalogueError, match=message):
+        parse_catalogue(rows)
+
+
+def test_a_row_of_the_file_overrides_the_generated_government():
+    from routing.gazetteer import load_gazetteer
+
+    rows = [
+        local(
+            "PEMKOT-32.73",
+            "PEMERINTAH KOTA BANDUNG (PEMKOT)",
+            "kabkota",
+            "32.73",
+            "PEMKAB/PEMKOT",
+            aliases="PEMKOT BANDUNG",
+        ),
+        local(
+            "DPU-X", "DINAS PU X", "kabkota", "32.04", "DINAS PU", aliases="PEMDA KABUPATEN BANDUNG"
+        ),
+    ]
+    catalogue = parse_catalogue(rows, gazetteer=load_gazetteer())
+    assert catalogue.agencies["PEMKOT-32.73"].name == "PEMERINTAH KOTA BANDUNG (PEMKOT)"
+    assert "PEMKOT-32.73" not in catalogue.generated
+    assert "PEMKAB-32.04" in catalogue.generated
+    # a spelling the file gives another agency stays that agency's
+    assert catalogue.code_of("PEMDA KABUPATEN BANDUNG") == "DPU-X"
+    assert catalogue.code_of("PEMKAB BANDUNG") == "PEMKAB-32.04"
+    with pytest.raises(CatalogueError, match=r"region '32\.99' is not in the gazetteer"):
+        parse_catalogue(
+            [local("A", "ALPHA", "kabkota", "32.99", "PDAM")], gazetteer=load_gazetteer()
+        )
+
+
+def test_shipped_catalogue_maps_lapor10_to_national_codes_only():
+    from routing.authority import load_authority
+
+    catalogue = load_authority().catalogue
+    mapping = catalogue.map_labels(LAPOR10_AGENCIES, roles=True)
+    assert mapping.unknown == {}
+    assert len(set(mapping.labels)) == len(LAPOR10_AGENCIES)
+    assert all(not catalogue.agencies[label].local for label in mapping.labels)

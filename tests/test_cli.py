@@ -96,6 +96,26 @@ def test_train_writes_a_loadable_bundle(cli_bundle, small_csv):
     assert bundle.manifest["training_data"]["file"] == small_csv.name
     assert bundle.manifest["training_data"]["id_col"] == "id"
 
+    # the shipped catalogue by default: national agencies as codes, regional offices as roles
+    assert bundle.labels == ["BPJS-KES", "IMIGRASI", "PDAM", "PLN", "POLRI"]
+    assert bundle.authority is not None
+    assert bundle.authority.catalogue.office("PDAM", "32.73").code == "PDAM-BDG"
+    assert {"agencies.csv", "authority.csv"} <= set(bundle.manifest["artifacts"])
+    assert bundle.manifest["training_data"]["catalogue"]["file"] == "agencies.csv"
+
+
+def test_train_with_agencies_none_keeps_the_labels_as_written(small_csv, tmp_path):
+    out = tmp_path / "plain"
+    result = invoke(
+        "train", small_csv, "--text-col", "text", "--label-col", "agency", "--out", out,
+        "--agencies", "none", "--quiet",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    bundle = load_bundle(out)
+    assert "PDAM TIRTAWENING KOTA BANDUNG" in bundle.labels
+    assert bundle.authority is None
+    assert "agencies.csv" not in bundle.manifest["artifacts"]
+
 
 def test_train_with_parallel_folds_writes_the_same_model(cli_bundle, small_csv, tmp_path):
     out = tmp_path / "jobs2"
@@ -164,11 +184,17 @@ def test_predict_writes_one_line_per_row_in_input_order(cli_bundle, heldout_csv,
     assert not out.with_name(out.name + ".partial").exists()
 
 
+def learned_labels(bundle: Path, labels: list[str]) -> list[str]:
+    """The labels as a bundle trained with the default catalogue learned them (its codes)."""
+    catalogue = load_bundle(bundle).authority.catalogue
+    return [catalogue.label_of(label) for label in labels]
+
+
 def test_predict_routes_held_out_complaints(cli_bundle, heldout_csv, tmp_path):
     out = tmp_path / "out.jsonl"
     invoke("predict", heldout_csv, "--model", cli_bundle, "--text-col", "text", "--out", out)
     agencies = [line["suggestions"][0]["agency"] for line in read_jsonl(out)]
-    labels = [r["agency"] for r in read_rows(heldout_csv)]
+    labels = learned_labels(cli_bundle, [r["agency"] for r in read_rows(heldout_csv)])
     assert np.mean(np.array(agencies) == np.array(labels)) >= 0.8
 
 
@@ -207,7 +233,7 @@ def test_predict_and_evaluate_agree_on_accuracy(cli_bundle, mixed_csv, tmp_path)
         "--label-col", "agency", "--json", metrics_path,
     )  # fmt: skip
     assert "unknown to the model" in result.stderr
-    labels = [r["agency"] for r in read_rows(mixed_csv)]
+    labels = learned_labels(cli_bundle, [r["agency"] for r in read_rows(mixed_csv)])
     predicted = [line["suggestions"][0]["agency"] for line in read_jsonl(pred)]
     accuracy = float(np.mean(np.array(predicted) == np.array(labels)))
     metrics = json.loads(metrics_path.read_text(encoding="utf-8"))
@@ -414,7 +440,7 @@ def test_one_megabyte_complaint_predicts(cli_bundle, tmp_path):
     assert result.exit_code == 0, result.output
     lines = read_jsonl(out)
     assert [line["id"] for line in lines] == ["big", "small"]
-    assert lines[0]["suggestions"][0]["agency"] == "PT PLN (PERSERO)"
+    assert lines[0]["suggestions"][0]["agency"] == "PLN"  # its catalogue code
 
 
 def test_installed_executable_reports_user_errors_in_one_line(bundle_copy, heldout_csv, tmp_path):

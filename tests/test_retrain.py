@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from routing.bundle import read_manifest
+from routing.bundle import load_bundle, read_manifest
 from routing.cli import app
 from routing.registry import promote, read_pointer
 from routing.storage.feedback_export import write_feedback
@@ -242,9 +242,11 @@ def test_retrain_learns_corrections_and_a_new_agency_and_records_the_comparison(
 ):
     champion = read_manifest(trained_bundle)["model_version"]
     out = tmp_path / "challenger"
+    # labels as written, like the champion's (the shipped catalogue would know OJK)
     result = _retrain(
-        out, small_csv, feedback_file, "--registry", registry, "--accept-new-agency", OJK
-    )
+        out, small_csv, feedback_file, "--registry", registry, "--accept-new-agency", OJK,
+        "--agencies", "none",
+    )  # fmt: skip
     assert result.exit_code == 0, result.output
     assert f"new agencies: {OJK}" in result.output
     assert "macro-F1" in result.output and champion in result.output
@@ -294,7 +296,8 @@ def test_retrain_on_a_fixed_eval_set_with_a_catalogue(
     )
     assert result.exit_code == 0, result.output
     manifest = read_manifest(out)
-    assert manifest["labels"] == sorted(["PLN", "BPJS-KES", "IMIGRASI", "POLRI", "PDAM-BDG", "OJK"])
+    # the Bandung water company is learned as its role
+    assert manifest["labels"] == sorted(["PLN", "BPJS-KES", "IMIGRASI", "POLRI", "PDAM", "OJK"])
     comparison = manifest["comparison"]
     assert comparison["champion"] is None
     assert comparison["eval_set"]["source"] == "file"
@@ -306,12 +309,26 @@ def test_retrain_on_a_fixed_eval_set_with_a_catalogue(
 
 def test_retrain_lists_a_new_agency_it_was_not_told_to_accept(tmp_path, small_csv, feedback_file):
     out = tmp_path / "challenger"
-    result = _retrain(out, small_csv, feedback_file, "--registry", tmp_path / "empty")
+    result = _retrain(
+        out, small_csv, feedback_file, "--registry", tmp_path / "empty", "--agencies", "none"
+    )
     assert result.exit_code == 0, result.output
     assert f"{OJK} ({N_NEW + 1})" in result.output and "--accept-new-agency" in result.output
     manifest = read_manifest(out)
     assert OJK not in manifest["labels"]
     assert manifest["training_data"]["feedback"]["proposed_agencies"] == {OJK: N_NEW + 1}
+
+
+def test_retrain_accepts_what_the_shipped_catalogue_knows_by_default(
+    tmp_path, small_csv, feedback_file
+):
+    out = tmp_path / "challenger"
+    result = _retrain(out, small_csv, feedback_file, "--registry", tmp_path / "empty")
+    assert result.exit_code == 0, result.output
+    manifest = read_manifest(out)
+    assert "OJK" in manifest["labels"] and "PDAM" in manifest["labels"]
+    assert manifest["training_data"]["feedback"]["proposed_agencies"] == {}
+    assert load_bundle(out).authority is not None
 
 
 def test_retrain_refuses_a_file_that_is_not_a_feedback_export(tmp_path, small_csv):

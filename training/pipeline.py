@@ -16,6 +16,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from routing.authority import Authority, load_authority
 from routing.bundle import (
     STOPWORDS_FILE,
     Calibration,
@@ -24,7 +25,7 @@ from routing.bundle import (
     read_manifest,
     save_bundle,
 )
-from routing.catalogue import Catalogue, LabelMapping, load_catalogue
+from routing.catalogue import Catalogue, LabelMapping
 from routing.corrections import (
     Corrections,
     evaluation_labels,
@@ -77,6 +78,7 @@ class TrainResult:
     model_version: str
     label_mapping: LabelMapping | None = None
     corrections: dict[str, Any] | None = None  # what the manifest records of them, if given
+    catalogue_warnings: tuple[str, ...] = ()  # about a catalogue file to update
 
 
 def load_training_data(
@@ -134,9 +136,10 @@ def text_fingerprints(texts: Iterable[str]) -> np.ndarray:
 def map_agencies(
     frame: pd.DataFrame, label_col: str, agencies: Catalogue
 ) -> tuple[pd.DataFrame, LabelMapping]:
-    """A copy of `frame` whose `label_col` holds catalogue codes where the catalogue knows them."""
+    """A copy of `frame` whose `label_col` holds the classes a router learns where the catalogue
+    knows the label: a regional office's role, another agency's code (`Catalogue.label_of`)."""
     labels = ["" if pd.isna(v) else str(v).strip() for v in frame[label_col].tolist()]
-    mapping = agencies.map_labels(labels)
+    mapping = agencies.map_labels(labels, roles=True)
     frame = frame.copy()
     frame[label_col] = pd.Series(mapping.labels, index=frame.index, dtype=object)
     return frame, mapping
@@ -278,14 +281,18 @@ def train(
 ) -> TrainResult:
     """Train a router on a disposition table and write a verified bundle to `out_dir`.
 
-    `agencies` is an agency catalogue CSV (routing.catalogue) that labels are mapped through.
+    `agencies` is an agency catalogue CSV (routing.catalogue) that labels are mapped through:
+    regional offices are learned as their role, other agencies as their code. The bundle keeps
+    it and the rules of authority (`routing.authority`, the shipped ``data/authority.csv``),
+    which its `Bundle.authority` is read from.
     `corrections` are reviewed corrections files (`routing.corrections`, ids of `id_col`):
     the router learns the corrected labels (`both`: which label a "both" row teaches) and the
     threshold counts precision against them; the manifest records them.
     """
     say = progress or (lambda _msg: None)
     say("reading and validating data")
-    catalogue = load_catalogue(agencies) if agencies is not None else None
+    authority = load_authority(agencies) if agencies is not None else None
+    catalogue = authority.catalogue if authority is not None else None
     data = load_training_data(
         path,
         text_col,
@@ -305,6 +312,7 @@ def train(
             corrections,
             ids=set(data.table.frame[id_col].astype(str).str.strip()),
             labels=set(frame["agency"]),
+            agency_of=catalogue.label_of if catalogue is not None else None,
         )
         corrected = corrected_training(frame, loaded, both=both)
         frame = corrected.frame
@@ -351,6 +359,7 @@ def train(
         ids_are_row_numbers=id_col is None,
         novelty=novelty,
         judged_labels=corrected.judged_labels if corrected else None,
+        authority=authority,
     )
     return TrainResult(
         bundle_path,
@@ -360,6 +369,7 @@ def train(
         version,
         data.label_mapping,
         training.get("corrections"),
+        authority.warnings if authority is not None else (),
     )
 
 
@@ -388,6 +398,7 @@ def save_router_bundle(
     ids_are_row_numbers: bool = False,
     novelty: NoveltyDetector | None = None,
     judged_labels: JudgedLabels | None = None,
+    authority: Authority | None = None,
 ) -> tuple[Path, str]:
     """Write a router fitted on `labels` by `fit_router` as a bundle → (path, model_version).
 
@@ -396,7 +407,8 @@ def save_router_bundle(
 
     With `texts` (and `ids`) the bundle also gets a similar-complaints index of them and their
     fingerprints (`text_fingerprints`, and ids only when they are not just row numbers); with
-    `novelty`, the fitted out-of-scope detector (`fit_novelty`). The
+    `novelty`, the fitted out-of-scope detector (`fit_novelty`); with `authority`, the
+    catalogue and rules files it was read from (`Bundle.authority`). The
     bundle's router and index hold their embedder without its on-disk cache (`serving_copy`).
     """
 
@@ -422,6 +434,10 @@ def save_router_bundle(
         resources={
             DEFAULT_LEXICON_PATH.name: lexicon_tsv(router.normalizer_.lexicon_),
             STOPWORDS_FILE: stopwords_txt(load_stopwords()),
+            **{
+                name: text.encode("utf-8")
+                for name, text in (authority.files if authority is not None else {}).items()
+            },
         },
         signing_key=signing_key,
         extra=extra,

@@ -24,8 +24,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from routing.authority import load_authority
 from routing.bundle import Bundle
-from routing.catalogue import Catalogue, LabelMapping, load_catalogue
+from routing.catalogue import Catalogue, LabelMapping
 from routing.corrections import load_corrections, merge_with_feedback
 from routing.csvcells import unescape_formula
 from routing.evaluation.comparison import make_comparison, score_router
@@ -373,7 +374,8 @@ def retrain(
     """Train a challenger on history + feedback and compare it with the registry's champion.
 
     Decisions for agencies the history lacks count only for the names in
-    `accept_new_agencies` and the agency catalogue's codes (see `merge_feedback`).
+    `accept_new_agencies` and the classes of the agency catalogue (`Catalogue.labels`: codes,
+    and roles of regional offices; see `merge_feedback`).
 
     `corrections` (reviewed corrections files, `routing.corrections`) apply after the
     feedback is merged; for a complaint with both, the later of ``decided_at`` and
@@ -390,19 +392,21 @@ def retrain(
     say = progress or (lambda _msg: None)
     # verified before anything is fitted: a champion that fails verification stops the run
     champion_bundle = _champion(Path(registry) if registry else None, signing_key)
-    catalogue = load_catalogue(agencies) if agencies is not None else None
+    authority = load_authority(agencies) if agencies is not None else None
+    catalogue = authority.catalogue if authority is not None else None
     say("reading history and feedback")
     history_table, history_frame, mapping = _history(
         Path(history), text_col, label_col, id_col, catalogue
     )
     feedback_file = read_feedback(Path(feedback), catalogue)
-    accepted = set(accept_new_agencies) | (set(catalogue.agencies) if catalogue else set())
+    accepted = set(accept_new_agencies) | (set(catalogue.labels()) if catalogue else set())
     decisions, reviewed = feedback_file.decisions, None
     if corrections:
         reviewed = load_corrections(
             corrections,
             ids=set(history_frame["id"]) | set(decisions["key"]),
             labels=set(history_frame["agency"]) - {""} | accepted,
+            agency_of=catalogue.label_of if catalogue is not None else None,
         )
         decided_at = dict(zip(decisions["key"], decisions["decided_at"], strict=True))
         reviewed, overruled = merge_with_feedback(reviewed, decided_at)
@@ -495,6 +499,8 @@ def retrain(
     if agencies is not None and mapping is not None:
         training["catalogue"] = catalogue_record(agencies, mapping)
         warnings += mapping.warnings()
+    if authority is not None:
+        warnings += authority.warnings
     if corrected is not None:
         training["corrections"] = corrected.record("recorded")
     say("writing challenger bundle")
@@ -512,5 +518,6 @@ def retrain(
         ids=train_frame["id"].tolist(),
         novelty=novelty,
         judged_labels=judged,
+        authority=authority,
     )
     return RetrainResult(bundle_path, version, comparison, merge_report, report, policy, warnings)

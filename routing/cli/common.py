@@ -71,12 +71,32 @@ AgenciesOpt = typer.Option(
     None,
     "--agencies",
     metavar="FILE",
-    help="Agency catalogue CSV (data/agencies.csv): labels become its codes, renames and "
-    "merges applied; unknown labels are kept and reported.",
+    help="Agency catalogue CSV (default: the shipped data/agencies.csv; 'none': no "
+    "catalogue): labels become its codes, and a regional office's label its role (the place "
+    "a complaint names picks the office), renames and merges applied; unknown labels are "
+    "kept and reported. The bundle keeps the catalogue and data/authority.csv's rules.",
 )
+# For verbs that compare labels as written, where a catalogue is opt-in.
+MapAgenciesOpt = typer.Option(
+    None,
+    "--agencies",
+    metavar="FILE",
+    help="Agency catalogue CSV (data/agencies.csv): labels become its codes (a regional "
+    "office's its role), renames and merges applied; unknown labels are kept and reported.",
+)
+NO_AGENCIES = "none"  # --agencies none: train without a catalogue
 ForceOpt = typer.Option(
     False, "--force", help="Replace a bundle already in DIR; the old one moves to DIR.previous."
 )
+
+
+def agencies_file(value: Path | None) -> Path | None:
+    """The catalogue --agencies names: the shipped one when not given, none for `none`."""
+    if value is None:
+        from routing.datafiles import data_file
+
+        return data_file("agencies.csv")
+    return None if str(value).strip().lower() == NO_AGENCIES else value
 
 
 def fail(message: str, code: int = 2) -> typer.Exit:

@@ -8,7 +8,15 @@ from pathlib import Path
 import typer
 from rich.markup import escape
 
-from routing.cli.common import CONTEXT, AgenciesOpt, FormatOpt, LabelCol, QuietOpt, console, fail
+from routing.cli.common import (
+    CONTEXT,
+    FormatOpt,
+    LabelCol,
+    MapAgenciesOpt,
+    QuietOpt,
+    console,
+    fail,
+)
 from routing.cli.outputs import check_file_output, partial_file
 
 
@@ -24,7 +32,7 @@ def resolve(
         ..., "--id-col", metavar="COLUMN", help="Column with complaint ids (the sheet's ids)."
     ),
     out: Path = typer.Option(..., "--out", metavar="FILE", help="Corrections CSV to write."),
-    agencies: Path = AgenciesOpt,
+    agencies: Path = MapAgenciesOpt,
     data_format: str = FormatOpt,
     digest_ids: bool = typer.Option(
         False,

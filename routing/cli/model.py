@@ -25,6 +25,7 @@ from routing.cli.common import (
     QuietOpt,
     SeedOpt,
     TextCol,
+    agencies_file,
     check_bound_confidence,
     console,
     console_err,
@@ -174,13 +175,14 @@ def train(
                 format=data_format,
                 signing_key=_signing_key(),
                 progress=say,
-                agencies=agencies,
+                agencies=agencies_file(agencies),
                 router_params={"embedder": encoder} if encoder is not None else None,
                 corrections=corrections or (),
             )
     if quiet:
         return
     mapping = result.label_mapping.warnings() if result.label_mapping else []
+    mapping += result.catalogue_warnings
     if result.corrections:
         verdicts = result.corrections["verdicts"]
         console.print(
@@ -228,6 +230,9 @@ def evaluate(
     quiet: bool = QuietOpt,
 ) -> None:
     """Score a bundle on labelled complaints (unknown agencies count as errors).
+
+    A bundle trained with an agency catalogue reads the labels through it, as training did
+    (regional offices as their role), so that the names the data gives count as its classes.
 
     With --corrections every metric is also computed against the corrected labels and shown
     beside the recorded-label one (JSON: "corrected", and "corrections_applied", the rows
@@ -280,6 +285,8 @@ def evaluate(
         texts, labels, ids, skipped = _labelled_rows(data, text_col, label_col, data_format, id_col)
         if not texts:
             raise fail(f"{data}: no rows with both text and label")
+        if bundle.authority is not None:  # labels as the model learned them: codes and roles
+            labels = [bundle.authority.catalogue.label_of(label) for label in labels]
         overlap = training_overlap(bundle, texts, ids)
         flattered = overlap.describe() if overlap is not None and overlap.flattered else None
         proba, auto = _proba_and_decisions(_with_embedding_cache(bundle), texts, quiet)
@@ -350,7 +357,13 @@ def _corrected_metrics(
     from routing.evaluation.metrics import evaluate_top_suggestions, top_suggestions
 
     classes = bundle.router.classes_
-    loaded = load_corrections(paths, ids=ids, labels=bundle.labels)
+    catalogue = bundle.authority.catalogue if bundle.authority is not None else None
+    loaded = load_corrections(
+        paths,
+        ids=ids,
+        labels=bundle.labels,
+        agency_of=catalogue.label_of if catalogue is not None else None,
+    )
     top_agency = top_suggestions(labels, proba, classes)[0]
     corrected = evaluation_labels(ids, labels, top_agency, loaded)
     top_agency, confidence, in_top3 = top_suggestions(corrected.labels, proba, classes)

@@ -53,6 +53,9 @@ class _Scorer:
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         texts = batch["text"].tolist()
         labels = [str(y).strip() for y in batch["label"].tolist()]
+        if self.bundle.authority is not None:  # as the model learned them (routing evaluate)
+            catalogue = self.bundle.authority.catalogue
+            labels = [catalogue.label_of(y) for y in labels]
         kept = np.array([bool(t.strip() and y) for t, y in zip(texts, labels, strict=True)])
         n = len(texts)
         agency, confidence = np.full(n, "", dtype=object), np.full(n, np.nan)

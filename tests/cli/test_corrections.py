@@ -126,7 +126,10 @@ def test_the_corrected_labels_loop_runs_end_to_end(monkeypatch, capsys, tmp_path
     kept = [i for i in recorded if i not in unclear]
     assert len(bundle.calibration.correct) == len(kept)
     top = bundle.router.classes_[bundle.router.oof_proba_.argmax(axis=1)]
-    judged = evaluation_labels(kept, [recorded[i] for i in kept], top, loaded).labels
+    # trained with the shipped catalogue: labels and corrections as its classes
+    label_of = bundle.authority.catalogue.label_of
+    learned = load_corrections([corrections], ids=recorded, labels=set(top), agency_of=label_of)
+    judged = evaluation_labels(kept, [label_of(recorded[i]) for i in kept], top, learned).labels
     np.testing.assert_array_equal(bundle.calibration.correct, top == judged)
     code, _, err = run("retarget", "--model", model, "--target-precision", "0.9")
     assert _ok(code), err
@@ -145,7 +148,7 @@ def test_the_corrected_labels_loop_runs_end_to_end(monkeypatch, capsys, tmp_path
     plain = {k for k in metrics if k not in ("corrected", "corrections_applied")}
     assert set(metrics["corrected"]) == plain
     corrected = evaluation_labels(
-        list(recorded), list(recorded.values()), _tops(model, data), loaded
+        list(recorded), [label_of(y) for y in recorded.values()], _tops(model, data), learned
     )
     assert metrics["corrections_applied"] == corrected.changed > 0
     assert metrics["corrected"]["accuracy"] > metrics["accuracy"]
