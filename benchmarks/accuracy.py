@@ -37,6 +37,9 @@ fitted option is also judged against the corrected labels, beside the recorded o
 router is refitted with the threshold and the training labels corrected
 (`benchmarks/corrected_labels.py`); without it the output is unchanged.
 
+Labels are read through the agency catalogue as `routing train` reads them (`--agencies`,
+default the shipped one; `none` for labels as written): LAPOR-10's agencies become their codes.
+
 Prints Markdown tables and writes them to benchmarks/results/accuracy.md
 (`benchmarks/record.py`); no complaint text is printed.
 """
@@ -65,6 +68,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.record import add_results_arguments, recorded  # noqa: E402
+from routing.catalogue import load_catalogue  # noqa: E402
+from routing.cli.common import agencies_file  # noqa: E402
 from routing.embeddings import make_embedder, without_cache  # noqa: E402
 from routing.evaluation.metrics import coverage_at_precision, evaluate_suggestions  # noqa: E402
 from routing.policy import (  # noqa: E402
@@ -327,6 +332,12 @@ def main(argv: list[str] | None = None) -> None:
         help="reviewed corrections (repeatable): figures against recorded and corrected labels",
     )
     parser.add_argument("--id-col", default="id", help="complaint ids, named by --corrections")
+    parser.add_argument(
+        "--agencies",
+        type=Path,
+        help="agency catalogue the labels are read through, as `routing train` does "
+        "(default: the shipped data/agencies.csv; 'none': labels as written)",
+    )
     add_results_arguments(parser)
     args = parser.parse_args(argv)
     with recorded("accuracy", argv, args.results):
@@ -338,7 +349,11 @@ def run(args: argparse.Namespace) -> None:
         sys.exit(f"{args.data} not found: this benchmark needs ../shared/data (LAPOR-10)")
 
     id_col = args.id_col if args.corrections else None
-    data = load_training_data(args.data, args.text_col, args.label_col, id_col=id_col)
+    catalogue_path = agencies_file(args.agencies)
+    catalogue = load_catalogue(catalogue_path) if catalogue_path is not None else None
+    data = load_training_data(
+        args.data, args.text_col, args.label_col, id_col=id_col, agencies=catalogue
+    )
     texts = data.frame["text"].tolist()
     labels = data.frame["agency"].to_numpy(dtype=object)
     classes = np.unique(labels)
@@ -395,14 +410,18 @@ def run(args: argparse.Namespace) -> None:
         for true, pred, count in scores[default]["confident_error_pairs"]:
             print(f"- {true} → {pred}: {count}")
     if args.corrections:
-        scores["corrected_labels"] = corrected(args, data, variants, runner, results, folds)
+        scores["corrected_labels"] = corrected(
+            args, data, variants, runner, results, folds, catalogue
+        )
     if args.cost:
         print("\n" + cost_table(variants, costed, texts, labels, args))
     if args.json:
         args.json.write_text(json.dumps(scores, indent=2, ensure_ascii=False) + "\n")
 
 
-def corrected(args, data, variants: dict[str, Option], runner: FoldRunner, results, folds) -> dict:
+def corrected(
+    args, data, variants: dict[str, Option], runner: FoldRunner, results, folds, catalogue
+) -> dict:
     """Print the corrected-label tables (`benchmarks/corrected_labels.py`); their numbers."""
     from benchmarks.corrected_labels import corrected_figures, corrected_tables
     from routing.corrections import CorrectionsError, load_corrections
@@ -413,6 +432,7 @@ def corrected(args, data, variants: dict[str, Option], runner: FoldRunner, resul
             args.corrections,
             ids=set(data.table.frame[args.id_col].astype(str).str.strip()),
             labels=set(labels),
+            agency_of=catalogue.label_of if catalogue is not None else None,
         )
     except CorrectionsError as exc:
         sys.exit(f"--corrections: {exc}")
