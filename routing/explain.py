@@ -14,11 +14,10 @@ a share like any word but are never shown.
 
 from __future__ import annotations
 
-import bisect
 import functools
 import re
 from collections.abc import Iterable, Sequence
-from itertools import compress, islice, pairwise
+from itertools import chain, compress, islice, pairwise
 
 import numpy as np
 import scipy.sparse as sp
@@ -47,10 +46,8 @@ class Explainer:
         self.stop_words = frozenset(stop_words)
         (_, word), (_, char) = router.vectorizer_.transformer_list
         self._vocabulary, self._tokenize = word.vocabulary_, word.build_tokenizer()
-        self._ngram_range = word.ngram_range
         self._chars, self._char_grams = char.vocabulary_, char.build_analyzer()
-        # read along rows: contiguous (the head's own weights may be Fortran-ordered)
-        self._weights = np.ascontiguousarray(router.weight_matrix())
+        self._weights = router.weight_matrix()
         self._index = {str(c): i for i, c in enumerate(router.classes_)}
         # the word n-grams of several words: the only columns searched for across words
         self._phrases = {c: term for term, c in self._vocabulary.items() if " " in term}
@@ -59,7 +56,6 @@ class Explainer:
         self._analyse = functools.lru_cache(maxsize=_CACHE_WORDS)(self._analyse_written)
 
     def _analyse_written(self, word: str) -> tuple[list[str], np.ndarray, bool] | None:
-        """`_analyse_word`; a word of letters gets its lowercase's analysis, cached once."""
         # benchmarks/latency.py: batch guard (a word of letters shares its lowercase's analysis)
         lower = word.lower() if word.isalpha() else word
         return self._analyse_word(word) if lower == word else self._analyse(lower)
@@ -90,20 +86,19 @@ class Explainer:
         features: sp.spmatrix | None = None,
     ) -> list[list[list[str]]]:
         """For each complaint and each agency of its list, up to `n_words` words that pushed
-        the router toward that agency most, as written, strongest first, without stop words.
-
-        `features` are the complaints' TF-IDF rows when the caller has them
-        (`Router.predict_proba_with_features`). Raises KeyError for an unknown agency.
-        """
+        the router toward that agency most, as written, strongest first, without stop words;
+        `features`: the complaints' TF-IDF rows when the caller has them
+        (`Router.predict_proba_with_features`). Raises KeyError for an unknown agency."""
         if len(agencies) != len(texts):
             raise ValueError(f"{len(texts)} texts but {len(agencies)} agency lists")
         classes = [[self._index[agency] for agency in names] for names in agencies]
         if n_words <= 0 or not any(classes):
             return [[[] for _ in names] for names in agencies]
-        X, out = self._rows(texts, features), []
+        features, out = features if features is None else sp.csr_matrix(features), []
         for start in range(0, len(texts), _BLOCK):
             block = slice(start, start + _BLOCK)
-            words, stops, pair, unit, score = self._scores(texts[block], classes[block], X[block])
+            rows = None if features is None else features[block]
+            words, stops, pair, unit, score = self._scores(texts[block], classes[block], rows)
             order = np.lexsort((-score, pair))  # by pair, strongest first, ties: first written
             order = order[((score > 0) & ~stops[unit])[order]]
             pair, unit = pair[order], unit[order]
@@ -114,83 +109,67 @@ class Explainer:
         return out
 
     def word_scores(self, text: str, agency: str, features=None) -> dict[str, float]:
-        """Each shown word of `text` (stop words too) with its score for `agency`;
-        `features`: the complaint's TF-IDF row when the caller has it."""
-        X = self._rows([text], features)
-        words, _, _, _, score = self._scores([text], [[self._index[agency]]], X)
+        """Each shown word of `text` (stop words too) with its score for `agency`."""
+        words, _, _, _, score = self._scores([text], [[self._index[agency]]], features)
         return dict(zip(words, score.tolist(), strict=True))
 
-    def _rows(self, texts: Sequence[str], features: sp.spmatrix | None) -> sp.csr_matrix:
-        """The complaints' TF-IDF rows, column indices sorted (ties go by column)."""
+    def _scores(self, texts: Sequence[str], classes: list[list[int]], features) -> tuple:
+        """The complaints' shown words, whether each is a stop word, and (pair, word, score)
+        arrays: pairs (a complaint, one of its `classes`) in order, each with its complaint's
+        words in order. `features`: the complaints' TF-IDF rows, or None."""
         if features is None:
             features = self.router.tfidf(self.router.normalizer_.transform(list(texts)))
-        X = sp.csr_matrix(features)
-        return X if X.has_sorted_indices else X.sorted_indices()
-
-    def _scores(self, texts: Sequence[str], classes: list[list[int]], X: sp.csr_matrix) -> tuple:
-        """The complaints' shown words, whether each is a stop word, and their scores as
-        (pair, word, score) arrays: each pair (a complaint, one of its `classes`) in order,
-        with each of its complaint's words in order."""
+        X = sp.csr_matrix(features).sorted_indices()  # ties go by column
         pair_text = np.repeat(np.arange(len(texts)), [len(c) for c in classes])
-        pair, column, share = _strongest(
-            X, pair_text, [c for names in classes for c in names], self._weights
-        )
+        pair, column, share = _strongest(X, pair_text, [*chain(*classes)], self._weights)
         keys = pair_text[pair] * X.shape[1] + column  # (complaint, column) of each share
         order = np.argsort(keys)
-        # and a key no word produces: each produced key has an equal or greater one
-        wanted, low, many = np.unique(
-            np.append(keys[order], len(texts) * X.shape[1]), return_index=True, return_counts=True
-        )
-        phrases = [{} for _ in texts]  # by complaint: its wanted n-grams of several words
-        on, phrase = np.divmod(wanted[:-1][self._is_phrase[wanted[:-1] % X.shape[1]]], X.shape[1])
-        for text, c in zip(on.tolist(), phrase.tolist(), strict=True):
-            phrases[text][self._phrases[c]] = c
+        end = X.shape[0] * X.shape[1]  # a key no word produces: ends all searches
+        want, low, many = np.unique(np.r_[keys[order], end], return_index=True, return_counts=True)
+        targets = [{} for _ in texts]  # by complaint: its wanted n-grams of several words
+        for key in want[:-1][self._is_phrase[want[:-1] % X.shape[1]]].tolist():
+            targets[key // X.shape[1]][self._phrases[key % X.shape[1]]] = key % X.shape[1]
         words, stops, columns, spans, first = [], [], [], set(), [0]
-        for text, targets in zip(texts, phrases, strict=True):
-            spans |= self._words(text, targets, words, stops, columns)
+        for text, wanted in zip(texts, targets, strict=True):
+            spans |= self._words(text, wanted, words, stops, columns)
             first.append(len(words))
-        # (word, column) pairs: the columns each word produces on its own, then the spans
         spans = np.array(sorted(spans), dtype=np.int64).reshape(-1, 2)
-        unit = np.repeat(np.arange(len(words)), [len(c) for c in columns])
-        unit = np.concatenate([unit, spans[:, 0]])
+        unit = np.repeat(np.arange(len(words)), list(map(len, columns)))
+        unit = np.concatenate([unit, spans[:, 0]])  # (word, column): own columns, then spans
         produced = np.concatenate([*columns, spans[:, 1]])
         produced += np.repeat(np.arange(len(texts)), np.diff(first))[unit] * X.shape[1]
         # each strong share split equally among the words producing its column
-        at = np.searchsorted(wanted, produced)
-        unit, at = unit[wanted[at] == produced], at[wanted[at] == produced]
-        producers, many = np.bincount(at, minlength=len(wanted))[at], many[at]
+        at = np.searchsorted(want, produced)
+        unit, at = unit[want[at] == produced], at[want[at] == produced]
+        split, many = np.bincount(at, minlength=len(want))[at], many[at]  # producers
         entry = np.repeat(np.arange(len(unit)), many)
         match = order[np.arange(len(entry)) + np.repeat(low[at] - np.cumsum(many) + many, many)]
         sizes = np.diff(first)[pair_text]  # a pair's words: its complaint's, in order
         shift = np.cumsum(sizes) - sizes - np.array(first)[pair_text]
-        score = np.bincount(
-            shift[pair[match]] + unit[entry], share[match] / producers[entry], sizes.sum()
-        )
+        slot = shift[pair[match]] + unit[entry]
+        score = np.bincount(slot, share[match] / split[entry], sizes.sum())
         pair = np.repeat(np.arange(len(pair_text)), sizes)
         return words, np.array(stops, bool), pair, np.arange(len(pair)) - shift[pair], score
 
-    def _words(self, text: str, targets: dict[str, int], spellings, stops, columns) -> set:
-        """Adds the complaint's distinct shown words (first spelling of each case-folded form)
-        to `spellings`, whether each is a stop word to `stops` and the columns each produces
-        on its own to `columns`; returns (word, column) for each word (its place in
-        `spellings`) inside an occurrence of a word n-gram of `targets` (n-gram → column)."""
+    def _words(self, text: str, targets: dict, spellings: list, stops: list, columns: list) -> set:
+        """Adds the complaint's distinct shown words (first spelling of each case-folded form),
+        whether each is a stop word and the columns each produces on its own to `spellings`,
+        `stops`, `columns`; returns (word, column) of each word (its place in `spellings`)
+        inside an occurrence of a word n-gram of `targets` (n-gram → column)."""
         units: dict[str, int] = {}  # case-folded form → its place in spellings
         tokens, owners = [], []  # every normalized token in order, and its word
         words = _text_words(text)
         for word, analysis in zip(words, map(self._analyse, words), strict=True):
-            if analysis is None:  # its token "": in no word n-gram of the vocabulary
-                tokens.append("")
-                owners.append(-1)
-                continue
-            unit = units.setdefault(word.casefold(), len(spellings))
+            # a word never shown: its token "" is in no word n-gram of the vocabulary
+            unit = -1 if analysis is None else units.setdefault(word.casefold(), len(spellings))
             if unit == len(spellings):
                 spellings.append(word)
                 stops.append(analysis[2])
                 columns.append(analysis[1])
-            tokens += analysis[0]
-            owners += [unit] * len(analysis[0])
+            tokens += analysis[0] if analysis else [""]
+            owners += [unit] * len(analysis[0]) if analysis else [-1]
         spans = set()
-        for n in range(max(self._ngram_range[0], 2), self._ngram_range[1] + 1) if targets else ():
+        for n in {term.count(" ") + 1 for term in targets}:
             grams = list(map(" ".join, zip(*(tokens[k:] for k in range(n)), strict=False)))
             for i in compress(range(len(grams)), map(targets.__contains__, grams)):
                 spans.update((unit, targets[grams[i]]) for unit in owners[i : i + n])
@@ -199,32 +178,23 @@ class Explainer:
 
 def _text_words(text: str) -> list[str]:
     """The words of `text`, each word overlapping personal data as ""."""
-    private = find_personal_data(text)
-    if not private:
+    if not (private := [(start, end) for _, start, end in find_personal_data(text)]):
         return _WORD.findall(text)
-    ends = [end for _, _, end in private]  # sorted: the spans are sorted and disjoint
-    words = []
-    for match in _WORD.finditer(text):
-        k = bisect.bisect_right(ends, match.start())  # the first span ending after its start
-        words.append("" if k < len(ends) and private[k][1] < match.end() else match.group())
-    return words
+    return [
+        "" if any(start < m.end() and m.start() < end for start, end in private) else m.group()
+        for m in _WORD.finditer(text)
+    ]
 
 
 def _strongest(X: sp.csr_matrix, pair_text: np.ndarray, pair_class: list[int], weights) -> tuple:
     """(pair, column, share) of each pair's `_MAX_FEATURES` largest positive shares (ties: the
     lower columns), value × weight: pairs of a row of `X` (columns sorted) and of `weights`."""
-    sizes = np.diff(X.indptr)[pair_text]
-    pair = np.repeat(np.arange(len(pair_text)), sizes)
-    entry = np.arange(len(pair)) + np.repeat(X.indptr[pair_text] - np.cumsum(sizes) + sizes, sizes)
-    share = X.data[entry] * weights[np.array(pair_class, dtype=np.intp)[pair], X.indices[entry]]
-    pair, column, share = pair[share > 0], X.indices[entry[share > 0]], share[share > 0]
+    X = X[pair_text]  # a row per pair
+    pair = np.repeat(np.arange(X.shape[0]), np.diff(X.indptr))
+    share = X.data * weights[np.array(pair_class, dtype=np.intp)[pair], X.indices]
+    pair, column, share = pair[share > 0], X.indices[share > 0], share[share > 0]
     bounds = np.searchsorted(pair, np.arange(len(pair_text) + 1)).tolist()
-    strong = [  # stable: equal shares keep column order
-        start + np.argsort(-share[start:end], kind="stable")[:_MAX_FEATURES]
-        for start, end in pairwise(bounds)
-    ]
-    return (
-        pair[np.concatenate(strong)],
-        column[np.concatenate(strong)],
-        share[np.concatenate(strong)],
+    strong = np.concatenate(  # stable: equal shares keep column order
+        [s + np.argsort(-share[s:e], kind="stable")[:_MAX_FEATURES] for s, e in pairwise(bounds)]
     )
+    return pair[strong], column[strong], share[strong]
