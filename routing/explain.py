@@ -14,6 +14,7 @@ a share like any word but are never shown.
 
 from __future__ import annotations
 
+import bisect
 import functools
 import re
 from collections.abc import Iterable, Sequence
@@ -153,9 +154,8 @@ class Explainer:
 
     def _words(self, text: str, targets: dict, spellings: list, stops: list, columns: list) -> set:
         """Adds the complaint's distinct shown words (first spelling of each case-folded form),
-        whether each is a stop word and the columns each produces on its own to `spellings`,
-        `stops`, `columns`; returns (word, column) of each word (its place in `spellings`)
-        inside an occurrence of a word n-gram of `targets` (n-gram → column)."""
+        whether each is a stop word and its own columns to `spellings`, `stops`, `columns`;
+        returns (word, column) of each word (its place in `spellings`) in a `targets` n-gram."""
         units: dict[str, int] = {}  # case-folded form → its place in spellings
         tokens, owners = [], []  # every normalized token in order, and its word
         words = _text_words(text)
@@ -178,12 +178,12 @@ class Explainer:
 
 def _text_words(text: str) -> list[str]:
     """The words of `text`, each word overlapping personal data as ""."""
-    if not (private := [(start, end) for _, start, end in find_personal_data(text)]):
+    if not (private := find_personal_data(text)):
         return _WORD.findall(text)
-    return [
-        "" if any(start < m.end() and m.start() < end for start, end in private) else m.group()
-        for m in _WORD.finditer(text)
-    ]
+    ends = [end for _, _, end in private]  # sorted: the spans are sorted and disjoint
+    # the first span ending after each word's start: the one it could overlap
+    found = [(match, bisect.bisect_right(ends, match.start())) for match in _WORD.finditer(text)]
+    return ["" if k < len(ends) and private[k][1] < m.end() else m.group() for m, k in found]
 
 
 def _strongest(X: sp.csr_matrix, pair_text: np.ndarray, pair_class: list[int], weights) -> tuple:
