@@ -18,6 +18,7 @@ import bisect
 import functools
 import re
 from collections.abc import Iterable, Sequence
+from itertools import chain, compress, islice, pairwise
 
 import numpy as np
 import scipy.sparse as sp
@@ -30,6 +31,7 @@ __all__ = ["Explainer"]
 _WORD = re.compile(r"\w+")
 _MAX_FEATURES = 60  # the strongest features decide the ranking; the tail is noise
 _CACHE_WORDS = 50_000  # words whose analysis is kept, the most recently met
+_BLOCK = 256  # complaints explained at once: a block's arrays stay in the CPU's caches
 
 
 class Explainer:
@@ -45,13 +47,19 @@ class Explainer:
         self.stop_words = frozenset(stop_words)
         (_, word), (_, char) = router.vectorizer_.transformer_list
         self._vocabulary, self._tokenize = word.vocabulary_, word.build_tokenizer()
-        self._ngram_range = word.ngram_range
         self._chars, self._char_grams = char.vocabulary_, char.build_analyzer()
-        # rows gathered per complaint: contiguous (the head's own weights may be Fortran-ordered)
-        self._weights = np.ascontiguousarray(router.weight_matrix())
+        self._weights = router.weight_matrix()
         self._index = {str(c): i for i, c in enumerate(router.classes_)}
+        # the word n-grams of several words: the only columns searched for across words
+        self._phrases = {c: term for term, c in self._vocabulary.items() if " " in term}
+        self._is_phrase = np.isin(np.arange(self._weights.shape[1]), list(self._phrases))
         # lru_cache is thread-safe: at worst two threads analyse one new word both
-        self._analyse = functools.lru_cache(maxsize=_CACHE_WORDS)(self._analyse_word)
+        self._analyse = functools.lru_cache(maxsize=_CACHE_WORDS)(self._analyse_written)
+
+    def _analyse_written(self, word: str) -> tuple[list[str], np.ndarray, bool] | None:
+        # benchmarks/latency.py: batch guard (a word of letters shares its lowercase's analysis)
+        lower = word.lower() if word.isalpha() else word
+        return self._analyse_word(word) if lower == word else self._analyse(lower)
 
     def _analyse_word(self, word: str) -> tuple[list[str], np.ndarray, bool] | None:
         """A word's normalized tokens (as the word block cuts them), the columns it produces
@@ -79,122 +87,114 @@ class Explainer:
         features: sp.spmatrix | None = None,
     ) -> list[list[list[str]]]:
         """For each complaint and each agency of its list, up to `n_words` words that pushed
-        the router toward that agency most, as written, strongest first, without stop words.
-
-        `features` are the complaints' TF-IDF rows when the caller has them
-        (`Router.predict_proba_with_features`). Raises KeyError for an unknown agency.
-        """
+        the router toward that agency most, as written, strongest first, without stop words;
+        `features`: the complaints' TF-IDF rows when the caller has them
+        (`Router.predict_proba_with_features`). Raises KeyError for an unknown agency."""
         if len(agencies) != len(texts):
             raise ValueError(f"{len(texts)} texts but {len(agencies)} agency lists")
         classes = [[self._index[agency] for agency in names] for names in agencies]
         if n_words <= 0 or not any(classes):
             return [[[] for _ in names] for names in agencies]
-        X = self._rows(texts, features)
-        out = []
-        for i, text in enumerate(texts):
-            part = slice(X.indptr[i], X.indptr[i + 1])
-            words, stops, scores = self._scores(text, X.indices[part], X.data[part], classes[i])
-            out.append([_best(words, stops, score, n_words) for score in scores])
+        features, out = features if features is None else sp.csr_matrix(features), []
+        for start in range(0, len(texts), _BLOCK):
+            block = slice(start, start + _BLOCK)
+            rows = None if features is None else features[block]
+            words, stops, pair, unit, score = self._scores(texts[block], classes[block], rows)
+            order = np.lexsort((-score, pair))  # by pair, strongest first, ties: first written
+            order = order[((score > 0) & ~stops[unit])[order]]
+            pair, unit = pair[order], unit[order]
+            best = np.arange(len(pair)) - np.searchsorted(pair, pair) < n_words
+            chosen = iter([words[u] for u in unit[best].tolist()])
+            sizes = iter(np.bincount(pair[best], minlength=sum(map(len, classes[block]))).tolist())
+            out += [[list(islice(chosen, next(sizes))) for _ in names] for names in classes[block]]
         return out
 
     def word_scores(self, text: str, agency: str, features=None) -> dict[str, float]:
-        """Each shown word of `text` (stop words too) with its score for `agency`;
-        `features`: the complaint's TF-IDF row when the caller has it."""
-        X = self._rows([text], features)
-        words, _, [score] = self._scores(text, X.indices, X.data, [self._index[agency]])
-        return dict(zip(words, score, strict=True))
+        """Each shown word of `text` (stop words too) with its score for `agency`."""
+        words, _, _, _, score = self._scores([text], [[self._index[agency]]], features)
+        return dict(zip(words, score.tolist(), strict=True))
 
-    def _rows(self, texts: Sequence[str], features: sp.spmatrix | None) -> sp.csr_matrix:
-        """The complaints' TF-IDF rows, column indices sorted (ties go by column)."""
+    def _scores(self, texts: Sequence[str], classes: list[list[int]], features) -> tuple:
+        """The complaints' shown words, whether each is a stop word, and (pair, word, score)
+        arrays: pairs (a complaint, one of its `classes`) in order, each with its complaint's
+        words in order. `features`: the complaints' TF-IDF rows, or None."""
         if features is None:
             features = self.router.tfidf(self.router.normalizer_.transform(list(texts)))
-        X = sp.csr_matrix(features)
-        return X if X.has_sorted_indices else X.sorted_indices()
-
-    def _scores(
-        self, text: str, columns: np.ndarray, values: np.ndarray, classes: list[int]
-    ) -> tuple[list[str], list[bool], list[np.ndarray]]:
-        """The complaint's shown words, whether each is a stop word, and for each of
-        `classes` the score of each word; `columns` (sorted), `values`: its TF-IDF row."""
-        strong = _strongest(values * self._weights[np.array(classes)[:, None], columns])
-        kept = strong.any(axis=0)
-        columns, strong = columns[kept], strong[:, kept]
-        words, stops, units, produced = self._words(text, set(columns.tolist()))
-        if not len(columns):
-            return words, stops, [np.zeros(len(words)) for _ in classes]
+        X = sp.csr_matrix(features).sorted_indices()  # ties go by column
+        pair_text = np.repeat(np.arange(len(texts)), [len(c) for c in classes])
+        pair, column, share = _strongest(X, pair_text, [*chain(*classes)], self._weights)
+        keys = pair_text[pair] * X.shape[1] + column  # (complaint, column) of each share
+        order = np.argsort(keys)
+        end = X.shape[0] * X.shape[1]  # a key no word produces: ends all searches
+        want, low, many = np.unique(np.r_[keys[order], end], return_index=True, return_counts=True)
+        targets = [{} for _ in texts]  # by complaint: its wanted n-grams of several words
+        for key in want[:-1][self._is_phrase[want[:-1] % X.shape[1]]].tolist():
+            targets[key // X.shape[1]][self._phrases[key % X.shape[1]]] = key % X.shape[1]
+        words, stops, columns, spans, first = [], [], [], set(), [0]
+        for text, wanted in zip(texts, targets, strict=True):
+            spans |= self._words(text, wanted, words, stops, columns)
+            first.append(len(words))
+        spans = np.array(sorted(spans), dtype=np.int64).reshape(-1, 2)
+        unit = np.repeat(np.arange(len(words)), list(map(len, columns)))
+        unit = np.concatenate([unit, spans[:, 0]])  # (word, column): own columns, then spans
+        produced = np.concatenate([*columns, spans[:, 1]])
+        produced += np.repeat(np.arange(len(texts)), np.diff(first))[unit] * X.shape[1]
         # each strong share split equally among the words producing its column
-        at = np.searchsorted(columns, produced).clip(max=len(columns) - 1)
-        found = columns[at] == produced
-        units, at = units[found], at[found]
-        parts = strong[:, at] / np.bincount(at, minlength=len(columns))[at]
-        return words, stops, [np.bincount(units, part, len(words)) for part in parts]
+        at = np.searchsorted(want, produced)
+        unit, at = unit[want[at] == produced], at[want[at] == produced]
+        split, many = np.bincount(at, minlength=len(want))[at], many[at]  # producers
+        entry = np.repeat(np.arange(len(unit)), many)
+        match = order[np.arange(len(entry)) + np.repeat(low[at] - np.cumsum(many) + many, many)]
+        sizes = np.diff(first)[pair_text]  # a pair's words: its complaint's, in order
+        shift = np.cumsum(sizes) - sizes - np.array(first)[pair_text]
+        slot = shift[pair[match]] + unit[entry]
+        score = np.bincount(slot, share[match] / split[entry], sizes.sum())
+        pair = np.repeat(np.arange(len(pair_text)), sizes)
+        return words, np.array(stops, bool), pair, np.arange(len(pair)) - shift[pair], score
 
-    def _words(
-        self, text: str, wanted: set[int]
-    ) -> tuple[list[str], list[bool], np.ndarray, np.ndarray]:
-        """The complaint's distinct shown words (first spelling of each case-folded form),
-        whether each is a stop word, and the columns each produces as (word, column) pairs:
-        all it produces on its own, the word n-grams of `wanted` that span it."""
-        words = _text_words(text)
+    def _words(self, text: str, targets: dict, spellings: list, stops: list, columns: list) -> set:
+        """Adds the complaint's distinct shown words (first spelling of each case-folded form),
+        whether each is a stop word and its own columns to `spellings`, `stops`, `columns`;
+        returns (word, column) of each word (its place in `spellings`) in a `targets` n-gram."""
         units: dict[str, int] = {}  # case-folded form → its place in spellings
-        spellings, stops, columns = [], [], []
         tokens, owners = [], []  # every normalized token in order, and its word
-        # benchmarks/latency.py: batch guard (a word of letters shares its lowercase's analysis)
-        analyses = map(self._analyse, (w.lower() if w.isalpha() else w for w in words))
-        for word, analysis in zip(words, analyses, strict=True):
-            if analysis is None:  # its token "": in no word n-gram of the vocabulary
-                tokens.append("")
-                owners.append(-1)
-                continue
-            unit = units.setdefault(word.casefold(), len(units))
+        words = _text_words(text)
+        for word, analysis in zip(words, map(self._analyse, words), strict=True):
+            # a word never shown: its token "" is in no word n-gram of the vocabulary
+            unit = -1 if analysis is None else units.setdefault(word.casefold(), len(spellings))
             if unit == len(spellings):
                 spellings.append(word)
                 stops.append(analysis[2])
                 columns.append(analysis[1])
-            tokens += analysis[0]
-            owners += [unit] * len(analysis[0])
+            tokens += analysis[0] if analysis else [""]
+            owners += [unit] * len(analysis[0]) if analysis else [-1]
         spans = set()
-        low, high = self._ngram_range
-        for n in range(max(low, 2), high + 1):
-            grams = map(" ".join, zip(*(tokens[k:] for k in range(n)), strict=False))
-            for i, column in enumerate(map(self._vocabulary.get, grams)):
-                if column in wanted:
-                    spans.update((unit, column) for unit in owners[i : i + n])
-        spans = np.array(sorted(spans), dtype=np.int32).reshape(-1, 2)
-        units = np.repeat(np.arange(len(columns)), [len(c) for c in columns])
-        units = np.concatenate([units, spans[:, 0]])
-        return spellings, stops, units, np.concatenate([*columns, spans[:, 1]])
+        for n in {term.count(" ") + 1 for term in targets}:
+            grams = list(map(" ".join, zip(*(tokens[k:] for k in range(n)), strict=False)))
+            for i in compress(range(len(grams)), map(targets.__contains__, grams)):
+                spans.update((unit, targets[grams[i]]) for unit in owners[i : i + n])
+        return spans
 
 
 def _text_words(text: str) -> list[str]:
     """The words of `text`, each word overlapping personal data as ""."""
-    private = find_personal_data(text)
-    if not private:
+    if not (private := find_personal_data(text)):
         return _WORD.findall(text)
     ends = [end for _, _, end in private]  # sorted: the spans are sorted and disjoint
-    words = []
-    for match in _WORD.finditer(text):
-        k = bisect.bisect_right(ends, match.start())  # the first span ending after its start
-        words.append("" if k < len(ends) and private[k][1] < match.end() else match.group())
-    return words
+    # the first span ending after each word's start: the one it could overlap
+    found = [(match, bisect.bisect_right(ends, match.start())) for match in _WORD.finditer(text)]
+    return ["" if k < len(ends) and private[k][1] < m.end() else m.group() for m, k in found]
 
 
-def _strongest(shares: np.ndarray) -> np.ndarray:
-    """`shares` (agencies × a row's columns, in column order) with all but each agency's
-    `_MAX_FEATURES` largest positive shares set to 0 (ties at the cut: the lower columns)."""
-    shares = shares.clip(0)
-    if shares.shape[1] <= _MAX_FEATURES:
-        return shares
-    cut = np.partition(shares, -_MAX_FEATURES, axis=1)[:, -_MAX_FEATURES, None]
-    strong = np.where(shares >= cut, shares, 0.0)
-    for row in np.flatnonzero(np.count_nonzero(strong, axis=1) > _MAX_FEATURES):
-        ties = np.flatnonzero(shares[row] == cut[row])
-        strong[row, ties[_MAX_FEATURES - np.count_nonzero(shares[row] > cut[row]) :]] = 0.0
-    return strong
-
-
-def _best(words: list[str], stops: list[bool], score: np.ndarray, n_words: int) -> list[str]:
-    """The `n_words` shown words of highest positive score (ties: first written first)."""
-    score = score.tolist()
-    shown = [unit for unit, stop in enumerate(stops) if score[unit] > 0 and not stop]
-    return [words[unit] for unit in sorted(shown, key=lambda unit: -score[unit])[:n_words]]
+def _strongest(X: sp.csr_matrix, pair_text: np.ndarray, pair_class: list[int], weights) -> tuple:
+    """(pair, column, share) of each pair's `_MAX_FEATURES` largest positive shares (ties: the
+    lower columns), value × weight: pairs of a row of `X` (columns sorted) and of `weights`."""
+    X = X[pair_text]  # a row per pair
+    pair = np.repeat(np.arange(X.shape[0]), np.diff(X.indptr))
+    share = X.data * weights[np.array(pair_class, dtype=np.intp)[pair], X.indices]
+    pair, column, share = pair[share > 0], X.indices[share > 0], share[share > 0]
+    bounds = np.searchsorted(pair, np.arange(len(pair_text) + 1)).tolist()
+    strong = np.concatenate(  # stable: equal shares keep column order
+        [s + np.argsort(-share[s:e], kind="stable")[:_MAX_FEATURES] for s, e in pairwise(bounds)]
+    )
+    return pair[strong], column[strong], share[strong]
