@@ -23,7 +23,8 @@ How a place is read:
   (``desa Sukamaju``) counts only where the regencies the complaint names narrow it down.
 - A name alone that is both a province and a city (``Jambi``, ``Yogyakarta``) is the province.
 - Street names (``Jl. Raya Bogor``: a street named after a town is not the town), person names
-  after an honorific (``Pak Bima``) and a marker before a pronoun (``kota ini``) are skipped.
+  after an honorific (``Pak Bima``), a marker before a pronoun (``kota ini``) and web and
+  e-mail addresses (``dukcapil.sleman.go.id``) are skipped.
 
 How the jurisdiction is decided: every regency/city named is a hypothesis, counted once per
 mention consistent with it (its own mentions, mentions of its province, its kecamatan and
@@ -132,6 +133,11 @@ _STOPS = _wordset(
     "perbatasan"
 )
 _WORD = re.compile(r"[^\W_]+")
+# web and e-mail addresses: "dukcapil.sleman.go.id" names a website, not where the matter is
+_ADDRESS = re.compile(
+    r"(?i:https?://|www\.)\S+|\S+@\S+"
+    r"|\b[\w-]+(?:\.[\w-]+)*\.(?:go\.id|co\.id|ac\.id|or\.id|com|id|org|net)\b\S*"
+)
 _BREAK = re.compile(r"[,;:!?()\[\]{}\"/|\n]")
 _FULL_STOP = re.compile(r"\.\s")
 # a full stop after a word this short ends an abbreviation ("Kep. Seribu"), not a sentence
@@ -386,6 +392,7 @@ class PlaceFinder:
         return 0
 
     def _mentions(self, text: str) -> tuple[list[_Token], list[_Mention]]:
+        text = _ADDRESS.sub(lambda m: " " * len(m.group()), text)  # keeps the offsets
         tokens = []
         for match in _WORD.finditer(text):
             word = _fold(match.group()).lower()

@@ -57,6 +57,8 @@ def _code(finder: PlaceFinder, text: str, location: str | None = None) -> str | 
         ("kantor di Kota Pare Pare", "73.72"),
         ("pasar di Solo", "33.72"),
         ("kantor Kota Batu", "35.79"),
+        ("pelabuhan di kab PPU", "64.09"),
+        ("situs pajak.bandung.go.id tidak bisa dibuka, rumah saya di Kota Depok", "32.76"),
     ],
 )
 def test_places_are_found_as_people_write_them(finder, text, code):
@@ -107,6 +109,10 @@ def test_an_unmarked_kecamatan_counts_only_beside_its_regency(finder):
         "Dinas Pendidikan tidak menjawab",
         "BPJS Kesehatan menolak klaim",
         "laporan ke Polda Metro Jaya",
+        "situs https://dukcapil.sleman.go.id/layanan tidak bisa dibuka",
+        "laman pajak.bandung.go.id error",
+        "kirim ke admin@kotabatu.com atau www.jogja.info",
+        "peserta BPJS PPU tidak bisa klaim",
         "harga Semen Padang naik",
         "batu besar menutup jalan",
         "batang pohon tumbang",
