@@ -209,6 +209,7 @@ class _Mention(NamedTuple):
     stop: int
     strong: bool  # counts on its own (else only where other mentions narrow it down)
     marked: bool
+    local: bool  # a kecamatan or village
 
 
 def _fold(text: str) -> str:
@@ -312,11 +313,12 @@ class PlaceFinder:
         """A mention of `entries`; of a regency/city (or its kecamatan, villages) where a name
         is both that and a province, and the caller has not chosen the province."""
         if all(e.kind == "provinsi" for e in entries):
-            return _Mention(frozenset(e.code for e in entries), True, first, stop, True, marked)
+            codes = frozenset(e.code for e in entries)
+            return _Mention(codes, True, first, stop, True, marked, False)
         codes = frozenset(e.code[:5] for e in entries if e.kind != "provinsi")
         local = any(e.kind in _LOCAL_KINDS for e in entries)
         strong = not local or (marked and len(codes) <= MAX_CANDIDATES)
-        return _Mention(codes, False, first, stop, strong, marked)
+        return _Mention(codes, False, first, stop, strong, marked, local)
 
     def _marked_at(self, tokens: list[_Token], breaks: list[bool], at: int) -> _Mention | None:
         for size in (2, 1):
@@ -447,11 +449,13 @@ class PlaceFinder:
                 continue
             if mention.marked:
                 by = strong
-            else:  # an unmarked local name only beside a place that contains it
+            else:  # an unmarked local name only beside a regency/city or province containing it
                 by = [
                     m
                     for m in strong
-                    if m.first - _BESIDE <= mention.stop and mention.first <= m.stop + _BESIDE
+                    if not m.local
+                    and m.first - _BESIDE <= mention.stop
+                    and mention.first <= m.stop + _BESIDE
                 ]
             confirmed = narrowed(mention, by)
             if confirmed is not None:

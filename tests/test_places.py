@@ -131,6 +131,12 @@ def test_a_street_named_after_a_town_is_not_the_town_but_the_address_city_is(fin
     assert _code(finder, "Jl. Pemuda Kota Semarang") == "33.74"
 
 
+def test_an_unmarked_village_is_not_narrowed_by_another_village(finder):
+    # Harapanjaya is a village in Kabupaten Bogor and elsewhere, Dago one in Kota Bandung and
+    # Kabupaten Bogor: only a regency/city or province beside it may pick its regency
+    assert _code(finder, "Rumah di Harapanjaya, Kelurahan Dago, Kecamatan Coblong") == "32.73"
+
+
 def test_bare_bandung_is_ambiguous_with_both_candidates(finder):
     found = finder.find("macet parah di Bandung").jurisdiction
     assert found == Jurisdiction(
