@@ -19,7 +19,8 @@ How a place is read:
   (``data/places/needs_marker.txt``: ``batu``, ``puncak``) or inside a phrase that names no
   jurisdiction (``data/places/not_places.txt``: ``semen padang``, ``papua nugini``).
 - A kecamatan or village name counts after a kecamatan/village marker, or right beside a
-  regency/city or province it lies in (``Cileunyi, Bandung``). One that many regencies share
+  regency/city or province it lies in (``Cileunyi, Bandung``), or when its name begins with the
+  name of the regency/city it lies in (``Semarang Barat``). One that many regencies share
   (``desa Sukamaju``) counts only where the regencies the complaint names narrow it down.
 - A name alone that is both a province and a city (``Jambi``, ``Yogyakarta``) is the province.
 - Street names (``Jl. Raya Bogor``: a street named after a town is not the town), person names
@@ -342,7 +343,8 @@ class PlaceFinder:
     def _unmarked_at(
         self, tokens: list[_Token], breaks: list[bool], at: int
     ) -> tuple[_Mention | None, _Mention | None]:
-        """The longest regency/city/province name at `at`, and the longest local one."""
+        """The longest regency/city/province name at `at`, and the longest local one; or a
+        kecamatan whose name extends that regency/city's (``Semarang Barat``), taken as decided."""
         names = self._names_at(tokens, breaks, at)
         if tokens[at].word in _MARKER_WORDS:  # only an alias may begin with a kind word
             names = [(n, tuple(e for e in es if e.alias)) for n, es in names]
@@ -358,6 +360,16 @@ class PlaceFinder:
             local = [e for e in entries if e.kind in _LOCAL_KINDS]
             if local and weak is None and self._proper_noun(tokens, at, key):
                 weak = self._mention(local, at, at + length, marked=False)
+        if strong is not None:  # "Semarang Barat": a kecamatan named after its regency/city
+            for length, entries in names:
+                within = frozenset(
+                    e.code[:5]
+                    for e in entries
+                    if e.kind in _LOCAL_KINDS
+                    and (e.code[:5] in strong.codes or e.code[:2] in strong.codes)
+                )
+                if at + length > strong.stop and within:
+                    return _Mention(within, False, at, at + length, True, False, True), None
         return strong, weak
 
     @staticmethod

@@ -164,6 +164,18 @@ def test_bare_bandung_is_decided_by_context(finder, text, code):
     assert _code(finder, text) == code
 
 
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        ("listrik padam di semarang barat sejak sore", "33.74"),
+        ("Banjir di Bogor Tengah", "32.71"),
+        ("kantor camat Jambi Selatan tutup", "15.71"),
+    ],
+)
+def test_a_kecamatan_named_after_its_city_decides_the_city(finder, text, code):
+    assert _code(finder, text) == code
+
+
 def test_a_name_that_is_both_province_and_city_alone_is_the_province(finder):
     assert _code(finder, "Jambi") == "15"
     assert _code(finder, "kota jambi") == "15.71"
