@@ -22,6 +22,10 @@ How a place is read:
   regency/city or province it lies in (``Cileunyi, Bandung``), or when its name begins with the
   name of the regency/city it lies in (``Semarang Barat``). One that many regencies share
   (``desa Sukamaju``) counts only where the regencies the complaint names narrow it down.
+- A public body named with its region reads that region, a kecamatan or village as after a
+  kecamatan marker (``Puskesmas Coblong``, ``PLN ULP Cileunyi``, ``SMPN 2 Sleman``, ``Polres
+  Batu``); ``Polres Bogor Kota`` is the city. A university or a foundation's school
+  (``Universitas Negeri Malang``, ``SMK Muhammadiyah Kota Cimahi``) is a name, not a place.
 - A name alone that is both a province and a city (``Jambi``, ``Yogyakarta``) is the province.
 - Street names (``Jl. Raya Bogor``: a street named after a town is not the town), person names
   after an honorific (``Pak Bima``), a marker before a pronoun (``kota ini``) and web and
@@ -132,6 +136,27 @@ _STOPS = _wordset(
     "depan belakang samping dekat sebelah no nomor nmr rt rw km blok wilayah daerah kawasan "
     "warga tinggal dalam oleh karena sejak tahun bulan tanggal tgl juga tidak sudah belum "
     "perbatasan"
+)
+# a university, or a school or college run by a foundation, is named, not placed: "SMK
+# Muhammadiyah Kota X" and "Universitas Negeri X" say nothing of where the matter is
+_UNIVERSITIES = _wordset(
+    "universitas univ institut politeknik poltek akademi stie stikes stkip stmik sttn"
+)
+_SCHOOLS = _wordset("tk paud sd smp sma smk sltp slta mi mts ma madrasah sekolah")
+_FOUNDATIONS = _wordset(
+    "muhammadiyah aisyiyah nu maarif islam islamiyah it kristen katolik advent pgri swasta "
+    "yayasan al"
+)
+# a public body named with its region: "Puskesmas X", "PLN ULP X", "SMPN 2 X" name the kecamatan
+# or town it serves; so do state schools ("SD Negeri 1 X") and numbered ones ("SLTP 3 X": "sd 5"
+# is as often "sampai dengan 5")
+_BODIES = _wordset(
+    "puskesmas pustu polsek polsekta polres polresta koramil kodim kua samsat rsud pln "
+    "sdn smpn sman smkn sltpn mtsn"
+)
+_NUMBERED_SCHOOLS = _wordset("smp sma smk sltp slta")
+_BODY_WORDS = _wordset(
+    "negeri n kelas rayon ulp up3 up area cabang unit ranting wilayah persero kantor"
 )
 _WORD = re.compile(r"[^\W_]+")
 # web and e-mail addresses: "dukcapil.sleman.go.id" names a website, not where the matter is
@@ -394,6 +419,71 @@ class PlaceFinder:
                 break
         return end
 
+    def _institution_at(self, tokens: list[_Token], breaks: list[bool], at: int) -> int:
+        """The word after a university's or a foundation school's name at `at`; `at` if none."""
+        word = tokens[at].word
+        if word in _SCHOOLS:
+            after = at + 1
+            while after < len(tokens) and tokens[after].word.isdigit() and not breaks[after - 1]:
+                after += 1
+            if after >= len(tokens) or breaks[after - 1] or tokens[after].word not in _FOUNDATIONS:
+                return at
+        elif word not in _UNIVERSITIES:
+            return at
+        end = at + 1
+        while end < len(tokens) and end - at <= 6 and tokens[end].word not in _STOPS:
+            end += 1
+            if breaks[end - 1]:
+                break
+        return end
+
+    def _body_at(self, tokens: list[_Token], breaks: list[bool], at: int) -> _Mention | None:
+        """A public body named with its region (``Puskesmas Coblong``, ``SMPN 2 Sleman``): its
+        region, a kecamatan or village read as after a kecamatan marker."""
+        word = tokens[at].word
+        start = at + 1
+        while (
+            start < len(tokens)
+            and not breaks[start - 1]
+            and (tokens[start].word in _BODY_WORDS or tokens[start].word.isdigit())
+        ):
+            start += 1
+        state_school = word in _SCHOOLS and any(
+            t.word in ("negeri", "n") or (t.word.isdigit() and word in _NUMBERED_SCHOOLS)
+            for t in tokens[at + 1 : start]
+        )
+        if not (word in _BODIES or state_school) or start >= len(tokens) or breaks[start - 1]:
+            return None
+        if tokens[start].word in _PRONOUNS or tokens[start].word in _STOPS:
+            return None
+        for length, entries in self._names_at(tokens, breaks, start):
+            wide = [e for e in entries if e.kind not in _LOCAL_KINDS]
+            provinces = [e for e in wide if e.kind == "provinsi"]
+            kecamatan = [e for e in entries if e.kind == "kecamatan"]
+            chosen = provinces or wide or kecamatan or entries
+            return self._mention(chosen, at, start + length, marked=True)
+        return None
+
+    def _city_suffix(self, tokens: list[_Token], breaks: list[bool], mention: _Mention) -> _Mention:
+        """``Bogor Kota`` (as in ``Polres Bogor Kota``): the city of a name that is also a
+        regency, when "kota" after it starts no name of its own."""
+        stop = mention.stop
+        if (
+            mention.provincial
+            or len(mention.codes) < 2
+            or stop >= len(tokens)
+            or tokens[stop].word != "kota"
+            or breaks[stop - 1]
+            or self._marked_at(tokens, breaks, stop) is not None
+        ):
+            return mention
+        cities = frozenset(
+            c for c in mention.codes if self._gazetteer.get(c).name.startswith("KOTA ")
+        )
+        if not cities:
+            return mention
+        return mention._replace(codes=cities, stop=stop + 1, strong=True)
+
     def _not_place_at(self, tokens: list[_Token], breaks: list[bool], at: int) -> int:
         words = []
         for end in range(at, min(len(tokens), at + 4)):
@@ -429,6 +519,16 @@ class PlaceFinder:
             if skipped:
                 at += skipped
                 continue
+            skipped = self._institution_at(tokens, breaks, at)
+            if skipped > at:
+                at = skipped
+                continue
+            body = self._body_at(tokens, breaks, at)
+            if body:
+                body = self._city_suffix(tokens, breaks, body)
+                mentions.append(body)
+                at = body.stop
+                continue
             marked = self._marked_at(tokens, breaks, at)
             strong, weak = self._unmarked_at(tokens, breaks, at)
             if marked and (strong is None or marked.stop > strong.stop):
@@ -438,6 +538,7 @@ class PlaceFinder:
             if chosen is None:
                 at += 1
                 continue
+            chosen = self._city_suffix(tokens, breaks, chosen)
             mentions.append(chosen)
             at = chosen.stop
         return tokens, self._confirmed(mentions)

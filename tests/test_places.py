@@ -82,6 +82,44 @@ def test_a_kecamatan_or_village_resolves_to_its_regency(finder, text, code):
     assert (found.code, found.level) == (code, "kabkota")
 
 
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        ("antre lama di Puskesmas Coblong", "32.73"),
+        ("kantor PLN ULP Cileunyi tidak menjawab", "32.04"),
+        ("guru SMPN 2 Cileunyi", "32.04"),
+        ("dana BOS SLTP - 1 Cileunyi", "32.04"),
+        ("SD Negeri 1 Cileunyi rusak", "32.04"),
+        ("laporan ke Polres Batu", "35.79"),
+        ("laporan ke Polres Bogor Kota", "32.71"),
+        ("banjir di Bekasi kota", "32.75"),
+        ("RSUD Sleman menolak pasien", "34.04"),
+    ],
+)
+def test_a_public_body_named_with_its_region_names_that_place(finder, text, code):
+    assert _code(finder, text) == code
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "KIP belum cair, sekolah: SMK Muhammadiyah Kota Cimahi",
+        "smp muhammadiyah 3 sleman belum menerima dana",
+        "mahasiswa Universitas Negeri Malang",
+        "kuliah di Politeknik Negeri Bandung",
+        "dari tanggal 1 sd 5 Maret",
+        "puskesmas tidak buka",
+        "SMPN 2 kami rusak",
+    ],
+)
+def test_a_university_or_foundation_school_is_a_name_not_a_place(finder, text):
+    assert finder.find(text) == PlaceFinding(None)
+
+
+def test_a_foundation_school_does_not_hide_the_address_after_it(finder):
+    assert _code(finder, "SMK Muhammadiyah 1 Sleman, di Kota Yogyakarta") == "34.71"
+
+
 def test_a_common_village_name_alone_decides_nothing(finder):
     assert finder.find("dana desa Sukamaju belum cair").jurisdiction is None
 
