@@ -20,8 +20,10 @@ How a place is read:
   jurisdiction (``data/places/not_places.txt``: ``semen padang``, ``papua nugini``).
 - A kecamatan or village name counts after a kecamatan/village marker, or right beside a
   regency/city or province it lies in (``Cileunyi, Bandung``), or when its name begins with the
-  name of the regency/city it lies in (``Semarang Barat``). One that many regencies share
-  (``desa Sukamaju``) counts only where the regencies the complaint names narrow it down.
+  name of the regency/city it lies in (``Semarang Barat``). A kecamatan written as a name
+  (capitalised) counts alone where no other regency has a kecamatan or village so called
+  (``Cikampek``). One that many regencies share (``desa Sukamaju``) counts only where the
+  regencies the complaint names narrow it down.
 - A public body named with its region reads that region, a kecamatan or village as after a
   kecamatan marker (``Puskesmas Coblong``, ``PLN ULP Cileunyi``, ``SMPN 2 Sleman``, ``Polres
   Batu``); ``Polres Bogor Kota`` is the city. A university or a foundation's school
@@ -385,6 +387,9 @@ class PlaceFinder:
             local = [e for e in entries if e.kind in _LOCAL_KINDS]
             if local and weak is None and self._proper_noun(tokens, at, key):
                 weak = self._mention(local, at, at + length, marked=False)
+                # a kecamatan written as a name, where no other regency has a place so called
+                if len(weak.codes) == 1 and any(e.kind == "kecamatan" for e in local):
+                    weak = weak._replace(strong=True)
         if strong is not None:  # "Semarang Barat": a kecamatan named after its regency/city
             for length, entries in names:
                 within = frozenset(

@@ -124,9 +124,17 @@ def test_a_common_village_name_alone_decides_nothing(finder):
     assert finder.find("dana desa Sukamaju belum cair").jurisdiction is None
 
 
-def test_an_unmarked_kecamatan_counts_only_beside_its_regency(finder):
+def test_an_unmarked_kecamatan_counts_alone_only_when_no_other_regency_shares_the_name(finder):
     assert _code(finder, "longsor Cileunyi, Bandung") == "32.04"
-    assert finder.find("longsor di Cileunyi").jurisdiction is None
+    assert _code(finder, "banjir di perumahan dekat Cikampek") == "32.15"
+    # Mojosari is a kecamatan in Mojokerto and a village in many regencies
+    assert finder.find("jalan rusak di Mojosari").jurisdiction is None
+    assert finder.find("banjir di perumahan dekat cikampek").jurisdiction is None
+
+
+@pytest.mark.parametrize("text", ["Mau tanya soal KTP", "Selesai tapi belum cair", "Juli 2017"])
+def test_a_kecamatan_named_like_a_common_word_needs_a_marker(finder, text):
+    assert finder.find(text).jurisdiction is None
 
 
 @pytest.mark.parametrize(
