@@ -26,8 +26,10 @@ How a place is read:
   regencies the complaint names narrow it down.
 - A public body named with its region reads that region, a kecamatan or village as after a
   kecamatan marker (``Puskesmas Coblong``, ``PLN ULP Cileunyi``, ``SMPN 2 Sleman``, ``Polres
-  Batu``); ``Polres Bogor Kota`` is the city. A university or a foundation's school
-  (``Universitas Negeri Malang``, ``SMK Muhammadiyah Kota Cimahi``) is a name, not a place.
+  Batu``); ``Polres Bogor Kota`` is the city. A name right after a neighbourhood address
+  (``RT 02/RW 04 Lagoa``) is read as after a village marker. A university or a foundation's
+  school (``Universitas Negeri Malang``, ``SMK Muhammadiyah Kota Cimahi``) is a name, not a
+  place.
 - A name alone that is both a province and a city (``Jambi``, ``Yogyakarta``) is the province.
 - Street names (``Jl. Raya Bogor``: a street named after a town is not the town), person names
   after an honorific (``Pak Bima``), a marker before a pronoun (``kota ini``) and web and
@@ -469,6 +471,33 @@ class PlaceFinder:
             return self._mention(chosen, at, start + length, marked=True)
         return None
 
+    def _address_at(self, tokens: list[_Token], breaks: list[bool], at: int) -> _Mention | None:
+        """The village (or kecamatan) right after a neighbourhood address: ``RT 03/RW 05 X``."""
+        end = at
+        while (
+            end < len(tokens)
+            and end - at < 6
+            and (tokens[end].word in ("rt", "rw") or tokens[end].word.isdigit())
+        ):
+            end += 1
+        words = {t.word for t in tokens[at:end]}
+        if tokens[at].word != "rt" or "rw" not in words or not tokens[end - 1].word.isdigit():
+            return None
+        if end >= len(tokens) or breaks[end - 1] or tokens[end].word in _STOPS | _MARKER_WORDS:
+            return None
+        preferred, accepted = _MARKED_KINDS["desa"]
+        names = [
+            (length, entries)
+            for length, entries in self._names_at(tokens, breaks, end)
+            if _key(t.word for t in tokens[end : end + length]) not in self._needs_marker
+        ]
+        for kinds in (preferred, accepted):
+            for length, entries in names:
+                chosen = [e for e in entries if e.kind in kinds]
+                if chosen:
+                    return self._mention(chosen, at, end + length, marked=True)
+        return None
+
     def _city_suffix(self, tokens: list[_Token], breaks: list[bool], mention: _Mention) -> _Mention:
         """``Bogor Kota`` (as in ``Polres Bogor Kota``): the city of a name that is also a
         regency, when "kota" after it starts no name of its own."""
@@ -528,7 +557,7 @@ class PlaceFinder:
             if skipped > at:
                 at = skipped
                 continue
-            body = self._body_at(tokens, breaks, at)
+            body = self._body_at(tokens, breaks, at) or self._address_at(tokens, breaks, at)
             if body:
                 body = self._city_suffix(tokens, breaks, body)
                 mentions.append(body)

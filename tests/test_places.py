@@ -120,6 +120,21 @@ def test_a_foundation_school_does_not_hide_the_address_after_it(finder):
     assert _code(finder, "SMK Muhammadiyah 1 Sleman, di Kota Yogyakarta") == "34.71"
 
 
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        ("listrik mati di rt 02 rw 04 lagoa", "31.72"),
+        ("RT.02/RW.04 Lagoa, banjir", "31.72"),
+        ("rt/rw 02/04 lagoa", "31.72"),
+        ("rt 02 rw 04 area parkir", None),
+        ("rt 02 rw 04 tidak dapat bansos", None),
+        ("tinggal di lagoa", None),
+    ],
+)
+def test_a_village_right_after_a_neighbourhood_address_is_read(finder, text, code):
+    assert _code(finder, text) == code
+
+
 def test_a_common_village_name_alone_decides_nothing(finder):
     assert finder.find("dana desa Sukamaju belum cair").jurisdiction is None
 
