@@ -21,9 +21,9 @@ How a place is read:
 - A kecamatan or village name counts after a kecamatan/village marker, or right beside a
   regency/city or province it lies in (``Cileunyi, Bandung``), or when its name begins with the
   name of the regency/city it lies in (``Semarang Barat``). A kecamatan written as a name
-  (capitalised) counts alone where no other regency has a kecamatan or village so called
-  (``Cikampek``). One that many regencies share (``desa Sukamaju``) counts only where the
-  regencies the complaint names narrow it down.
+  (capitalised, or several full words) counts alone where no other regency has a kecamatan or
+  village so called (``Cikampek``, ``mampang prapatan``). One that many regencies share
+  (``desa Sukamaju``) counts only where the regencies the complaint names narrow it down.
 - A public body named with its region reads that region, a kecamatan or village as after a
   kecamatan marker (``Puskesmas Coblong``, ``PLN ULP Cileunyi``, ``SMPN 2 Sleman``, ``Polres
   Batu``); ``Polres Bogor Kota`` is the city. A name right after a neighbourhood address
@@ -387,11 +387,22 @@ class PlaceFinder:
             if wide and strong is None:
                 strong = self._mention(provinces or wide, at, at + length, marked=False)
             local = [e for e in entries if e.kind in _LOCAL_KINDS]
-            if local and weak is None and self._proper_noun(tokens, at, key):
-                weak = self._mention(local, at, at + length, marked=False)
-                # a kecamatan written as a name, where no other regency has a place so called
-                if len(weak.codes) == 1 and any(e.kind == "kecamatan" for e in local):
-                    weak = weak._replace(strong=True)
+            if not local or weak is not None:
+                continue
+            proper = self._proper_noun(tokens, at, key)
+            # several full words are a name however written ("mampang prapatan")
+            several = (
+                length > 1
+                and all(len(t.word) > 3 for t in tokens[at : at + length])
+                and tokens[at].word not in _STOPS
+            )
+            if not (proper or several):
+                continue
+            mention = self._mention(local, at, at + length, marked=False)
+            if len(mention.codes) == 1 and any(e.kind == "kecamatan" for e in local):
+                weak = mention._replace(strong=True)  # no other regency has a place so named
+            elif proper:
+                weak = mention
         if strong is not None:  # "Semarang Barat": a kecamatan named after its regency/city
             for length, entries in names:
                 within = frozenset(

@@ -145,6 +145,8 @@ def test_an_unmarked_kecamatan_counts_alone_only_when_no_other_regency_shares_th
     # Mojosari is a kecamatan in Mojokerto and a village in many regencies
     assert finder.find("jalan rusak di Mojosari").jurisdiction is None
     assert finder.find("banjir di perumahan dekat cikampek").jurisdiction is None
+    assert _code(finder, "parkir liar di kebayoran lama") == "31.74"
+    assert finder.find("jalan tangan-tangan jahil").jurisdiction is None
 
 
 @pytest.mark.parametrize("text", ["Mau tanya soal KTP", "Selesai tapi belum cair", "Juli 2017"])
