@@ -459,6 +459,8 @@ class PlaceFinder:
         """A public body named with its region (``Puskesmas Coblong``, ``SMPN 2 Sleman``): its
         region, a kecamatan or village read as after a kecamatan marker."""
         word = tokens[at].word
+        if word not in _BODIES and word not in _SCHOOLS:
+            return None
         start = at + 1
         while (
             start < len(tokens)
@@ -484,6 +486,8 @@ class PlaceFinder:
 
     def _address_at(self, tokens: list[_Token], breaks: list[bool], at: int) -> _Mention | None:
         """The village (or kecamatan) right after a neighbourhood address: ``RT 03/RW 05 X``."""
+        if tokens[at].word != "rt":
+            return None
         end = at
         while (
             end < len(tokens)
@@ -492,7 +496,7 @@ class PlaceFinder:
         ):
             end += 1
         words = {t.word for t in tokens[at:end]}
-        if tokens[at].word != "rt" or "rw" not in words or not tokens[end - 1].word.isdigit():
+        if "rw" not in words or not tokens[end - 1].word.isdigit():
             return None
         if end >= len(tokens) or breaks[end - 1] or tokens[end].word in _STOPS | _MARKER_WORDS:
             return None
