@@ -19,11 +19,21 @@ How a place is read:
   (``data/places/needs_marker.txt``: ``batu``, ``puncak``) or inside a phrase that names no
   jurisdiction (``data/places/not_places.txt``: ``semen padang``, ``papua nugini``).
 - A kecamatan or village name counts after a kecamatan/village marker, or right beside a
-  regency/city or province it lies in (``Cileunyi, Bandung``). One that many regencies share
+  regency/city or province it lies in (``Cileunyi, Bandung``), or when its name begins with the
+  name of the regency/city it lies in (``Semarang Barat``). A kecamatan written as a name
+  (capitalised, or several full words) counts alone where no other regency has a kecamatan or
+  village so called (``Cikampek``, ``mampang prapatan``). One that many regencies share
   (``desa Sukamaju``) counts only where the regencies the complaint names narrow it down.
+- A public body named with its region reads that region, a kecamatan or village as after a
+  kecamatan marker (``Puskesmas Coblong``, ``PLN ULP Cileunyi``, ``SMPN 2 Sleman``, ``Polres
+  Batu``); ``Polres Bogor Kota`` is the city. A name right after a neighbourhood address
+  (``RT 02/RW 04 Lagoa``) is read as after a village marker. A university or a foundation's
+  school (``Universitas Negeri Malang``, ``SMK Muhammadiyah Kota Cimahi``) is a name, not a
+  place.
 - A name alone that is both a province and a city (``Jambi``, ``Yogyakarta``) is the province.
 - Street names (``Jl. Raya Bogor``: a street named after a town is not the town), person names
-  after an honorific (``Pak Bima``) and a marker before a pronoun (``kota ini``) are skipped.
+  after an honorific (``Pak Bima``), a marker before a pronoun (``kota ini``) and web and
+  e-mail addresses (``dukcapil.sleman.go.id``) are skipped.
 
 How the jurisdiction is decided: every regency/city named is a hypothesis, counted once per
 mention consistent with it (its own mentions, mentions of its province, its kecamatan and
@@ -131,7 +141,33 @@ _STOPS = _wordset(
     "warga tinggal dalam oleh karena sejak tahun bulan tanggal tgl juga tidak sudah belum "
     "perbatasan"
 )
+# a university, or a school or college run by a foundation, is named, not placed: "SMK
+# Muhammadiyah Kota X" and "Universitas Negeri X" say nothing of where the matter is
+_UNIVERSITIES = _wordset(
+    "universitas univ institut politeknik poltek akademi stie stikes stkip stmik sttn"
+)
+_SCHOOLS = _wordset("tk paud sd smp sma smk sltp slta mi mts ma madrasah sekolah")
+_FOUNDATIONS = _wordset(
+    "muhammadiyah aisyiyah nu maarif islam islamiyah it kristen katolik advent pgri swasta "
+    "yayasan al"
+)
+# a public body named with its region: "Puskesmas X", "PLN ULP X", "SMPN 2 X" name the kecamatan
+# or town it serves; so do state schools ("SD Negeri 1 X") and numbered ones ("SLTP 3 X": "sd 5"
+# is as often "sampai dengan 5")
+_BODIES = _wordset(
+    "puskesmas pustu polsek polsekta polres polresta koramil kodim kua samsat rsud pln "
+    "sdn smpn sman smkn sltpn mtsn"
+)
+_NUMBERED_SCHOOLS = _wordset("smp sma smk sltp slta")
+_BODY_WORDS = _wordset(
+    "negeri n kelas rayon ulp up3 up area cabang unit ranting wilayah persero kantor"
+)
 _WORD = re.compile(r"[^\W_]+")
+# web and e-mail addresses: "dukcapil.sleman.go.id" names a website, not where the matter is
+_ADDRESS = re.compile(
+    r"(?i:https?://|www\.)\S+|\S+@\S+"
+    r"|\b[\w-]+(?:\.[\w-]+)*\.(?:go\.id|co\.id|ac\.id|or\.id|com|id|org|net)\b\S*"
+)
 _BREAK = re.compile(r"[,;:!?()\[\]{}\"/|\n]")
 _FULL_STOP = re.compile(r"\.\s")
 # a full stop after a word this short ends an abbreviation ("Kep. Seribu"), not a sentence
@@ -203,6 +239,7 @@ class _Mention(NamedTuple):
     stop: int
     strong: bool  # counts on its own (else only where other mentions narrow it down)
     marked: bool
+    local: bool  # a kecamatan or village
 
 
 def _fold(text: str) -> str:
@@ -306,11 +343,12 @@ class PlaceFinder:
         """A mention of `entries`; of a regency/city (or its kecamatan, villages) where a name
         is both that and a province, and the caller has not chosen the province."""
         if all(e.kind == "provinsi" for e in entries):
-            return _Mention(frozenset(e.code for e in entries), True, first, stop, True, marked)
+            codes = frozenset(e.code for e in entries)
+            return _Mention(codes, True, first, stop, True, marked, False)
         codes = frozenset(e.code[:5] for e in entries if e.kind != "provinsi")
         local = any(e.kind in _LOCAL_KINDS for e in entries)
         strong = not local or (marked and len(codes) <= MAX_CANDIDATES)
-        return _Mention(codes, False, first, stop, strong, marked)
+        return _Mention(codes, False, first, stop, strong, marked, local)
 
     def _marked_at(self, tokens: list[_Token], breaks: list[bool], at: int) -> _Mention | None:
         for size in (2, 1):
@@ -334,7 +372,8 @@ class PlaceFinder:
     def _unmarked_at(
         self, tokens: list[_Token], breaks: list[bool], at: int
     ) -> tuple[_Mention | None, _Mention | None]:
-        """The longest regency/city/province name at `at`, and the longest local one."""
+        """The longest regency/city/province name at `at`, and the longest local one; or a
+        kecamatan whose name extends that regency/city's (``Semarang Barat``), taken as decided."""
         names = self._names_at(tokens, breaks, at)
         if tokens[at].word in _MARKER_WORDS:  # only an alias may begin with a kind word
             names = [(n, tuple(e for e in es if e.alias)) for n, es in names]
@@ -348,8 +387,32 @@ class PlaceFinder:
             if wide and strong is None:
                 strong = self._mention(provinces or wide, at, at + length, marked=False)
             local = [e for e in entries if e.kind in _LOCAL_KINDS]
-            if local and weak is None and self._proper_noun(tokens, at, key):
-                weak = self._mention(local, at, at + length, marked=False)
+            if not local or weak is not None:
+                continue
+            proper = self._proper_noun(tokens, at, key)
+            # several full words are a name however written ("mampang prapatan")
+            several = (
+                length > 1
+                and all(len(t.word) > 3 for t in tokens[at : at + length])
+                and tokens[at].word not in _STOPS
+            )
+            if not (proper or several):
+                continue
+            mention = self._mention(local, at, at + length, marked=False)
+            if len(mention.codes) == 1 and any(e.kind == "kecamatan" for e in local):
+                weak = mention._replace(strong=True)  # no other regency has a place so named
+            elif proper:
+                weak = mention
+        if strong is not None:  # "Semarang Barat": a kecamatan named after its regency/city
+            for length, entries in names:
+                within = frozenset(
+                    e.code[:5]
+                    for e in entries
+                    if e.kind in _LOCAL_KINDS
+                    and (e.code[:5] in strong.codes or e.code[:2] in strong.codes)
+                )
+                if at + length > strong.stop and within:
+                    return _Mention(within, False, at, at + length, True, False, True), None
         return strong, weak
 
     @staticmethod
@@ -374,6 +437,102 @@ class PlaceFinder:
                 break
         return end
 
+    def _institution_at(self, tokens: list[_Token], breaks: list[bool], at: int) -> int:
+        """The word after a university's or a foundation school's name at `at`; `at` if none."""
+        word = tokens[at].word
+        if word in _SCHOOLS:
+            after = at + 1
+            while after < len(tokens) and tokens[after].word.isdigit() and not breaks[after - 1]:
+                after += 1
+            if after >= len(tokens) or breaks[after - 1] or tokens[after].word not in _FOUNDATIONS:
+                return at
+        elif word not in _UNIVERSITIES:
+            return at
+        end = at + 1
+        while end < len(tokens) and end - at <= 6 and tokens[end].word not in _STOPS:
+            end += 1
+            if breaks[end - 1]:
+                break
+        return end
+
+    def _body_at(self, tokens: list[_Token], breaks: list[bool], at: int) -> _Mention | None:
+        """A public body named with its region (``Puskesmas Coblong``, ``SMPN 2 Sleman``): its
+        region, a kecamatan or village read as after a kecamatan marker."""
+        word = tokens[at].word
+        if word not in _BODIES and word not in _SCHOOLS:
+            return None
+        start = at + 1
+        while (
+            start < len(tokens)
+            and not breaks[start - 1]
+            and (tokens[start].word in _BODY_WORDS or tokens[start].word.isdigit())
+        ):
+            start += 1
+        state_school = word in _SCHOOLS and any(
+            t.word in ("negeri", "n") or (t.word.isdigit() and word in _NUMBERED_SCHOOLS)
+            for t in tokens[at + 1 : start]
+        )
+        if not (word in _BODIES or state_school) or start >= len(tokens) or breaks[start - 1]:
+            return None
+        if tokens[start].word in _PRONOUNS or tokens[start].word in _STOPS:
+            return None
+        for length, entries in self._names_at(tokens, breaks, start):
+            wide = [e for e in entries if e.kind not in _LOCAL_KINDS]
+            provinces = [e for e in wide if e.kind == "provinsi"]
+            kecamatan = [e for e in entries if e.kind == "kecamatan"]
+            chosen = provinces or wide or kecamatan or entries
+            return self._mention(chosen, at, start + length, marked=True)
+        return None
+
+    def _address_at(self, tokens: list[_Token], breaks: list[bool], at: int) -> _Mention | None:
+        """The village (or kecamatan) right after a neighbourhood address: ``RT 03/RW 05 X``."""
+        if tokens[at].word != "rt":
+            return None
+        end = at
+        while (
+            end < len(tokens)
+            and end - at < 6
+            and (tokens[end].word in ("rt", "rw") or tokens[end].word.isdigit())
+        ):
+            end += 1
+        words = {t.word for t in tokens[at:end]}
+        if "rw" not in words or not tokens[end - 1].word.isdigit():
+            return None
+        if end >= len(tokens) or breaks[end - 1] or tokens[end].word in _STOPS | _MARKER_WORDS:
+            return None
+        preferred, accepted = _MARKED_KINDS["desa"]
+        names = [
+            (length, entries)
+            for length, entries in self._names_at(tokens, breaks, end)
+            if _key(t.word for t in tokens[end : end + length]) not in self._needs_marker
+        ]
+        for kinds in (preferred, accepted):
+            for length, entries in names:
+                chosen = [e for e in entries if e.kind in kinds]
+                if chosen:
+                    return self._mention(chosen, at, end + length, marked=True)
+        return None
+
+    def _city_suffix(self, tokens: list[_Token], breaks: list[bool], mention: _Mention) -> _Mention:
+        """``Bogor Kota`` (as in ``Polres Bogor Kota``): the city of a name that is also a
+        regency, when "kota" after it starts no name of its own."""
+        stop = mention.stop
+        if (
+            mention.provincial
+            or len(mention.codes) < 2
+            or stop >= len(tokens)
+            or tokens[stop].word != "kota"
+            or breaks[stop - 1]
+            or self._marked_at(tokens, breaks, stop) is not None
+        ):
+            return mention
+        cities = frozenset(
+            c for c in mention.codes if self._gazetteer.get(c).name.startswith("KOTA ")
+        )
+        if not cities:
+            return mention
+        return mention._replace(codes=cities, stop=stop + 1, strong=True)
+
     def _not_place_at(self, tokens: list[_Token], breaks: list[bool], at: int) -> int:
         words = []
         for end in range(at, min(len(tokens), at + 4)):
@@ -386,6 +545,7 @@ class PlaceFinder:
         return 0
 
     def _mentions(self, text: str) -> tuple[list[_Token], list[_Mention]]:
+        text = _ADDRESS.sub(lambda m: " " * len(m.group()), text)  # keeps the offsets
         tokens = []
         for match in _WORD.finditer(text):
             word = _fold(match.group()).lower()
@@ -408,6 +568,16 @@ class PlaceFinder:
             if skipped:
                 at += skipped
                 continue
+            skipped = self._institution_at(tokens, breaks, at)
+            if skipped > at:
+                at = skipped
+                continue
+            body = self._body_at(tokens, breaks, at) or self._address_at(tokens, breaks, at)
+            if body:
+                body = self._city_suffix(tokens, breaks, body)
+                mentions.append(body)
+                at = body.stop
+                continue
             marked = self._marked_at(tokens, breaks, at)
             strong, weak = self._unmarked_at(tokens, breaks, at)
             if marked and (strong is None or marked.stop > strong.stop):
@@ -417,6 +587,7 @@ class PlaceFinder:
             if chosen is None:
                 at += 1
                 continue
+            chosen = self._city_suffix(tokens, breaks, chosen)
             mentions.append(chosen)
             at = chosen.stop
         return tokens, self._confirmed(mentions)
@@ -440,11 +611,13 @@ class PlaceFinder:
                 continue
             if mention.marked:
                 by = strong
-            else:  # an unmarked local name only beside a place that contains it
+            else:  # an unmarked local name only beside a regency/city or province containing it
                 by = [
                     m
                     for m in strong
-                    if m.first - _BESIDE <= mention.stop and mention.first <= m.stop + _BESIDE
+                    if not m.local
+                    and m.first - _BESIDE <= mention.stop
+                    and mention.first <= m.stop + _BESIDE
                 ]
             confirmed = narrowed(mention, by)
             if confirmed is not None:

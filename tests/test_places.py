@@ -57,6 +57,8 @@ def _code(finder: PlaceFinder, text: str, location: str | None = None) -> str | 
         ("kantor di Kota Pare Pare", "73.72"),
         ("pasar di Solo", "33.72"),
         ("kantor Kota Batu", "35.79"),
+        ("pelabuhan di kab PPU", "64.09"),
+        ("situs pajak.bandung.go.id tidak bisa dibuka, rumah saya di Kota Depok", "32.76"),
     ],
 )
 def test_places_are_found_as_people_write_them(finder, text, code):
@@ -80,13 +82,76 @@ def test_a_kecamatan_or_village_resolves_to_its_regency(finder, text, code):
     assert (found.code, found.level) == (code, "kabkota")
 
 
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        ("antre lama di Puskesmas Coblong", "32.73"),
+        ("kantor PLN ULP Cileunyi tidak menjawab", "32.04"),
+        ("guru SMPN 2 Cileunyi", "32.04"),
+        ("dana BOS SLTP - 1 Cileunyi", "32.04"),
+        ("SD Negeri 1 Cileunyi rusak", "32.04"),
+        ("laporan ke Polres Batu", "35.79"),
+        ("laporan ke Polres Bogor Kota", "32.71"),
+        ("banjir di Bekasi kota", "32.75"),
+        ("RSUD Sleman menolak pasien", "34.04"),
+    ],
+)
+def test_a_public_body_named_with_its_region_names_that_place(finder, text, code):
+    assert _code(finder, text) == code
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "KIP belum cair, sekolah: SMK Muhammadiyah Kota Cimahi",
+        "smp muhammadiyah 3 sleman belum menerima dana",
+        "mahasiswa Universitas Negeri Malang",
+        "kuliah di Politeknik Negeri Bandung",
+        "dari tanggal 1 sd 5 Maret",
+        "puskesmas tidak buka",
+        "SMPN 2 kami rusak",
+    ],
+)
+def test_a_university_or_foundation_school_is_a_name_not_a_place(finder, text):
+    assert finder.find(text) == PlaceFinding(None)
+
+
+def test_a_foundation_school_does_not_hide_the_address_after_it(finder):
+    assert _code(finder, "SMK Muhammadiyah 1 Sleman, di Kota Yogyakarta") == "34.71"
+
+
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        ("listrik mati di rt 02 rw 04 lagoa", "31.72"),
+        ("RT.02/RW.04 Lagoa, banjir", "31.72"),
+        ("rt/rw 02/04 lagoa", "31.72"),
+        ("rt 02 rw 04 area parkir", None),
+        ("rt 02 rw 04 tidak dapat bansos", None),
+        ("tinggal di lagoa", None),
+    ],
+)
+def test_a_village_right_after_a_neighbourhood_address_is_read(finder, text, code):
+    assert _code(finder, text) == code
+
+
 def test_a_common_village_name_alone_decides_nothing(finder):
     assert finder.find("dana desa Sukamaju belum cair").jurisdiction is None
 
 
-def test_an_unmarked_kecamatan_counts_only_beside_its_regency(finder):
+def test_an_unmarked_kecamatan_counts_alone_only_when_no_other_regency_shares_the_name(finder):
     assert _code(finder, "longsor Cileunyi, Bandung") == "32.04"
-    assert finder.find("longsor di Cileunyi").jurisdiction is None
+    assert _code(finder, "banjir di perumahan dekat Cikampek") == "32.15"
+    # Mojosari is a kecamatan in Mojokerto and a village in many regencies
+    assert finder.find("jalan rusak di Mojosari").jurisdiction is None
+    assert finder.find("banjir di perumahan dekat cikampek").jurisdiction is None
+    assert _code(finder, "parkir liar di kebayoran lama") == "31.74"
+    assert finder.find("jalan tangan-tangan jahil").jurisdiction is None
+
+
+@pytest.mark.parametrize("text", ["Mau tanya soal KTP", "Selesai tapi belum cair", "Juli 2017"])
+def test_a_kecamatan_named_like_a_common_word_needs_a_marker(finder, text):
+    assert finder.find(text).jurisdiction is None
 
 
 @pytest.mark.parametrize(
@@ -107,6 +172,10 @@ def test_an_unmarked_kecamatan_counts_only_beside_its_regency(finder):
         "Dinas Pendidikan tidak menjawab",
         "BPJS Kesehatan menolak klaim",
         "laporan ke Polda Metro Jaya",
+        "situs https://dukcapil.sleman.go.id/layanan tidak bisa dibuka",
+        "laman pajak.bandung.go.id error",
+        "kirim ke admin@kotabatu.com atau www.jogja.info",
+        "peserta BPJS PPU tidak bisa klaim",
         "harga Semen Padang naik",
         "batu besar menutup jalan",
         "batang pohon tumbang",
@@ -123,6 +192,12 @@ def test_no_jurisdiction_from_streets_people_foreign_places_or_ordinary_words(fi
 def test_a_street_named_after_a_town_is_not_the_town_but_the_address_city_is(finder):
     assert _code(finder, "Jl. Raya Bogor, Kota Depok") == "32.76"
     assert _code(finder, "Jl. Pemuda Kota Semarang") == "33.74"
+
+
+def test_an_unmarked_village_is_not_narrowed_by_another_village(finder):
+    # Harapanjaya is a village in Kabupaten Bogor and elsewhere, Dago one in Kota Bandung and
+    # Kabupaten Bogor: only a regency/city or province beside it may pick its regency
+    assert _code(finder, "Rumah di Harapanjaya, Kelurahan Dago, Kecamatan Coblong") == "32.73"
 
 
 def test_bare_bandung_is_ambiguous_with_both_candidates(finder):
@@ -149,6 +224,18 @@ def test_bare_bandung_is_ambiguous_with_both_candidates(finder):
     ],
 )
 def test_bare_bandung_is_decided_by_context(finder, text, code):
+    assert _code(finder, text) == code
+
+
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        ("listrik padam di semarang barat sejak sore", "33.74"),
+        ("Banjir di Bogor Tengah", "32.71"),
+        ("kantor camat Jambi Selatan tutup", "15.71"),
+    ],
+)
+def test_a_kecamatan_named_after_its_city_decides_the_city(finder, text, code):
     assert _code(finder, text) == code
 
 
