@@ -12,11 +12,22 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from routing.authority import Authority, Resolution
-from routing.catalogue import Agency
-from routing.places import PlaceFinding, default_place_finder
+import numpy as np
 
-__all__ = ["Placed", "find_places", "place_suggestions", "place_trouble"]
+from routing.authority import Authority, Resolution
+from routing.catalogue import GOVERNMENT_ROLES, Agency
+from routing.places import Jurisdiction, PlaceFinding, default_place_finder
+from routing.router import top_k_from_proba
+
+__all__ = [
+    "Placed",
+    "agency_id",
+    "find_places",
+    "place_suggestions",
+    "place_trouble",
+    "ranked_agencies",
+    "suggestable_agencies",
+]
 
 
 @dataclass(frozen=True)
@@ -45,7 +56,7 @@ def find_places(
 def place_suggestions(
     authority: Authority | None,
     ranked: Sequence[tuple[str, float]],
-    finding: PlaceFinding | None,
+    jurisdiction: Jurisdiction | None,
     text: str,
 ) -> list[Placed]:
     """The ranked classes (label, probability) of one complaint as agencies of its place.
@@ -58,7 +69,6 @@ def place_suggestions(
     """
     if authority is None:
         return [Placed(label, confidence, label) for label, confidence in ranked]
-    jurisdiction = finding.jurisdiction if finding is not None else None
     out: list[Placed] = []
     seen: set[str] = set()
     for label, confidence in ranked:
@@ -102,3 +112,66 @@ def place_trouble(
 
 def _agencies(resolution: Resolution) -> tuple[Agency, ...]:
     return (resolution.agency,) if resolution.agency is not None else resolution.candidates
+
+
+def agency_id(authority: Authority | None, label: str) -> str:
+    """What an agency written as `label` is compared by: its current catalogue code, or the
+    label as written when the catalogue does not know it (or there is none)."""
+    code = authority.catalogue.code_of(label) if authority is not None and label.strip() else None
+    return label if code is None else code
+
+
+def ranked_agencies(
+    authority: Authority | None,
+    proba: np.ndarray,
+    classes: Sequence[str],
+    jurisdictions: Sequence[Jurisdiction | None],
+    normalized: Sequence[str],
+    k: int = 3,
+) -> tuple[list[list[str]], np.ndarray]:
+    """Per complaint, the first `k` agencies of the router's own ranking at its place, each
+    as `agency_id` compares it (its code, else its label), and the first one's probability.
+
+    What `routing evaluate` scores: without an authority, or with national agencies only,
+    these are the router's top classes and probabilities as they are.
+    """
+    depth = k if authority is None else len(classes)
+    ids, confidence = [], []
+    for pairs, jurisdiction, text in zip(
+        top_k_from_proba(proba, classes, depth), jurisdictions, normalized, strict=True
+    ):
+        placed = place_suggestions(authority, pairs, jurisdiction, text)[:k]
+        ids.append([p.agency_code or p.agency for p in placed])
+        confidence.append(placed[0].confidence)
+    return ids, np.asarray(confidence, dtype=float)
+
+
+def suggestable_agencies(authority: Authority, classes: Sequence[str]) -> list[Agency]:
+    """Every catalogue agency a model with these classes can suggest, by name: the national
+    agencies among them; for each role among them, every office of that role in the
+    catalogue and the national agencies its rules send complaints to; and, when there is a
+    role, the governments of every province and regency/city (where a role has no office).
+    Classes the catalogue does not know are not agencies of it (they are suggested as they
+    are)."""
+    catalogue = authority.catalogue
+    found: dict[str, Agency] = {}
+
+    def add(agencies: Sequence[Agency]) -> None:
+        for agency in agencies:
+            found.setdefault(agency.code, agency)
+
+    roles = [label for label in classes if label in catalogue.roles]
+    add([catalogue.agencies[catalogue.current(c)] for c in classes if c in catalogue.agencies])
+    for role in roles:
+        add(catalogue.offices_of(role))
+        add(
+            [
+                catalogue.agencies[catalogue.current(rule.agency)]
+                for rule in authority.rules.level
+                if rule.role == role and rule.agency is not None
+            ]
+        )
+    if roles:
+        for government in GOVERNMENT_ROLES:
+            add(catalogue.offices_of(government))
+    return sorted(found.values(), key=lambda agency: (agency.name, agency.code))
