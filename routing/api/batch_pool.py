@@ -102,8 +102,15 @@ class BatchPool:
         """Workers that hold `version` now."""
         return _ready(self._current, version)
 
-    def suggest(self, bundle: Bundle, texts: Sequence[str], **options: Any) -> list[Prediction]:
-        """`routing.suggest.suggest(bundle, texts, **options)`, shared with the workers."""
+    def suggest(
+        self,
+        bundle: Bundle,
+        texts: Sequence[str],
+        locations: Sequence[str | None] | None = None,
+        **options: Any,
+    ) -> list[Prediction]:
+        """`routing.suggest.suggest(bundle, texts, locations=locations, **options)`, shared
+        with the workers."""
         texts = list(texts)
         with self._lock:  # the executor is not shut down while chunks are handed to it
             current = self._current
@@ -111,15 +118,18 @@ class BatchPool:
                 _ready(current, bundle.model_version) if len(texts) >= MIN_PARALLEL_ITEMS else 0
             )
             bounds = [len(texts) * i // (helpers + 1) for i in range(helpers + 2)]
-            chunks = [texts[a:b] for a, b in itertools.pairwise(bounds)]
-            futures = [_submit(current, chunk, options) for chunk in chunks[1:]]
-        predictions = _suggest(bundle, chunks[0], options)
+            chunks = [
+                (texts[a:b], None if locations is None else list(locations[a:b]))
+                for a, b in itertools.pairwise(bounds)
+            ]
+            futures = [_submit(current, *chunk, options) for chunk in chunks[1:]]
+        predictions = _suggest(bundle, *chunks[0], options)
         for future, chunk in zip(futures, chunks[1:], strict=True):
             try:
                 predictions += future.result()
             except BrokenProcessPool:  # a worker died: its chunk is answered from here
                 self._restart(current)
-                predictions += _suggest(bundle, chunk, options)
+                predictions += _suggest(bundle, *chunk, options)
         return predictions
 
     def _executor(self, directory: Path, version: str) -> _Executor:
@@ -169,9 +179,14 @@ def _retire(replaced: _Executor | None) -> None:
         replaced.executor.shutdown(wait=False)  # the chunks it was given still complete
 
 
-def _submit(current: _Executor, texts: list[str], options: dict[str, Any]) -> Future:
+def _submit(
+    current: _Executor,
+    texts: list[str],
+    locations: list[str | None] | None,
+    options: dict[str, Any],
+) -> Future:
     try:
-        return current.executor.submit(_suggest_served, texts, options)
+        return current.executor.submit(_suggest_served, texts, locations, options)
     except BrokenProcessPool as exc:  # noticed before the chunk was handed over
         future: Future = Future()
         future.set_exception(exc)
@@ -183,11 +198,16 @@ def _report(version: str, started: Future) -> None:
         logger.warning("batch workers could not load %s; batches run in the server", version)
 
 
-def _suggest(bundle: Bundle, texts: list[str], options: dict[str, Any]) -> list[Prediction]:
+def _suggest(
+    bundle: Bundle,
+    texts: list[str],
+    locations: list[str | None] | None,
+    options: dict[str, Any],
+) -> list[Prediction]:
     # The inputs are the fitted model's own features and parameters: scikit-learn's checks of
     # them on each call cost time and change nothing.
     with sklearn.config_context(assume_finite=True, skip_parameter_validation=True):
-        return suggest(bundle, texts, **options)
+        return suggest(bundle, texts, locations=locations, **options)
 
 
 # --- in the worker process ---------------------------------------------------------------------
@@ -207,6 +227,8 @@ def _load(directory: str, version: str, signing_key: str | None, loaded: Synchro
         loaded.value += 1
 
 
-def _suggest_served(texts: list[str], options: dict[str, Any]) -> list[Prediction]:
+def _suggest_served(
+    texts: list[str], locations: list[str | None] | None, options: dict[str, Any]
+) -> list[Prediction]:
     assert _served is not None  # the initializer loaded it, or the worker exited
-    return _suggest(_served, texts, options)
+    return _suggest(_served, texts, locations, options)
