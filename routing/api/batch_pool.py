@@ -118,18 +118,19 @@ class BatchPool:
                 _ready(current, bundle.model_version) if len(texts) >= MIN_PARALLEL_ITEMS else 0
             )
             bounds = [len(texts) * i // (helpers + 1) for i in range(helpers + 2)]
+            # each chunk with its own complaints' locations
             chunks = [
-                (texts[a:b], None if locations is None else list(locations[a:b]))
+                (texts[a:b], options | ({} if locations is None else {"locations": locations[a:b]}))
                 for a, b in itertools.pairwise(bounds)
             ]
-            futures = [_submit(current, *chunk, options) for chunk in chunks[1:]]
-        predictions = _suggest(bundle, *chunks[0], options)
+            futures = [_submit(current, *chunk) for chunk in chunks[1:]]
+        predictions = _suggest(bundle, *chunks[0])
         for future, chunk in zip(futures, chunks[1:], strict=True):
             try:
                 predictions += future.result()
             except BrokenProcessPool:  # a worker died: its chunk is answered from here
                 self._restart(current)
-                predictions += _suggest(bundle, *chunk, options)
+                predictions += _suggest(bundle, *chunk)
         return predictions
 
     def _executor(self, directory: Path, version: str) -> _Executor:
@@ -179,14 +180,9 @@ def _retire(replaced: _Executor | None) -> None:
         replaced.executor.shutdown(wait=False)  # the chunks it was given still complete
 
 
-def _submit(
-    current: _Executor,
-    texts: list[str],
-    locations: list[str | None] | None,
-    options: dict[str, Any],
-) -> Future:
+def _submit(current: _Executor, texts: list[str], options: dict[str, Any]) -> Future:
     try:
-        return current.executor.submit(_suggest_served, texts, locations, options)
+        return current.executor.submit(_suggest_served, texts, options)
     except BrokenProcessPool as exc:  # noticed before the chunk was handed over
         future: Future = Future()
         future.set_exception(exc)
@@ -198,16 +194,11 @@ def _report(version: str, started: Future) -> None:
         logger.warning("batch workers could not load %s; batches run in the server", version)
 
 
-def _suggest(
-    bundle: Bundle,
-    texts: list[str],
-    locations: list[str | None] | None,
-    options: dict[str, Any],
-) -> list[Prediction]:
+def _suggest(bundle: Bundle, texts: list[str], options: dict[str, Any]) -> list[Prediction]:
     # The inputs are the fitted model's own features and parameters: scikit-learn's checks of
     # them on each call cost time and change nothing.
     with sklearn.config_context(assume_finite=True, skip_parameter_validation=True):
-        return suggest(bundle, texts, locations=locations, **options)
+        return suggest(bundle, texts, **options)
 
 
 # --- in the worker process ---------------------------------------------------------------------
@@ -227,8 +218,6 @@ def _load(directory: str, version: str, signing_key: str | None, loaded: Synchro
         loaded.value += 1
 
 
-def _suggest_served(
-    texts: list[str], locations: list[str | None] | None, options: dict[str, Any]
-) -> list[Prediction]:
+def _suggest_served(texts: list[str], options: dict[str, Any]) -> list[Prediction]:
     assert _served is not None  # the initializer loaded it, or the worker exited
-    return _suggest(_served, texts, locations, options)
+    return _suggest(_served, texts, options)
