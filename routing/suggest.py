@@ -133,10 +133,9 @@ def suggest(
     review (the rule is in `routing.fewshot`); confidences stay the router's.
 
     A complaint goes to review for the reasons of `routing.policy.review_reasons` (out of
-    scope by the bundle's `routing.novelty` detector, few-shot, ambiguous, low confidence),
-    listed in its `reasons`, and is routed automatically when there is none: also a local
-    role without a decided place (no_jurisdiction) and a location that contradicts the text
-    (location_conflict).
+    scope by the bundle's `routing.novelty` detector, few-shot, ambiguous, low confidence,
+    a local role without a decided place, a location that contradicts the text), listed in
+    its `reasons`, and is routed automatically when there is none.
     """
     if not 1 <= top_k <= MAX_TOP_K:
         raise ValueError(f"top_k must be between 1 and {MAX_TOP_K}, got {top_k}")
