@@ -23,8 +23,13 @@ with a `code`; a complaint without any reason is routed automatically:
                     together at least AMBIGUOUS_MASS, so one of them is very likely right
                     but not which: {agencies: [first, second]}
     low_confidence  the top confidence is below its threshold: {confidence, threshold}
+    no_jurisdiction the top suggestion is a local role (`routing.authority`) and the place
+                    that would name its office is missing, ambiguous or contradicted:
+                    {role, candidates: [agency codes]} (candidates only where there are some)
+    location_conflict  the location given with the complaint contradicts the place its text
+                    names (`routing.places`): {location: code, text: code}
 
-The list is open: later codes (no_jurisdiction) join it without changing the others.
+The list is open: later codes join it without changing the others.
 """
 
 from __future__ import annotations
@@ -235,13 +240,17 @@ def review_reasons(
     *,
     novelty: tuple[float, float] | None = None,
     few_shot: bool = False,
+    unplaced: tuple[str, Sequence[str]] | None = None,
+    conflict: tuple[str | None, str | None] | None = None,
 ) -> list[Reason]:
     """Why a complaint goes to review; an empty list means it is routed automatically.
 
     `top`: its best suggestions (agency, confidence), best first (two for the ambiguity
     rule); `threshold`: the one its top agency is held to; `novelty`: (score, cutoff) from
     `routing.novelty`, when the bundle has a detector; `few_shot`: whether the first
-    suggestion is a few-shot agency ranked above the router's own first agency.
+    suggestion is a few-shot agency ranked above the router's own first agency; `unplaced`:
+    (role, candidate agency codes) when the top suggestion is a local role without a decided
+    place; `conflict`: (the location's code, the text's code) when they contradict each other.
     """
     agency, confidence = top[0]
     reasons: list[Reason] = []
@@ -253,4 +262,12 @@ def review_reasons(
         reasons.append({"code": "ambiguous", "agencies": [agency, top[1][0]]})
     if decide(confidence, threshold) == "review":
         reasons.append({"code": "low_confidence", "confidence": confidence, "threshold": threshold})
+    if unplaced is not None:
+        role, candidates = unplaced
+        reasons.append(
+            {"code": "no_jurisdiction", "role": role}
+            | ({"candidates": list(candidates)} if candidates else {})
+        )
+    if conflict is not None:
+        reasons.append({"code": "location_conflict", "location": conflict[0], "text": conflict[1]})
     return reasons

@@ -28,22 +28,32 @@ def prediction_lines(
     top_k: int = 3,
     explain: int = 0,
     similar: int = 0,
+    locations: Sequence[str | None] | None = None,
 ) -> list[str]:
-    """The output lines (without newline) of complaints `texts`, with their `ids` when given."""
+    """The output lines (without newline) of complaints `texts`, with their `ids` when given
+    and their `locations` (LAPOR!'s location field) when given.
+
+    Each line holds the suggestions (agency name, its catalogue code or null, confidence),
+    the decision and its reasons, and the complaint's `jurisdiction` (`Jurisdiction.to_dict`,
+    null when no place was found or the bundle has no authority).
+    """
     lines = []
-    predictions = suggest(bundle, texts, top_k=top_k, explain_words=explain, similar=similar)
+    predictions = suggest(
+        bundle, texts, top_k=top_k, explain_words=explain, similar=similar, locations=locations
+    )
     for i, pred in enumerate(predictions):
         row: dict = {}
         if ids is not None:
             row["id"] = ids[i]
         row["suggestions"] = [
-            {"agency": s.agency, "confidence": s.confidence}
+            {"agency": s.agency, "agency_code": s.agency_code, "confidence": s.confidence}
             | ({"explanation": s.explanation} if explain else {})
             | ({"few_shot": True} if s.few_shot else {})
             for s in pred.suggestions
         ]
         row["decision"] = pred.decision
         row["reasons"] = pred.reasons
+        row["jurisdiction"] = pred.jurisdiction.to_dict() if pred.jurisdiction else None
         row["model_version"] = pred.model_version
         if similar:
             row["similar"] = pred.similar or []

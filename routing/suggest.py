@@ -1,4 +1,5 @@
-"""Suggestions for complaints: router probabilities + decision policy (+ explanations).
+"""Suggestions for complaints: router probabilities + jurisdiction + decision policy
+(+ explanations).
 
 This is the one path from a bundle to suggestions; the CLI's `predict`, `evaluate` and the
 HTTP service all go through it, so they always measure and serve the same model and policy.
@@ -13,6 +14,8 @@ import numpy as np
 
 from routing.bundle import Bundle
 from routing.fewshot import few_shot_agencies, rank_with_few_shot
+from routing.jurisdiction import find_places, place_suggestions, place_trouble
+from routing.places import Jurisdiction
 from routing.policy import Decision, Reason, review_reasons
 from routing.router import top_k_from_proba
 
@@ -22,7 +25,12 @@ EXPLAIN_WORDS = 5  # words behind each suggestion in the service's answers
 
 @dataclass(frozen=True)
 class Suggestion:
-    """One agency suggested for a complaint."""
+    """One agency suggested for a complaint.
+
+    `agency` is the agency's name when the bundle's catalogue has one for the suggested class
+    at the complaint's place, else the class as the model learned it; `agency_code` its
+    catalogue code (None: not in the catalogue, or a role whose place is not decided).
+    """
 
     agency: str
     confidence: float
@@ -30,6 +38,7 @@ class Suggestion:
     # ranked by similarity to the agency's few past complaints (routing.fewshot); the
     # confidence is still the router's calibrated probability
     few_shot: bool = False
+    agency_code: str | None = None
 
 
 @dataclass(frozen=True)
@@ -42,6 +51,9 @@ class Prediction:
     model_version: str
     similar: list[dict] | None = None  # past complaints {id, agency, similarity, snippet}
     reasons: list[Reason] = field(default_factory=list)  # why "review"; empty for "auto"
+    # the complaint's place (the given location's, when it contradicts the text); None: no
+    # place found, or a bundle without authority
+    jurisdiction: Jurisdiction | None = None
 
     @property
     def top(self) -> Suggestion:
@@ -101,6 +113,7 @@ def suggest(
     explain_words: int = 0,
     similar: int = 0,
     proba: np.ndarray | None = None,
+    locations: Sequence[str | None] | None = None,
 ) -> list[Prediction]:
     """Top-k suggestions and a decision for each complaint.
 
@@ -109,13 +122,20 @@ def suggest(
     an index), retrieved from the text alone, whatever the suggestion. `proba` may be
     passed when the probabilities were already computed.
 
+    With the bundle's authority (`routing.jurisdiction`) each complaint's place is found once,
+    from its text and its `locations` item (LAPOR!'s location field: free text or a
+    Kemendagri code, which wins over the text), and each suggested class becomes the agency
+    that handles it there; its confidence and threshold stay the class's. Two classes that
+    resolve to one agency are suggested once, the first (`place_suggestions` says why).
+
     When the bundle's index holds few-shot agencies, they are ranked with similarity to
     their past complaints and a complaint whose first suggestion thereby changes goes to
     review (the rule is in `routing.fewshot`); confidences stay the router's.
 
     A complaint goes to review for the reasons of `routing.policy.review_reasons` (out of
-    scope by the bundle's `routing.novelty` detector, few-shot, ambiguous, low confidence),
-    listed in its `reasons`, and is routed automatically when there is none.
+    scope by the bundle's `routing.novelty` detector, few-shot, ambiguous, low confidence,
+    a local role without a decided place, a location that contradicts the text), listed in
+    its `reasons`, and is routed automatically when there is none.
     """
     if not 1 <= top_k <= MAX_TOP_K:
         raise ValueError(f"top_k must be between 1 and {MAX_TOP_K}, got {top_k}")
@@ -135,12 +155,20 @@ def suggest(
     if index is None or not index.shares_normalization(bundle.router.normalizer_):
         normalized = None
     ranks = max(top_k, 2)  # the ambiguity rule reads the second agency, shown or not
+    authority = bundle.authority
+    findings = find_places(authority, texts, locations)
+    # every class is ranked when classes may resolve to one agency, so that top_k remain
+    depth = ranks if authority is None else len(classes)
     if few is None:
-        ranked, rerouted = top_k_from_proba(proba, classes, ranks), np.zeros(len(texts), bool)
+        ranked, rerouted = top_k_from_proba(proba, classes, depth), np.zeros(len(texts), bool)
     else:
         ranked, rerouted = rank_with_few_shot(
-            index, texts, classes, proba, few, ranks, embeddings=embeddings
+            index, texts, classes, proba, few, depth, embeddings=embeddings
         )
+    placed = [
+        place_suggestions(authority, pairs, finding and finding.jurisdiction, text)[:ranks]
+        for pairs, finding, text in zip(ranked, findings, own_normalized, strict=True)
+    ]
     novelty = _novelty(bundle, own_normalized, proba)
     few_names = set(classes[few]) if few is not None else set()
     neighbours = (
@@ -151,19 +179,31 @@ def suggest(
     policy = bundle.policy
     explanations = bundle.explainer.explain_batch(
         texts,
-        [[agency for agency, _ in pairs[:top_k]] for pairs in ranked],
+        [[p.label for p in places[:top_k]] for places in placed],
         explain_words,
         features=features,
     )
     out = []
-    for i, (pairs, words) in enumerate(zip(ranked, explanations, strict=True)):
+    for i, (places, words) in enumerate(zip(placed, explanations, strict=True)):
         suggestions = [
-            Suggestion(agency, confidence, explanation, few_shot=agency in few_names)
-            for (agency, confidence), explanation in zip(pairs[:top_k], words, strict=True)
+            Suggestion(
+                p.agency,
+                p.confidence,
+                explanation,
+                few_shot=p.label in few_names,
+                agency_code=p.agency_code,
+            )
+            for p, explanation in zip(places[:top_k], words, strict=True)
         ]
-        threshold = policy.threshold_for(pairs[0][0])
+        threshold = policy.threshold_for(places[0].label)
+        unplaced, conflict = place_trouble(authority, places[0], findings[i], own_normalized[i])
         reasons = review_reasons(
-            pairs[:2], threshold, novelty=novelty[i], few_shot=bool(rerouted[i])
+            [(p.agency, p.confidence) for p in places[:2]],
+            threshold,
+            novelty=novelty[i],
+            few_shot=bool(rerouted[i]),
+            unplaced=unplaced,
+            conflict=conflict,
         )
         out.append(
             Prediction(
@@ -173,6 +213,7 @@ def suggest(
                 model_version=bundle.model_version,
                 similar=neighbours[i],
                 reasons=reasons,
+                jurisdiction=findings[i].jurisdiction if findings[i] is not None else None,
             )
         )
     return out

@@ -186,6 +186,19 @@ def trained_bundle(tmp_path_factory, small_csv) -> Path:
 
 
 @pytest.fixture(scope="session")
+def catalogue_bundle(tmp_path_factory, small_csv) -> Path:
+    """Like `trained_bundle`, trained with the shipped agency catalogue (as `routing train`
+    does by default): national agencies learned as their codes, PDAM as its role."""
+    from routing.authority import DEFAULT_AGENCIES_PATH
+    from training.pipeline import train
+
+    out = tmp_path_factory.mktemp("catalogue") / "small"
+    return train(
+        small_csv, "text", "agency", out, id_col="id", seed=0, agencies=DEFAULT_AGENCIES_PATH
+    ).bundle_path
+
+
+@pytest.fixture(scope="session")
 def signed_bundle(tmp_path_factory, small_csv) -> Path:
     """Like `trained_bundle`, but another seed (another version) and signed with SIGNING_KEY."""
     from training.pipeline import train

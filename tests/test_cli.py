@@ -20,6 +20,7 @@ from typer.testing import CliRunner
 from routing.bundle import MANIFEST, ROUTER_FILE, load_bundle, read_manifest
 from routing.cli import app
 from routing.evaluation.report import CONFUSION_PNG, PRECISION_COVERAGE_PNG, RELIABILITY_PNG
+from routing.jurisdiction import agency_id
 from tests.cli.helpers import assert_user_error, run_main
 from tests.conftest import METRICS_KEYS
 
@@ -169,11 +170,13 @@ def test_predict_writes_one_line_per_row_in_input_order(cli_bundle, heldout_csv,
     version = read_manifest(cli_bundle)["model_version"]
     threshold = read_manifest(cli_bundle)["policy"]["threshold"]
     for line in lines:
-        assert set(line) == {"id", "suggestions", "decision", "reasons", "model_version"}
+        assert set(line) == {
+            "id", "suggestions", "decision", "reasons", "jurisdiction", "model_version",
+        }  # fmt: skip
         assert line["model_version"] == version
         assert len(line["suggestions"]) == 2
         for suggestion in line["suggestions"]:
-            assert set(suggestion) == {"agency", "confidence"}
+            assert set(suggestion) == {"agency", "agency_code", "confidence"}
             assert 0.0 <= suggestion["confidence"] < 1.0
         top = line["suggestions"][0]["confidence"]
         if top < threshold:
@@ -184,17 +187,23 @@ def test_predict_writes_one_line_per_row_in_input_order(cli_bundle, heldout_csv,
     assert not out.with_name(out.name + ".partial").exists()
 
 
-def learned_labels(bundle: Path, labels: list[str]) -> list[str]:
-    """The labels as a bundle trained with the default catalogue learned them (its codes)."""
-    catalogue = load_bundle(bundle).authority.catalogue
-    return [catalogue.label_of(label) for label in labels]
+def compared_labels(bundle: Path, labels: list[str]) -> list[str]:
+    """The labels as evaluate compares them with a bundle trained with the default catalogue:
+    the agencies' catalogue codes."""
+    authority = load_bundle(bundle).authority
+    return [agency_id(authority, label) for label in labels]
+
+
+def top_agencies(lines: list[dict]) -> list[str]:
+    """Each line's top agency as evaluate compares it: its code, else its name."""
+    return [s["agency_code"] or s["agency"] for s in (line["suggestions"][0] for line in lines)]
 
 
 def test_predict_routes_held_out_complaints(cli_bundle, heldout_csv, tmp_path):
     out = tmp_path / "out.jsonl"
     invoke("predict", heldout_csv, "--model", cli_bundle, "--text-col", "text", "--out", out)
-    agencies = [line["suggestions"][0]["agency"] for line in read_jsonl(out)]
-    labels = learned_labels(cli_bundle, [r["agency"] for r in read_rows(heldout_csv)])
+    agencies = top_agencies(read_jsonl(out))
+    labels = compared_labels(cli_bundle, [r["agency"] for r in read_rows(heldout_csv)])
     assert np.mean(np.array(agencies) == np.array(labels)) >= 0.8
 
 
@@ -233,12 +242,64 @@ def test_predict_and_evaluate_agree_on_accuracy(cli_bundle, mixed_csv, tmp_path)
         "--label-col", "agency", "--json", metrics_path,
     )  # fmt: skip
     assert "unknown to the model" in result.stderr
-    labels = learned_labels(cli_bundle, [r["agency"] for r in read_rows(mixed_csv)])
-    predicted = [line["suggestions"][0]["agency"] for line in read_jsonl(pred)]
+    labels = compared_labels(cli_bundle, [r["agency"] for r in read_rows(mixed_csv)])
+    predicted = top_agencies(read_jsonl(pred))
     accuracy = float(np.mean(np.array(predicted) == np.array(labels)))
     metrics = json.loads(metrics_path.read_text(encoding="utf-8"))
     assert accuracy < 1.0  # the unknown agency is always wrong
     assert metrics["accuracy"] == pytest.approx(accuracy, abs=1e-12)
+
+
+def test_a_location_column_places_the_complaints_for_predict_and_evaluate(
+    cli_bundle, heldout_csv, tmp_path
+):
+    rows = read_rows(heldout_csv)
+    data = write_rows(
+        tmp_path / "located.csv",
+        ["id", "text", "agency", "lokasi"],
+        [
+            [r["id"], r["text"], r["agency"], "3273" if i % 2 else "Kota Bandung"]
+            for i, r in enumerate(rows)
+        ],
+    )
+    pred, metrics_path = tmp_path / "pred.jsonl", tmp_path / "metrics.json"
+    result = invoke(
+        "predict", data, "--model", cli_bundle, "--text-col", "text", "--location-col", "lokasi",
+        "--out", pred, "--quiet",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    lines = read_jsonl(pred)
+    for i, line in enumerate(lines):
+        place = line["jurisdiction"]
+        assert (place["code"], place["name"], place["level"], place["source"]) == (
+            "32.73", "KOTA BANDUNG", "kabkota", "location",
+        )  # fmt: skip
+        assert place["evidence"] == ("3273" if i % 2 else "Kota Bandung")
+    pdam = [line for line, r in zip(lines, rows, strict=True) if "PDAM" in r["agency"]]
+    assert pdam and {line["suggestions"][0]["agency_code"] for line in pdam} == {"PDAM-BDG"}
+    assert {line["suggestions"][0]["agency"] for line in pdam} == {"PDAM TIRTAWENING KOTA BANDUNG"}
+    result = invoke(
+        "evaluate", data, "--model", cli_bundle, "--text-col", "text", "--label-col", "agency",
+        "--location-col", "lokasi", "--json", metrics_path, "--quiet",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    labels = compared_labels(cli_bundle, [r["agency"] for r in rows])
+    accuracy = float(np.mean(np.array(top_agencies(lines)) == np.array(labels)))
+    metrics = json.loads(metrics_path.read_text(encoding="utf-8"))
+    assert metrics["accuracy"] == pytest.approx(accuracy, abs=1e-12)
+    assert accuracy >= 0.8
+    assert "PDAM-BDG" in metrics["per_class"]
+
+
+def test_a_missing_location_column_is_refused_with_one_line(
+    cli_bundle, heldout_csv, tmp_path, monkeypatch, capsys
+):
+    code, _, err = run_main(
+        monkeypatch, capsys, "predict", heldout_csv, "--model", cli_bundle, "--text-col", "text",
+        "--location-col", "lokasi", "--out", tmp_path / "out.jsonl",
+    )  # fmt: skip
+    assert code != 0
+    assert "'lokasi'" in err and "Traceback" not in err
 
 
 def test_retarget_moves_the_threshold(bundle_copy):
@@ -440,7 +501,8 @@ def test_one_megabyte_complaint_predicts(cli_bundle, tmp_path):
     assert result.exit_code == 0, result.output
     lines = read_jsonl(out)
     assert [line["id"] for line in lines] == ["big", "small"]
-    assert lines[0]["suggestions"][0]["agency"] == "PLN"  # its catalogue code
+    top = lines[0]["suggestions"][0]
+    assert (top["agency"], top["agency_code"]) == ("PT PLN (PERSERO)", "PLN")
 
 
 def test_installed_executable_reports_user_errors_in_one_line(bundle_copy, heldout_csv, tmp_path):

@@ -216,6 +216,21 @@ def test_each_reason_with_its_evidence():
     ]
 
 
+def test_place_reasons_with_their_evidence_and_never_auto():
+    top = [("PDAM", 0.99), ("PLN", 0.01)]
+    reasons = review_reasons(
+        top, 0.5, unplaced=("PDAM", ["PEMKAB-32.04", "PDAM-BDG"]), conflict=("34.04", "32.73")
+    )
+    assert reasons == [
+        {"code": "no_jurisdiction", "role": "PDAM", "candidates": ["PEMKAB-32.04", "PDAM-BDG"]},
+        {"code": "location_conflict", "location": "34.04", "text": "32.73"},
+    ]
+    # no candidates: the key is left out, not an empty list
+    assert review_reasons(top, 0.5, unplaced=("PDAM", [])) == [
+        {"code": "no_jurisdiction", "role": "PDAM"}
+    ]
+
+
 def test_out_of_scope_is_never_routed_automatically_however_confident():
     reasons = review_reasons([("A", 0.999), ("B", 0.001)], 0.5, novelty=(0.6, 0.5))
     assert [r["code"] for r in reasons] == ["out_of_scope"]

@@ -190,3 +190,49 @@ def test_warm_caches_fills_the_word_caches_and_changes_no_answer(trained_bundle,
     assert suggest(warm, texts, explain_words=5, similar=3) == suggest(
         cold, texts, explain_words=5, similar=3
     )
+
+
+@pytest.fixture(scope="module")
+def catalogue_model(catalogue_bundle) -> Bundle:
+    return load_bundle(catalogue_bundle)
+
+
+WATER = "air pdam tidak mengalir sudah tiga hari, mohon segera diperbaiki"
+
+
+def test_a_role_is_suggested_as_the_office_of_the_place_with_its_probability(catalogue_model):
+    bundle = _in_scope(catalogue_model)
+    proba = suggest_proba(bundle, [WATER])
+    [placed] = suggest(bundle, [WATER], locations=["Kota Bandung"], proba=proba, top_k=5)
+    [plain] = suggest(bundle, [WATER], proba=proba, top_k=5)
+    assert (placed.top.agency, placed.top.agency_code) == (
+        "PDAM TIRTAWENING KOTA BANDUNG",
+        "PDAM-BDG",
+    )
+    assert (plain.top.agency, plain.top.agency_code) == ("PDAM", None)
+    column = list(bundle.router.classes_).index("PDAM")
+    assert placed.top.confidence == plain.top.confidence == pytest.approx(proba[0, column])
+    assert placed.jurisdiction.code == "32.73" and plain.jurisdiction is None
+    assert "no_jurisdiction" in {r["code"] for r in plain.reasons}
+    assert "no_jurisdiction" not in {r["code"] for r in placed.reasons}
+
+
+def test_a_roles_threshold_applies_to_its_office(catalogue_model):
+    bundle = _in_scope(catalogue_model)
+    thresholds = {label: 1.0 for label in bundle.labels} | {"PDAM": 0.0}
+    bundle = replace(bundle, policy=replace(bundle.policy, thresholds=thresholds))
+    [prediction] = suggest(bundle, [WATER], locations=["32.73"])
+    assert prediction.top.agency_code == "PDAM-BDG"
+    assert prediction.threshold == 0.0
+    assert prediction.decision == "auto", prediction.reasons
+
+
+def test_locations_must_pair_with_the_texts(catalogue_model):
+    with pytest.raises(ValueError, match="2 texts but 1 locations"):
+        suggest(catalogue_model, [WATER, WATER], locations=["32.73"])
+
+
+def test_a_bundle_without_authority_has_no_place_and_no_codes(bundle, heldout_corpus):
+    predictions = suggest(bundle, heldout_corpus.texts[:5], locations=["Kota Bandung"] * 5)
+    assert all(p.jurisdiction is None for p in predictions)
+    assert all(s.agency_code is None for p in predictions for s in p.suggestions)

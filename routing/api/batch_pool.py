@@ -102,8 +102,15 @@ class BatchPool:
         """Workers that hold `version` now."""
         return _ready(self._current, version)
 
-    def suggest(self, bundle: Bundle, texts: Sequence[str], **options: Any) -> list[Prediction]:
-        """`routing.suggest.suggest(bundle, texts, **options)`, shared with the workers."""
+    def suggest(
+        self,
+        bundle: Bundle,
+        texts: Sequence[str],
+        locations: Sequence[str | None] | None = None,
+        **options: Any,
+    ) -> list[Prediction]:
+        """`routing.suggest.suggest(bundle, texts, locations=locations, **options)`, shared
+        with the workers."""
         texts = list(texts)
         with self._lock:  # the executor is not shut down while chunks are handed to it
             current = self._current
@@ -111,15 +118,19 @@ class BatchPool:
                 _ready(current, bundle.model_version) if len(texts) >= MIN_PARALLEL_ITEMS else 0
             )
             bounds = [len(texts) * i // (helpers + 1) for i in range(helpers + 2)]
-            chunks = [texts[a:b] for a, b in itertools.pairwise(bounds)]
-            futures = [_submit(current, chunk, options) for chunk in chunks[1:]]
-        predictions = _suggest(bundle, chunks[0], options)
+            # each chunk with its own complaints' locations
+            chunks = [
+                (texts[a:b], options | ({} if locations is None else {"locations": locations[a:b]}))
+                for a, b in itertools.pairwise(bounds)
+            ]
+            futures = [_submit(current, *chunk) for chunk in chunks[1:]]
+        predictions = _suggest(bundle, *chunks[0])
         for future, chunk in zip(futures, chunks[1:], strict=True):
             try:
                 predictions += future.result()
             except BrokenProcessPool:  # a worker died: its chunk is answered from here
                 self._restart(current)
-                predictions += _suggest(bundle, chunk, options)
+                predictions += _suggest(bundle, *chunk)
         return predictions
 
     def _executor(self, directory: Path, version: str) -> _Executor:

@@ -16,6 +16,7 @@ from routing.settings import MAX_TEXT_CHARS as MAX_TEXT_CHARS
 
 MAX_BODY_BYTES = 1024 * 1024
 MAX_BATCH_ITEMS = 1_000
+MAX_LOCATION_CHARS = 200
 
 _TOO_LARGE = f"request body is larger than {MAX_BODY_BYTES} bytes (1 MiB)"
 

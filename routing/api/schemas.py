@@ -18,7 +18,8 @@ from pydantic import (
     model_serializer,
 )
 
-from routing.api.limits import MAX_BATCH_ITEMS, MAX_TEXT_CHARS
+from routing.api.limits import MAX_BATCH_ITEMS, MAX_LOCATION_CHARS, MAX_TEXT_CHARS
+from routing.gazetteer import load_gazetteer, normalize_code
 from routing.suggest import MAX_TOP_K
 from routing.text import find_personal_data
 
@@ -70,6 +71,27 @@ def _agency_name(name: str) -> str:
     return name
 
 
+def _location(value: str) -> str | None:
+    # a blank field is no location; a code must name a region (free text is read as written)
+    value = value.strip()
+    if not value:
+        return None
+    code = normalize_code(value)
+    if code is not None and load_gazetteer().get(code) is None:
+        raise ValueError(f"{value!r} is not a Kemendagri region code (such as 32.73 or 3273)")
+    return value
+
+
+def _jurisdiction_code(value: str) -> str:
+    code = normalize_code(value)
+    region = load_gazetteer().get(code) if code is not None else None
+    if region is None or region.level not in ("provinsi", "kabkota"):
+        raise ValueError(
+            "not the Kemendagri code of a province or regency/city (such as 32 or 32.73)"
+        )
+    return region.code
+
+
 def _not_personal_data(value: str) -> str:
     for kind, _, _ in find_personal_data(value):
         if kind in _PERSONAL_IDENTIFIERS:
@@ -91,6 +113,16 @@ ComplaintText = Annotated[
     AfterValidator(_not_blank),
 ]
 Identifier = Annotated[str, Field(max_length=200), Storable, AfterValidator(_not_personal_data)]
+LocationText = Annotated[
+    str, Field(max_length=MAX_LOCATION_CHARS), Storable, AfterValidator(_location)
+]
+LOCATION_DESCRIPTION = (
+    'Where the complaint is about, from LAPOR!\'s location field: free text ("Kota Bandung", '
+    '"kec. Coblong, Bandung") or a Kemendagri code ("32.73" or "3273"), at most '
+    f"{MAX_LOCATION_CHARS} characters. It wins over the places the text names; when they "
+    "contradict each other the complaint goes to review (location_conflict). A blank one "
+    "counts as none; a code that names no region is refused."
+)
 ComplaintId = Annotated[
     Identifier | None,
     Field(
@@ -123,6 +155,9 @@ class PredictRequest(_Strict):
     text: ComplaintText
     top_k: TopK = 3
     complaint_id: ComplaintId = None
+    location: LocationText | None = Field(
+        default=None, description=LOCATION_DESCRIPTION, examples=["Kota Bandung"]
+    )
     include_similar: bool = Field(
         default=False,
         description=f"Add the {SIMILAR_DEFAULT} most similar past complaints (masked snippets of "
@@ -132,7 +167,14 @@ class PredictRequest(_Strict):
     model_config = ConfigDict(
         extra="forbid",
         json_schema_extra={
-            "examples": [{"text": EXAMPLE_TEXT, "top_k": 3, "complaint_id": "LAPOR-4821337"}]
+            "examples": [
+                {
+                    "text": EXAMPLE_TEXT,
+                    "top_k": 3,
+                    "complaint_id": "LAPOR-4821337",
+                    "location": "Kota Bandung",
+                }
+            ]
         },
     )
 
@@ -142,6 +184,9 @@ class BatchItem(_Strict):
 
     text: ComplaintText
     complaint_id: ComplaintId = None
+    location: LocationText | None = Field(
+        default=None, description=LOCATION_DESCRIPTION, examples=["Kota Bandung"]
+    )
 
 
 class BatchPredictRequest(_Strict):
@@ -163,9 +208,22 @@ class BatchPredictRequest(_Strict):
 class SuggestionOut(BaseModel):
     """One suggested agency."""
 
-    agency: str = Field(description="Agency name, as in the training dispositions.")
+    agency: str = Field(
+        description="The agency's name in the model's agency catalogue, for a regional office "
+        "the one of the complaint's place (jurisdiction); an agency the catalogue does not "
+        "know, or a kind of office whose place is not decided (reason no_jurisdiction), as "
+        "the model learned it.",
+        examples=["PT PLN (PERSERO)"],
+    )
+    agency_code: str | None = Field(
+        description="The agency's catalogue code (see /v1/agencies); null when it has none.",
+        examples=["PLN"],
+    )
     confidence: float = Field(
-        ge=0.0, le=1.0, description="Calibrated probability that this agency is right."
+        ge=0.0,
+        le=1.0,
+        description="Calibrated probability that this agency is right (for a regional office: "
+        "that its kind of office is).",
     )
     explanation: list[str] = Field(
         description="Up to 5 words of the complaint that pushed the model toward this agency, "
@@ -183,6 +241,36 @@ class SimilarOut(BaseModel):
     snippet: str = Field(description="Beginning of its text, personal data masked.")
 
 
+class JurisdictionOut(BaseModel):
+    """The region the complaint is about: a regency/city or a province."""
+
+    code: str | None = Field(
+        description='Kemendagri code ("32.73", "32"); when ambiguous the deepest region '
+        'all candidates share ("32" for a bare "Bandung"), null if none.',
+        examples=["32.73"],
+    )
+    name: str | None = Field(description="Official name of `code`.", examples=["KOTA BANDUNG"])
+    level: Literal["provinsi", "kabkota"] | None = Field(description="Level of `code`.")
+    source: Literal["text", "location"] = Field(
+        description="Found in the complaint's text, or given as its `location`."
+    )
+    evidence: str = Field(
+        description="The words as written in the text or location.", examples=["Kota Bandung"]
+    )
+    candidates: list[str] | None = Field(
+        default=None,
+        description="Only when ambiguous: the regency/city (or province) codes it may be.",
+        examples=[["32.04", "32.73"]],
+    )
+
+    @model_serializer(mode="wrap")
+    def _candidates_when_ambiguous(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        answer = handler(self)
+        if answer.get("candidates") is None:
+            answer.pop("candidates", None)
+        return answer
+
+
 class ReasonOut(BaseModel):
     """Why a complaint goes to review; `code` names the reason, the other fields (present
     only for their codes) give its evidence. New codes may appear: treat an unknown one as
@@ -195,7 +283,10 @@ class ReasonOut(BaseModel):
         "'ambiguous': the top two agencies are close (within 0.1 and together at least 0.8); "
         "'out_of_scope': unlike the complaints the model was trained on (an agency it does "
         "not know, or not a complaint); 'few_shot': the first suggestion is an agency with "
-        "few past complaints, ranked up by similarity.",
+        "few past complaints, ranked up by similarity; 'no_jurisdiction': the first suggestion "
+        "is a kind of regional office and the complaint's place is missing, ambiguous or "
+        "contradicted, so which office is not decided; 'location_conflict': the location "
+        "given contradicts the place the text names.",
         examples=["low_confidence"],
     )
     confidence: float | None = Field(default=None, description="low_confidence: top confidence.")
@@ -208,6 +299,19 @@ class ReasonOut(BaseModel):
         default=None, description="out_of_scope: the score above which a complaint is flagged."
     )
     agency: str | None = Field(default=None, description="few_shot: the agency ranked up.")
+    role: str | None = Field(
+        default=None, description="no_jurisdiction: the kind of office suggested."
+    )
+    candidates: list[str] | None = Field(
+        default=None,
+        description="no_jurisdiction: codes of the agencies it could be (absent when none).",
+    )
+    location: str | None = Field(
+        default=None, description="location_conflict: the region code of the location given."
+    )
+    text: str | None = Field(
+        default=None, description="location_conflict: the region code the text names."
+    )
 
     @model_serializer(mode="wrap")
     def _only_its_own_fields(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
@@ -235,6 +339,10 @@ class PredictionOut(BaseModel):
     reasons: list[ReasonOut] = Field(
         description="Why the decision is 'review' (one or more); empty for 'auto'.",
         examples=[[{"code": "low_confidence", "confidence": 0.959, "threshold": 0.9694}]],
+    )
+    jurisdiction: JurisdictionOut | None = Field(
+        description="The place the complaint is about (the location's when one was given); "
+        "null when no place was found or the model has no agency catalogue."
     )
     model_version: str = Field(
         description="Version of the model that answered.", examples=[EXAMPLE_VERSION]
@@ -276,6 +384,15 @@ class FeedbackRequest(_Strict):
         description="Set to true to record an agency the model does not know yet "
         "(otherwise such an agency is rejected as a probable typo).",
     )
+    jurisdiction: (
+        Annotated[str, Field(max_length=20), Storable, AfterValidator(_jurisdiction_code)] | None
+    ) = Field(
+        default=None,
+        description="The Kemendagri code of the province or regency/city the complaint is "
+        'really about, when the prediction\'s jurisdiction was wrong or missing ("32.73" or '
+        '"3273"; stored dotted).',
+        examples=["32.73"],
+    )
 
 
 class FeedbackOut(BaseModel):
@@ -285,10 +402,25 @@ class FeedbackOut(BaseModel):
 
 class AgencyOut(BaseModel):
     agency: str = Field(description="Agency name as the model suggests it.")
+    agency_code: str | None = Field(
+        description="Its catalogue code; null for an agency the catalogue does not know."
+    )
+    level: Literal["pusat", "provinsi", "kabkota"] | None = Field(
+        description="Level of government: national, provincial, regency/city; null when unknown."
+    )
+    region: str | None = Field(
+        description="Kemendagri code of its province or regency/city; null for national ones."
+    )
+    role: str | None = Field(
+        description='The kind of regional office ("DINAS PU", "PEMKAB/PEMKOT"); null '
+        "for national agencies."
+    )
 
 
 class AgenciesOut(BaseModel):
-    """The agencies the served model can suggest."""
+    """The agencies the served model can suggest: the national agencies it learned, every
+    office of the kinds of regional office it learned, and the governments of every province
+    and regency/city it can fall back to."""
 
     model_version: str = Field(examples=[EXAMPLE_VERSION])
     count: int = Field(description="Number of agencies.")

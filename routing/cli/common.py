@@ -35,6 +35,14 @@ TextCol = typer.Option(
 LabelCol = typer.Option(
     ..., "--label-col", metavar="COLUMN", help="Column holding the agency (disposition)."
 )
+LocationCol = typer.Option(
+    None,
+    "--location-col",
+    metavar="COLUMN",
+    help="Column holding the complaint's location (LAPOR!'s location field: free text or a "
+    "Kemendagri code such as 32.73); it wins over the places the text names, and a "
+    "contradiction between them sends the complaint to review (location_conflict).",
+)
 FormatOpt = typer.Option(
     None, "--format", metavar="FORMAT", help="csv, jsonl or parquet (default: by suffix)."
 )

@@ -59,7 +59,9 @@ def export(
 
     Columns: complaint_id, prediction_id, text (personal data masked; empty once purged),
     suggested_agency (the model's top suggestion), agency (the admin's final choice),
-    accepted, decision (auto/review), model_version, decided_at, predicted_at.
+    accepted, decision (auto/review), model_version, decided_at, predicted_at,
+    suggested_jurisdiction (the place code the prediction found), jurisdiction (the one the
+    admin gave, if any).
     """
     from sqlalchemy.exc import SQLAlchemyError
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -22,6 +22,7 @@ from routing.cli.common import (
     ForceOpt,
     FormatOpt,
     LabelCol,
+    LocationCol,
     QuietOpt,
     SeedOpt,
     TextCol,
@@ -223,6 +224,7 @@ def evaluate(
         "with --corrections.",
     ),
     corrections: list[Path] = CorrectionsOpt,
+    location_col: str = LocationCol,
     data_format: str = FormatOpt,
     engine: str = EngineOpt,
     ray_address: str = RayAddressOpt,
@@ -231,8 +233,11 @@ def evaluate(
 ) -> None:
     """Score a bundle on labelled complaints (unknown agencies count as errors).
 
-    A bundle trained with an agency catalogue reads the labels through it, as training did
-    (regional offices as their role), so that the names the data gives count as its classes.
+    A bundle trained with an agency catalogue is scored on the agencies it suggests: each
+    suggested role made the office of the complaint's place (from its text, and from
+    --location-col when given), compared with the label read through the catalogue (the
+    agency's code; a label it does not know as written). A local role whose place is not
+    decided counts as the role itself.
 
     With --corrections every metric is also computed against the corrected labels and shown
     beside the recorded-label one (JSON: "corrected", and "corrections_applied", the rows
@@ -265,7 +270,8 @@ def evaluate(
         with ray_workers(ray_address, num_cpus, reader=True) as workers, ray_errors():
             dataset = read_complaints(
                 str(data),
-                {"text": text_col, "label": label_col},
+                {"text": text_col, "label": label_col}
+                | ({"location": location_col} if location_col else {}),
                 format=data_format,
                 rows_per_block=CHUNK,
             )
@@ -279,20 +285,25 @@ def evaluate(
         labels, skipped, texts = top.labels.tolist(), top.skipped, None
         top_agency, confidence, in_top3, auto = top.agency, top.confidence, top.in_top3, top.auto
     else:
-        from routing.evaluation.metrics import top_suggestions
+        from routing.jurisdiction import agency_id
         from training.overlap import training_overlap
 
-        texts, labels, ids, skipped = _labelled_rows(data, text_col, label_col, data_format, id_col)
+        texts, labels, ids, locations, skipped = _labelled_rows(
+            data, text_col, label_col, data_format, id_col, location_col
+        )
         if not texts:
             raise fail(f"{data}: no rows with both text and label")
-        if bundle.authority is not None:  # labels as the model learned them: codes and roles
-            labels = [bundle.authority.catalogue.label_of(label) for label in labels]
+        labels = [agency_id(bundle.authority, label) for label in labels]
         overlap = training_overlap(bundle, texts, ids)
         flattered = overlap.describe() if overlap is not None and overlap.flattered else None
-        proba, auto = _proba_and_decisions(_with_embedding_cache(bundle), texts, quiet)
-        top_agency, confidence, in_top3 = top_suggestions(labels, proba, bundle.router.classes_)
+        ranked, confidence, auto = _ranked_and_decisions(
+            _with_embedding_cache(bundle), texts, locations, quiet
+        )
+        top_agency, in_top3 = _top_of(labels, ranked)
         if corrections:
-            corrected = _corrected_metrics(bundle, corrections, ids, labels, proba, auto)
+            corrected = _corrected_metrics(
+                bundle, corrections, ids, labels, ranked, confidence, auto
+            )
     if flattered and not quiet:
         console_err.print(f"[yellow]warning:[/yellow] {escape(flattered)}", highlight=False)
     if skipped and not quiet:
@@ -336,7 +347,7 @@ def evaluate(
             console.print(f"report: {escape(str(index))}")
     if not quiet:
         console.print(_metrics_table(metrics, f"Evaluation of {bundle.model_version}"))
-        unknown = sorted(set(labels) - set(bundle.labels))
+        unknown = sorted(set(labels) - set(_known_agencies(bundle)))
         if unknown:
             console_err.print(
                 f"[yellow]warning:[/yellow] {len(unknown)} agencies in the data are unknown "
@@ -344,29 +355,52 @@ def evaluate(
             )
 
 
+def _known_agencies(bundle: Bundle) -> list[str]:
+    """What the bundle can suggest, as `routing.jurisdiction.agency_id` compares agencies."""
+    from routing.jurisdiction import suggestable_agencies
+
+    if bundle.authority is None:
+        return bundle.labels
+    catalogue = bundle.authority.catalogue
+    plain = [c for c in bundle.labels if c not in catalogue.agencies]  # roles stay roles
+    return [a.code for a in suggestable_agencies(bundle.authority, bundle.labels)] + plain
+
+
+def _top_of(labels: list[str], ranked: list[list[str]]) -> tuple[np.ndarray, np.ndarray]:
+    """The top agency of each complaint and whether its label is among its first three."""
+    import numpy as np
+
+    top = np.asarray([agencies[0] for agencies in ranked], dtype=object)
+    in_top3 = np.asarray([y in r[:3] for y, r in zip(labels, ranked, strict=True)], dtype=bool)
+    return top, in_top3
+
+
 def _corrected_metrics(
     bundle: Bundle,
     paths: list[Path],
     ids: list[str],
     labels: list[str],
-    proba: np.ndarray,
+    ranked: list[list[str]],
+    confidence: np.ndarray,
     auto: np.ndarray,
 ) -> tuple[dict, int, int]:
     """(metrics against the corrected labels, labels changed, complaints judged unclear)."""
     from routing.corrections import evaluation_labels, load_corrections
-    from routing.evaluation.metrics import evaluate_top_suggestions, top_suggestions
+    from routing.evaluation.metrics import evaluate_top_suggestions
+    from routing.jurisdiction import agency_id
 
     classes = bundle.router.classes_
-    catalogue = bundle.authority.catalogue if bundle.authority is not None else None
     loaded = load_corrections(
         paths,
         ids=ids,
-        labels=bundle.labels,
-        agency_of=catalogue.label_of if catalogue is not None else None,
+        labels=_known_agencies(bundle),
+        agency_of=None
+        if bundle.authority is None
+        else lambda label: agency_id(bundle.authority, label),
     )
-    top_agency = top_suggestions(labels, proba, classes)[0]
+    top_agency = _top_of(labels, ranked)[0]
     corrected = evaluation_labels(ids, labels, top_agency, loaded)
-    top_agency, confidence, in_top3 = top_suggestions(corrected.labels, proba, classes)
+    top_agency, in_top3 = _top_of(corrected.labels, ranked)
     metrics = evaluate_top_suggestions(
         corrected.labels,
         top_agency,
@@ -380,20 +414,38 @@ def _corrected_metrics(
 
 
 def _labelled_rows(
-    data: Path, text_col: str, label_col: str, data_format: str | None, id_col: str | None
-) -> tuple[list[str], list[str], list[str] | None, int]:
-    """Texts, (stripped) labels and ids (with `id_col`) of the rows that have both a text and
-    a label, and how many rows had not."""
+    data: Path,
+    text_col: str,
+    label_col: str,
+    data_format: str | None,
+    id_col: str | None,
+    location_col: str | None = None,
+) -> tuple[list[str], list[str], list[str] | None, list[str | None] | None, int]:
+    """Texts, (stripped) labels, ids (with `id_col`) and locations (with `location_col`) of
+    the rows that have both a text and a label, and how many rows had not."""
     from training.data import read_table, require_columns
 
     table = read_table(data, format=data_format)
-    require_columns(table.frame, [text_col, label_col, *([id_col] if id_col else [])], table.path)
+    optional = [c for c in (id_col, location_col) if c]
+    require_columns(table.frame, [text_col, label_col, *optional], table.path)
     frame = table.frame
     texts = frame[text_col].astype(str).tolist()
     labels = frame[label_col].astype(str).str.strip().tolist()
     keep = [i for i, (t, y) in enumerate(zip(texts, labels, strict=True)) if t.strip() and y]
     ids = [str(v).strip() for v in frame[id_col].iloc[keep]] if id_col else None
-    return [texts[i] for i in keep], [labels[i] for i in keep], ids, len(texts) - len(keep)
+    locations = _locations(frame[location_col].iloc[keep]) if location_col else None
+    return (
+        [texts[i] for i in keep],
+        [labels[i] for i in keep],
+        ids,
+        locations,
+        len(texts) - len(keep),
+    )
+
+
+def _locations(values: Iterable[object]) -> list[str | None]:
+    """A location column's cells, a blank or missing one as None."""
+    return [v if isinstance(v, str) and v.strip() else None for v in values]
 
 
 def predict(
@@ -415,6 +467,7 @@ def predict(
     id_col: str = typer.Option(
         None, "--id-col", metavar="COLUMN", help="Column with complaint ids to echo."
     ),
+    location_col: str = LocationCol,
     explain: int = typer.Option(
         0, "--explain", metavar="N", help="Add N words behind each suggestion."
     ),
@@ -436,7 +489,12 @@ def predict(
     num_cpus: int = NumCpusOpt,
     quiet: bool = QuietOpt,
 ) -> None:
-    """Suggest agencies for each complaint in INPUT, in input order, as JSON lines."""
+    """Suggest agencies for each complaint in INPUT, in input order, as JSON lines.
+
+    Each line: id (with --id-col), suggestions (agency, agency_code, confidence; explanation
+    with --explain), decision, reasons, jurisdiction (the place the complaint is about, or
+    null), model_version (and similar with --similar).
+    """
     from routing.predictions import prediction_lines, write_lines
 
     if not 1 <= top_k <= MAX_TOP_K:
@@ -461,7 +519,11 @@ def predict(
         from routing.scale.batch import predict_lines
         from routing.scale.dataset import read_complaints
 
-        columns = {"text": text_col} | ({"id": id_col} if id_col else {})
+        columns = (
+            {"text": text_col}
+            | ({"id": id_col} if id_col else {})
+            | ({"location": location_col} if location_col else {})
+        )
         with ray_workers(ray_address, num_cpus, reader=True) as workers, ray_errors():
             dataset = read_complaints(
                 str(input_path), columns, format=data_format, rows_per_block=CHUNK
@@ -479,9 +541,11 @@ def predict(
         from training.data import read_table, require_columns
 
         table = read_table(input_path, format=data_format)
-        require_columns(table.frame, [text_col] + ([id_col] if id_col else []), table.path)
+        optional = [c for c in (id_col, location_col) if c]
+        require_columns(table.frame, [text_col, *optional], table.path)
         texts = table.frame[text_col].astype(str).tolist()
         ids = table.frame[id_col].astype(str).tolist() if id_col else None
+        locations = _locations(table.frame[location_col]) if location_col else None
 
         def batches() -> Iterator[list[str]]:
             with _progress(quiet) as bar:
@@ -489,7 +553,11 @@ def predict(
                 for start in range(0, len(texts), CHUNK):
                     chunk = slice(start, start + CHUNK)
                     lines = prediction_lines(
-                        bundle, texts[chunk], None if ids is None else ids[chunk], **options
+                        bundle,
+                        texts[chunk],
+                        None if ids is None else ids[chunk],
+                        locations=None if locations is None else locations[chunk],
+                        **options,
                     )
                     if table and len(shown) < TABLE_ROWS:
                         rows = map(json.loads, lines[: TABLE_ROWS - len(shown)])
@@ -616,24 +684,37 @@ def _with_embedding_cache(bundle: Bundle) -> Bundle:
     return bundle
 
 
-def _proba_and_decisions(
-    bundle: Bundle, texts: list[str], quiet: bool
-) -> tuple[np.ndarray, np.ndarray]:
-    """The router's probabilities and whether `suggest` routes each complaint automatically
-    (its decisions: thresholds, out of scope, ambiguity, few-shot)."""
+def _ranked_and_decisions(
+    bundle: Bundle, texts: list[str], locations: list[str | None] | None, quiet: bool
+) -> tuple[list[list[str]], np.ndarray, np.ndarray]:
+    """Each complaint's first three agencies at its place (`routing.jurisdiction.
+    ranked_agencies`), the first one's probability, and whether `suggest` routes it
+    automatically (its decisions: thresholds, out of scope, ambiguity, few-shot, place)."""
     import numpy as np
 
+    from routing.jurisdiction import ranked_agencies
     from routing.suggest import suggest, suggest_proba
 
-    parts, auto = [], []
+    ranked, confidence, auto = [], [], []
     with _progress(quiet) as bar:
         task = bar.add_task("scoring", total=len(texts))
         for start in range(0, len(texts), CHUNK):
             chunk = texts[start : start + CHUNK]
-            parts.append(suggest_proba(bundle, chunk))
-            auto += [p.decision == "auto" for p in suggest(bundle, chunk, proba=parts[-1])]
+            where = None if locations is None else locations[start : start + CHUNK]
+            proba = suggest_proba(bundle, chunk)
+            predictions = suggest(bundle, chunk, proba=proba, locations=where)
+            auto += [p.decision == "auto" for p in predictions]
+            agencies, top = ranked_agencies(
+                bundle.authority,
+                proba,
+                bundle.router.classes_,
+                [p.jurisdiction for p in predictions],
+                bundle.router.normalizer_.transform(chunk),
+            )
+            ranked += agencies
+            confidence.append(top)
             bar.advance(task, len(chunk))
-    return np.vstack(parts), np.asarray(auto, dtype=bool)
+    return ranked, np.concatenate(confidence), np.asarray(auto, dtype=bool)
 
 
 def _progress(quiet: bool) -> Progress:

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from routing.evaluation.metrics import top_suggestions
+from routing.jurisdiction import agency_id, ranked_agencies
 from routing.predictions import prediction_lines
 from routing.registry import load_model
 from routing.suggest import suggest, suggest_proba
@@ -26,7 +26,8 @@ __all__ = ["TopSuggestions", "predict_lines", "score_top_suggestions"]
 
 
 class _Predictor:
-    """One worker of `predict_lines`: complaints (text, and id when given) → output lines."""
+    """One worker of `predict_lines`: complaints (text, and id and location when given) →
+    output lines."""
 
     def __init__(
         self, model: str, signing_key: str | None, top_k: int, explain: int, similar: int
@@ -36,12 +37,16 @@ class _Predictor:
 
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         ids = batch["id"].tolist() if "id" in batch else None
-        lines = prediction_lines(self.bundle, batch["text"].tolist(), ids, **self.options)
+        locations = batch["location"].tolist() if "location" in batch else None
+        lines = prediction_lines(
+            self.bundle, batch["text"].tolist(), ids, locations=locations, **self.options
+        )
         return {"line": np.asarray(lines, dtype=object)}
 
 
 class _Scorer:
-    """One worker of `score_top_suggestions`: labelled complaints → `top_suggestions`.
+    """One worker of `score_top_suggestions`: labelled complaints → their top agency, its
+    probability, whether the label is among the first three, and the decision.
 
     Rows with an empty text or label are kept, marked, and not scored, as the local engine
     skips them.
@@ -52,10 +57,10 @@ class _Scorer:
 
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         texts = batch["text"].tolist()
-        labels = [str(y).strip() for y in batch["label"].tolist()]
-        if self.bundle.authority is not None:  # as the model learned them (routing evaluate)
-            catalogue = self.bundle.authority.catalogue
-            labels = [catalogue.label_of(y) for y in labels]
+        authority = self.bundle.authority
+        # compared as `routing evaluate` compares them: the agency's code, else as written
+        labels = [agency_id(authority, str(y).strip()) for y in batch["label"].tolist()]
+        locations = batch["location"].tolist() if "location" in batch else None
         kept = np.array([bool(t.strip() and y) for t, y in zip(texts, labels, strict=True)])
         n = len(texts)
         agency, confidence = np.full(n, "", dtype=object), np.full(n, np.nan)
@@ -63,15 +68,21 @@ class _Scorer:
         rows = np.flatnonzero(kept)
         if len(rows):
             kept_texts = [texts[i] for i in rows]
+            where = None if locations is None else [locations[i] or None for i in rows]
             proba = suggest_proba(self.bundle, kept_texts)
-            kept_labels = [labels[i] for i in rows]
-            classes = self.bundle.router.classes_
-            agency[rows], confidence[rows], in_top3[rows] = top_suggestions(
-                kept_labels, proba, classes
-            )
-            # the decisions `suggest` makes (thresholds, out of scope, ambiguity, few-shot)
-            decisions = suggest(self.bundle, kept_texts, proba=proba)
+            # the decisions `suggest` makes (thresholds, out of scope, ambiguity, few-shot,
+            # place)
+            decisions = suggest(self.bundle, kept_texts, proba=proba, locations=where)
             auto[rows] = [p.decision == "auto" for p in decisions]
+            ranked, confidence[rows] = ranked_agencies(
+                authority,
+                proba,
+                self.bundle.router.classes_,
+                [p.jurisdiction for p in decisions],
+                self.bundle.router.normalizer_.transform(kept_texts),
+            )
+            agency[rows] = [agencies[0] for agencies in ranked]
+            in_top3[rows] = [labels[i] in r[:3] for i, r in zip(rows, ranked, strict=True)]
         return {
             "label": np.asarray(labels, dtype=object),
             "kept": kept,
@@ -108,7 +119,8 @@ def predict_lines(
     explain: int = 0,
     similar: int = 0,
 ) -> Iterator[list[str]]:
-    """`routing.predictions.prediction_lines` of a Dataset with columns text (and id), in
+    """`routing.predictions.prediction_lines` of a Dataset with columns text (and id,
+    location), in
     input order, a block at a time; `cpus` workers (a CPU each) score batches of
     `batch_size`."""
     kwargs = {
@@ -144,8 +156,9 @@ def score_top_suggestions(
     cpus: int,
     batch_size: int,
 ) -> TopSuggestions:
-    """`top_suggestions` of a Dataset with columns text and label (the local engine's
-    `routing evaluate` strips labels and skips rows with an empty text or label: so here)."""
+    """The top agencies of a Dataset with columns text and label (and location), as the local
+    engine's `routing evaluate` scores them (it strips labels and skips rows with an empty
+    text or label: so here)."""
     kwargs = {"model": model, "signing_key": signing_key}
     scored = _workers(dataset, _Scorer, kwargs, cpus, batch_size)
     parts: dict[str, list[np.ndarray]] = {}

@@ -117,6 +117,9 @@ class PredictionRecord(Base):
     # which the database can group by on every backend, unlike JSON.
     reasons: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON(), nullable=True)
     reason_codes: Mapped[str | None] = mapped_column(String(), nullable=True)
+    # the Kemendagri code of the place the prediction found (routing.places); None: none found
+    # (or an ambiguous place without a common region), or stored before places were read
+    jurisdiction: Mapped[str | None] = mapped_column(String(), nullable=True)
 
 
 class FeedbackRecord(Base):
@@ -136,6 +139,9 @@ class FeedbackRecord(Base):
     admin: Mapped[str | None] = mapped_column(String())
     note: Mapped[str | None] = mapped_column(Text())
     key_id: Mapped[str | None] = mapped_column(String(64))  # the API key id that decided
+    # the Kemendagri code of the province or regency/city the admin says the complaint is
+    # about; None: not given
+    jurisdiction: Mapped[str | None] = mapped_column(String(), nullable=True)
 
 
 def _is_memory_sqlite(url: URL) -> bool:

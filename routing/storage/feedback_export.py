@@ -34,6 +34,8 @@ EXPORT_COLUMNS = (
     "model_version",
     "decided_at",
     "predicted_at",
+    "suggested_jurisdiction",
+    "jurisdiction",
 )
 _FORMATS = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl"}
 

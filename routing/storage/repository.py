@@ -69,7 +69,11 @@ def _insert(
             "text_purged": False,
             # float(): confidences may be numpy floats, which JSON cannot hold.
             "suggestions": [
-                {"agency": s.agency, "confidence": float(s.confidence)}
+                {
+                    "agency": s.agency,
+                    "agency_code": s.agency_code,
+                    "confidence": float(s.confidence),
+                }
                 for s in prediction.suggestions
             ],
             "top_agency": prediction.top.agency,
@@ -80,6 +84,7 @@ def _insert(
             "key_id": key_id,
             "reasons": prediction.reasons,
             "reason_codes": ",".join(sorted({r["code"] for r in prediction.reasons})),
+            "jurisdiction": prediction.jurisdiction.code if prediction.jurisdiction else None,
         }
         for text, complaint_id, prediction in items
     ]
@@ -129,13 +134,15 @@ def record_feedback(
     new_agency: bool = False,
     admin: str | None = None,
     note: str | None = None,
+    jurisdiction: str | None = None,
     now: datetime | None = None,
     key_id: str | None = None,
 ) -> FeedbackRecord:
     """Store an admin's decision; it is accepted when the agency is the top suggestion.
 
     A later decision on the same prediction is stored beside the earlier ones and replaces
-    them in `stats` and the export. The note is masked like complaint texts; `key_id` names
+    them in `stats` and the export. The note is masked like complaint texts; `jurisdiction`
+    is the Kemendagri code of the place the admin says the complaint is about; `key_id` names
     the API key that sent the decision (its id, never the key).
     """
     record = FeedbackRecord(
@@ -148,6 +155,7 @@ def record_feedback(
         admin=admin,
         note=mask_personal_data(note) if note is not None else None,
         key_id=key_id,
+        jurisdiction=jurisdiction,
     )
     session.add(record)
     return _commit(session, record)
@@ -169,6 +177,7 @@ def latest_feedback() -> Subquery:
         FeedbackRecord.created_at,
         FeedbackRecord.agency,
         FeedbackRecord.accepted,
+        FeedbackRecord.jurisdiction,
         rank,
     ).subquery("ranked_feedback")
     return (
@@ -178,6 +187,7 @@ def latest_feedback() -> Subquery:
             ranked.c.created_at,
             ranked.c.agency,
             ranked.c.accepted,
+            ranked.c.jurisdiction,
         )
         .where(ranked.c.rank == 1)
         .subquery("latest_feedback")
@@ -294,6 +304,9 @@ def purge_text(session: Session, *, older_than: timedelta, now: datetime | None 
 def iter_feedback_export(session: Session, *, since: datetime | None = None) -> Iterator[dict]:
     """Each prediction's latest decision with its prediction, oldest decision first.
 
+    `suggested_jurisdiction` is the place code the prediction found, `jurisdiction` the one
+    the decision gave (None: none given).
+
     For the learning loop: `since` keeps decisions made at or after it. Rows are streamed from
     the database in batches, never loaded all at once.
     """
@@ -310,6 +323,8 @@ def iter_feedback_export(session: Session, *, since: datetime | None = None) -> 
             PredictionRecord.model_version,
             latest.c.created_at,
             PredictionRecord.created_at,
+            PredictionRecord.jurisdiction,
+            latest.c.jurisdiction,
         )
         .join(latest, latest.c.prediction_id == PredictionRecord.id)
         .order_by(latest.c.created_at, PredictionRecord.id)
@@ -329,4 +344,6 @@ def iter_feedback_export(session: Session, *, since: datetime | None = None) -> 
             "model_version": row[7],
             "decided_at": row[8].isoformat(),
             "predicted_at": row[9].isoformat(),
+            "suggested_jurisdiction": row[10],
+            "jurisdiction": row[11],
         }

@@ -125,6 +125,24 @@ def test_a_shared_batch_is_answered_in_input_order(make_pool, bundle, small_corp
     assert here == [len(texts) // 2]  # the worker computed the other half
 
 
+def test_each_shared_chunk_keeps_its_own_complaints_locations(
+    make_pool, catalogue_bundle, small_corpus, here
+):
+    bundle = load_bundle(catalogue_bundle)
+    pool = make_pool(1)
+    pool.start(bundle)
+    _wait_ready(pool, bundle.model_version)
+    texts = _texts(small_corpus, 2 * MIN_PARALLEL_ITEMS)
+    locations = ["32.73" if i % 3 else "Kabupaten Sleman" for i in range(len(texts))]
+    got = pool.suggest(bundle, texts, locations=locations, **OPTIONS)
+    assert here == [len(texts) // 2]  # the worker computed the other half
+    want = suggest(bundle, texts, locations=locations, **OPTIONS)
+    _same(got, want)
+    assert [p.jurisdiction.code for p in got] == [
+        "32.73" if i % 3 else "34.04" for i in range(len(texts))
+    ]
+
+
 def test_small_batches_and_other_versions_stay_in_process(make_pool, bundle, small_corpus, here):
     pool = make_pool(1)
     pool.start(bundle)

@@ -20,6 +20,7 @@ PREDICTION_KEYS = {
     "decision",
     "threshold",
     "reasons",
+    "jurisdiction",
     "model_version",
     "similar",
 }
@@ -39,7 +40,8 @@ def test_predict_answers_the_contract_shape(client, bundle):
     assert confidences == sorted(confidences, reverse=True)
     assert all(0.0 <= c <= 1.0 for c in confidences)
     for suggestion in suggestions:
-        assert set(suggestion) == {"agency", "confidence", "explanation"}
+        assert set(suggestion) == {"agency", "agency_code", "confidence", "explanation"}
+        assert suggestion["agency_code"] is None  # a bundle without a catalogue
         assert 0 < len(suggestion["explanation"]) <= EXPLAIN_WORDS
         assert all(isinstance(w, str) for w in suggestion["explanation"])
     # the decision follows the policy on the top suggestion, and says why it is "review"
@@ -48,6 +50,8 @@ def test_predict_answers_the_contract_shape(client, bundle):
     assert (body["decision"] == "review") == bool(body["reasons"])
     for reason in body["reasons"]:
         assert reason["code"] in {"low_confidence", "ambiguous", "out_of_scope", "few_shot"}
+    # a bundle without a catalogue reads no place
+    assert body["jurisdiction"] is None
     # similar past complaints (other citizens' texts) only when asked for
     assert body["similar"] is None
 

@@ -283,6 +283,63 @@ def test_complaint_text_and_similar_complaints_are_shown_as_text_never_as_markup
     assert page.evaluate("window.__xss") is None
 
 
+def test_the_jurisdiction_and_its_reasons_are_shown_and_the_admin_corrects_it(page, service):
+    """The served sample model has no catalogue: the answer is given a place here, as a
+    catalogue model answers it."""
+    sent: list[dict] = []
+
+    def with_a_place(route):
+        sent.append(route.request.post_data_json)
+        response = route.fetch()
+        body = response.json()
+        body["jurisdiction"] = {
+            "code": "34.04",
+            "name": "KABUPATEN SLEMAN",
+            "level": "kabkota",
+            "source": "location",
+            "evidence": "Sleman",
+        }
+        body["decision"] = "review"
+        body["reasons"] = [
+            {"code": "no_jurisdiction", "role": "PDAM", "candidates": ["PEMKAB-34.04", "PDAM-BDG"]},
+            {"code": "location_conflict", "location": "34.04", "text": "32.73"},
+        ]
+        route.fulfill(response=response, json=body)
+
+    page.route("**/v1/predict", with_a_place)
+    sign_in(page, service)
+    page.get_by_label("Lokasi (opsional)").fill("Sleman")
+    answer = suggest(page)
+    assert sent[-1]["location"] == "Sleman"
+    place = page.locator(".result .jurisdiction")
+    expect(place).to_contain_text("KABUPATEN SLEMAN (kabupaten/kota, 34.04)")
+    expect(place).to_contain_text("dari lokasi: “Sleman”")
+    reasons = page.locator(".reason-list li")
+    expect(reasons.nth(0)).to_have_attribute("data-code", "no_jurisdiction")
+    expect(reasons.nth(0)).to_contain_text("PDAM")
+    expect(reasons.nth(0)).to_contain_text("PEMKAB-34.04, PDAM-BDG")
+    expect(reasons.nth(1)).to_have_attribute("data-code", "location_conflict")
+    expect(reasons.nth(1)).to_contain_text("Lokasi yang diberikan (34.04) bertentangan")
+
+    page.get_by_label("Wilayah yang benar (opsional)").fill("3273")
+    top = answer["suggestions"][0]["agency"]
+    page.get_by_role("button", name=f"Setujui: {top}").click()
+    expect(page.get_by_role("status").filter(has_text="Tersimpan")).to_be_visible()
+    stored = service.latest_feedback(answer["prediction_id"])
+    assert (stored.agency, stored.jurisdiction) == (top, "32.73")
+
+    page.get_by_role("button", name="English", exact=True).click()
+    expect(place).to_contain_text("KABUPATEN SLEMAN (regency/city, 34.04)")
+    expect(reasons.nth(1)).to_contain_text("The location given (34.04) contradicts")
+
+
+def test_a_prediction_without_a_place_says_so(page, service):
+    sign_in(page, service)
+    answer = suggest(page)
+    assert answer["jurisdiction"] is None  # the sample model has no catalogue
+    expect(page.locator(".result .jurisdiction")).to_contain_text("tidak ditemukan")
+
+
 def test_language_switch_translates_the_page_and_is_remembered(page, service, screenshots):
     page.goto(service.console)
     page.get_by_role("button", name="English", exact=True).click()

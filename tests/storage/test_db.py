@@ -183,7 +183,7 @@ def test_migrations_ship_inside_the_package():
     assert (MIGRATIONS_DIR / "env.py").is_file()
     assert (MIGRATIONS_DIR / "script.py.mako").is_file()
     script = ScriptDirectory.from_config(alembic_config())
-    assert script.get_current_head() == "0003"
+    assert script.get_current_head() == "0004"
 
 
 def test_migrated_schema_matches_the_models(migrated):

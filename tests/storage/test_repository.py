@@ -2,12 +2,14 @@ import inspect
 import sqlite3
 import threading
 import uuid
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
 import pytest
 from sqlalchemy import func, select, text
 
+from routing.places import Jurisdiction
 from routing.storage.db import FeedbackRecord, session_factory
 from routing.storage.repository import (
     get_prediction,
@@ -95,7 +97,7 @@ def test_recorded_predictions_read_back_unchanged(sessions):
     assert stored.text_masked == "jalan rusak"
     assert stored.text_purged is False
     assert stored.suggestions == [
-        {"agency": s.agency, "confidence": pytest.approx(s.confidence)}
+        {"agency": s.agency, "agency_code": None, "confidence": pytest.approx(s.confidence)}
         for s in prediction.suggestions
     ]
     assert (stored.top_agency, stored.top_confidence) == ("PUPR", pytest.approx(0.9))
@@ -121,7 +123,7 @@ def test_a_large_batch_gets_distinct_random_ids_and_exact_suggestions(sessions):
     odd = Prediction(
         suggestions=[
             Suggestion("Dinas Pendidikan – Kab. Bantaeng ü", 0.1 + 0.2),
-            Suggestion("PLN", 5e-324),
+            Suggestion("PLN", 5e-324, agency_code="PLN"),
         ],
         decision="review",
         threshold=0.8,
@@ -139,8 +141,12 @@ def test_a_large_batch_gets_distinct_random_ids_and_exact_suggestions(sessions):
         stored = get_prediction(session, ids[7])
     # JSON keeps the name and every float exactly (not rounded, not escaped away)
     assert stored.suggestions == [
-        {"agency": "Dinas Pendidikan – Kab. Bantaeng ü", "confidence": 0.1 + 0.2},
-        {"agency": "PLN", "confidence": 5e-324},
+        {
+            "agency": "Dinas Pendidikan – Kab. Bantaeng ü",
+            "agency_code": None,
+            "confidence": 0.1 + 0.2,
+        },
+        {"agency": "PLN", "agency_code": "PLN", "confidence": 5e-324},
     ]
 
 
@@ -344,6 +350,8 @@ def test_export_has_one_row_per_decided_prediction_in_decision_order(sessions, h
         "model_version": "v2",
         "decided_at": (T0 + timedelta(days=11, minutes=5)).isoformat(),
         "predicted_at": (T0 + timedelta(days=10)).isoformat(),
+        "suggested_jurisdiction": None,
+        "jurisdiction": None,
     }
     assert datetime.fromisoformat(last["decided_at"]).tzinfo is not None
     assert {(r["suggested_agency"], r["agency"], r["accepted"]) for r in rows[:3]} == {
@@ -352,6 +360,21 @@ def test_export_has_one_row_per_decided_prediction_in_decision_order(sessions, h
         ("PLN", "PLN", True),
     }
     assert since == [last]
+
+
+def test_the_found_and_the_corrected_jurisdiction_are_stored_and_exported(sessions):
+    place = Jurisdiction("32.73", "KOTA BANDUNG", "kabkota", "text", "Kota Bandung")
+    found = replace(_prediction("PDAM"), jurisdiction=place)
+    [record, nowhere] = _record(sessions, found, _prediction("PLN"))
+    assert (record.jurisdiction, nowhere.jurisdiction) == ("32.73", None)
+    _feedback(sessions, record, "PDAM", now=T0 + timedelta(hours=1), jurisdiction="32.04")
+    _feedback(sessions, nowhere, "PLN", now=T0 + timedelta(hours=2))
+    with sessions() as session:
+        rows = list(iter_feedback_export(session))
+    assert [(r["suggested_jurisdiction"], r["jurisdiction"]) for r in rows] == [
+        ("32.73", "32.04"),
+        (None, None),
+    ]
 
 
 def test_concurrent_feedback_writers_lose_nothing(migrated, sessions):

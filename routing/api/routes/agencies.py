@@ -6,6 +6,7 @@ from fastapi import APIRouter, Depends
 
 from routing.api.deps import ModelDep, require_integration
 from routing.api.schemas import AgenciesOut, AgencyOut, error_responses
+from routing.catalogue import Agency
 
 router = APIRouter(
     prefix="/v1",
@@ -17,10 +18,22 @@ router = APIRouter(
 
 @router.get("/agencies", summary="Agencies the model knows")
 async def agencies(model: ModelDep) -> AgenciesOut:
-    """The valid values of `agency` in /v1/feedback (others need `new_agency`)."""
-    names = sorted(model.agencies)
+    """The valid values of `agency` in /v1/feedback, by name or code (others need
+    `new_agency`), with their level, region and kind of office."""
     return AgenciesOut(
         model_version=model.bundle.model_version,
-        count=len(names),
-        agencies=[AgencyOut(agency=name) for name in names],
+        count=len(model.listed),
+        agencies=[_out(agency) for agency in model.listed],
+    )
+
+
+def _out(agency: Agency | str) -> AgencyOut:
+    if isinstance(agency, str):
+        return AgencyOut(agency=agency, agency_code=None, level=None, region=None, role=None)
+    return AgencyOut(
+        agency=agency.name,
+        agency_code=agency.code,
+        level=agency.level,
+        region=agency.region,
+        role=agency.role,
     )

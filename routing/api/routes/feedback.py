@@ -31,9 +31,11 @@ def feedback(
 ) -> FeedbackOut:
     """Store which agency the complaint went to; stored before the 201 is sent.
 
-    Several decisions on one prediction are all kept; the latest one counts. An agency the
-    model does not know is refused (422) unless `new_agency` is true, which only an admin key
-    may send (403 otherwise): the learning loop may turn such a name into a label.
+    Several decisions on one prediction are all kept; the latest one counts. `agency` is any
+    agency of /v1/agencies, by name or catalogue code (stored by name). An agency the model
+    does not know is refused (422) unless `new_agency` is true, which only an admin key may
+    send (403 otherwise): the learning loop may turn such a name into a label. `jurisdiction`
+    corrects the place the complaint is about.
     """
     if body.new_agency and not caller.may("admin"):
         raise HTTPException(status_code=403, detail='only an admin key may send "new_agency": true')
@@ -41,11 +43,11 @@ def feedback(
     if prediction is None:
         raise HTTPException(status_code=404, detail="unknown prediction_id")
     annotate(request, prediction_id=prediction.id)  # only ids we issued reach the log
-    agency = body.agency
-    if agency not in model.agencies and not body.new_agency:
+    agency = model.agencies.get(body.agency, body.agency)
+    if body.agency not in model.agencies and not body.new_agency:
         raise HTTPException(
             status_code=422,
-            detail=f"agency: {clip(agency)!r} is not an agency the model knows (see "
+            detail=f"agency: {clip(body.agency)!r} is not an agency the model knows (see "
             "/v1/agencies); "
             'send "new_agency": true to record it anyway',
         )
@@ -56,6 +58,7 @@ def feedback(
         new_agency=body.new_agency,
         admin=body.admin,
         note=body.note,
+        jurisdiction=body.jurisdiction,
         key_id=caller.key_id,
     )
     metrics.count_feedback(record.accepted)

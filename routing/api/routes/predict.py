@@ -29,6 +29,7 @@ from routing.api.schemas import (
     SIMILAR_DEFAULT,
     BatchPredictOut,
     BatchPredictRequest,
+    JurisdictionOut,
     PredictionOut,
     PredictRequest,
     ReasonOut,
@@ -68,7 +69,7 @@ async def predict(
         sessions,
         metrics,
         pool,
-        [(body.text, body.complaint_id)],
+        [(body.text, body.complaint_id, body.location)],
         body.top_k,
         SIMILAR_DEFAULT if body.include_similar else 0,
         caller.key_id,
@@ -100,7 +101,7 @@ async def predict_batch(
 
     Large batches are shared with the service's batch workers (ROUTING_BATCH_WORKERS).
     """
-    items = [(i.text, i.complaint_id) for i in body.items]
+    items = [(i.text, i.complaint_id, i.location) for i in body.items]
     results = await run_in_threadpool(
         _predict_and_store,
         model,
@@ -133,25 +134,32 @@ def _predict_and_store(
     sessions: sessionmaker[Session],
     metrics: ServiceMetrics,
     pool: BatchPool,
-    items: Sequence[tuple[str, str | None]],
+    items: Sequence[tuple[str, str | None, str | None]],
     top_k: int,
     similar: int = 0,
     key_id: str | None = None,
 ) -> list[PredictionOut]:
-    texts = [text for text, _ in items]
+    """`items` are (text, complaint id, location) triples."""
+    texts = [text for text, _, _ in items]
+    locations = [location for _, _, location in items]
     predictions = pool.suggest(
-        model.bundle, texts, top_k=top_k, explain_words=EXPLAIN_WORDS, similar=similar
+        model.bundle,
+        texts,
+        top_k=top_k,
+        explain_words=EXPLAIN_WORDS,
+        similar=similar,
+        locations=locations if any(locations) else None,
     )
     with sessions() as session:
         ids = store_predictions(
             session,
-            [(t, c, p) for (t, c), p in zip(items, predictions, strict=True)],
+            [(t, c, p) for (t, c, _), p in zip(items, predictions, strict=True)],
             key_id=key_id,
         )
     metrics.count_predictions(predictions)
     return [
         _answer(prediction_id, complaint_id, prediction)
-        for prediction_id, (_, complaint_id), prediction in zip(
+        for prediction_id, (_, complaint_id, _), prediction in zip(
             ids, items, predictions, strict=True
         )
     ]
@@ -160,9 +168,15 @@ def _predict_and_store(
 def _answer(prediction_id: str, complaint_id: str | None, prediction: Prediction) -> PredictionOut:
     """The answer for one stored prediction."""
     suggestions = [
-        SuggestionOut(agency=s.agency, confidence=float(s.confidence), explanation=s.explanation)
+        SuggestionOut(
+            agency=s.agency,
+            agency_code=s.agency_code,
+            confidence=float(s.confidence),
+            explanation=s.explanation,
+        )
         for s in prediction.suggestions
     ]
+    place = prediction.jurisdiction
     similar = None
     if prediction.similar is not None:
         similar = [SimilarOut(**item) for item in prediction.similar]
@@ -173,6 +187,7 @@ def _answer(prediction_id: str, complaint_id: str | None, prediction: Prediction
         decision=prediction.decision,
         threshold=prediction.threshold,
         reasons=[ReasonOut(**reason) for reason in prediction.reasons],
+        jurisdiction=None if place is None else JurisdictionOut(**place.to_dict()),
         model_version=prediction.model_version,
         similar=similar,
     )

@@ -83,13 +83,13 @@ export async function call(method, path, { body, query, key = session.key() } = 
 }
 
 export const api = {
-  predict: (text, topK, complaintId) =>
+  predict: (text, topK, complaintId, location) =>
     call("POST", "v1/predict", {
       // similar past complaints are only sent when asked for: the admin reads them here
-      body: { text, top_k: topK, complaint_id: complaintId || null, include_similar: true },
+      body: { text, top_k: topK, complaint_id: complaintId || null, location: location || null, include_similar: true },
     }),
   predictBatch: (items, topK) => call("POST", "v1/predict/batch", { body: { items, top_k: topK } }),
-  feedback: ({ predictionId, agency, newAgency = false, note = null }) =>
+  feedback: ({ predictionId, agency, newAgency = false, note = null, jurisdiction = null }) =>
     call("POST", "v1/feedback", {
       body: {
         prediction_id: predictionId,
@@ -97,6 +97,7 @@ export const api = {
         new_agency: newAgency,
         admin: session.admin(),
         note: note || null,
+        jurisdiction: jurisdiction || null,
       },
     }),
   agencies: () => call("GET", "v1/agencies"),

@@ -56,7 +56,10 @@ async function loadModel() {
   try {
     const [agencies, summary] = await Promise.all([api.agencies(), api.model()]);
     known.clear();
-    for (const { agency } of agencies.agencies) known.set(agency.toLocaleLowerCase(), agency);
+    for (const { agency, agency_code: code } of agencies.agencies) {
+      known.set(agency.toLocaleLowerCase(), agency);
+      if (code) known.set(code.toLocaleLowerCase(), agency); // a code finds its agency too
+    }
     replace(document.getElementById("agency-options"), agencies.agencies.map(({ agency }) => el("option", { value: agency })));
     model = summary;
     setBanner(null);

@@ -1,5 +1,6 @@
-// Disposisi: one complaint → suggestions, the words behind them, similar past complaints,
-// and the admin's decision (accept the top suggestion or record another agency).
+// Disposisi: one complaint (and its location) → suggestions, the place it is about, the
+// words behind them, similar past complaints, and the admin's decision (accept the top
+// suggestion or record another agency, and correct the place).
 
 import { api } from "../api.js";
 import { el, replace, uid } from "../dom.js";
@@ -13,6 +14,7 @@ export function disposeView(ctx) {
   const state = {
     text: "",
     complaintId: "",
+    location: "",
     topK: 3,
     busy: false,
     error: null,
@@ -37,7 +39,7 @@ export function disposeView(ctx) {
     setBusy(true);
     showError(null);
     try {
-      state.result = await api.predict(text, state.topK, state.complaintId.trim() || null);
+      state.result = await api.predict(text, state.topK, state.complaintId.trim() || null, state.location.trim() || null);
     } catch (error) {
       showError(errorText(error));
       return;
@@ -65,10 +67,10 @@ export function disposeView(ctx) {
     formError.hidden = !message;
   }
 
-  async function store({ agency, newAgency, note }) {
+  async function store({ agency, newAgency, note, jurisdiction }) {
     state.storeError = null;
     try {
-      const out = await api.feedback({ predictionId: state.result.prediction_id, agency, newAgency, note });
+      const out = await api.feedback({ predictionId: state.result.prediction_id, agency, newAgency, note, jurisdiction });
       state.stored = { agency, newAgency, accepted: out.accepted, feedbackId: out.feedback_id };
     } catch (error) {
       state.stored = null;
@@ -120,6 +122,9 @@ export function disposeView(ctx) {
     });
     const idInput = el("input", { id: idId, class: "input", type: "text", autocomplete: "off", value: state.complaintId });
     idInput.addEventListener("input", () => (state.complaintId = idInput.value));
+    const locationId = uid("location");
+    const locationInput = el("input", { id: locationId, class: "input", type: "text", autocomplete: "off", maxlength: 200, value: state.location, placeholder: t("dispose.locationPlaceholder") });
+    locationInput.addEventListener("input", () => (state.location = locationInput.value));
     const topSelect = el("select", { id: topId, class: "input" }, TOP_K_CHOICES.map((k) => el("option", { value: k }, String(k))));
     topSelect.value = String(state.topK);
     topSelect.addEventListener("change", () => (state.topK = Number(topSelect.value)));
@@ -130,6 +135,7 @@ export function disposeView(ctx) {
       el("p", { class: "hint", id: `${textId}-hint` }, t("dispose.textHint")),
       el("div", { class: "form-row" },
         el("div", { class: "field field-grow" }, el("label", { for: idId, class: "label" }, t("dispose.complaintId")), idInput),
+        el("div", { class: "field field-grow" }, el("label", { for: locationId, class: "label" }, t("dispose.location")), locationInput),
         el("div", { class: "field" }, el("label", { for: topId, class: "label" }, t("dispose.topK")), topSelect),
         el("div", { class: "field field-button" }, button),
       ),
@@ -198,21 +204,40 @@ export function disposeView(ctx) {
     );
   }
 
+  // The place the complaint is about, as the service found it (or that it found none).
+  function jurisdictionLine(place) {
+    if (!place) return el("p", { class: "jurisdiction muted" }, el("strong", {}, t("dispose.jurisdiction")), " ", t("dispose.noJurisdiction"));
+    const where = place.code ? `${place.name} (${t(`level.${place.level}`)}, ${place.code})` : t("dispose.noCommonRegion");
+    return el("p", { class: "jurisdiction" },
+      el("strong", {}, t("dispose.jurisdiction")),
+      " ",
+      el("span", { class: "jurisdiction-name" }, where),
+      " · ",
+      el("span", { class: "muted" }, t(`dispose.source.${place.source}`, { evidence: place.evidence })),
+      Array.isArray(place.candidates) && place.candidates.length
+        ? el("span", { class: "muted" }, " · ", t("dispose.candidates", { codes: place.candidates.join(", ") }))
+        : null,
+    );
+  }
+
   function decidePanel(result) {
     const top = result.suggestions[0];
     const noteId = uid("note");
     const note = el("input", { id: noteId, class: "input", type: "text", maxlength: 2000, autocomplete: "off" });
+    const placeId = uid("jurisdiction");
+    const place = el("input", { id: placeId, class: "input", type: "text", maxlength: 20, autocomplete: "off", inputmode: "numeric", placeholder: result.jurisdiction?.code || "32.73", "aria-describedby": `${placeId}-hint` });
+    const decision = (agency, newAgency) => ({ agency, newAgency, note: note.value, jurisdiction: place.value.trim() || null });
     const accept = el("button", { type: "button", class: "button button-primary" }, t("dispose.accept"), top ? `: ${top.agency}` : "");
     accept.disabled = !top;
     accept.addEventListener("click", async () => {
       accept.disabled = true;
-      await store({ agency: top.agency, newAgency: false, note: note.value });
+      await store(decision(top.agency, false));
       accept.disabled = false;
     });
     const picker = agencyPicker({
       resolve: ctx.resolveAgency,
       label: t("dispose.otherAgency"),
-      onSave: ({ agency, newAgency }) => store({ agency, newAgency, note: note.value }),
+      onSave: ({ agency, newAgency }) => store(decision(agency, newAgency)),
     });
     return el("section", { class: "decide", "aria-labelledby": "decide-title" },
       el("h3", { class: "panel-title", id: "decide-title" }, t("dispose.decision")),
@@ -220,7 +245,14 @@ export function disposeView(ctx) {
         el("div", { class: "decide-accept" }, accept, el("p", { class: "hint" }, t("dispose.acceptHint"))),
         el("div", { class: "decide-other" }, picker.element),
       ),
-      el("div", { class: "field" }, el("label", { for: noteId, class: "label" }, t("dispose.note")), note),
+      el("div", { class: "form-row" },
+        el("div", { class: "field field-grow" }, el("label", { for: noteId, class: "label" }, t("dispose.note")), note),
+        el("div", { class: "field" },
+          el("label", { for: placeId, class: "label" }, t("dispose.correctJurisdiction")),
+          place,
+          el("p", { class: "hint", id: `${placeId}-hint` }, t("dispose.correctJurisdictionHint")),
+        ),
+      ),
       confirmation,
     );
   }
@@ -237,6 +269,10 @@ export function disposeView(ctx) {
         return t("reason.out_of_scope");
       case "few_shot":
         return t("reason.few_shot", { agency: reason.agency });
+      case "no_jurisdiction":
+        return t(reason.candidates?.length ? "reason.no_jurisdiction" : "reason.no_jurisdiction_none", { role: reason.role, candidates: (reason.candidates || []).join(", ") });
+      case "location_conflict":
+        return t("reason.location_conflict", { location: reason.location ?? "?", text: reason.text ?? "?" });
       default:
         return t("reason.other", { code: reason.code });
     }
@@ -259,6 +295,7 @@ export function disposeView(ctx) {
       result.decision === "auto"
         ? el("p", { class: "muted" }, t("dispose.autoExplain", { threshold: percent(result.threshold, 1) }))
         : reasonList(result.reasons || []),
+      jurisdictionLine(result.jurisdiction),
       el("div", { class: "result-grid" },
         el("ol", { class: "suggestions", "aria-label": t("dispose.suggestions") }, result.suggestions.map((s, i) => suggestionCard(s, i, result.threshold))),
         complaintPanel(result),
