@@ -29,6 +29,7 @@ __all__ = [
     "FORMS",
     "NATIONAL_TOPICS",
     "ROLE_TOPICS",
+    "PlaceWriter",
     "RegionalComplaint",
     "Topic",
     "generate",
@@ -183,8 +184,8 @@ def _shortened(bare: str) -> str:
     )
 
 
-class _Places:
-    """The gazetteer's names around the regencies/cities a corpus uses."""
+class PlaceWriter:
+    """Writes a regency/city the ways people do (`FORMS`), from the gazetteer's names alone."""
 
     def __init__(self, gazetteer: Gazetteer) -> None:
         self.gazetteer = gazetteer
@@ -203,8 +204,18 @@ class _Places:
         province = self.gazetteer.get(region.province)
         return province.name if province else ""
 
+    def write(self, region: Region, rng: random.Random, forms: Sequence[FormName] = ()) -> Mention:
+        """(form, the words) for `region` in one of `forms` (default: any of FORMS) drawn by
+        `rng`; a form a region cannot take (no kecamatan, a name others share) is redrawn."""
+        names = list(forms or FORMS)
+        while True:
+            form = rng.choice(names)
+            written = FORMS[form](region, rng, self)
+            if written:
+                return form, written
 
-def _regency(region: Region, rng: random.Random, places: _Places) -> str:
+
+def _regency(region: Region, rng: random.Random, places: PlaceWriter) -> str:
     """The regency/city written in one of the usual ways."""
     kind, bare = _kind_and_bare(region)
     if kind == "KOTA":
@@ -219,35 +230,35 @@ def _regency(region: Region, rng: random.Random, places: _Places) -> str:
     return rng.choice(choices)
 
 
-def _child(parent: str, rng: random.Random, places: _Places) -> Region | None:
+def _child(parent: str, rng: random.Random, places: PlaceWriter) -> Region | None:
     children = places.children.get(parent)
     return rng.choice(children) if children else None
 
 
-def _form_official(region: Region, rng: random.Random, places: _Places) -> str | None:
+def _form_official(region: Region, rng: random.Random, places: PlaceWriter) -> str | None:
     return _title(region.name)
 
 
-def _form_lower(region: Region, rng: random.Random, places: _Places) -> str | None:
+def _form_lower(region: Region, rng: random.Random, places: PlaceWriter) -> str | None:
     return region.name.lower()
 
 
-def _form_abbreviated(region: Region, rng: random.Random, places: _Places) -> str | None:
+def _form_abbreviated(region: Region, rng: random.Random, places: PlaceWriter) -> str | None:
     return _regency(region, rng, places)
 
 
-def _form_bare(region: Region, rng: random.Random, places: _Places) -> str | None:
+def _form_bare(region: Region, rng: random.Random, places: PlaceWriter) -> str | None:
     bare = _kind_and_bare(region)[1]
     # a name several regions share is not how anyone names one of them alone
     return _title(bare) if bare in places.unique_bare else None
 
 
-def _form_with_province(region: Region, rng: random.Random, places: _Places) -> str | None:
+def _form_with_province(region: Region, rng: random.Random, places: PlaceWriter) -> str | None:
     province = _title(places.province_name(region))
     return f"{_regency(region, rng, places)}, {rng.choice(('', 'Provinsi '))}{province}"
 
 
-def _form_kecamatan(region: Region, rng: random.Random, places: _Places) -> str | None:
+def _form_kecamatan(region: Region, rng: random.Random, places: PlaceWriter) -> str | None:
     kecamatan = _child(region.code, rng, places)
     if kecamatan is None:
         return None
@@ -255,7 +266,7 @@ def _form_kecamatan(region: Region, rng: random.Random, places: _Places) -> str 
     return f"{marker} {_title(kecamatan.name)}, {_regency(region, rng, places)}"
 
 
-def _form_village(region: Region, rng: random.Random, places: _Places) -> str | None:
+def _form_village(region: Region, rng: random.Random, places: PlaceWriter) -> str | None:
     kecamatan = _child(region.code, rng, places)
     village = _child(kecamatan.code, rng, places) if kecamatan else None
     if kecamatan is None or village is None:
@@ -265,7 +276,7 @@ def _form_village(region: Region, rng: random.Random, places: _Places) -> str | 
     return f"{marker} {_title(village.name)}, Kecamatan {_title(kecamatan.name)}"
 
 
-def _form_shortened(region: Region, rng: random.Random, places: _Places) -> str | None:
+def _form_shortened(region: Region, rng: random.Random, places: PlaceWriter) -> str | None:
     kind, bare = _kind_and_bare(region)
     kecamatan = _child(region.code, rng, places)
     if kecamatan is None:
@@ -274,7 +285,7 @@ def _form_shortened(region: Region, rng: random.Random, places: _Places) -> str 
     return f"kec. {kecamatan.name.lower()} {short}"
 
 
-FORMS: dict[FormName, Callable[[Region, random.Random, _Places], str | None]] = {
+FORMS: dict[FormName, Callable[[Region, random.Random, PlaceWriter], str | None]] = {
     "official name": _form_official,
     "lower case": _form_lower,
     "abbreviated marker": _form_abbreviated,
@@ -284,14 +295,6 @@ FORMS: dict[FormName, Callable[[Region, random.Random, _Places], str | None]] = 
     "village + kecamatan": _form_village,
     "kecamatan + invented shortening": _form_shortened,
 }
-
-
-def _mention(region: Region, rng: random.Random, places: _Places) -> Mention:
-    while True:
-        form = rng.choice(list(FORMS))
-        written = FORMS[form](region, rng, places)
-        if written:
-            return form, written
 
 
 def pick_regions(
@@ -329,14 +332,14 @@ def generate(
     drawn in turn, topics at random), then `national` complaints per national agency, half of
     them naming a place in one of `regions`."""
     rng = random.Random(seed)
-    places = _Places(gazetteer)
+    places = PlaceWriter(gazetteer)
     roles = sorted(ROLE_TOPICS)
     out: list[RegionalComplaint] = []
     for region in regions:
         for i in range(per_region):
             role = roles[i % len(roles)]
             topic = rng.choice(ROLE_TOPICS[role])
-            form, written = _mention(region, rng, places)
+            form, written = places.write(region, rng)
             text = _compose(topic.text, written, rng)
             if topic.level == "pusat":
                 out.append(
@@ -355,7 +358,7 @@ def generate(
                 out.append(RegionalComplaint(text, None, agency, None, None, "", ""))
                 continue
             region = rng.choice(regions)
-            form, written = _mention(region, rng, places)
+            form, written = places.write(region, rng)
             text = _compose(template, written, rng)
             out.append(RegionalComplaint(text, None, agency, None, region.code, written, form))
     return out
