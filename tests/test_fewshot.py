@@ -24,6 +24,7 @@ from routing.similar import SimilarIndex
 from routing.suggest import suggest
 from tests.conftest import Corpus, write_csv
 from training.pipeline import train
+from training.sample_corpus import AGENCIES
 
 SAMPLE_CSV = Path(__file__).resolve().parents[1] / "data" / "sample" / "complaints.csv"
 
@@ -46,10 +47,12 @@ PER_AGENCY = 12
 
 
 def _sample_by_agency() -> dict[str, list[str]]:
-    by_agency: dict[str, list[str]] = {}
+    """The complaints of each of the sample corpus's AGENCIES (its governments have too few)."""
+    by_agency: dict[str, list[str]] = {agency: [] for agency in AGENCIES}
     with SAMPLE_CSV.open(encoding="utf-8", newline="") as fh:
         for row in csv.DictReader(fh):
-            by_agency.setdefault(row["agency"], []).append(row["text"])
+            if row["agency"] in by_agency:
+                by_agency[row["agency"]].append(row["text"])
     return by_agency
 
 

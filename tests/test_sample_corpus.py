@@ -4,11 +4,14 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from routing.authority import load_authority
+from routing.places import default_place_finder
 from training.sample_corpus import (
     AGENCIES,
     CENTRAL_AGENCIES,
     DEFAULT_PATH,
     DPU,
+    GOVERNMENT_REGIONS,
     LOCAL_AGENCIES,
     PDAM,
     generate,
@@ -60,13 +63,49 @@ def test_covers_central_and_local_agencies(corpus: pd.DataFrame):
     assert set(CENTRAL_AGENCIES) | set(LOCAL_AGENCIES) == set(AGENCIES)
     assert all("KOTA BANDUNG" in agency for agency in LOCAL_AGENCIES)
     assert not any("KOTA BANDUNG" in agency for agency in CENTRAL_AGENCIES)
-    assert set(corpus["agency"]) == set(AGENCIES)
+    assert set(AGENCIES) < set(corpus["agency"])
 
 
-def test_every_agency_has_at_least_100_complaints(corpus: pd.DataFrame):
+def test_every_agency_has_150_complaints_and_every_government_a_few(corpus: pd.DataFrame):
     counts = corpus["agency"].value_counts()
-    assert counts.min() >= 100
-    assert counts.sum() == len(corpus) == 150 * len(AGENCIES)
+    assert (counts[list(AGENCIES)] == 150).all()
+    governments = counts.drop(list(AGENCIES))
+    assert governments.index.str.startswith("PEMERINTAH ").all()
+    assert governments.min() >= 5
+    assert counts.sum() == len(corpus) < 1.2 * 150 * len(AGENCIES)
+
+
+def test_every_label_is_known_to_the_shipped_catalogue(corpus: pd.DataFrame):
+    catalogue = load_authority().catalogue
+    mapping = catalogue.map_labels(corpus["agency"].tolist())
+    assert mapping.unknown == {}
+    codes = set(mapping.labels)
+    assert "PEMKAB-34.04" in codes and "PEMKOT-35.78" in codes and "PEMPROV-35" in codes
+    assert {catalogue.agencies[c].level for c in codes} == {"pusat", "provinsi", "kabkota"}
+
+
+def test_local_complaints_name_places_in_many_regencies_of_several_provinces(corpus):
+    assert len({code[:2] for code in GOVERNMENT_REGIONS}) >= 5
+    catalogue = load_authority().catalogue
+    finder = default_place_finder()
+    governments = corpus[corpus["agency"].str.startswith("PEMERINTAH ")]
+    right, named = 0, set()
+    for text, label in zip(governments["text"], governments["agency"], strict=True):
+        region = catalogue.agencies[catalogue.code_of(label)].region
+        place = finder.find(text).jurisdiction
+        if place is not None and place.code is not None and place.code.startswith(region):
+            right += 1
+            named.add(place.code)
+    assert right >= 0.9 * len(governments)
+    assert len(named) >= len(GOVERNMENT_REGIONS)
+
+
+def test_senior_high_schools_go_to_the_province(corpus):
+    secondary = corpus["text"].str.contains(r"\b(?:sman|sma negeri|smk negeri)\b", case=False)
+    assert secondary.sum() > 20
+    assert corpus[secondary]["agency"].str.startswith("PEMERINTAH PROVINSI ").all()
+    provinces = corpus["agency"].str.startswith("PEMERINTAH PROVINSI ")
+    assert secondary[provinces].all()
 
 
 def test_columns_and_ids(corpus: pd.DataFrame):

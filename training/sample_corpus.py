@@ -5,6 +5,15 @@ start trains on this corpus instead. It imitates what makes the real task hard: 
 spelling, HTML residue, personal numbers that must be masked, and complaints that plausibly
 belong to two agencies. Every person and number in it is invented.
 
+Besides national agencies and Kota Bandung's offices, local complaints come from regencies and
+cities of several provinces (`GOVERNMENT_REGIONS`, places written from the gazetteer by
+`training.regional_corpus.PlaceWriter`): matters of the regency's or city's government itself
+(licences, district and village offices, markets) disposed to it ("PEMERINTAH KABUPATEN
+SLEMAN"), and senior-high-school complaints disposed to the province's government ("PEMERINTAH
+PROVINSI JAWA TIMUR"), the level the law gives them. A model trained with the shipped
+catalogue learns these as the roles PEMKAB/PEMKOT and PEMPROV, and the place a complaint names
+picks the government.
+
 Only ``random.Random(seed)`` is used, so the output is byte-identical on every platform.
 
     python -m training.sample_corpus [--out data/sample/complaints.csv] [--n-per-agency N]
@@ -14,12 +23,19 @@ from __future__ import annotations
 
 import argparse
 import csv
+import functools
 import random
 import re
 from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
+
+from routing.catalogue import government_agencies
+from routing.gazetteer import Gazetteer, load_gazetteer
+from training.regional_corpus import FORMS, PlaceWriter
+
+Drawers = dict[str, Callable[[random.Random], str]]
 
 DEFAULT_PATH: Path = Path(__file__).resolve().parents[1] / "data" / "sample" / "complaints.csv"
 DEFAULT_SEED = 20240517
@@ -52,6 +68,18 @@ CENTRAL_AGENCIES: tuple[str, ...] = (
 )
 LOCAL_AGENCIES: tuple[str, ...] = (DPU, DINKES, PDAM, DISHUB, DISDIK, DLH)
 AGENCIES: tuple[str, ...] = CENTRAL_AGENCIES + LOCAL_AGENCIES
+
+# Regencies/cities (Kemendagri codes) beyond Kota Bandung whose local complaints go to their
+# governments, and the provinces whose senior-high-school complaints go to theirs: those of the
+# regencies, but Jawa Barat's, whose education office the catalogue lists.
+GOVERNMENT_REGIONS = (
+    "12.07", "12.71", "32.04", "32.17", "33.72", "33.74", "34.04", "34.71",
+    "35.07", "35.78", "51.03", "51.71", "64.71", "64.72", "73.06", "73.71",
+)  # fmt: skip
+PROVINCE_REGIONS = tuple(sorted({code[:2] for code in GOVERNMENT_REGIONS} - {"32"}))
+# Place forms people commonly write (the invented shortenings are the benchmark's, not the
+# sample's).
+PLACE_FORMS = tuple(form for form in FORMS if "invented" not in form)
 
 # Share of an agency's complaints drawn from topics it shares with another agency; these are
 # what keep the sample from being trivially separable.
@@ -352,6 +380,29 @@ SHARED_TOPICS: tuple[tuple[frozenset[str], tuple[str, ...]], ...] = (
         frozenset({DISHUB, DLH}),
         ("Asap hitam knalpot bus dan angkot di {jalan} bikin polusi udara parah.",),
     ),
+)
+
+# Complaints about matters of a regency's/city's government itself (licences, its district and
+# village offices, markets, public order): no office of a role the catalogue lists.
+KABKOTA_TOPICS = (
+    "Pengurusan izin PBG rumah saya di {tempat} tidak selesai sejak {bulan}.",
+    "Pelayanan di kantor camat di {tempat} lambat dan petugasnya sering tidak di tempat.",
+    "Oknum pegawai kantor kelurahan di {tempat} meminta {nominal} untuk surat pengantar.",
+    "Satpol PP di {tempat} menggusur pedagang kaki lima tanpa pemberitahuan.",
+    "Pasar tradisional milik pemda di {tempat} kumuh, atapnya bocor dan becek.",
+    "Dana desa di {tempat} diduga diselewengkan, pembangunan tidak sesuai laporan.",
+    "Penghasilan tetap perangkat desa di {tempat} belum dibayar sejak {bulan}.",
+    "Seleksi tenaga honorer pemda di {tempat} tidak transparan, ada titipan pejabat.",
+    "Retribusi pasar di {tempat} naik {nominal} tanpa sosialisasi, pedagang keberatan.",
+    "Mal Pelayanan Publik di {tempat} tutup lebih awal dari jadwal yang diumumkan.",
+)
+# Senior high schools are the province's (UU 23/2014).
+PROVINCE_TOPICS = (
+    "Ijazah anak saya ditahan SMAN {nomor} {tempat} karena belum melunasi SPP.",
+    "Ada dugaan jual beli kursi PPDB di SMA negeri {tempat} seharga {nominal}.",
+    "SMK negeri di {tempat} mewajibkan membeli seragam seharga {nominal}.",
+    "Guru honorer SMA negeri di {tempat} belum menerima honor sejak {bulan}.",
+    "Komite SMAN {nomor} {tempat} memungut {nominal} per bulan dari setiap siswa.",
 )
 
 GREETINGS = (
@@ -683,8 +734,48 @@ def _shared_topics(agency: str) -> tuple[str, ...]:
     return tuple(t for pair, topics in SHARED_TOPICS if agency in pair for t in topics)
 
 
+@functools.cache
+def _place_writer() -> PlaceWriter:
+    return PlaceWriter(load_gazetteer())
+
+
+def _government_drawers(code: str, writer: PlaceWriter, gazetteer: Gazetteer) -> Drawers:
+    """Slot drawers whose places all lie in regency/city `code`."""
+    region = gazetteer.get(code)
+    if region is None:
+        raise ValueError(f"{code} is not a regency/city of the gazetteer")
+
+    def place(rng: random.Random) -> str:
+        return writer.write(region, rng, PLACE_FORMS)[1]
+
+    drawers = _slot_drawers(local=False)
+    drawers.update(tempat=place, lokasi=place, kelurahan_any=place, kecamatan_any=place, kota=place)
+    return drawers
+
+
+def _government_complaints(
+    n_per_regency: int, n_per_province: int, rng: random.Random
+) -> list[tuple[tuple[str, ...], str, Drawers]]:
+    """(topics, label, drawers) of each government complaint to draw, in order."""
+    writer = _place_writer()
+    gazetteer = writer.gazetteer
+    names = {agency.region: agency.name for agency in government_agencies(gazetteer)}
+    out = []
+    for code in GOVERNMENT_REGIONS:
+        drawers = _government_drawers(code, writer, gazetteer)
+        out += [(KABKOTA_TOPICS, names[code], drawers)] * n_per_regency
+    for province in PROVINCE_REGIONS:
+        regencies = [code for code in GOVERNMENT_REGIONS if code.startswith(province + ".")]
+        for _ in range(n_per_province):
+            drawers = _government_drawers(rng.choice(regencies), writer, gazetteer)
+            out.append((PROVINCE_TOPICS, names[province], drawers))
+    return out
+
+
 def generate(n_per_agency: int = 150, seed: int = DEFAULT_SEED) -> pd.DataFrame:
-    """Return ``n_per_agency`` unique synthetic complaints per agency (columns id, text, agency).
+    """Return ``n_per_agency`` unique synthetic complaints per agency of AGENCIES, and
+    ``n_per_agency // 12`` per government of GOVERNMENT_REGIONS and ``n_per_agency // 18``
+    per government of PROVINCE_REGIONS (at least one each), as columns id, text, agency.
 
     The same arguments always give the same rows in the same order.
     """
@@ -692,21 +783,33 @@ def generate(n_per_agency: int = 150, seed: int = DEFAULT_SEED) -> pd.DataFrame:
         raise ValueError(f"n_per_agency must be at least 1, got {n_per_agency}")
     rng = random.Random(seed)
     seen: set[str] = set()
+
+    def draw(
+        topics: tuple[str, ...], drawers: Drawers, label: str, shared: tuple[str, ...] = ()
+    ) -> tuple[str, str]:
+        for _attempt in range(100):
+            chosen = shared if shared and rng.random() < AMBIGUOUS_SHARE else topics
+            text = _compose(chosen, rng, drawers)
+            if text not in seen:
+                break
+        else:
+            raise RuntimeError(f"could not draw a new complaint for {label}; lower n")
+        seen.add(text)
+        return text, label
+
     rows: list[tuple[str, str]] = []
     for agency in AGENCIES:
-        own, shared = TOPICS[agency], _shared_topics(agency)
         drawers = _slot_drawers(local=agency in LOCAL_AGENCIES)
-        for _ in range(n_per_agency):
-            for _attempt in range(100):
-                topics = shared if rng.random() < AMBIGUOUS_SHARE else own
-                text = _compose(topics, rng, drawers)
-                if text not in seen:
-                    break
-            else:
-                raise RuntimeError(f"could not draw a new complaint for {agency}; lower n")
-            seen.add(text)
-            rows.append((text, agency))
+        shared = _shared_topics(agency)
+        rows += [draw(TOPICS[agency], drawers, agency, shared) for _ in range(n_per_agency)]
     rng.shuffle(rows)
+    # Governments' complaints are drawn afterwards and slotted in at random places, so the
+    # agencies' complaints, and their order, are those of the corpus before governments joined.
+    governments = _government_complaints(
+        max(1, n_per_agency // 12), max(1, n_per_agency // 18), rng
+    )
+    for topics, label, drawers in governments:
+        rows.insert(rng.randrange(len(rows) + 1), draw(topics, drawers, label))
     return pd.DataFrame(
         {
             "id": [f"S-{i:06d}" for i in range(1, len(rows) + 1)],
