@@ -474,7 +474,8 @@ class PlaceFinder:
         )
         if not (word in _BODIES or state_school) or start >= len(tokens) or breaks[start - 1]:
             return None
-        if tokens[start].word in _PRONOUNS or tokens[start].word in _STOPS:
+        # "puskesmas Kabupaten X": the marker names the region; the marker reading takes it
+        if tokens[start].word in _PRONOUNS | _STOPS | _MARKER_WORDS:
             return None
         for length, entries in self._names_at(tokens, breaks, start):
             wide = [e for e in entries if e.kind not in _LOCAL_KINDS]

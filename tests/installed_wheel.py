@@ -35,6 +35,7 @@ from routing.api import create_app
 from routing.catalogue import load_catalogue
 from routing.cli import main as routing_main
 from routing.datafiles import data_file
+from routing.gazetteer import load_gazetteer
 from routing.settings import Settings
 
 
@@ -73,7 +74,8 @@ def main() -> None:
     )  # fmt: skip
     with open(complaints, encoding="utf-8", newline="") as fh:
         labels = [row["agency"] for row in csv.DictReader(fh)]
-    catalogue = load_catalogue(data_file("agencies.csv"))
+    # with the gazetteer: the governments every catalogue generates
+    catalogue = load_catalogue(data_file("agencies.csv"), gazetteer=load_gazetteer())
     with open(incoming, encoding="utf-8", newline="") as fh:
         first_text = next(csv.DictReader(fh))["text"]
     report = {

@@ -320,6 +320,8 @@ def test_cli_predict_marks_few_shot_suggestions(fewshot_bundle, tmp_path):
         for got, want in zip(line["suggestions"], prediction.suggestions, strict=True):
             assert got["agency"] == want.agency
             assert got.get("few_shot", False) is want.few_shot
-            assert set(got) == ({"agency", "confidence", "few_shot"} if want.few_shot else
-                                {"agency", "confidence"})  # fmt: skip
+            assert got["agency_code"] == want.agency_code
+            assert set(got) == ({"agency", "agency_code", "confidence", "few_shot"}
+                                if want.few_shot else
+                                {"agency", "agency_code", "confidence"})  # fmt: skip
     assert any(s.few_shot for p in expected for s in p.suggestions)

@@ -94,6 +94,10 @@ def test_a_kecamatan_or_village_resolves_to_its_regency(finder, text, code):
         ("laporan ke Polres Bogor Kota", "32.71"),
         ("banjir di Bekasi kota", "32.75"),
         ("RSUD Sleman menolak pasien", "34.04"),
+        # a marker after the body: the marker's region, not a village named like the marker
+        ("obat di puskesmas Kabupaten Kepahiang kosong", "17.08"),
+        ("pungutan di SDN 4 Kabupaten Tabanan", "51.02"),
+        ("guru SMPN 8 Kota Malang", "35.73"),
     ],
 )
 def test_a_public_body_named_with_its_region_names_that_place(finder, text, code):
