@@ -58,8 +58,10 @@ def place_suggestions(
     ranked: Sequence[tuple[str, float]],
     jurisdiction: Jurisdiction | None,
     text: str,
+    limit: int | None = None,
 ) -> list[Placed]:
-    """The ranked classes (label, probability) of one complaint as agencies of its place.
+    """The ranked classes (label, probability) of one complaint as agencies of its place,
+    the first `limit` of them (all when None); classes past those are not resolved.
 
     `text` is the complaint's normalized text (the rules of authority read it). When two
     classes resolve to the same agency (two roles the place has no office for, both sent to
@@ -68,10 +70,12 @@ def place_suggestions(
     probability, the quantity its threshold was chosen for.
     """
     if authority is None:
-        return [Placed(label, confidence, label) for label, confidence in ranked]
+        return [Placed(label, confidence, label) for label, confidence in ranked][:limit]
     out: list[Placed] = []
     seen: set[str] = set()
     for label, confidence in ranked:
+        if limit is not None and len(out) >= limit:
+            break
         resolution = authority.resolve(label, jurisdiction, text)
         agency = resolution.agency
         if agency is None:
@@ -140,7 +144,7 @@ def ranked_agencies(
     for pairs, jurisdiction, text in zip(
         top_k_from_proba(proba, classes, depth), jurisdictions, normalized, strict=True
     ):
-        placed = place_suggestions(authority, pairs, jurisdiction, text)[:k]
+        placed = place_suggestions(authority, pairs, jurisdiction, text, limit=k)
         ids.append([p.agency_code or p.agency for p in placed])
         confidence.append(placed[0].confidence)
     return ids, np.asarray(confidence, dtype=float)

@@ -166,7 +166,7 @@ def suggest(
             index, texts, classes, proba, few, depth, embeddings=embeddings
         )
     placed = [
-        place_suggestions(authority, pairs, finding and finding.jurisdiction, text)[:ranks]
+        place_suggestions(authority, pairs, finding and finding.jurisdiction, text, limit=ranks)
         for pairs, finding, text in zip(ranked, findings, own_normalized, strict=True)
     ]
     novelty = _novelty(bundle, own_normalized, proba)
