@@ -28,10 +28,17 @@ __all__ = ["ANNOTATION_COLUMNS", "annotation_sample"]
 ANNOTATION_COLUMNS = ("id", "status", "code", "candidates", "annotator", "note")
 
 
-def annotation_sample(n_rows: int, n: int = 400, seed: int = 0) -> np.ndarray:
-    """Positions of the `n` complaints to annotate among `n_rows`, ascending."""
+def annotation_sample(
+    n_rows: int, n: int = 400, seed: int = 0, exclude: np.ndarray | None = None
+) -> np.ndarray:
+    """Positions of the `n` complaints to annotate among `n_rows`, ascending.
+
+    `exclude` (positions) are never drawn: a later round stays disjoint from an earlier one.
+    """
     rng = np.random.default_rng(seed)
-    return np.sort(rng.choice(n_rows, size=min(n, n_rows), replace=False))
+    pool = np.setdiff1d(np.arange(n_rows), exclude) if exclude is not None else n_rows
+    size = min(n, n_rows if exclude is None else len(pool))
+    return np.sort(rng.choice(pool, size=size, replace=False))
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -43,11 +50,20 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--id-col", default="id")
     parser.add_argument("--n", type=int, default=400, help="complaints to draw")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--exclude-seed",
+        type=int,
+        action="append",
+        default=[],
+        help="leave out the complaints an earlier round drew with this seed (and --n); repeatable",
+    )
     args = parser.parse_args(argv)
 
     data = load_training_data(args.data, args.text_col, args.label_col, id_col=args.id_col)
     frame = data.frame
-    rows = annotation_sample(len(frame), args.n, args.seed)
+    earlier = [annotation_sample(len(frame), args.n, seed) for seed in args.exclude_seed]
+    exclude = np.concatenate(earlier) if earlier else None
+    rows = annotation_sample(len(frame), args.n, args.seed, exclude)
     sheet = pd.DataFrame(
         {
             "id": frame[args.id_col].astype(str).to_numpy()[rows],
