@@ -45,6 +45,7 @@ most-named province decides in the same way.
 
 from __future__ import annotations
 
+import bisect
 import csv
 import functools
 import itertools
@@ -243,6 +244,8 @@ class _Mention(NamedTuple):
 
 
 def _fold(text: str) -> str:
+    if text.isascii():  # nothing to decompose
+        return text
     return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
 
 
@@ -315,6 +318,17 @@ class PlaceFinder:
         return {key: tuple(dict.fromkeys(entries)) for key, entries in index.items()}
 
     @functools.cached_property
+    def _sorted_keys(self) -> list[str]:
+        return sorted(self._index)
+
+    def _some_name_begins(self, key: str) -> bool:
+        """Whether an indexed name's key starts with `key`: reading further words can find a
+        name only while it does."""
+        keys = self._sorted_keys
+        at = bisect.bisect_left(keys, key)
+        return at < len(keys) and keys[at].startswith(key)
+
+    @functools.cached_property
     def _needs_marker(self) -> frozenset[str]:
         return _read_phrases(self.needs_marker or DEFAULT_NEEDS_MARKER_PATH)
 
@@ -328,14 +342,16 @@ class PlaceFinder:
         self, tokens: list[_Token], breaks: list[bool], at: int
     ) -> list[tuple[int, tuple[_Entry, ...]]]:
         """(length in words, entries) of every name starting at word `at`, longest first."""
-        found, words = [], []
+        found, key = [], ""
         for end in range(at, min(len(tokens), at + _MAX_WORDS)):
             if end > at and breaks[end - 1]:
                 break
-            words.append(tokens[end].word)
-            entries = self._index.get(_key(words))
+            key += tokens[end].word
+            entries = self._index.get(key)
             if entries:
                 found.append((end - at + 1, entries))
+            elif not self._some_name_begins(key):
+                break
         return found[::-1]
 
     @staticmethod
@@ -351,6 +367,8 @@ class PlaceFinder:
         return _Mention(codes, False, first, stop, strong, marked, local)
 
     def _marked_at(self, tokens: list[_Token], breaks: list[bool], at: int) -> _Mention | None:
+        if tokens[at].word not in _MARKER_WORDS:
+            return None
         for size in (2, 1):
             marker = _MARKERS.get(tuple(t.word for t in tokens[at : at + size]))
             if marker and (size == 1 or not breaks[at]):
@@ -534,16 +552,22 @@ class PlaceFinder:
             return mention
         return mention._replace(codes=cities, stop=stop + 1, strong=True)
 
+    @functools.cached_property
+    def _not_place_prefixes(self) -> frozenset[str]:
+        return frozenset(key[:n] for key in self._not_places for n in range(1, len(key) + 1))
+
     def _not_place_at(self, tokens: list[_Token], breaks: list[bool], at: int) -> int:
-        words = []
+        """The length in words of the longest listed non-place phrase at `at` (0: none)."""
+        longest, key = 0, ""
         for end in range(at, min(len(tokens), at + 4)):
             if end > at and breaks[end - 1]:
                 break
-            words.append(tokens[end].word)
-        for length in range(len(words), 0, -1):
-            if _key(words[:length]) in self._not_places:
-                return length
-        return 0
+            key += tokens[end].word
+            if key in self._not_places:
+                longest = end - at + 1
+            elif key not in self._not_place_prefixes:
+                break
+        return longest
 
     def _mentions(self, text: str) -> tuple[list[_Token], list[_Mention]]:
         text = _ADDRESS.sub(lambda m: " " * len(m.group()), text)  # keeps the offsets
