@@ -29,8 +29,6 @@ region's government when the catalogue lists none.
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -48,7 +46,7 @@ from routing.catalogue import (
     parse_catalogue,
     read_catalogue_rows,
 )
-from routing.datafiles import data_file
+from routing.datafiles import data_file, read_table
 
 if TYPE_CHECKING:
     from routing.gazetteer import Gazetteer
@@ -274,14 +272,7 @@ def parse_rules(text: str, source: str = AUTHORITY_FILE) -> Rules:
     line for an unknown column set, level, a level rule without a role, a pusat rule without
     an agency, an agency on another level, or a region rule that is not a regency/city code
     sent to its province."""
-    reader = csv.DictReader(io.StringIO(text))
-    header = [c.strip() for c in reader.fieldnames or []]
-    missing = [c for c in RULE_COLUMNS if c not in header]
-    if missing:
-        raise AuthorityError(
-            f"{source}: missing column {', '.join(missing)}; columns are {', '.join(RULE_COLUMNS)}"
-        )
-    reader.fieldnames = header
+    reader = read_table(text, RULE_COLUMNS, source=source, error=AuthorityError)
     level_rules: list[LevelRule] = []
     region_rules: list[RegionRule] = []
     for line, row in enumerate(reader, start=2):

@@ -29,9 +29,7 @@ that agency's.
 
 from __future__ import annotations
 
-import csv
 import functools
-import io
 import re
 import unicodedata
 from collections import Counter
@@ -39,6 +37,8 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal, get_args
+
+from routing.datafiles import read_table
 
 if TYPE_CHECKING:
     from routing.gazetteer import Gazetteer
@@ -353,14 +353,7 @@ def government_agencies(gazetteer: Gazetteer, without: Collection[str] = ()) -> 
 
 def read_catalogue_rows(text: str, source: str) -> list[dict[str, str]]:
     """The rows of a catalogue CSV's text, after checking its header."""
-    reader = csv.DictReader(io.StringIO(text))
-    header = [c.strip() for c in reader.fieldnames or []]
-    missing = [c for c in REQUIRED if c not in header]
-    if missing:
-        raise CatalogueError(
-            f"{source}: missing column {', '.join(missing)}; columns are {', '.join(COLUMNS)}"
-        )
-    reader.fieldnames = header
+    reader = read_table(text, REQUIRED, source=source, error=CatalogueError, columns=COLUMNS)
     rows = list(reader)
     if not rows:
         raise CatalogueError(f"{source}: the agency catalogue has no rows")

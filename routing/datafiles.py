@@ -9,9 +9,12 @@ git holds one copy. Only the top of ``data/`` is shipped (``*.tsv``, ``*.csv``, 
 
 from __future__ import annotations
 
+import csv
+import io
+from collections.abc import Sequence
 from pathlib import Path
 
-__all__ = ["DATA_DIR", "data_file"]
+__all__ = ["DATA_DIR", "data_file", "read_table"]
 
 _PACKAGE = Path(__file__).resolve().parent
 
@@ -23,3 +26,25 @@ DATA_DIR: Path = _PACKAGE / "data" if (_PACKAGE / "data").is_dir() else _PACKAGE
 def data_file(name: str) -> Path:
     """The path of the shipped data file `name`, e.g. ``data_file("agencies.csv")``."""
     return DATA_DIR / name
+
+
+def read_table(
+    text: str,
+    required: Sequence[str],
+    *,
+    source: str,
+    error: type[Exception],
+    columns: Sequence[str] | None = None,
+) -> csv.DictReader:
+    """A reader of a data file's CSV text whose header (names stripped of spaces) holds every
+    `required` column; else `error` names the missing ones and the file's `columns`."""
+    reader = csv.DictReader(io.StringIO(text))
+    header = [c.strip() for c in reader.fieldnames or []]
+    missing = [c for c in required if c not in header]
+    if missing:
+        raise error(
+            f"{source}: missing column {', '.join(missing)}; "
+            f"columns are {', '.join(columns or required)}"
+        )
+    reader.fieldnames = header
+    return reader
