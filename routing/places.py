@@ -163,6 +163,8 @@ _NUMBERED_SCHOOLS = _wordset("smp sma smk sltp slta")
 _BODY_WORDS = _wordset(
     "negeri n kelas rayon ulp up3 up area cabang unit ranting wilayah persero kantor"
 )
+# the words at which a rule other than a plain name can apply (`PlaceFinder._mentions`)
+_RULE_WORDS = _STREETS | _HONORIFICS | _SCHOOLS | _UNIVERSITIES | _BODIES | _MARKER_WORDS | {"rt"}
 _WORD = re.compile(r"[^\W_]+")
 # web and e-mail addresses: "dukcapil.sleman.go.id" names a website, not where the matter is
 _ADDRESS = re.compile(
@@ -582,6 +584,18 @@ class PlaceFinder:
         at = 0
         while at < len(tokens):
             word = tokens[at].word
+            if word not in _RULE_WORDS and word not in self._not_place_prefixes:
+                # a word that starts no street, title, institution, body, address, marker or
+                # listed non-place: only a name may start here
+                strong, weak = self._unmarked_at(tokens, breaks, at)
+                chosen = strong or weak
+                if chosen is None:
+                    at += 1
+                    continue
+                chosen = self._city_suffix(tokens, breaks, chosen)
+                mentions.append(chosen)
+                at = chosen.stop
+                continue
             if word in _STREETS and _names_a_street(text, tokens, at):
                 start = at + 1 + (tokens[at + 1].word == "raya")
                 at = self._skip_name(tokens, breaks, start, most=3)
