@@ -806,8 +806,9 @@ class PlaceFinder:
 def _tokens(text: str) -> list[_Token]:
     tokens = []
     for match in _WORD.finditer(text):
-        start = match.start()
-        for part in _CAMEL.split(match.group()):
+        start, written = match.start(), match.group()
+        plain = written[1:].islower() or written.isupper() or written.isdigit()
+        for part in (written,) if plain else _CAMEL.split(written):
             word = _fold(part).lower()
             tokens.append(_Token(_SPELLINGS.get(word, word), start, start + len(part), part))
             start += len(part)
