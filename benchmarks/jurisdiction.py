@@ -4,12 +4,11 @@ jurisdiction does for regencies a router never saw.
     python benchmarks/jurisdiction.py --data ../shared/data/lapor10/lapor10.csv
     python benchmarks/jurisdiction.py --parts heldout --no-results   # no data needed
 
-Part `places` reads the annotated LAPOR-10 set (`data/jurisdiction/lapor10-places.csv`: 400
-complaints drawn by `training.jurisdiction_set`, annotated by id digest to
-docs/jurisdiction-annotation.md before the place finder was tuned;
-`lapor10-places-second.csv`: the second annotator's independent reading of the shared
-complaints), runs `routing.places.default_place_finder()` on
-those complaints' texts and prints, and writes to benchmarks/results/jurisdiction.md:
+Part `places` reads the annotated LAPOR-10 rounds in `data/jurisdiction/` (each 400
+complaints drawn by `training.jurisdiction_set` and annotated by id digest to
+docs/jurisdiction-annotation.md; `<round>-second.csv`: the second annotator's independent
+reading of the shared complaints), runs `routing.places.default_place_finder()` on those
+complaints' texts and prints, and writes to benchmarks/results/jurisdiction.md, per round:
 
 - the annotators' agreement on the shared complaints (raw and Cohen's kappa on the decided
   code, none and ambiguous as their own categories);
@@ -19,9 +18,10 @@ those complaints' texts and prints, and writes to benchmarks/results/jurisdictio
 - the same by the annotated level (regency/city, province) and the kinds of error (a wrong
   code, a place where the annotation has none, a place missed).
 
-The place finder was first measured on all 400 blind; later rule changes looked only at the
-errors of the `dev` half (ids whose digest ends in an even hex digit), so `--half test` is
-the figure its tuning never saw.
+Round 1 (`lapor10-places.csv`, seed 0) was annotated before the place finder existed, and its
+rules were since tuned on all of its disagreements: it is the tuning set. Round 2
+(`lapor10-places-round2.csv`, seed 1, none of round 1's complaints), annotated blind before
+the second tuning, is the figure that tuning never saw; it is reported when the file exists.
 
 Part `heldout` (the mechanism, on synthetic complaints): `training.regional_corpus` writes
 complaints about regional offices (roads, schools, clinics, water, ID cards, …) in regencies and
@@ -88,7 +88,11 @@ from training.regional_corpus import (  # noqa: E402
 )
 
 ANNOTATED = ROOT / "data" / "jurisdiction"
-HALVES = ("all", "dev", "test")
+# (file stem, heading): the annotation rounds, each reported when its file exists
+ROUNDS = (
+    ("lapor10-places", "round 1 (seed 0): the tuning set"),
+    ("lapor10-places-round2", "round 2 (seed 1, annotated blind before the second tuning)"),
+)
 PARTS = ("places", "heldout")
 # The held-out benchmark's regions: regencies/cities per province, and every HELD_OUT_EVERY-th
 # province's are held out of training.
@@ -98,11 +102,6 @@ TRAIN_PER_REGION, HELD_OUT_PER_REGION, NEW_PER_REGION = 70, 21, 7
 TRAIN_NATIONAL, TEST_NATIONAL = 60, 20
 ALIAS_FREE_TARGET = 0.30
 HELD_OUT = "held-out regencies/cities"
-
-
-def half_of(digest: str) -> str:
-    """`dev` or `test`: a fixed split of the annotated set by its id digests."""
-    return "dev" if int(digest[-1], 16) % 2 == 0 else "test"
 
 
 def decided(status: pd.Series, code: pd.Series, candidates: pd.Series) -> pd.Series:
@@ -177,23 +176,17 @@ def report(frame: pd.DataFrame, second: pd.DataFrame) -> list[str]:
     return lines
 
 
-def places_part(data: Path, annotations: Path, half: str) -> list[str]:
-    """Place finding on the annotated LAPOR-10 complaints."""
-    table = read_table(data).frame
-    # the shipped annotations name complaints by id_digest: no dataset id in the repository
-    digests = table["id"].astype(str).map(id_digest)
-    texts = dict(zip(digests, table["text"].astype(str), strict=True))
-    kept = read_csv(annotations / "lapor10-places.csv")
-    if half != "all":
-        kept = kept[kept["id"].map(half_of) == half].reset_index(drop=True)
+def round_part(texts: dict[str, str], annotations: Path, stem: str, source: Path) -> list[str]:
+    """The report of one annotation round (`<stem>.csv`, `<stem>-second.csv` if present)."""
+    kept = read_csv(annotations / f"{stem}.csv")
     missing = [i for i in kept["id"] if i not in texts]
     if missing:
-        raise SystemExit(f"{len(missing)} annotated ids are not in {data}")
+        raise SystemExit(f"{len(missing)} ids of {stem}.csv are not in {source}")
     frame = pd.DataFrame(
         {"id": kept["id"], "gold": decided(kept["status"], kept["code"], kept["candidates"])}
     )
     frame["found"] = found(default_place_finder(), [texts[i] for i in frame["id"]])
-    second_path = annotations / "lapor10-places-second.csv"
+    second_path = annotations / f"{stem}-second.csv"
     second = pd.DataFrame(columns=["id", "second"])
     if second_path.exists():
         other = read_csv(second_path)
@@ -203,7 +196,23 @@ def places_part(data: Path, annotations: Path, half: str) -> list[str]:
                 "second": decided(other["status"], other["code"], other["candidates"]),
             }
         )
-    return ["## Place finding on LAPOR-10 complaints", "", *report(frame, second)]
+    return report(frame, second)
+
+
+def places_part(data: Path, annotations: Path) -> list[str]:
+    """Place finding on the annotated LAPOR-10 complaints, round by round."""
+    table = read_table(data).frame
+    # the shipped annotations name complaints by id_digest: no dataset id in the repository
+    digests = table["id"].astype(str).map(id_digest)
+    texts = dict(zip(digests, table["text"].astype(str), strict=True))
+    lines = ["## Place finding on LAPOR-10 complaints"]
+    for stem, heading in ROUNDS:
+        if (annotations / f"{stem}.csv").exists():
+            body = round_part(texts, annotations, stem, data)
+            lines += ["", f"### {heading[:1].upper()}{heading[1:]}", "", *body]
+    if len(lines) == 1:
+        raise SystemExit(f"no annotation round in {annotations}")
+    return lines
 
 
 # --- held-out regencies -------------------------------------------------------------------
@@ -410,7 +419,6 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument("--data", type=Path, help="lapor10.csv (needed by part places)")
     parser.add_argument("--annotations", type=Path, default=ANNOTATED, help="annotation folder")
-    parser.add_argument("--half", choices=HALVES, default="all", help="annotated complaints")
     parser.add_argument("--seed", type=int, default=0, help="seed of part heldout")
     add_results_arguments(parser)
     args = parser.parse_args(argv)
@@ -423,7 +431,7 @@ def main(argv: list[str] | None = None) -> None:
     with recorded("jurisdiction", argv, args.results):
         blocks = []
         if "places" in parts:
-            blocks.append(places_part(args.data, args.annotations, args.half))
+            blocks.append(places_part(args.data, args.annotations))
         if "heldout" in parts:
             blocks.append(heldout_part(args.seed))
         print("\n\n".join("\n".join(block) for block in blocks))

@@ -15,25 +15,35 @@ How a place is read:
   ``provinsi``, ``kec``/``kecamatan``/``distrik``, ``desa``/``ds``/``kel``/``kelurahan``. After
   one, a name of that kind is preferred (``Kota Bandung``), of another kind accepted when it is
   the only reading (``kota Sleman``).
+- Words run together are read apart where a capitalised word follows (``putihKab``).
 - A regency/city or province name counts alone, unless it is an ordinary word
-  (``data/places/needs_marker.txt``: ``batu``, ``puncak``) or inside a phrase that names no
-  jurisdiction (``data/places/not_places.txt``: ``semen padang``, ``papua nugini``).
+  (``data/places/needs_marker.txt``: ``batu``, ``puncak``; such a word still counts right
+  beside its province: ``palu, sulteng``) or inside a phrase that names no jurisdiction
+  (``data/places/not_places.txt``: ``semen padang``, ``papua nugini``). A marker before a
+  possessive reads the name after it (``kota kami Semarang``).
 - A kecamatan or village name counts after a kecamatan/village marker, or right beside a
   regency/city or province it lies in (``Cileunyi, Bandung``), or when its name begins with the
   name of the regency/city it lies in (``Semarang Barat``). A kecamatan written as a name
   (capitalised, or several full words) counts alone where no other regency has a kecamatan or
   village so called (``Cikampek``, ``mampang prapatan``). One that many regencies share
-  (``desa Sukamaju``) counts only where the regencies the complaint names narrow it down.
-- A public body named with its region reads that region, a kecamatan or village as after a
-  kecamatan marker (``Puskesmas Coblong``, ``PLN ULP Cileunyi``, ``SMPN 2 Sleman``, ``Polres
-  Batu``); ``Polres Bogor Kota`` is the city. A name right after a neighbourhood address
-  (``RT 02/RW 04 Lagoa``) is read as after a village marker. A university or a foundation's
-  school (``Universitas Negeri Malang``, ``SMK Muhammadiyah Kota Cimahi``) is a name, not a
-  place.
-- A name alone that is both a province and a city (``Jambi``, ``Yogyakarta``) is the province.
-- Street names (``Jl. Raya Bogor``: a street named after a town is not the town), person names
-  after an honorific (``Pak Bima``), a marker before a pronoun (``kota ini``) and web and
-  e-mail addresses (``dukcapil.sleman.go.id``) are skipped.
+  (``desa Sukamaju``) counts only where the regencies the complaint names narrow it down
+  (failing those, its provinces). Two neighbouring names that are places of one kecamatan (a
+  village and its kecamatan, two of its villages: ``ulujami pesanggrahan``, ``Kel. Pekayon
+  Kalisari``) decide its regency however written. After an area word (``daerah X``,
+  ``wilayah X``) a kecamatan no other regency shares counts; another place only where others
+  narrow it down.
+- A public body named with its region reads that region, a kecamatan or (capitalised) village
+  as after a kecamatan marker (``Puskesmas Coblong``, ``PLN ULP Cileunyi``, ``SMPN 2 Sleman``,
+  ``Polres Batu``, ``satlantas kabanjahe``; ``PLN sering`` names none); ``Polres Bogor Kota``
+  is the city. A name right after a neighbourhood address (``RT 02/RW 04 Lagoa``) is read as
+  after a village marker. A university or a foundation's school (``Universitas Negeri
+  Malang``, ``SMK Muhammadiyah Kota Cimahi``) is a name, not a place.
+- A name alone that is both a province and a city (``Jambi``, ``Yogyakarta``) is the province;
+  one that is a province, a regency and a city (``Gorontalo``) is ambiguous as ``Bandung``.
+- Street names (``Jl. Raya Bogor``: a street named after a town is not the town; a city's
+  alias after it is, ``Jalan Tendean Jaksel``), person names after an honorific (``Pak
+  Bima``), a marker before a pronoun (``kota ini``) and web and e-mail addresses
+  (``dukcapil.sleman.go.id``) are skipped.
 
 How the jurisdiction is decided: every regency/city named is a hypothesis, counted once per
 mention consistent with it (its own mentions, mentions of its province, its kecamatan and
@@ -123,6 +133,8 @@ _PRONOUNS = _wordset(
     "ini itu tsb tersebut kami kita saya sy aku kamu anda kalian mereka dia sini situ "
     "setempat lain sendiri"
 )
+_AREAS = _wordset("daerah wilayah kawasan")
+_POSSESSIVES = _wordset("kami kita saya sy aku")
 _STREETS = frozenset({"jl", "jln", "jalan", "gg", "gang", "lorong"})
 # words that are also common nouns: a street only before "raya" or a capitalised name
 # ("Jalan Diponegoro", not "jalan rusak")
@@ -140,7 +152,7 @@ _STOPS = _wordset(
     "di ke dari dan atau yang untuk pada dengan menuju arah sampai hingga sd antara sekitar "
     "depan belakang samping dekat sebelah no nomor nmr rt rw km blok wilayah daerah kawasan "
     "warga tinggal dalam oleh karena sejak tahun bulan tanggal tgl juga tidak sudah belum "
-    "perbatasan"
+    "perbatasan kalo kalau klo jika yg dgn sdh blm tdk tp tapi krn karna utk"
 )
 # a university, or a school or college run by a foundation, is named, not placed: "SMK
 # Muhammadiyah Kota X" and "Universitas Negeri X" say nothing of where the matter is
@@ -156,16 +168,22 @@ _FOUNDATIONS = _wordset(
 # or town it serves; so do state schools ("SD Negeri 1 X") and numbered ones ("SLTP 3 X": "sd 5"
 # is as often "sampai dengan 5")
 _BODIES = _wordset(
-    "puskesmas pustu polsek polsekta polres polresta koramil kodim kua samsat rsud pln "
-    "sdn smpn sman smkn sltpn mtsn"
+    "puskesmas pustu polsek polsekta polres polresta polrestabes polda satlantas polantas "
+    "satpas koramil kodim kua samsat rsud pln sdn smpn sman smkn sltpn mtsn lapas "
+    "rutan kejari kejati dukcapil disdukcapil dispendukcapil"
 )
 _NUMBERED_SCHOOLS = _wordset("smp sma smk sltp slta")
+# "Kantor Imigrasi Kelas I Khusus TPI X", "Polres Metro Jakarta Pusat"
 _BODY_WORDS = _wordset(
-    "negeri n kelas rayon ulp up3 up area cabang unit ranting wilayah persero kantor"
+    "negeri n kelas i ii iii iia iib khusus tpi rayon ulp up3 up area cabang unit ranting "
+    "wilayah persero kantor metro"
 )
 # the words at which a rule other than a plain name can apply (`PlaceFinder._mentions`)
 _RULE_WORDS = _STREETS | _HONORIFICS | _SCHOOLS | _UNIVERSITIES | _BODIES | _MARKER_WORDS | {"rt"}
 _WORD = re.compile(r"[^\W_]+")
+# words run together ("putihKab", "utaraProv") part where a capitalised word follows a small
+# letter; not inside a brand ("UangMe", "eKTP")
+_CAMEL = re.compile(r"(?<=[a-z]{3})(?=[A-Z][A-Za-z]{2})")
 # web and e-mail addresses: "dukcapil.sleman.go.id" names a website, not where the matter is
 _ADDRESS = re.compile(
     r"(?i:https?://|www\.)\S+|\S+@\S+"
@@ -243,6 +261,9 @@ class _Mention(NamedTuple):
     strong: bool  # counts on its own (else only where other mentions narrow it down)
     marked: bool
     local: bool  # a kecamatan or village
+    places: frozenset[str] = frozenset()  # full codes of the kecamatan and villages so named,
+    # whichever reading was chosen (two neighbouring names agree on one kecamatan)
+    faint: bool = False  # a local name in lower case: counts only where a neighbour agrees
 
 
 def _fold(text: str) -> str:
@@ -357,16 +378,24 @@ class PlaceFinder:
         return found[::-1]
 
     @staticmethod
-    def _mention(entries: Sequence[_Entry], first: int, stop: int, marked: bool) -> _Mention:
-        """A mention of `entries`; of a regency/city (or its kecamatan, villages) where a name
-        is both that and a province, and the caller has not chosen the province."""
+    def _mention(
+        entries: Sequence[_Entry],
+        first: int,
+        stop: int,
+        marked: bool,
+        every: Sequence[_Entry] = (),
+    ) -> _Mention:
+        """A mention of `entries` (chosen among `every` entry of the name); of a regency/city
+        (or its kecamatan, villages) where a name is both that and a province, and the caller
+        has not chosen the province."""
+        places = frozenset(e.code for e in (*entries, *every) if e.kind in _LOCAL_KINDS)
         if all(e.kind == "provinsi" for e in entries):
             codes = frozenset(e.code for e in entries)
-            return _Mention(codes, True, first, stop, True, marked, False)
+            return _Mention(codes, True, first, stop, True, marked, False, places)
         codes = frozenset(e.code[:5] for e in entries if e.kind != "provinsi")
         local = any(e.kind in _LOCAL_KINDS for e in entries)
         strong = not local or (marked and len(codes) <= MAX_CANDIDATES)
-        return _Mention(codes, False, first, stop, strong, marked, local)
+        return _Mention(codes, False, first, stop, strong, marked, local, places)
 
     def _marked_at(self, tokens: list[_Token], breaks: list[bool], at: int) -> _Mention | None:
         if tokens[at].word not in _MARKER_WORDS:
@@ -378,6 +407,14 @@ class PlaceFinder:
         else:
             return None
         start = at + size
+        if (
+            start + 1 < len(tokens)
+            and tokens[start].word in _POSSESSIVES
+            and not breaks[start - 1]
+            and not breaks[start]
+            and _plain(tokens[start + 1].word)
+        ):
+            start += 1  # "kota kami Semarang"
         if start >= len(tokens) or breaks[start - 1] or tokens[start].word in _PRONOUNS:
             return None
         preferred, accepted = _MARKED_KINDS[marker]
@@ -392,7 +429,8 @@ class PlaceFinder:
     def _unmarked_at(
         self, tokens: list[_Token], breaks: list[bool], at: int
     ) -> tuple[_Mention | None, _Mention | None]:
-        """The longest regency/city/province name at `at`, and the longest local one; or a
+        """The longest regency/city/province name at `at`, and the longest local one (or an
+        ordinary word that is a regency/city, confirmed only beside its province); or a
         kecamatan whose name extends that regency/city's (``Semarang Barat``), taken as decided."""
         names = self._names_at(tokens, breaks, at)
         if tokens[at].word in _MARKER_WORDS:  # only an alias may begin with a kind word
@@ -400,12 +438,13 @@ class PlaceFinder:
         strong = weak = None
         for length, entries in names:
             key = _key(t.word for t in tokens[at : at + length])
-            if key in self._needs_marker:
-                continue
             wide = [e for e in entries if e.kind not in _LOCAL_KINDS]
-            provinces = [e for e in wide if e.kind == "provinsi"]
+            if key in self._needs_marker:
+                if wide and weak is None:  # "palu-sulteng"
+                    weak = self._mention(_bare(wide), at, at + length, False)._replace(strong=False)
+                continue
             if wide and strong is None:
-                strong = self._mention(provinces or wide, at, at + length, marked=False)
+                strong = self._mention(_bare(wide), at, at + length, False, entries)
             local = [e for e in entries if e.kind in _LOCAL_KINDS]
             if not local or weak is not None:
                 continue
@@ -416,13 +455,14 @@ class PlaceFinder:
                 and all(len(t.word) > 3 for t in tokens[at : at + length])
                 and tokens[at].word not in _STOPS
             )
-            if not (proper or several):
-                continue
             mention = self._mention(local, at, at + length, marked=False)
-            if len(mention.codes) == 1 and any(e.kind == "kecamatan" for e in local):
+            unique = len(mention.codes) == 1 and any(e.kind == "kecamatan" for e in local)
+            if unique and (proper or several):
                 weak = mention._replace(strong=True)  # no other regency has a place so named
             elif proper:
                 weak = mention
+            elif _plain(tokens[at].word) and len(key) >= 4:
+                weak = mention._replace(faint=True)
         if strong is not None:  # "Semarang Barat": a kecamatan named after its regency/city
             for length, entries in names:
                 within = frozenset(
@@ -432,18 +472,14 @@ class PlaceFinder:
                     and (e.code[:5] in strong.codes or e.code[:2] in strong.codes)
                 )
                 if at + length > strong.stop and within:
-                    return _Mention(within, False, at, at + length, True, False, True), None
+                    places = frozenset(e.code for e in entries if e.kind in _LOCAL_KINDS)
+                    return _Mention(within, False, at, at + length, True, False, True, places), None
         return strong, weak
 
     @staticmethod
     def _proper_noun(tokens: list[_Token], at: int, key: str) -> bool:
         """Whether an unmarked local name is written as one: capitalised, not a function word."""
-        return (
-            tokens[at].written[:1].isupper()
-            and len(key) >= 4
-            and tokens[at].word not in _STOPS
-            and tokens[at].word not in _PRONOUNS
-        )
+        return tokens[at].written[:1].isupper() and len(key) >= 4 and _plain(tokens[at].word)
 
     def _skip_name(self, tokens: list[_Token], breaks: list[bool], at: int, most: int) -> int:
         """The word after a street or person name that starts at `at` (after its marker)."""
@@ -452,10 +488,20 @@ class PlaceFinder:
             word = tokens[end].word
             if word in _STOPS or word in _MARKER_WORDS or word.isdigit():
                 break
+            if end > at and self._city_alias_at(tokens, breaks, end):
+                break  # "Jalan Tendean Jaksel"
             end += 1
             if breaks[end - 1]:
                 break
         return end
+
+    def _city_alias_at(self, tokens: list[_Token], breaks: list[bool], at: int) -> bool:
+        """Whether an alias of a regency/city (``Jaksel``, never a street's name) starts at `at`."""
+        return any(
+            e.alias and e.kind != "provinsi"
+            for _, entries in self._names_at(tokens, breaks, at)
+            for e in entries
+        )
 
     def _institution_at(self, tokens: list[_Token], breaks: list[bool], at: int) -> int:
         """The word after a university's or a foundation school's name at `at`; `at` if none."""
@@ -499,28 +545,43 @@ class PlaceFinder:
             return None
         for length, entries in self._names_at(tokens, breaks, start):
             wide = [e for e in entries if e.kind not in _LOCAL_KINDS]
-            provinces = [e for e in wide if e.kind == "provinsi"]
+            if wide:
+                return self._mention(_bare(wide), at, start + length, True, entries)
+            if _key(t.word for t in tokens[start : start + length]) in self._needs_marker:
+                continue
+            # a village only when written as a name: in "pln sering" no place is named
             kecamatan = [e for e in entries if e.kind == "kecamatan"]
-            chosen = provinces or wide or kecamatan or entries
-            return self._mention(chosen, at, start + length, marked=True)
+            chosen = kecamatan or (entries if tokens[start].written[:1].isupper() else [])
+            if chosen:
+                return self._mention(chosen, at, start + length, True, entries)
         return None
 
     def _address_at(self, tokens: list[_Token], breaks: list[bool], at: int) -> _Mention | None:
-        """The village (or kecamatan) right after a neighbourhood address: ``RT 03/RW 05 X``."""
-        if tokens[at].word != "rt":
+        """The village (or kecamatan) right after a neighbourhood address (``RT 03/RW 05 X``)
+        or an area word (``daerah X``, ``wilayah X``), when X is not a regency/city's name."""
+        if tokens[at].word in _AREAS:
+            end = at + 1
+        elif tokens[at].word == "rt":
+            end = at
+            while (
+                end < len(tokens)
+                and end - at < 6
+                and (tokens[end].word in ("rt", "rw") or tokens[end].word.isdigit())
+            ):
+                end += 1
+            words = {t.word for t in tokens[at:end]}
+            if "rw" not in words or not tokens[end - 1].word.isdigit():
+                return None
+        else:
             return None
-        end = at
-        while (
-            end < len(tokens)
-            and end - at < 6
-            and (tokens[end].word in ("rt", "rw") or tokens[end].word.isdigit())
+        if end >= len(tokens) or breaks[end - 1] or not _plain(tokens[end].word):
+            return None
+        if any(
+            e.kind not in _LOCAL_KINDS for _, es in self._names_at(tokens, breaks, end) for e in es
         ):
-            end += 1
-        words = {t.word for t in tokens[at:end]}
-        if "rw" not in words or not tokens[end - 1].word.isdigit():
             return None
-        if end >= len(tokens) or breaks[end - 1] or tokens[end].word in _STOPS | _MARKER_WORDS:
-            return None
+        if at + 1 == end:
+            return self._area(tokens, breaks, at, end)
         preferred, accepted = _MARKED_KINDS["desa"]
         names = [
             (length, entries)
@@ -532,6 +593,18 @@ class PlaceFinder:
                 chosen = [e for e in entries if e.kind in kinds]
                 if chosen:
                     return self._mention(chosen, at, end + length, marked=True)
+        return None
+
+    def _area(self, tokens: list[_Token], breaks: list[bool], at: int, end: int) -> _Mention | None:
+        """``daerah X``: looser than a village marker, as X may be a neighbourhood named like
+        villages elsewhere; it counts alone only as a kecamatan whose name no other regency
+        uses, else where other places narrow it down."""
+        for length, entries in self._names_at(tokens, breaks, end):
+            if _key(t.word for t in tokens[end : end + length]) in self._needs_marker:
+                continue
+            mention = self._mention(entries, at, end + length, marked=True)
+            unique = len(mention.codes) == 1 and any(e.kind == "kecamatan" for e in entries)
+            return mention._replace(strong=unique)
         return None
 
     def _city_suffix(self, tokens: list[_Token], breaks: list[bool], mention: _Mention) -> _Mention:
@@ -573,12 +646,7 @@ class PlaceFinder:
 
     def _mentions(self, text: str) -> tuple[list[_Token], list[_Mention]]:
         text = _ADDRESS.sub(lambda m: " " * len(m.group()), text)  # keeps the offsets
-        tokens = []
-        for match in _WORD.finditer(text):
-            word = _fold(match.group()).lower()
-            tokens.append(
-                _Token(_SPELLINGS.get(word, word), match.start(), match.end(), match.group())
-            )
+        tokens = _tokens(text)
         breaks = [_breaks(text, a, b) for a, b in itertools.pairwise(tokens)] + [True]
         mentions: list[_Mention] = []
         at = 0
@@ -633,12 +701,15 @@ class PlaceFinder:
 
     @staticmethod
     def _confirmed(mentions: list[_Mention]) -> list[_Mention]:
-        """Strong mentions, and weak ones where strong ones narrow them to a few regencies."""
+        """Strong mentions, neighbouring names that agree on a kecamatan, and weak ones where
+        strong ones narrow them to a few regencies (those named first, else the provinces)."""
+        mentions = _agreeing(mentions)
         strong = [m for m in mentions if m.strong]
 
         def narrowed(weak: _Mention, by: Iterable[_Mention]) -> _Mention | None:
             regions = {c for m in by for c in m.codes}
-            codes = frozenset(c for c in weak.codes if c in regions or c[:2] in regions)
+            codes = frozenset(c for c in weak.codes if c in regions)
+            codes = codes or frozenset(c for c in weak.codes if c[:2] in regions)
             if 1 <= len(codes) <= MAX_CANDIDATES:
                 return weak._replace(codes=codes, strong=True)
             return None
@@ -647,6 +718,8 @@ class PlaceFinder:
         for mention in mentions:
             if mention.strong:
                 kept.append(mention)
+                continue
+            if mention.faint:
                 continue
             if mention.marked:
                 by = strong
@@ -766,6 +839,55 @@ class PlaceFinder:
         if len(locations) != len(texts):
             raise ValueError(f"{len(texts)} texts but {len(locations)} locations")
         return [self.find(text, location) for text, location in zip(texts, locations, strict=True)]
+
+
+def _tokens(text: str) -> list[_Token]:
+    tokens = []
+    for match in _WORD.finditer(text):
+        start, written = match.start(), match.group()
+        plain = written[1:].islower() or written.isupper() or written.isdigit()
+        for part in (written,) if plain else _CAMEL.split(written):
+            word = _fold(part).lower()
+            tokens.append(_Token(_SPELLINGS.get(word, word), start, start + len(part), part))
+            start += len(part)
+    return tokens
+
+
+def _agreeing(mentions: list[_Mention]) -> list[_Mention]:
+    """`mentions`, where two neighbouring names are places of one kecamatan (a village and its
+    kecamatan, or two of its villages: ``ulujami pesanggrahan``, ``Kel. Pekayon Kalisari``)
+    both read as places of its regency, however written. A regency/city or province reading
+    gives way only to a kecamatan in its own province."""
+    out = list(mentions)
+    for i, (a, b) in enumerate(itertools.pairwise(mentions)):
+        if b.first != a.stop or not a.places or not b.places or a.places == b.places:
+            continue
+        shared = {c[:8] for c in a.places} & {c[:8] for c in b.places}
+        regencies = frozenset(c[:5] for c in shared)
+        for m in (a, b):
+            if not m.local:
+                regencies = frozenset(c for c in regencies if c[:2] in {k[:2] for k in m.codes})
+        if 1 <= len(regencies) <= MAX_CANDIDATES:
+            for k in (i, i + 1):
+                out[k] = out[k]._replace(
+                    codes=regencies, provincial=False, strong=True, local=True, faint=False
+                )
+    return out
+
+
+def _plain(word: str) -> bool:
+    """Whether a word may begin a place name read without a marker."""
+    return word not in _STOPS and word not in _PRONOUNS and word not in _MARKER_WORDS
+
+
+def _bare(wide: Sequence[_Entry]) -> list[_Entry]:
+    """The reading of a regency/city or province name written without a marker: a name that
+    is a province and one city is the province (``Jambi``); one that is also both a regency
+    and a city names one of those two, like a bare ``Bandung`` (``Gorontalo``)."""
+    provinces = [e for e in wide if e.kind == "provinsi"]
+    if provinces and len(wide) - len(provinces) >= 2:
+        return [e for e in wide if e.kind != "provinsi"]
+    return provinces or list(wide)
 
 
 def _names_a_street(text: str, tokens: list[_Token], at: int) -> bool:

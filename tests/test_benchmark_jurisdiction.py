@@ -1,10 +1,19 @@
-"""The held-out-regencies part of benchmarks/jurisdiction.py: alias-free mentions and the
-benchmark catalogue."""
+"""benchmarks/jurisdiction.py: the place-finding report of each annotation round, and the
+held-out-regencies part's alias-free mentions and benchmark catalogue."""
+
+import csv
 
 import pytest
 
-from benchmarks.jurisdiction import alias_free, benchmark_catalogue, concrete, read_alias_keys
+from benchmarks.jurisdiction import (
+    alias_free,
+    benchmark_catalogue,
+    concrete,
+    places_part,
+    read_alias_keys,
+)
 from routing.authority import DEFAULT_AUTHORITY_PATH, parse_authority, resolve_agency
+from routing.corrections import id_digest
 from routing.gazetteer import load_gazetteer
 from routing.places import default_place_finder
 from training.regional_corpus import generate, pick_regions
@@ -57,3 +66,76 @@ def test_the_benchmark_catalogue_names_every_label_and_resolves_by_place(gazette
         assert resolution.agency is not None and resolution.agency.code == label
         resolved += 1
     assert resolved > 0
+
+
+def _write(path, rows, columns):
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=columns)
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def _annotation(complaint_id, status, code="", candidates=""):
+    return {"id": id_digest(complaint_id), "status": status, "code": code}, candidates
+
+
+def _round(path, rows):
+    columns = ["id", "status", "code", "candidates", "annotator", "note"]
+    out = [dict(row, candidates=candidates, annotator="A", note="") for row, candidates in rows]
+    _write(path, out, columns)
+
+
+def test_a_second_round_is_reported_apart_from_the_tuning_set(tmp_path):
+    texts = {
+        "1": "jalan rusak di Kota Surabaya",
+        "2": "pelayanan lambat sekali",
+        "3": "sampah menumpuk di kab. sleman",
+        "4": "lampu mati di Kota Bandung",
+        "5": "banjir di Bandung",
+        "6": "antre lama tanpa kejelasan",
+    }
+    _write(
+        tmp_path / "lapor10.csv",
+        [{"id": i, "text": t, "agency": "X"} for i, t in texts.items()],
+        ["id", "text", "agency"],
+    )
+    folder = tmp_path / "annotations"
+    folder.mkdir()
+    _round(
+        folder / "lapor10-places.csv",
+        [_annotation("1", "place", "35.78"), _annotation("2", "none")],
+    )
+    second_round = [
+        _annotation("3", "place", "34.04"),
+        _annotation("4", "place", "32.04"),  # the finder reads Kota Bandung: a wrong code
+        _annotation("5", "place", "32", "32.04|32.73"),  # ambiguous: counts as none
+        _annotation("6", "place", "33.74"),  # the finder finds nothing: a place missed
+    ]
+    _round(folder / "lapor10-places-round2.csv", second_round)
+    _round(
+        folder / "lapor10-places-round2-second.csv",
+        [_annotation("3", "place", "34.04"), _annotation("4", "place", "32.73")],
+    )
+    lines = places_part(tmp_path / "lapor10.csv", folder)
+    text = "\n".join(lines)
+    first, second = text.split("### Round 2 (seed 1, annotated blind before the second tuning)")
+    assert "### Round 1 (seed 0): the tuning set" in first
+    assert "| all | 1.000 (0.207–1.000, 1/1) | 1.000 (0.207–1.000, 1/1) |" in first
+    assert "agreement" not in first  # round 1 has no second annotator's file here
+    assert "Annotated complaints: 4; with a decided jurisdiction: 3" in second
+    assert "| all | 0.500 (0.095–0.905, 1/2) | 0.333 (0.061–0.792, 1/3) |" in second
+    assert "Errors: wrong code 1, place where the annotation has none 0, place missed 1." in second
+    assert "agreement on the 2 shared complaints: raw 0.500" in second
+
+
+def test_only_the_rounds_present_are_reported(tmp_path):
+    _write(
+        tmp_path / "lapor10.csv",
+        [{"id": "1", "text": "Jateng", "agency": "X"}],
+        ["id", "text", "agency"],
+    )
+    folder = tmp_path / "annotations"
+    folder.mkdir()
+    _round(folder / "lapor10-places.csv", [_annotation("1", "place", "33")])
+    text = "\n".join(places_part(tmp_path / "lapor10.csv", folder))
+    assert "Round 1" in text and "Round 2" not in text

@@ -363,3 +363,89 @@ def test_an_edited_alias_file_is_used(tmp_path):
     finder = PlaceFinder(load_gazetteer(), aliases)
     assert _code(finder, "tinggal di kota kembang") == "32.73"
     assert finder.find("Jaksel").jurisdiction is None
+
+
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        # a village and its kecamatan, however written
+        ("KTP hilang di ulujami pesanggrahan", "31.74"),
+        # two villages of one kecamatan, the first after its marker
+        ("blangko habis di Kelurahan Pekayon Kalisari", "31.75"),
+        # a village and the kecamatan named like a city of the same province
+        ("kapal nelayan di Bagan Asahan, Tanjung Balai", "12.09"),
+    ],
+)
+def test_neighbouring_names_of_one_kecamatan_decide_its_regency(finder, text, code):
+    assert _code(finder, text) == code
+
+
+@pytest.mark.parametrize("text", ["data data tidak lengkap", "warga ulujami mengeluh"])
+def test_a_lower_case_village_name_alone_or_repeated_is_no_place(finder, text):
+    assert finder.find(text).jurisdiction is None
+
+
+def test_a_village_is_narrowed_by_the_regencies_named_before_the_provinces(finder):
+    text = "tanah di Desa Cibitung, Kabupaten Bandung Barat, Jawa Barat; kantor di Kota Bandung"
+    assert _code(finder, text) == "32.17"
+
+
+def test_a_city_named_like_an_ordinary_word_counts_beside_its_province(finder):
+    assert _code(finder, "sampah di palu, sulteng") == "72.71"
+    assert _code(finder, "Tebing Tinggi, Sumatera Utara") == "12.76"
+    assert finder.find("palu dan paku hilang").jurisdiction is None
+    # beside another regency it stays a word
+    assert finder.find("batu besar di Malang").jurisdiction.candidates == ("35.07", "35.73")
+
+
+def test_a_bare_name_of_a_province_a_regency_and_a_city_is_ambiguous(finder):
+    found = finder.find("bantuan belum cair di Gorontalo").jurisdiction
+    assert (found.code, found.candidates) == ("75", ("75.01", "75.71"))
+    assert _code(finder, "Kota Gorontalo") == "75.71"
+    assert _code(finder, "Provinsi Gorontalo") == "75"
+
+
+def test_words_run_together_are_read_apart(finder):
+    assert _code(finder, "Kec : napal putihKab: bengkulu utaraProv : bengkulu") == "17.03"
+    assert finder.find("aplikasi UangMe dan lainnya").jurisdiction is None
+
+
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        ("pelayanan satlantas kabanjahe lambat", "12.06"),
+        ("oknum Polres Metro Jakarta Pusat", "31.71"),
+        ("razia polantas Kota Tasikmalaya", "32.78"),
+    ],
+)
+def test_police_units_are_public_bodies_named_with_their_region(finder, text, code):
+    assert _code(finder, text) == code
+
+
+@pytest.mark.parametrize("text", ["pln sering padam", "puskesmas nya tutup", "PLN mau naik"])
+def test_an_ordinary_word_after_a_public_body_is_no_village(finder, text):
+    assert finder.find(text).jurisdiction is None
+
+
+def test_a_street_name_ends_at_a_city_alias(finder):
+    assert _code(finder, "U turn di Jalan Tendean Jaksel") == "31.74"
+    assert finder.find("Jl. Raya Jakarta Bogor macet").jurisdiction is None
+
+
+def test_a_marker_before_a_possessive_still_names_the_place(finder):
+    assert _code(finder, "sekolah di kota kami semarang penuh") == "33.74"
+    assert finder.find("desa saya sudah lama banjir").jurisdiction is None
+
+
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        ("banjir di daerah cileungsi", "32.01"),
+        # Manyaran is a kecamatan elsewhere and a village of Kota Semarang
+        ("rumah di daerah Manyaran, Kota Semarang", "33.74"),
+        ("rumah di daerah Manyaran", None),
+        ("rumah di daerah terpencil", None),
+    ],
+)
+def test_an_area_word_reads_a_kecamatan_or_a_place_others_narrow(finder, text, code):
+    assert _code(finder, text) == code
