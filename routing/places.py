@@ -179,7 +179,10 @@ _BODY_WORDS = _wordset(
     "wilayah persero kantor metro"
 )
 # the words at which a rule other than a plain name can apply (`PlaceFinder._mentions`)
-_RULE_WORDS = _STREETS | _HONORIFICS | _SCHOOLS | _UNIVERSITIES | _BODIES | _MARKER_WORDS | {"rt"}
+_ADDRESS_WORDS = _AREAS | {"rt"}  # where `PlaceFinder._address_at` may read an address
+_RULE_WORDS = (
+    _STREETS | _HONORIFICS | _SCHOOLS | _UNIVERSITIES | _BODIES | _MARKER_WORDS | _ADDRESS_WORDS
+)
 _WORD = re.compile(r"[^\W_]+")
 # words run together ("putihKab", "utaraProv") part where a capitalised word follows a small
 # letter; not inside a brand ("UangMe", "eKTP")

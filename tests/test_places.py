@@ -10,6 +10,7 @@ import random
 
 import pytest
 
+from routing import places
 from routing.gazetteer import load_gazetteer
 from routing.places import (
     DEFAULT_ALIASES_PATH,
@@ -449,3 +450,27 @@ def test_a_marker_before_a_possessive_still_names_the_place(finder):
 )
 def test_an_area_word_reads_a_kecamatan_or_a_place_others_narrow(finder, text, code):
     assert _code(finder, text) == code
+
+
+class _EveryWord(frozenset):
+    def __contains__(self, word: object) -> bool:
+        return True
+
+
+def _sentences_of_this_module() -> list[str]:
+    texts = []
+    for test in list(globals().values()):
+        for mark in getattr(test, "pytestmark", []):
+            if mark.name == "parametrize":
+                texts += [v[0] if isinstance(v, tuple) else v for v in mark.args[1]]
+    return [t for t in texts if isinstance(t, str)]
+
+
+def test_passing_over_words_that_start_no_rule_changes_no_finding(finder, monkeypatch):
+    """The finder goes straight to the name lookup at words outside `_RULE_WORDS`; a rule
+    that starts at another word must be listed there, or its findings would silently go."""
+    texts = _sentences_of_this_module()
+    assert len(texts) > 100
+    fast = [finder.find(text) for text in texts]
+    monkeypatch.setattr(places, "_RULE_WORDS", _EveryWord())
+    assert [finder.find(text) for text in texts] == fast
