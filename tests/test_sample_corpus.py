@@ -155,7 +155,9 @@ def test_some_texts_keep_html_artefacts(corpus: pd.DataFrame):
 
 
 def test_ambiguous_topic_is_labelled_with_both_agencies(corpus: pd.DataFrame):
-    pipe_damage = corpus[corpus["text"].str.contains("galian pipa PDAM", case=False)]
+    # the topics of a road damaged by water pipes, which DPU and PDAM share
+    pipes = "galian pipa PDAM|perbaikan pipa air|rembesan air"
+    pipe_damage = corpus[corpus["text"].str.contains(pipes, case=False)]
     assert {DPU, PDAM} <= set(pipe_damage["agency"])
 
 

@@ -89,9 +89,10 @@ BANDUNG = "32.73"  # Kota Bandung, whose offices LOCAL_AGENCIES are
 # Shortenings of Kota Bandung people write besides the forms PlaceWriter takes from the gazetteer.
 BANDUNG_SHORTENINGS = ("kota bdg", "Kota Bdg")
 # Sentences that say where a complaint to a Bandung office is: many topics name only a street,
-# a kelurahan or a puskesmas. A sentence before the topic stands for an introduction.
-WHERE_BEFORE = ("Saya warga {tempat}.", "Lapor dari {tempat}.", "Saya tinggal di {tempat}.")
-WHERE_AFTER = ("Lokasi: {tempat}.", "Lokasinya di {tempat}.", "Kejadiannya di {tempat}.")
+# a kelurahan or a puskesmas. Worded as national complaints' introductions are, so that the
+# wording alone does not tell a local complaint from a national one.
+WHERE_BEFORE = ("Saya warga {tempat}.", "Saya tinggal di {tempat}.")
+WHERE_AFTER = ("Saya warga {tempat}.", "Rumah saya di {tempat}.")
 
 # Share of an agency's complaints drawn from topics it shares with another agency; these are
 # what keep the sample from being trivially separable.
