@@ -154,9 +154,7 @@ def test_the_wheel_evaluates_and_predicts_with_explanations(run):
     out, _ = run
     metrics = json.loads((out / "metrics.json").read_text("utf-8"))
     assert metrics["n"] == len(pd.read_csv(SAMPLE / "complaints.csv"))
-    # scored on its own training data; the sample's Bandung office complaints that name no
-    # place stay unresolved roles (review: no_jurisdiction) and count as misses
-    assert metrics["accuracy"] > 0.65
+    assert metrics["accuracy"] > 0.9  # scored on its own training data
     rows = [
         json.loads(line) for line in (out / "predictions.jsonl").read_text("utf-8").splitlines()
     ]

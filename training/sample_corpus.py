@@ -5,6 +5,10 @@ start trains on this corpus instead. It imitates what makes the real task hard: 
 spelling, HTML residue, personal numbers that must be masked, and complaints that plausibly
 belong to two agencies. Every person and number in it is invented.
 
+Every complaint to one of Kota Bandung's offices names the city (`_where`: "Kota Bandung", "kota
+bdg", a kecamatan with the city…), as people mostly do: the model learns these labels as roles,
+and only the place a complaint names makes a role Kota Bandung's office.
+
 Besides national agencies and Kota Bandung's offices, local complaints come from regencies and
 cities of several provinces (`GOVERNMENT_REGIONS`, places written from the gazetteer by
 `training.regional_corpus.PlaceWriter`): matters of the regency's or city's government itself
@@ -80,6 +84,15 @@ PROVINCE_REGIONS = tuple(sorted({code[:2] for code in GOVERNMENT_REGIONS} - {"32
 # Place forms people commonly write (the invented shortenings are the benchmark's, not the
 # sample's).
 PLACE_FORMS = tuple(form for form in FORMS if "invented" not in form)
+
+BANDUNG = "32.73"  # Kota Bandung, whose offices LOCAL_AGENCIES are
+# Shortenings of Kota Bandung people write besides the forms PlaceWriter takes from the gazetteer.
+BANDUNG_SHORTENINGS = ("kota bdg", "Kota Bdg")
+# Sentences that say where a complaint to a Bandung office is: many topics name only a street,
+# a kelurahan or a puskesmas. Worded as national complaints' introductions are, so that the
+# wording alone does not tell a local complaint from a national one.
+WHERE_BEFORE = ("Saya warga {tempat}.", "Saya tinggal di {tempat}.")
+WHERE_AFTER = ("Saya warga {tempat}.", "Rumah saya di {tempat}.")
 
 # Share of an agency's complaints drawn from topics it shares with another agency; these are
 # what keep the sample from being trivially separable.
@@ -482,6 +495,8 @@ _INFORMAL_RE = re.compile(
     r"\b(" + "|".join(sorted(INFORMAL, key=len, reverse=True)) + r")\b", re.IGNORECASE
 )
 _TRAILING_PUNCT_RE = re.compile(r"[.,!?](?=\s|$)")
+# A full stop after a longer word ends a sentence; one after "Jl.", "Ds." or "Kec." does not.
+_SENTENCE_END_RE = re.compile(r"(?<=\w{4}\.) ")
 
 FIRST_NAMES = (
     "Agus", "Budi", "Siti", "Dewi", "Rina", "Asep", "Ujang", "Euis", "Dadang", "Nining",
@@ -703,14 +718,21 @@ def _compose(
     topics: tuple[str, ...],
     rng: random.Random,
     drawers: dict[str, Callable[[random.Random], str]],
+    where: bool = False,
 ) -> str:
+    """One complaint on one of `topics`; with `where`, a sentence naming Kota Bandung
+    (`_where`) stands before or after the topic."""
     slots = _Slots(rng, drawers)
     parts: list[str] = []
     if rng.random() < 0.5:
         parts.append(rng.choice(GREETINGS))
-    if rng.random() < 0.35:
+    intro = rng.random() < 0.35
+    if intro:
         parts.append(rng.choice(INTROS))
     parts.append(rng.choice(topics))
+    if where:
+        before = not intro and rng.random() < 0.5
+        parts.insert(len(parts) - before, _where(rng, before))
     if rng.random() < 0.4:
         parts.append(rng.choice(FOLLOW_UPS))
     if rng.random() < 0.25:
@@ -722,12 +744,22 @@ def _compose(
         text = _informalize(text, rng)
     if rng.random() < 0.08:
         # Portal exports keep escaped line breaks; put one between two sentences.
-        sentences = text.split(". ")
+        sentences = _SENTENCE_END_RE.split(text)
         if len(sentences) > 1:
             cut = rng.randrange(1, len(sentences))
-            head, tail = ". ".join(sentences[:cut]), ". ".join(sentences[cut:])
-            text = f"{head}.{rng.choice(BREAKS)}{tail}"
+            head, tail = " ".join(sentences[:cut]), " ".join(sentences[cut:])
+            text = f"{head}{rng.choice(BREAKS)}{tail}"
     return text
+
+
+def _where(rng: random.Random, before: bool) -> str:
+    """A sentence naming Kota Bandung in one of the ways people write it."""
+    if rng.random() < 0.15:
+        place = rng.choice(BANDUNG_SHORTENINGS)
+    else:
+        writer = _place_writer()
+        place = writer.write(writer.gazetteer.get(BANDUNG), rng, PLACE_FORMS)[1]
+    return rng.choice(WHERE_BEFORE if before else WHERE_AFTER).format(tempat=place)
 
 
 def _shared_topics(agency: str) -> tuple[str, ...]:
@@ -785,11 +817,15 @@ def generate(n_per_agency: int = 150, seed: int = DEFAULT_SEED) -> pd.DataFrame:
     seen: set[str] = set()
 
     def draw(
-        topics: tuple[str, ...], drawers: Drawers, label: str, shared: tuple[str, ...] = ()
+        topics: tuple[str, ...],
+        drawers: Drawers,
+        label: str,
+        shared: tuple[str, ...] = (),
+        where: bool = False,
     ) -> tuple[str, str]:
         for _attempt in range(100):
             chosen = shared if shared and rng.random() < AMBIGUOUS_SHARE else topics
-            text = _compose(chosen, rng, drawers)
+            text = _compose(chosen, rng, drawers, where)
             if text not in seen:
                 break
         else:
@@ -799,9 +835,10 @@ def generate(n_per_agency: int = 150, seed: int = DEFAULT_SEED) -> pd.DataFrame:
 
     rows: list[tuple[str, str]] = []
     for agency in AGENCIES:
-        drawers = _slot_drawers(local=agency in LOCAL_AGENCIES)
+        local = agency in LOCAL_AGENCIES
+        drawers = _slot_drawers(local=local)
         shared = _shared_topics(agency)
-        rows += [draw(TOPICS[agency], drawers, agency, shared) for _ in range(n_per_agency)]
+        rows += [draw(TOPICS[agency], drawers, agency, shared, local) for _ in range(n_per_agency)]
     rng.shuffle(rows)
     # Governments' complaints are drawn afterwards and slotted in at random places, so the
     # agencies' complaints, and their order, are those of the corpus before governments joined.

@@ -35,7 +35,7 @@ from routing.storage.db import upgrade
 
 # The start-up banner's (and README's) curl example: one the sample model routes automatically
 # (tests/cli/test_first_run.py checks it), so a first try shows an "auto" decision.
-EXAMPLE_COMPLAINT = "Air PDAM di rumah saya tidak mengalir sudah tiga hari"
+EXAMPLE_COMPLAINT = "Air PDAM di rumah saya di Kota Bandung tidak mengalir sudah tiga hari"
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 logger = logging.getLogger("routing.service")

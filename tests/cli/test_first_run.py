@@ -47,10 +47,20 @@ def test_predict_table_shows_each_prediction_readably(
 
 @pytest.mark.slow
 def test_the_quick_start_curl_example_is_routed_automatically_by_the_sample_model(tmp_path):
-    # the model `make quickstart` serves: the sample corpus, seed 0 (Makefile, sample-model)
+    # the model `make quickstart` serves: the sample corpus, seed 0, the shipped catalogue
+    # (Makefile, sample-model; `routing train`'s defaults)
+    from routing.authority import DEFAULT_AGENCIES_PATH
     from training.pipeline import train
 
-    result = train(SAMPLE_CSV, "text", "agency", tmp_path / "sample", id_col="id", seed=0)
+    result = train(
+        SAMPLE_CSV,
+        "text",
+        "agency",
+        tmp_path / "sample",
+        id_col="id",
+        seed=0,
+        agencies=DEFAULT_AGENCIES_PATH,
+    )
     [prediction] = suggest(load_bundle(result.bundle_path), [EXAMPLE_COMPLAINT])
     assert prediction.decision == "auto"
     assert EXAMPLE_COMPLAINT in (ROOT / "README.md").read_text(encoding="utf-8")
