@@ -70,8 +70,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--small-rows", type=int, default=20_000, help="the throughput corpus (its first rows)"
     )
+    # a few blocks per worker: a 2-CPU run on fewer would not wait for its second worker
     parser.add_argument(
-        "--startup-rows", type=int, default=100, help="the start-up corpus (its first rows)"
+        "--startup-rows", type=int, default=2_000, help="the start-up corpus (its first rows)"
     )
     parser.add_argument("--shard-rows", type=int, default=5_000, help="complaints per shard")
     parser.add_argument("--repeats", type=int, default=3)
