@@ -208,7 +208,7 @@ def _fold_engine(
     from routing.scale.folds import folds_on_ray
 
     with (
-        ray_workers(ray_address, num_cpus, reader=False) as workers,
+        ray_workers(ray_address, num_cpus) as workers,
         folds_on_ray(min(folds, workers)),
     ):
         yield

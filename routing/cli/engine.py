@@ -29,8 +29,8 @@ NumCpusOpt = typer.Option(
     "--num-cpus",
     min=1,
     metavar="N",
-    help="Workers of the local Ray that --engine ray starts, a CPU each, plus a CPU to read "
-    "the input for predict and evaluate (default: all of this machine's CPUs).",
+    help="CPUs of the local Ray that --engine ray starts: a worker each, reading the input "
+    "included (default: all of this machine's CPUs).",
 )
 
 
@@ -53,19 +53,14 @@ def check_engine(engine: str, ray_address: str | None, num_cpus: int | None) -> 
 
 
 @contextmanager
-def ray_workers(ray_address: str | None, num_cpus: int | None, *, reader: bool) -> Iterator[int]:
-    """Ray connected for the block; gives the number of workers, a CPU each, to start on it.
-
-    With a `reader` (Ray Data reading the input), one CPU is left to it: Ray Data's workers
-    hold their CPU for the whole run, and a read that waited for one would wait forever. So a
-    local Ray for `num_cpus` workers gets one CPU more.
-    """
+def ray_workers(ray_address: str | None, num_cpus: int | None) -> Iterator[int]:
+    """Ray connected for the block; gives the number of workers, a CPU each, to start on it:
+    one per CPU of the cluster, or of the local Ray of `num_cpus` CPUs (reading the input
+    claims none, `routing.scale.dataset`)."""
     from routing.scale.session import cluster_cpus, ray_session
 
-    spare = 1 if reader else 0
-    local_cpus = None if num_cpus is None else num_cpus + spare
-    with ray_session(ray_address, num_cpus=local_cpus):
-        yield max(1, cluster_cpus() - spare)
+    with ray_session(ray_address, num_cpus=num_cpus):
+        yield cluster_cpus()
 
 
 @contextmanager

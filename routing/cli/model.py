@@ -267,20 +267,18 @@ def evaluate(
         from routing.scale.batch import score_top_suggestions
         from routing.scale.dataset import read_complaints
 
-        with ray_workers(ray_address, num_cpus, reader=True) as workers, ray_errors():
+        with ray_workers(ray_address, num_cpus) as workers, ray_errors():
             dataset = read_complaints(
                 str(data),
                 {"text": text_col, "label": label_col}
                 | ({"location": location_col} if location_col else {}),
                 format=data_format,
-                rows_per_block=CHUNK,
             )
             top = score_top_suggestions(
                 dataset,
                 str(_bundle_dir(model)),
                 signing_key=_signing_key(),
                 cpus=workers,
-                batch_size=CHUNK,
             )
         labels, skipped, texts = top.labels.tolist(), top.skipped, None
         top_agency, confidence, in_top3, auto = top.agency, top.confidence, top.in_top3, top.auto
@@ -512,34 +510,35 @@ def predict(
             raise fail(f"--out {out_path} is a folder that holds files; give a new or empty one")
     else:
         check_file_output(out_path, "--out")
-    bundle = _load(model)
     options = {"top_k": top_k, "explain": explain, "similar": similar}
     shown: list[tuple[str, dict]] = []  # (complaint, its row) for --table
     if on_ray:
+        from routing.bundle import read_manifest
         from routing.scale.batch import predict_lines
         from routing.scale.dataset import read_complaints
 
+        # the workers load the bundle; the driver only checks it is one, before starting Ray
+        bundle_dir = _bundle_dir(model)
+        read_manifest(bundle_dir, signing_key=_signing_key())
         columns = (
             {"text": text_col}
             | ({"id": id_col} if id_col else {})
             | ({"location": location_col} if location_col else {})
         )
-        with ray_workers(ray_address, num_cpus, reader=True) as workers, ray_errors():
-            dataset = read_complaints(
-                str(input_path), columns, format=data_format, rows_per_block=CHUNK
-            )
+        with ray_workers(ray_address, num_cpus) as workers, ray_errors():
+            dataset = read_complaints(str(input_path), columns, format=data_format)
             lines = predict_lines(
                 dataset,
-                str(_bundle_dir(model)),
+                str(bundle_dir),
                 signing_key=_signing_key(),
                 cpus=workers,
-                batch_size=CHUNK,
                 **options,
             )
             written = write_lines(lines, out_path, folder=folder)
     else:
         from training.data import read_table, require_columns
 
+        bundle = _load(model)
         table = read_table(input_path, format=data_format)
         optional = [c for c in (id_col, location_col) if c]
         require_columns(table.frame, [text_col, *optional], table.path)

@@ -93,7 +93,7 @@ class _Scorer:
         }
 
 
-def _workers(dataset: ray.data.Dataset, udf: type, kwargs: dict, cpus: int, batch_size: int):
+def _workers(dataset: ray.data.Dataset, udf: type, kwargs: dict, cpus: int):
     import ray.data
 
     if not dataset.context.execution_options.preserve_order:
@@ -101,7 +101,7 @@ def _workers(dataset: ray.data.Dataset, udf: type, kwargs: dict, cpus: int, batc
     return dataset.map_batches(
         udf,
         fn_constructor_kwargs=kwargs,
-        batch_size=batch_size,
+        batch_size=None,  # a block at a time: the reader sized them
         batch_format="numpy",
         compute=ray.data.ActorPoolStrategy(size=cpus),
         num_cpus=1,
@@ -114,15 +114,13 @@ def predict_lines(
     *,
     signing_key: str | None,
     cpus: int,
-    batch_size: int,
     top_k: int = 3,
     explain: int = 0,
     similar: int = 0,
 ) -> Iterator[list[str]]:
     """`routing.predictions.prediction_lines` of a Dataset with columns text (and id,
     location), in
-    input order, a block at a time; `cpus` workers (a CPU each) score batches of
-    `batch_size`."""
+    input order, a block at a time; `cpus` workers (a CPU each) score a block at a time."""
     kwargs = {
         "model": model,
         "signing_key": signing_key,
@@ -130,7 +128,7 @@ def predict_lines(
         "explain": explain,
         "similar": similar,
     }
-    scored = _workers(dataset, _Predictor, kwargs, cpus, batch_size)
+    scored = _workers(dataset, _Predictor, kwargs, cpus)
     for block in scored.iter_batches(batch_size=None, batch_format="numpy"):
         yield block["line"].tolist()
 
@@ -154,13 +152,12 @@ def score_top_suggestions(
     *,
     signing_key: str | None,
     cpus: int,
-    batch_size: int,
 ) -> TopSuggestions:
     """The top agencies of a Dataset with columns text and label (and location), as the local
     engine's `routing evaluate` scores them (it strips labels and skips rows with an empty
     text or label: so here)."""
     kwargs = {"model": model, "signing_key": signing_key}
-    scored = _workers(dataset, _Scorer, kwargs, cpus, batch_size)
+    scored = _workers(dataset, _Scorer, kwargs, cpus)
     parts: dict[str, list[np.ndarray]] = {}
     for block in scored.iter_batches(batch_size=None, batch_format="numpy"):
         for name, values in block.items():

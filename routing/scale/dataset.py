@@ -18,7 +18,11 @@ if TYPE_CHECKING:
     import pyarrow.fs
     import ray.data
 
-__all__ = ["list_shards", "read_complaints"]
+__all__ = ["BLOCK_BYTES", "list_shards", "read_complaints"]
+
+# Complaints a worker scores at a time: some hundreds of LAPOR! complaints, enough to keep
+# the per-block costs small and the blocks many, so that the workers finish together.
+BLOCK_BYTES = 256 * 1024
 
 
 def list_shards(location: str) -> tuple[pyarrow.fs.FileSystem, list[str]]:
@@ -44,21 +48,31 @@ def list_shards(location: str) -> tuple[pyarrow.fs.FileSystem, list[str]]:
 
 
 def read_complaints(
-    location: str, columns: dict[str, str], *, format: str | None = None, rows_per_block: int
+    location: str,
+    columns: dict[str, str],
+    *,
+    format: str | None = None,
+    block_bytes: int = BLOCK_BYTES,
 ) -> ray.data.Dataset:
     """A Dataset of the input at `location` with, for each `columns` item (name → input
-    column), the column's values as `str`; in input order, in blocks of `rows_per_block` rows
+    column), the column's values as `str`; in input order, in blocks of about `block_bytes`
     (the unit that workers share out)."""
     import ray.data
 
     filesystem, paths = list_shards(location)
-    files = ray.data.read_binary_files(paths, filesystem=filesystem, include_paths=True)
+    # Reading claims no CPU: the workers that score the rows hold every CPU for the whole run
+    # (an actor each), and a read waiting for one of them would wait forever. So a file is
+    # parsed as it is read and cut into blocks by size (the Dataset's target block size):
+    # Ray Data's repartition by rows would be a step of its own that claims a CPU.
+    files = ray.data.read_binary_files(paths, filesystem=filesystem, include_paths=True, num_cpus=0)
+    files.context.target_max_block_size = block_bytes
     return files.map_batches(
         _parse_shards,
         fn_kwargs={"columns": columns, "format": format},
         batch_size=1,  # a file at a time
         batch_format="numpy",
-    ).repartition(target_num_rows_per_block=rows_per_block)
+        num_cpus=0,
+    )
 
 
 def _parse_shards(

@@ -86,6 +86,26 @@ def test_predict_on_ray_writes_the_local_rows_in_input_order(
     ].tolist()
 
 
+def test_ray_keeps_input_order_when_many_blocks_share_the_workers(trained_bundle, sample_slice):
+    """Two workers take turns over blocks of a few complaints; the lines still come back in
+    input order (Ray Data yields finished blocks first unless told to keep the order)."""
+    from routing.predictions import prediction_lines
+    from routing.registry import load_model
+    from routing.scale.batch import predict_lines
+    from routing.scale.dataset import read_complaints
+    from routing.scale.session import ray_session
+
+    with ray_session():
+        dataset = read_complaints(str(sample_slice), {"text": "text", "id": "id"}, block_bytes=2048)
+        blocks = predict_lines(dataset, str(trained_bundle), signing_key=None, cpus=2)
+        got = [json.loads(line) for block in blocks for line in block]
+    frame = pd.read_csv(sample_slice, dtype=str, keep_default_na=False)
+    want = prediction_lines(
+        load_model(trained_bundle), frame["text"].tolist(), frame["id"].tolist()
+    )
+    same_predictions(got, [json.loads(line) for line in want])
+
+
 def test_evaluate_on_ray_gives_the_local_metrics_json(
     monkeypatch, capsys, trained_bundle, sample_slice, tmp_path
 ):
