@@ -3,6 +3,8 @@ jurisdiction does for regencies a router never saw.
 
     python benchmarks/jurisdiction.py --data ../shared/data/lapor10/lapor10.csv
     python benchmarks/jurisdiction.py --parts heldout --no-results   # no data needed
+    python benchmarks/jurisdiction.py --data ../shared/data/lapor10/lapor10.csv \
+        --parts places,heldout,national --model models/lapor10
 
 Part `places` reads the annotated LAPOR-10 rounds in `data/jurisdiction/` (each 400
 complaints drawn by `training.jurisdiction_set` and annotated by id digest to
@@ -38,6 +40,13 @@ rules of authority (`routing.authority.resolve_agency`). Both are scored on the 
 of complaints from held-out regencies, new complaints from training regencies, and new
 complaints to national agencies.
 
+Part `national` (with `--model`, a bundle `routing train` made from `--data` with the shipped
+catalogue) suggests the top 3 agencies for every complaint of `--data` as the service does and
+counts the suggestions that are local agencies (provincial or regency/city, or a regional role
+left without a place): the national agencies of LAPOR-10 must stay national however places
+are found. It also counts the complaints given a jurisdiction and those sent to review for
+`no_jurisdiction` or `location_conflict`.
+
 No complaint text is printed.
 """
 
@@ -49,7 +58,8 @@ import io
 import re
 import sys
 import unicodedata
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import pandas as pd
@@ -67,6 +77,7 @@ from routing.authority import (  # noqa: E402
     parse_authority,
     resolve_agency,
 )
+from routing.bundle import load_bundle  # noqa: E402
 from routing.catalogue import COLUMNS, read_catalogue_rows  # noqa: E402
 from routing.corrections import id_digest, read_csv  # noqa: E402
 from routing.gazetteer import Gazetteer, Region, load_gazetteer  # noqa: E402
@@ -77,6 +88,7 @@ from routing.places import (  # noqa: E402
     default_place_finder,
 )
 from routing.router import Router  # noqa: E402
+from routing.suggest import suggest  # noqa: E402
 from training.data import read_table  # noqa: E402
 from training.regional_corpus import (  # noqa: E402
     FORMS,
@@ -93,7 +105,9 @@ ROUNDS = (
     ("lapor10-places", "round 1 (seed 0): the tuning set"),
     ("lapor10-places-round2", "round 2 (seed 1, annotated blind before the second tuning)"),
 )
-PARTS = ("places", "heldout")
+PARTS = ("places", "heldout", "national")
+DEFAULT_PARTS = ("places", "heldout")
+TOP_K = 3  # suggestions per complaint, as the service's default
 # The held-out benchmark's regions: regencies/cities per province, and every HELD_OUT_EVERY-th
 # province's are held out of training.
 PROVINCES, PER_PROVINCE, HELD_OUT_EVERY = 12, 4, 3
@@ -213,6 +227,52 @@ def places_part(data: Path, annotations: Path) -> list[str]:
     if len(lines) == 1:
         raise SystemExit(f"no annotation round in {annotations}")
     return lines
+
+
+# --- national agencies stay national -----------------------------------------------------
+
+
+def national_part(data: Path, model: Path, chunk: int = 500) -> list[str]:
+    """Local suggestions among the top-k for every complaint of `data` by the bundle `model`."""
+    bundle = load_bundle(model)
+    if bundle.authority is None:
+        raise SystemExit(f"{model}: the bundle has no catalogue (trained with --agencies none)")
+    agencies, roles = bundle.authority.catalogue.agencies, bundle.authority.catalogue.roles
+    texts = read_table(data).frame["text"].astype(str).tolist()
+    suggested: Counter[str] = Counter()
+    placed = local_complaints = 0
+    reasons: Counter[str] = Counter()
+    for start in range(0, len(texts), chunk):
+        for prediction in suggest(bundle, texts[start : start + chunk], top_k=TOP_K):
+            placed += prediction.jurisdiction is not None
+            reasons.update(r["code"] for r in prediction.reasons)
+            kinds = [
+                _kind_of(s.agency_code, s.agency, agencies, roles) for s in prediction.suggestions
+            ]
+            suggested.update(kinds)
+            local_complaints += any(kind != "national" for kind in kinds)
+    total = sum(suggested.values())
+    return [
+        "## National agencies stay national (LAPOR-10)",
+        "",
+        f"Model {bundle.model_version} ({len(bundle.labels)} classes), top {TOP_K} suggestions "
+        f"for each of {len(texts):,} complaints.",
+        "",
+        "| suggestions | count |",
+        "|---|---:|",
+        f"| all | {total:,} |",
+        *(f"| {kind} | {suggested[kind]:,} |" for kind in ("national", "local", "regional role")),
+        "",
+        f"Complaints with a local suggestion: {local_complaints:,}; given a jurisdiction: "
+        f"{placed:,}; sent to review for no_jurisdiction: {reasons['no_jurisdiction']:,}, for "
+        f"location_conflict: {reasons['location_conflict']:,}.",
+    ]
+
+
+def _kind_of(code: str | None, name: str, agencies: Mapping, roles: frozenset[str]) -> str:
+    if code is not None and code in agencies:
+        return "local" if agencies[code].local else "national"
+    return "regional role" if name in roles else "national"
 
 
 # --- held-out regencies -------------------------------------------------------------------
@@ -414,10 +474,12 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
         "--parts",
-        default=",".join(PARTS),
-        help=f"comma-separated parts to run, of {', '.join(PARTS)} (default: both)",
+        default=",".join(DEFAULT_PARTS),
+        help=f"comma-separated parts to run, of {', '.join(PARTS)} (default: "
+        f"{','.join(DEFAULT_PARTS)})",
     )
-    parser.add_argument("--data", type=Path, help="lapor10.csv (needed by part places)")
+    parser.add_argument("--data", type=Path, help="lapor10.csv (needed by places and national)")
+    parser.add_argument("--model", type=Path, help="a LAPOR-10 bundle (needed by part national)")
     parser.add_argument("--annotations", type=Path, default=ANNOTATED, help="annotation folder")
     parser.add_argument("--seed", type=int, default=0, help="seed of part heldout")
     add_results_arguments(parser)
@@ -428,12 +490,16 @@ def main(argv: list[str] | None = None) -> None:
         parser.error(f"--parts takes {', '.join(PARTS)}; got {args.parts!r}")
     if "places" in parts and args.data is None:
         parser.error("part places needs --data lapor10.csv (or --parts heldout)")
+    if "national" in parts and (args.data is None or args.model is None):
+        parser.error("part national needs --data lapor10.csv and --model BUNDLE")
     with recorded("jurisdiction", argv, args.results):
         blocks = []
         if "places" in parts:
             blocks.append(places_part(args.data, args.annotations))
         if "heldout" in parts:
             blocks.append(heldout_part(args.seed))
+        if "national" in parts:
+            blocks.append(national_part(args.data, args.model))
         print("\n\n".join("\n".join(block) for block in blocks))
 
 

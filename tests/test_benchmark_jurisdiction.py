@@ -9,6 +9,7 @@ from benchmarks.jurisdiction import (
     alias_free,
     benchmark_catalogue,
     concrete,
+    national_part,
     places_part,
     read_alias_keys,
 )
@@ -139,3 +140,25 @@ def test_only_the_rounds_present_are_reported(tmp_path):
     _round(folder / "lapor10-places.csv", [_annotation("1", "place", "33")])
     text = "\n".join(places_part(tmp_path / "lapor10.csv", folder))
     assert "Round 1" in text and "Round 2" not in text
+
+
+def _counts(lines: list[str]) -> dict[str, int]:
+    rows = [line.strip("|").split("|") for line in lines if line.startswith("| ")]
+    return {
+        k.strip(): int(v.strip().replace(",", "")) for k, v in rows if k.strip() != "suggestions"
+    }
+
+
+def test_national_part_counts_every_suggestion_by_kind(catalogue_bundle, small_csv):
+    lines = national_part(small_csv, catalogue_bundle, chunk=7)
+    counts = _counts(lines)
+    n = sum(1 for _ in small_csv.open(encoding="utf-8")) - 1
+    assert counts["all"] == 3 * n
+    assert counts["national"] + counts["local"] + counts["regional role"] == counts["all"]
+    # the small corpus holds complaints to a Bandung PDAM: some suggestions are local
+    assert counts["local"] + counts["regional role"] > 0 and counts["national"] > 0
+
+
+def test_national_part_needs_a_bundle_with_a_catalogue(trained_bundle, small_csv):
+    with pytest.raises(SystemExit, match="no catalogue"):
+        national_part(small_csv, trained_bundle)
