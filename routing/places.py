@@ -655,40 +655,36 @@ class PlaceFinder:
         at = 0
         while at < len(tokens):
             word = tokens[at].word
-            if word not in _RULE_WORDS and word not in self._not_place_prefixes:
-                # a word that starts no street, title, institution, body, address, marker or
-                # listed non-place: only a name may start here
-                strong, weak = self._unmarked_at(tokens, breaks, at)
-                chosen = strong or weak
-                if chosen is None:
-                    at += 1
+            # only a name may start at a word that starts no street, title, institution, body,
+            # address, marker or listed non-place
+            rules = word in _RULE_WORDS or word in self._not_place_prefixes
+            if rules:
+                if word in _STREETS and _names_a_street(text, tokens, at):
+                    start = at + 1 + (tokens[at + 1].word == "raya")
+                    at = self._skip_name(tokens, breaks, start, most=3)
                     continue
-                chosen = self._city_suffix(tokens, breaks, chosen)
-                mentions.append(chosen)
-                at = chosen.stop
-                continue
-            if word in _STREETS and _names_a_street(text, tokens, at):
-                start = at + 1 + (tokens[at + 1].word == "raya")
-                at = self._skip_name(tokens, breaks, start, most=3)
-                continue
-            if word in _HONORIFICS and at + 1 < len(tokens) and tokens[at + 1].word not in _OFFICES:
-                at = self._skip_name(tokens, breaks, at + 1, most=2)
-                continue
-            skipped = self._not_place_at(tokens, breaks, at)
-            if skipped:
-                at += skipped
-                continue
-            skipped = self._institution_at(tokens, breaks, at)
-            if skipped > at:
-                at = skipped
-                continue
-            body = self._body_at(tokens, breaks, at) or self._address_at(tokens, breaks, at)
-            if body:
-                body = self._city_suffix(tokens, breaks, body)
-                mentions.append(body)
-                at = body.stop
-                continue
-            marked = self._marked_at(tokens, breaks, at)
+                if (
+                    word in _HONORIFICS
+                    and at + 1 < len(tokens)
+                    and tokens[at + 1].word not in _OFFICES
+                ):
+                    at = self._skip_name(tokens, breaks, at + 1, most=2)
+                    continue
+                skipped = self._not_place_at(tokens, breaks, at)
+                if skipped:
+                    at += skipped
+                    continue
+                skipped = self._institution_at(tokens, breaks, at)
+                if skipped > at:
+                    at = skipped
+                    continue
+                body = self._body_at(tokens, breaks, at) or self._address_at(tokens, breaks, at)
+                if body:
+                    body = self._city_suffix(tokens, breaks, body)
+                    mentions.append(body)
+                    at = body.stop
+                    continue
+            marked = self._marked_at(tokens, breaks, at) if rules else None
             strong, weak = self._unmarked_at(tokens, breaks, at)
             if marked and (strong is None or marked.stop > strong.stop):
                 chosen = marked
