@@ -58,12 +58,14 @@ from routing.policy import DEFAULT_BOUND_CONFIDENCE, Policy, choose_threshold
 from routing.router import Router
 from routing.similar import SimilarIndex
 from routing.text import DEFAULT_STOPWORDS_PATH, load_stopwords
+from routing.vocabularies import VocabularyError, restore_vocabularies, vocabularies_as_arrays
 
 # Raised when what a bundle holds changes (2: typed Policy; 3: the policy's precision bound
 # and per-agency thresholds, the calibration scores' agencies, the out-of-scope detector;
-# 4: skops model files instead of pickles). Only this version loads: older bundles hold
-# pickles, which this routing no longer runs.
-SCHEMA_VERSION = 4
+# 4: skops model files instead of pickles; 5: vectorizers' vocabularies as arrays of terms,
+# `routing.vocabularies`). Only this version loads: schema 4 would load slowly and its
+# vectorizers lack the arrays, older bundles hold pickles, which this routing no longer runs.
+SCHEMA_VERSION = 5
 MANIFEST = "manifest.json"
 ROUTER_FILE = "router.skops"
 CALIBRATION_FILE = "calibration.npz"
@@ -320,7 +322,8 @@ def save_bundle(
 
 def _dump(obj: object, path: Path) -> None:
     """Write `obj` as a skops file, refusing one that `load_bundle` would refuse to load."""
-    data = sio.dumps(obj, compression=zipfile.ZIP_DEFLATED)
+    with vocabularies_as_arrays(obj):
+        data = sio.dumps(obj, compression=zipfile.ZIP_DEFLATED)
     untrusted = set(sio.get_untrusted_types(data=data)) - set(TRUSTED_TYPES)
     if untrusted:
         raise BundleError(
@@ -516,12 +519,17 @@ def _load(directory: Path, name: str, artifacts: dict[str, Any]) -> object:
     """The object in the skops artifact `name`, built only from `TRUSTED_TYPES` and skops's
     defaults: a file naming any other type is refused before anything is built."""
     try:
-        return sio.loads(_verified(directory, name, artifacts), trusted=list(TRUSTED_TYPES))
+        obj = sio.loads(_verified(directory, name, artifacts), trusted=list(TRUSTED_TYPES))
     except UntrustedTypesFoundException as exc:  # its first line names them
         raise BundleError(
             f"{directory}: {name} holds types this routing does not trust "
             f"({str(exc).splitlines()[0]}); refusing to load it"
         ) from None
+    try:
+        restore_vocabularies(obj)
+    except VocabularyError as exc:
+        raise BundleError(f"{directory}: {name}: {exc}; refusing to load it") from None
+    return obj
 
 
 def _checked_router(directory: Path, router: object, labels: object) -> Router:
