@@ -23,7 +23,10 @@ complaints' texts and prints, and writes to benchmarks/results/jurisdiction.md, 
 Round 1 (`lapor10-places.csv`, seed 0) was annotated before the place finder existed, and its
 rules were since tuned on all of its disagreements: it is the tuning set. Round 2
 (`lapor10-places-round2.csv`, seed 1, none of round 1's complaints), annotated blind before
-the second tuning, is the figure that tuning never saw; it is reported when the file exists.
+the second tuning, is the figure that tuning never saw; the third tuning read its
+disagreements too. Round 3 (`lapor10-places-round3.csv`, seed 2, none of the earlier rounds'
+complaints), annotated blind before the third tuning, is the figure no tuning has seen. Each
+round is reported when its file exists.
 
 Part `heldout` (the mechanism, on synthetic complaints): `training.regional_corpus` writes
 complaints about regional offices (roads, schools, clinics, water, ID cards, …) in regencies and
@@ -104,6 +107,7 @@ ANNOTATED = ROOT / "data" / "jurisdiction"
 ROUNDS = (
     ("lapor10-places", "round 1 (seed 0): the tuning set"),
     ("lapor10-places-round2", "round 2 (seed 1, annotated blind before the second tuning)"),
+    ("lapor10-places-round3", "round 3 (seed 2, annotated blind before the third tuning)"),
 )
 PARTS = ("places", "heldout", "national")
 DEFAULT_PARTS = ("places", "heldout")
