@@ -422,6 +422,10 @@ class PlaceFinder:
             return None
         preferred, accepted = _MARKED_KINDS[marker]
         names = self._names_at(tokens, breaks, start)
+        if marker in ("kec", "desa"):
+            # people write one local marker for the other ("kel/kec X"): the longest name
+            # wins, a kecamatan over a village of the same name
+            names = [(n, es) for n, es in names if any(e.kind in _LOCAL_KINDS for e in es)][:1]
         for kinds in (preferred, accepted):
             for length, entries in names:
                 chosen = [e for e in entries if e.kind in kinds]

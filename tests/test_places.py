@@ -78,6 +78,9 @@ def test_places_are_found_as_people_write_them(finder, text, code):
         ("desa Sukamaju, Tasikmalaya", "32.06"),
         ("kelurahan Dago kec. Coblong Kota Bandung", "32.73"),
         ("kel. Dago, Bandung", "32.73"),
+        # one local marker for the other: the longest name, not a kecamatan in its first word
+        ("got mampet di kel/kec Bojong Sempu", "32.01"),
+        ("jalan rusak di kec. pabuaran mekar", "32.01"),
     ],
 )
 def test_a_kecamatan_or_village_resolves_to_its_regency(finder, text, code):
