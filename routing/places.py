@@ -30,8 +30,8 @@ How a place is read:
   (failing those, its provinces). Two neighbouring names that are places of one kecamatan (a
   village and its kecamatan, two of its villages: ``ulujami pesanggrahan``, ``Kel. Pekayon
   Kalisari``) decide its regency however written. After an area word (``daerah X``,
-  ``wilayah X``) a kecamatan no other regency shares counts; another place only where others
-  narrow it down.
+  ``wilayah X``) a kecamatan, or a village of several words, that no other regency shares
+  counts; another place only where others narrow it down.
 - A public body named with its region reads that region, a kecamatan or (capitalised) village
   as after a kecamatan marker (``Puskesmas Coblong``, ``PLN ULP Cileunyi``, ``SMPN 2 Sleman``,
   ``Polres Batu``, ``satlantas kabanjahe``; ``PLN sering`` names none); ``Polres Bogor Kota``
@@ -604,14 +604,15 @@ class PlaceFinder:
 
     def _area(self, tokens: list[_Token], breaks: list[bool], at: int, end: int) -> _Mention | None:
         """``daerah X``: looser than a village marker, as X may be a neighbourhood named like
-        villages elsewhere; it counts alone only as a kecamatan whose name no other regency
-        uses, else where other places narrow it down."""
+        villages elsewhere; it counts alone only as a kecamatan, or a village of several words,
+        whose name no other regency uses, else where other places narrow it down."""
         for length, entries in self._names_at(tokens, breaks, end):
             if _key(t.word for t in tokens[end : end + length]) in self._needs_marker:
                 continue
             mention = self._mention(entries, at, end + length, marked=True)
-            unique = len(mention.codes) == 1 and any(e.kind == "kecamatan" for e in entries)
-            return mention._replace(strong=unique)
+            # one word is as often a neighbourhood named like a village elsewhere
+            named = length > 1 or any(e.kind == "kecamatan" for e in entries)
+            return mention._replace(strong=named and len(mention.codes) == 1)
         return None
 
     def _city_suffix(self, tokens: list[_Token], breaks: list[bool], mention: _Mention) -> _Mention:

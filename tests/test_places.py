@@ -451,9 +451,14 @@ def test_a_marker_before_a_possessive_still_names_the_place(finder):
         ("rumah di daerah Manyaran, Kota Semarang", "33.74"),
         ("rumah di daerah Manyaran", None),
         ("rumah di daerah terpencil", None),
+        ("banjir di daerah Cempaka Putih Barat", "31.71"),
+        # a village of one word is as often a neighbourhood named like it
+        ("listrik padam di daerah tomang", None),
     ],
 )
-def test_an_area_word_reads_a_kecamatan_or_a_place_others_narrow(finder, text, code):
+def test_an_area_word_reads_a_unique_kecamatan_or_long_village_or_a_place_others_narrow(
+    finder, text, code
+):
     assert _code(finder, text) == code
 
 
