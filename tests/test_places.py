@@ -267,6 +267,16 @@ def test_function_words_are_never_villages(finder):
     assert _code(finder, "pindah dari Kota Bandung") == "32.73"
 
 
+def test_of_places_of_one_province_named_as_often_the_one_whose_kecamatan_is_named_wins(finder):
+    assert _code(finder, "KTP saya Kota Madiun, rumah saya di Kecamatan Wlingi") == "35.05"
+    assert _code(finder, "kantor di Kota Madiun, rumah di Kecamatan Wlingi, Kabupaten Blitar") == (
+        "35.05"
+    )
+    # in different provinces the tie stands
+    found = finder.find("KTP saya Kota Madiun, rumah saya di Kecamatan Coblong").jurisdiction
+    assert found.candidates == ("32.73", "35.77")
+
+
 def test_places_that_disagree_leave_the_finding_ambiguous(finder):
     found = finder.find("pindah dari Kota Bandung ke Jawa Tengah").jurisdiction
     assert found.ambiguous
