@@ -61,6 +61,7 @@ def _code(finder: PlaceFinder, text: str, location: str | None = None) -> str | 
         ("pelabuhan di kab PPU", "64.09"),
         ("antre lama di kantor cabang Cikarang", "32.16"),
         ("listrik padam di Sampit", "62.02"),
+        ("macet di Siantar", "12.72"),
         ("situs pajak.bandung.go.id tidak bisa dibuka, rumah saya di Kota Depok", "32.76"),
     ],
 )
