@@ -11,7 +11,7 @@ How a place is read:
 - Words are matched on a folded form (lowercase, no accents, punctuation and spaces ignored
   inside a name: ``Toli-Toli`` = ``Tolitoli``); the evidence keeps the words as written.
 - Names are the gazetteer's (`routing.gazetteer`) plus ``data/places/aliases.csv``. Kind words
-  are rules, not aliases: ``kab``/``kabupaten``, ``kota``/``kot``/``kodya``, ``prov``/
+  are rules, not aliases: ``kab``/``kabupaten``, ``kota``/``kot``/``kodya``/``pemko``, ``prov``/
   ``provinsi``, ``kec``/``kecamatan``/``distrik``, ``desa``/``ds``/``kel``/``kelurahan``. After
   one, a name of that kind is preferred (``Kota Bandung``), of another kind accepted when it is
   the only reading (``kota Sleman``).
@@ -101,7 +101,7 @@ _MARKERS: dict[tuple[str, ...], str] = {
     ),
     **dict.fromkeys(
         [
-            *[(w,) for w in ("kota", "kot", "kodya", "kotamadya", "pemkot")],
+            *[(w,) for w in ("kota", "kot", "kodya", "kotamadya", "pemkot", "pemko")],
             ("kota", "administrasi"),
             ("kota", "adm"),
         ],

@@ -62,6 +62,7 @@ def _code(finder: PlaceFinder, text: str, location: str | None = None) -> str | 
         ("antre lama di kantor cabang Cikarang", "32.16"),
         ("listrik padam di Sampit", "62.02"),
         ("macet di Siantar", "12.72"),
+        ("jalan rusak, Pemko Tebing Tinggi diam saja", "12.76"),
         ("situs pajak.bandung.go.id tidak bisa dibuka, rumah saya di Kota Depok", "32.76"),
     ],
 )
