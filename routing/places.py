@@ -421,6 +421,8 @@ class PlaceFinder:
             start += 1  # "kota kami Semarang"
         if start >= len(tokens) or breaks[start - 1] or tokens[start].word in _PRONOUNS:
             return None
+        if marker in ("kec", "desa") and tokens[start].word in _STOPS:
+            return None  # "kecamatan yang", "kelurahan dan"
         preferred, accepted = _MARKED_KINDS[marker]
         names = self._names_at(tokens, breaks, start)
         if marker in ("kec", "desa"):

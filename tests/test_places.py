@@ -267,6 +267,7 @@ def test_the_most_specific_place_consistent_with_the_others_wins(finder):
 
 def test_function_words_are_never_villages(finder):
     assert _code(finder, "pindah dari Kota Bandung") == "32.73"
+    assert finder.find("antre di kantor kecamatan yang baru dibangun").jurisdiction is None
 
 
 def test_of_places_of_one_province_named_as_often_the_one_whose_kecamatan_is_named_wins(finder):
