@@ -270,11 +270,14 @@ def test_function_words_are_never_villages(finder):
     assert finder.find("antre di kantor kecamatan yang baru dibangun").jurisdiction is None
 
 
-def test_of_places_of_one_province_named_as_often_the_one_whose_kecamatan_is_named_wins(finder):
+def test_of_places_of_one_province_named_as_often_the_deepest_named_wins(finder):
     assert _code(finder, "KTP saya Kota Madiun, rumah saya di Kecamatan Wlingi") == "35.05"
     assert _code(finder, "kantor di Kota Madiun, rumah di Kecamatan Wlingi, Kabupaten Blitar") == (
         "35.05"
     )
+    # failing a kecamatan, the one named with its kind
+    assert _code(finder, "sudah lapor ke Kabupaten Garut, lalu diminta ke Depok") == "32.05"
+    assert finder.find("sudah lapor ke Garut, lalu diminta ke Depok").jurisdiction.ambiguous
     # in different provinces the tie stands
     found = finder.find("KTP saya Kota Madiun, rumah saya di Kecamatan Coblong").jurisdiction
     assert found.candidates == ("32.73", "35.77")
