@@ -40,18 +40,19 @@ How a place is read:
   Malang``, ``SMK Muhammadiyah Kota Cimahi``) is a name, not a place.
 - A name alone that is both a province and a city (``Jambi``, ``Yogyakarta``) is the province;
   one that is a province, a regency and a city (``Gorontalo``) is ambiguous as ``Bandung``.
-- Street names (``Jl. Raya Bogor``: a street named after a town is not the town; a city's
-  alias after it is, ``Jalan Tendean Jaksel``), person names after an honorific (``Pak
-  Bima``), a marker before a pronoun (``kota ini``) and web and e-mail addresses
-  (``dukcapil.sleman.go.id``) are skipped.
+- Street names (``Jl. Raya Bogor``: a street named after a town is not the town; a city's alias
+  after it is, ``Jalan Tendean Jaksel``, and so is a kecamatan named after its city), person
+  names after an honorific (``Pak Bima``), a marker before a pronoun (``kota ini``) and web and
+  e-mail addresses (``dukcapil.sleman.go.id``) are skipped.
 
 How the jurisdiction is decided: every regency/city named is a hypothesis, counted once per
 mention consistent with it (its own mentions, mentions of its province, its kecamatan and
 villages). The one with most mentions wins; of several of one province, the one whose kecamatan
-or villages are named most, then the one named most with its kind (``Kabupaten X``). A tie, or a province named as often that does not contain it, makes
-the finding ambiguous (`Jurisdiction.candidates`), with the deepest region all candidates share
-as its code (``32`` for bare ``Bandung``). With no regency/city named, the most-named province
-decides in the same way.
+or villages are named most, then the one named most with its kind (``Kabupaten X``). A tie, or a
+province named as often that does not contain it, makes the finding ambiguous
+(`Jurisdiction.candidates`), with the deepest region all candidates share as its code (``32``
+for bare ``Bandung``). With no regency/city named, the most-named province decides in the same
+way.
 """
 
 from __future__ import annotations
@@ -498,8 +499,11 @@ class PlaceFinder:
             word = tokens[end].word
             if word in _STOPS or word in _MARKER_WORDS or word.isdigit():
                 break
-            if end > at and self._city_alias_at(tokens, breaks, end):
-                break  # "Jalan Tendean Jaksel"
+            if end > at and (
+                self._city_alias_at(tokens, breaks, end)
+                or self._named_after_its_city_at(tokens, breaks, end)
+            ):
+                break  # "Jalan Tendean Jaksel", "Gang Melati Indah Semarang Barat"
             end += 1
             if breaks[end - 1]:
                 break
@@ -512,6 +516,11 @@ class PlaceFinder:
             for _, entries in self._names_at(tokens, breaks, at)
             for e in entries
         )
+
+    def _named_after_its_city_at(self, tokens: list[_Token], breaks: list[bool], at: int) -> bool:
+        """Whether a kecamatan named after its regency/city (``Semarang Barat``) starts at `at`."""
+        strong, _ = self._unmarked_at(tokens, breaks, at)
+        return strong is not None and strong.local
 
     def _institution_at(self, tokens: list[_Token], breaks: list[bool], at: int) -> int:
         """The word after a university's or a foundation school's name at `at`; `at` if none."""

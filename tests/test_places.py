@@ -449,9 +449,10 @@ def test_an_ordinary_word_after_a_public_body_is_no_village(finder, text):
     assert finder.find(text).jurisdiction is None
 
 
-def test_a_street_name_ends_at_a_city_alias(finder):
+def test_a_street_name_ends_at_a_city_alias_or_a_kecamatan_named_after_its_city(finder):
     assert _code(finder, "U turn di Jalan Tendean Jaksel") == "31.74"
     assert finder.find("Jl. Raya Jakarta Bogor macet").jurisdiction is None
+    assert _code(finder, "kos di Gang Melati Indah Semarang Barat bocor") == "33.74"
 
 
 def test_a_marker_before_a_possessive_still_names_the_place(finder):
