@@ -22,16 +22,17 @@ How a place is read:
   (``data/places/not_places.txt``: ``semen padang``, ``papua nugini``). A marker before a
   possessive reads the name after it (``kota kami Semarang``).
 - A kecamatan or village name counts after a kecamatan/village marker, or right beside a
-  regency/city or province it lies in (``Cileunyi, Bandung``), or when its name begins with the
-  name of the regency/city it lies in (``Semarang Barat``). A kecamatan written as a name
+  regency/city or province it lies in (``Cileunyi, Bandung``; in lower case only next to it and
+  where that leaves one regency: ``tegalsari surabaya``), or when its name begins with the name
+  of the regency/city it lies in (``Semarang Barat``). A kecamatan written as a name
   (capitalised, or several full words) counts alone where no other regency has a kecamatan or
-  village so called (``Cikampek``, ``mampang prapatan``). One that many regencies share
-  (``desa Sukamaju``) counts only where the regencies the complaint names narrow it down
-  (failing those, its provinces). Two neighbouring names that are places of one kecamatan (a
-  village and its kecamatan, two of its villages: ``ulujami pesanggrahan``, ``Kel. Pekayon
-  Kalisari``) decide its regency however written. After an area word (``daerah X``,
-  ``wilayah X``) a kecamatan, or a village of several words, that no other regency shares
-  counts; another place only where others narrow it down.
+  village so called (``Cikampek``, ``mampang prapatan``). One that many regencies share (``desa
+  Sukamaju``) counts only where the regencies the complaint names narrow it down (failing those,
+  its provinces). Two neighbouring names that are places of one kecamatan (a village and its
+  kecamatan, two of its villages: ``ulujami pesanggrahan``, ``Kel. Pekayon Kalisari``) decide
+  its regency however written. After an area word (``daerah X``, ``wilayah X``) a kecamatan, or
+  a village of several words, that no other regency shares counts; another place only where
+  others narrow it down.
 - A public body named with its region reads that region, a kecamatan or (capitalised) village
   as after a kecamatan marker (``Puskesmas Coblong``, ``PLN ULP Cileunyi``, ``SMPN 2 Sleman``,
   ``Polres Batu``, ``satlantas kabanjahe``; ``PLN sering`` names none); ``Polres Bogor Kota``
@@ -268,7 +269,8 @@ class _Mention(NamedTuple):
     local: bool  # a kecamatan or village
     places: frozenset[str] = frozenset()  # full codes of the kecamatan and villages so named,
     # whichever reading was chosen (two neighbouring names agree on one kecamatan)
-    faint: bool = False  # a local name in lower case: counts only where a neighbour agrees
+    faint: bool = False  # a local name in lower case: counts only where a neighbour agrees or
+    # its region is named right beside it
 
 
 def _fold(text: str) -> str:
@@ -735,19 +737,21 @@ class PlaceFinder:
             if mention.strong:
                 kept.append(mention)
                 continue
-            if mention.faint:
-                continue
             if mention.marked:
                 by = strong
             else:  # an unmarked local name only beside a regency/city or province containing it
+                # (one in lower case only right beside it: "rawa indah, jakarta")
+                beside = 0 if mention.faint else _BESIDE
                 by = [
                     m
                     for m in strong
                     if not m.local
-                    and m.first - _BESIDE <= mention.stop
-                    and mention.first <= m.stop + _BESIDE
+                    and m.first - beside <= mention.stop
+                    and mention.first <= m.stop + beside
                 ]
             confirmed = narrowed(mention, by)
+            if mention.faint and confirmed is not None and len(confirmed.codes) > 1:
+                confirmed = None
             if confirmed is not None:
                 kept.append(confirmed)
         return kept

@@ -402,6 +402,19 @@ def test_neighbouring_names_of_one_kecamatan_decide_its_regency(finder, text, co
     assert _code(finder, text) == code
 
 
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        ("lampu jalan mati di kampung melayu, jakarta", "31.75"),
+        ("got mampet di tegalsari surabaya", "35.78"),
+        # not right beside it: only the province
+        ("lampu di kampung melayu sudah mati seminggu di jakarta", "31"),
+    ],
+)
+def test_a_lower_case_village_right_beside_its_region_decides(finder, text, code):
+    assert _code(finder, text) == code
+
+
 @pytest.mark.parametrize("text", ["data data tidak lengkap", "warga ulujami mengeluh"])
 def test_a_lower_case_village_name_alone_or_repeated_is_no_place(finder, text):
     assert finder.find(text).jurisdiction is None
