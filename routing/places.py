@@ -15,7 +15,8 @@ How a place is read:
   ``provinsi``, ``kec``/``kecamatan``/``distrik``, ``desa``/``ds``/``kel``/``kelurahan``. After
   one, a name of that kind is preferred (``Kota Bandung``), of another kind accepted when it is
   the only reading (``kota Sleman``).
-- Words run together are read apart where a capitalised word follows (``putihKab``).
+- Words run together are read apart where a capitalised word follows (``putihKab``), and so is
+  ``di`` written onto a name or a marker (``dijakarta``, ``dikota X``).
 - A regency/city or province name counts alone, unless it is an ordinary word
   (``data/places/needs_marker.txt``: ``batu``, ``puncak``; such a word still counts right
   beside its province: ``palu, sulteng``) or inside a phrase that names no jurisdiction
@@ -199,6 +200,8 @@ _BREAK = re.compile(r"[,;:!?()\[\]{}\"/|\n]")
 _FULL_STOP = re.compile(r"\.\s")
 # a full stop after a word this short ends an abbreviation ("Kep. Seribu"), not a sentence
 _ABBREVIATION = 3
+# "di" written onto the word after it ("dijakarta") is read apart before a word this long
+_GLUED = 4
 _SPELLINGS = {"kep": "kepulauan"}  # "Kab. Kep. Seribu", "KEP. SIAU TAGULANDANG BIARO"
 _KIND_PREFIX = re.compile(r"^(?:KABUPATEN|KOTA)(?: ADMINISTRASI)? ")
 
@@ -420,8 +423,9 @@ class PlaceFinder:
             and not breaks[start - 1]
             and not breaks[start]
             and _plain(tokens[start + 1].word)
+            and (marker not in ("kec", "desa") or tokens[start + 1].written[:1].isupper())
         ):
-            start += 1  # "kota kami Semarang"
+            start += 1  # "kota kami Semarang"; "desa saya dana ..." names no village
         if start >= len(tokens) or breaks[start - 1] or tokens[start].word in _PRONOUNS:
             return None
         if marker in ("kec", "desa") and tokens[start].word in _STOPS:
@@ -668,7 +672,7 @@ class PlaceFinder:
 
     def _mentions(self, text: str) -> tuple[list[_Token], list[_Mention]]:
         text = _ADDRESS.sub(lambda m: " " * len(m.group()), text)  # keeps the offsets
-        tokens = _tokens(text)
+        tokens = self._unglued(_tokens(text))
         breaks = [_breaks(text, a, b) for a, b in itertools.pairwise(tokens)] + [True]
         mentions: list[_Mention] = []
         at = 0
@@ -716,6 +720,26 @@ class PlaceFinder:
             mentions.append(chosen)
             at = chosen.stop
         return tokens, self._confirmed(mentions)
+
+    def _unglued(self, tokens: list[_Token]) -> list[_Token]:
+        """`tokens`, with "di" written onto a name read apart (``dijakarta``, ``dikota X``)."""
+        out = []
+        for t in tokens:
+            rest = t.word[2:]
+            if (
+                t.word.startswith("di")
+                and len(rest) >= _GLUED
+                and t.written[:2] == "di"
+                and (rest in _RULE_WORDS or self._some_name_begins(rest))
+                and not self._some_name_begins(t.word)
+            ):
+                out += [
+                    _Token("di", t.start, t.start + 2, t.written[:2]),
+                    _Token(rest, t.start + 2, t.end, t.written[2:]),
+                ]
+            else:
+                out.append(t)
+        return out
 
     @staticmethod
     def _confirmed(mentions: list[_Mention]) -> list[_Mention]:

@@ -471,6 +471,21 @@ def test_a_street_name_ends_at_a_city_alias_or_a_kecamatan_named_after_its_city(
 def test_a_marker_before_a_possessive_still_names_the_place(finder):
     assert _code(finder, "sekolah di kota kami semarang penuh") == "33.74"
     assert finder.find("desa saya sudah lama banjir").jurisdiction is None
+    # a village after a possessive only when written as a name
+    assert finder.find("di desa saya dana bantuan belum cair").jurisdiction is None
+
+
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        ("kemarin saya dijakarta selatan antre lama", "31.74"),
+        ("perpanjangan sim dilampung mahal", "18"),
+        ("lampu mati didaerah Cempaka Putih Barat", "31.71"),
+        ("dibantu petugas dipindah ke loket lain", None),
+    ],
+)
+def test_di_written_onto_a_place_is_read_apart(finder, text, code):
+    assert _code(finder, text) == code
 
 
 @pytest.mark.parametrize(
