@@ -27,13 +27,14 @@ How a place is read:
   where that leaves one regency: ``tegalsari surabaya``), or when its name begins with the name
   of the regency/city it lies in (``Semarang Barat``). A kecamatan written as a name
   (capitalised, or several full words) counts alone where no other regency has a kecamatan or
-  village so called (``Cikampek``, ``mampang prapatan``). One that many regencies share (``desa
-  Sukamaju``) counts only where the regencies the complaint names narrow it down (failing those,
-  its provinces). Two neighbouring names that are places of one kecamatan (a village and its
-  kecamatan, two of its villages: ``ulujami pesanggrahan``, ``Kel. Pekayon Kalisari``) decide
-  its regency however written. After an area word (``daerah X``, ``wilayah X``) a kecamatan, or
-  a village of several words, that no other regency shares counts; another place only where
-  others narrow it down.
+  village so called (``Cikampek``, ``mampang prapatan``); one of several words also where only
+  rural villages elsewhere share its name (``pasar minggu``), not a town's kelurahan. One that
+  many regencies share (``desa Sukamaju``) counts only where the regencies the complaint names
+  narrow it down (failing those, its provinces). Two neighbouring names that are places of one
+  kecamatan (a village and its kecamatan, two of its villages: ``ulujami pesanggrahan``, ``Kel.
+  Pekayon Kalisari``) decide its regency however written. After an area word (``daerah X``,
+  ``wilayah X``) a kecamatan, or a village of several words, that no other regency shares
+  counts; another place only where others narrow it down.
 - A public body named with its region reads that region, a kecamatan or (capitalised) village
   as after a kecamatan marker (``Puskesmas Coblong``, ``PLN ULP Cileunyi``, ``SMPN 2 Sleman``,
   ``Polres Batu``, ``satlantas kabanjahe``; ``PLN sering`` names none); ``Polres Bogor Kota``
@@ -474,7 +475,17 @@ class PlaceFinder:
             )
             mention = self._mention(local, at, at + length, marked=False)
             unique = len(mention.codes) == 1 and any(e.kind == "kecamatan" for e in local)
-            if unique and (proper or several):
+            # a kecamatan of several words is that kecamatan where only rural villages
+            # elsewhere share its name ("pasar minggu"); a town's kelurahan so named is as likely
+            kecamatan = [e for e in local if e.kind == "kecamatan"]
+            regencies = {e.code[:5] for e in kecamatan}
+            if (
+                several
+                and len(regencies) == 1
+                and not any(_urban(e) and e.code[:5] not in regencies for e in local)
+            ):
+                weak = self._mention(kecamatan, at, at + length, False, local)._replace(strong=True)
+            elif unique and proper:
                 weak = mention._replace(strong=True)  # no other regency has a place so named
             elif proper:
                 weak = mention
@@ -931,6 +942,11 @@ def _agreeing(mentions: list[_Mention]) -> list[_Mention]:
                     codes=regencies, provincial=False, strong=True, local=True, faint=False
                 )
     return out
+
+
+def _urban(entry: _Entry) -> bool:
+    """Whether an entry is a kelurahan (a town's village: Kemendagri codes ``.1xxx``)."""
+    return entry.kind == "desa" and entry.code[-4] == "1"
 
 
 def _plain(word: str) -> bool:

@@ -159,6 +159,12 @@ def test_an_unmarked_kecamatan_counts_alone_only_when_no_other_regency_shares_th
     assert finder.find("banjir di perumahan dekat cikampek").jurisdiction is None
     assert _code(finder, "parkir liar di kebayoran lama") == "31.74"
     assert finder.find("jalan tangan-tangan jahil").jurisdiction is None
+    # a kecamatan of several words is that kecamatan, though villages elsewhere share its name
+    assert _code(finder, "copet di halte pasar minggu") == "31.74"
+    # not where a town elsewhere has a kelurahan so named (a kecamatan in Bengkulu, a kelurahan
+    # in Jakarta)
+    assert finder.find("copet di halte kampung melayu").jurisdiction is None
+    assert finder.find("sudah 3 kali baru dibalas").jurisdiction is None
 
 
 @pytest.mark.parametrize("text", ["Mau tanya soal KTP", "Selesai tapi belum cair", "Juli 2017"])
