@@ -634,13 +634,22 @@ class PlaceFinder:
     def _area(self, tokens: list[_Token], breaks: list[bool], at: int, end: int) -> _Mention | None:
         """``daerah X``: looser than a village marker, as X may be a neighbourhood named like
         villages elsewhere; it counts alone only as a kecamatan, or a village of several words,
-        whose name no other regency uses, else where other places narrow it down."""
+        whose name no other regency uses (a kecamatan written as a name also where rural
+        villages elsewhere share it), else where other places narrow it down."""
         for length, entries in self._names_at(tokens, breaks, end):
             if _key(t.word for t in tokens[end : end + length]) in self._needs_marker:
                 continue
+            kecamatan = [e for e in entries if e.kind == "kecamatan"]
+            regencies = {e.code[:5] for e in kecamatan}
+            if (
+                len(regencies) == 1
+                and (length > 1 or tokens[end].written[:1].isupper())
+                and not any(_urban(e) and e.code[:5] not in regencies for e in entries)
+            ):  # a kecamatan written as a name, though rural villages elsewhere share it
+                return self._mention(kecamatan, at, end + length, True, entries)
             mention = self._mention(entries, at, end + length, marked=True)
             # one word is as often a neighbourhood named like a village elsewhere
-            named = length > 1 or any(e.kind == "kecamatan" for e in entries)
+            named = length > 1 or bool(kecamatan)
             return mention._replace(strong=named and len(mention.codes) == 1)
         return None
 

@@ -503,6 +503,8 @@ def test_di_written_onto_a_place_is_read_apart(finder, text, code):
         ("rumah di daerah Manyaran", None),
         ("rumah di daerah terpencil", None),
         ("banjir di daerah Cempaka Putih Barat", "31.71"),
+        # a kecamatan written as a name, though rural villages elsewhere share its name
+        ("banyak pencurian di wilayah Cipondoh", "36.71"),
         # a village of one word is as often a neighbourhood named like it
         ("listrik padam di daerah tomang", None),
     ],
