@@ -62,6 +62,8 @@ def _code(finder: PlaceFinder, text: str, location: str | None = None) -> str | 
         ("antre lama di kantor cabang Cikarang", "32.16"),
         ("listrik padam di Sampit", "62.02"),
         ("macet di Siantar", "12.72"),
+        ("kantor pajak di Purwokerto tutup", "33.02"),
+        ("sinyal buruk di Talaud", "71.04"),
         ("jalan rusak, Pemko Tebing Tinggi diam saja", "12.76"),
         ("situs pajak.bandung.go.id tidak bisa dibuka, rumah saya di Kota Depok", "32.76"),
     ],
