@@ -35,12 +35,12 @@ How a place is read:
   Pekayon Kalisari``) decide its regency however written. After an area word (``daerah X``,
   ``wilayah X``) a kecamatan, or a village of several words, that no other regency shares
   counts; another place only where others narrow it down.
-- A public body named with its region reads that region, a kecamatan or (capitalised) village
-  as after a kecamatan marker (``Puskesmas Coblong``, ``PLN ULP Cileunyi``, ``SMPN 2 Sleman``,
-  ``Polres Batu``, ``satlantas kabanjahe``; ``PLN sering`` names none); ``Polres Bogor Kota``
-  is the city. A name right after a neighbourhood address (``RT 02/RW 04 Lagoa``) is read as
-  after a village marker. A university or a foundation's school (``Universitas Negeri
-  Malang``, ``SMK Muhammadiyah Kota Cimahi``) is a name, not a place.
+- A public body named with its region reads that region, a kecamatan or village (capitalised, or
+  several full words) as after a kecamatan marker (``Puskesmas Coblong``, ``PLN ULP Cileunyi``,
+  ``SMPN 2 Sleman``, ``Polres Batu``, ``satlantas kabanjahe``; ``PLN sering`` names none);
+  ``Polres Bogor Kota`` is the city. A name right after a neighbourhood address (``RT 02/RW 04
+  Lagoa``) is read as after a village marker. A university or a foundation's school
+  (``Universitas Negeri Malang``, ``SMK Muhammadiyah Kota Cimahi``) is a name, not a place.
 - A name alone that is both a province and a city (``Jambi``, ``Yogyakarta``) is the province;
   one that is a province, a regency and a city (``Gorontalo``) is ambiguous as ``Bandung``.
 - Street names (``Jl. Raya Bogor``: a street named after a town is not the town; a city's alias
@@ -579,15 +579,24 @@ class PlaceFinder:
         # "puskesmas Kabupaten X": the marker names the region; the marker reading takes it
         if tokens[start].word in _PRONOUNS | _STOPS | _MARKER_WORDS:
             return None
-        for length, entries in self._names_at(tokens, breaks, start):
+        names = self._names_at(tokens, breaks, start)
+        for i, (length, entries) in enumerate(names):
             wide = [e for e in entries if e.kind not in _LOCAL_KINDS]
             if wide:
                 return self._mention(_bare(wide), at, start + length, True, entries)
             if _key(t.word for t in tokens[start : start + length]) in self._needs_marker:
                 continue
-            # a village only when written as a name: in "pln sering" no place is named
+            # a village only when written as a name (capitalised, or several full words that
+            # do not begin with a regency/city's name): in "pln sering" no place is named;
+            # "puskesmas babakan sari" is that village, not the kecamatan Babakan
             kecamatan = [e for e in entries if e.kind == "kecamatan"]
-            chosen = kecamatan or (entries if tokens[start].written[:1].isupper() else [])
+            several = (
+                length > 1
+                and all(len(t.word) > 3 for t in tokens[start : start + length])
+                and not any(e.kind not in _LOCAL_KINDS for _, es in names[i + 1 :] for e in es)
+            )
+            named = several or tokens[start].written[:1].isupper()
+            chosen = kecamatan or (entries if named else [])
             if chosen:
                 return self._mention(chosen, at, start + length, True, entries)
         return None

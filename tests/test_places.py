@@ -104,6 +104,9 @@ def test_a_kecamatan_or_village_resolves_to_its_regency(finder, text, code):
         ("laporan ke Polres Bogor Kota", "32.71"),
         ("banjir di Bekasi kota", "32.75"),
         ("RSUD Sleman menolak pasien", "34.04"),
+        # several words are the village's name, not a kecamatan elsewhere in their first word
+        ("kota bandung, vaksin di puskesmas babakan sari kosong", "32.73"),
+        ("kantor pln surabaya utara lambat", "35.78"),
         # a marker after the body: the marker's region, not a village named like the marker
         ("obat di puskesmas Kabupaten Kepahiang kosong", "17.08"),
         ("pungutan di SDN 4 Kabupaten Tabanan", "51.02"),
