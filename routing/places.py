@@ -51,8 +51,8 @@ How a place is read:
 How the jurisdiction is decided: every regency/city named is a hypothesis, counted once per
 mention consistent with it (its own mentions, mentions of its province, its kecamatan and
 villages). The one with most mentions wins; of several of one province, the one whose kecamatan
-or villages are named most, then the one named most with its kind (``Kabupaten X``). A tie, or a
-province named as often that does not contain it, makes the finding ambiguous
+are named most, then its villages, then the one named most with its kind (``Kabupaten X``). A
+tie, or a province named as often that does not contain it, makes the finding ambiguous
 (`Jurisdiction.candidates`), with the deepest region all candidates share as its code (``32``
 for bare ``Bandung``). With no regency/city named, the most-named province decides in the same
 way.
@@ -834,11 +834,15 @@ class PlaceFinder:
                 p for p, n in provinces.items() if n >= best and not any(k[:2] == p for k in top)
             )
             if len({k[:2] for k in top}) == 1:
-                # of regencies/cities of one province named as often, those whose kecamatan or
-                # villages are named, else those named with their kind ("Kabupaten X"), hold the
-                # place of the matter (not a town in passing)
+                # of regencies/cities of one province named as often, those whose kecamatan,
+                # else villages, are named, else those named with their kind ("Kabupaten X"),
+                # hold the place of the matter (not a town in passing)
                 depth = {
                     k: (
+                        sum(
+                            m.local and any(len(p) == 8 and p[:5] == k for p in m.places)
+                            for m in mentions
+                        ),
                         sum(m.local and k in m.codes for m in mentions),
                         sum(
                             tokens[m.first].word in _MARKER_WORDS and k in m.codes for m in mentions

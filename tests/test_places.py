@@ -286,6 +286,9 @@ def test_of_places_of_one_province_named_as_often_the_deepest_named_wins(finder)
     assert _code(finder, "kantor di Kota Madiun, rumah di Kecamatan Wlingi, Kabupaten Blitar") == (
         "35.05"
     )
+    # a kecamatan before a village
+    text = "jalan rusak dari Desa Togogan sampai Kecamatan Ngunut, Jawa Timur"
+    assert _code(finder, text) == "35.04"
     # failing a kecamatan, the one named with its kind
     assert _code(finder, "sudah lapor ke Kabupaten Garut, lalu diminta ke Depok") == "32.05"
     assert finder.find("sudah lapor ke Garut, lalu diminta ke Depok").jurisdiction.ambiguous
