@@ -11,46 +11,51 @@ How a place is read:
 - Words are matched on a folded form (lowercase, no accents, punctuation and spaces ignored
   inside a name: ``Toli-Toli`` = ``Tolitoli``); the evidence keeps the words as written.
 - Names are the gazetteer's (`routing.gazetteer`) plus ``data/places/aliases.csv``. Kind words
-  are rules, not aliases: ``kab``/``kabupaten``, ``kota``/``kot``/``kodya``, ``prov``/
+  are rules, not aliases: ``kab``/``kabupaten``, ``kota``/``kot``/``kodya``/``pemko``, ``prov``/
   ``provinsi``, ``kec``/``kecamatan``/``distrik``, ``desa``/``ds``/``kel``/``kelurahan``. After
   one, a name of that kind is preferred (``Kota Bandung``), of another kind accepted when it is
   the only reading (``kota Sleman``).
-- Words run together are read apart where a capitalised word follows (``putihKab``).
+- Words run together are read apart where a capitalised word follows (``putihKab``), and so is
+  ``di`` written onto a name or a marker (``dijakarta``, ``dikota X``).
 - A regency/city or province name counts alone, unless it is an ordinary word
   (``data/places/needs_marker.txt``: ``batu``, ``puncak``; such a word still counts right
   beside its province: ``palu, sulteng``) or inside a phrase that names no jurisdiction
   (``data/places/not_places.txt``: ``semen padang``, ``papua nugini``). A marker before a
   possessive reads the name after it (``kota kami Semarang``).
 - A kecamatan or village name counts after a kecamatan/village marker, or right beside a
-  regency/city or province it lies in (``Cileunyi, Bandung``), or when its name begins with the
-  name of the regency/city it lies in (``Semarang Barat``). A kecamatan written as a name
+  regency/city or province it lies in (``Cileunyi, Bandung``; in lower case only next to it and
+  where that leaves one regency: ``tegalsari surabaya``), or when its name begins with the name
+  of the regency/city it lies in (``Semarang Barat``). A kecamatan written as a name
   (capitalised, or several full words) counts alone where no other regency has a kecamatan or
-  village so called (``Cikampek``, ``mampang prapatan``). One that many regencies share
-  (``desa Sukamaju``) counts only where the regencies the complaint names narrow it down
-  (failing those, its provinces). Two neighbouring names that are places of one kecamatan (a
-  village and its kecamatan, two of its villages: ``ulujami pesanggrahan``, ``Kel. Pekayon
-  Kalisari``) decide its regency however written. After an area word (``daerah X``,
-  ``wilayah X``) a kecamatan no other regency shares counts; another place only where others
-  narrow it down.
-- A public body named with its region reads that region, a kecamatan or (capitalised) village
-  as after a kecamatan marker (``Puskesmas Coblong``, ``PLN ULP Cileunyi``, ``SMPN 2 Sleman``,
-  ``Polres Batu``, ``satlantas kabanjahe``; ``PLN sering`` names none); ``Polres Bogor Kota``
-  is the city. A name right after a neighbourhood address (``RT 02/RW 04 Lagoa``) is read as
-  after a village marker. A university or a foundation's school (``Universitas Negeri
-  Malang``, ``SMK Muhammadiyah Kota Cimahi``) is a name, not a place.
+  village so called (``Cikampek``, ``mampang prapatan``); one of several words also where only
+  rural villages elsewhere share its name (``pasar minggu``), not a town's kelurahan. One that
+  many regencies share (``desa Sukamaju``) counts only where the regencies the complaint names
+  narrow it down (failing those, its provinces). Two neighbouring names that are places of one
+  kecamatan (a village and its kecamatan, two of its villages: ``ulujami pesanggrahan``, ``Kel.
+  Pekayon Kalisari``) decide its regency however written. After an area word (``daerah X``,
+  ``wilayah X``) a kecamatan, or a village of several words, that no other regency shares
+  counts; another place only where others narrow it down.
+- A public body named with its region reads that region, a kecamatan or village (capitalised, or
+  several full words) as after a kecamatan marker (``Puskesmas Coblong``, ``PLN ULP Cileunyi``,
+  ``SMPN 2 Sleman``, ``Polres Batu``, ``satlantas kabanjahe``; ``PLN sering`` names none);
+  ``Polres Bogor Kota`` is the city. A name right after a neighbourhood address (``RT 02/RW 04
+  Lagoa``) is read as after a village marker. A university or a foundation's school
+  (``Universitas Negeri Malang``, ``SMK Muhammadiyah Kota Cimahi``) is a name, not a place.
 - A name alone that is both a province and a city (``Jambi``, ``Yogyakarta``) is the province;
   one that is a province, a regency and a city (``Gorontalo``) is ambiguous as ``Bandung``.
-- Street names (``Jl. Raya Bogor``: a street named after a town is not the town; a city's
-  alias after it is, ``Jalan Tendean Jaksel``), person names after an honorific (``Pak
-  Bima``), a marker before a pronoun (``kota ini``) and web and e-mail addresses
-  (``dukcapil.sleman.go.id``) are skipped.
+- Street names (``Jl. Raya Bogor``: a street named after a town is not the town; a city's alias
+  after it is, ``Jalan Tendean Jaksel``, and so is a kecamatan named after its city), person
+  names after an honorific (``Pak Bima``), a marker before a pronoun (``kota ini``) and web and
+  e-mail addresses (``dukcapil.sleman.go.id``) are skipped.
 
 How the jurisdiction is decided: every regency/city named is a hypothesis, counted once per
 mention consistent with it (its own mentions, mentions of its province, its kecamatan and
-villages). The one with most mentions wins; a tie, or a province named as often that does not
-contain it, makes the finding ambiguous (`Jurisdiction.candidates`), with the deepest region
-all candidates share as its code (``32`` for bare ``Bandung``). With no regency/city named, the
-most-named province decides in the same way.
+villages). The one with most mentions wins; of several of one province, the one whose kecamatan
+are named most, then its villages, then the one named most with its kind (``Kabupaten X``). A
+tie, or a province named as often that does not contain it, makes the finding ambiguous
+(`Jurisdiction.candidates`), with the deepest region all candidates share as its code (``32``
+for bare ``Bandung``). With no regency/city named, the most-named province decides in the same
+way.
 """
 
 from __future__ import annotations
@@ -100,7 +105,7 @@ _MARKERS: dict[tuple[str, ...], str] = {
     ),
     **dict.fromkeys(
         [
-            *[(w,) for w in ("kota", "kot", "kodya", "kotamadya", "pemkot")],
+            *[(w,) for w in ("kota", "kot", "kodya", "kotamadya", "pemkot", "pemko")],
             ("kota", "administrasi"),
             ("kota", "adm"),
         ],
@@ -196,6 +201,8 @@ _BREAK = re.compile(r"[,;:!?()\[\]{}\"/|\n]")
 _FULL_STOP = re.compile(r"\.\s")
 # a full stop after a word this short ends an abbreviation ("Kep. Seribu"), not a sentence
 _ABBREVIATION = 3
+# "di" written onto the word after it ("dijakarta") is read apart before a word this long
+_GLUED = 4
 _SPELLINGS = {"kep": "kepulauan"}  # "Kab. Kep. Seribu", "KEP. SIAU TAGULANDANG BIARO"
 _KIND_PREFIX = re.compile(r"^(?:KABUPATEN|KOTA)(?: ADMINISTRASI)? ")
 
@@ -266,7 +273,8 @@ class _Mention(NamedTuple):
     local: bool  # a kecamatan or village
     places: frozenset[str] = frozenset()  # full codes of the kecamatan and villages so named,
     # whichever reading was chosen (two neighbouring names agree on one kecamatan)
-    faint: bool = False  # a local name in lower case: counts only where a neighbour agrees
+    faint: bool = False  # a local name in lower case: counts only where a neighbour agrees or
+    # its region is named right beside it
 
 
 def _fold(text: str) -> str:
@@ -416,12 +424,19 @@ class PlaceFinder:
             and not breaks[start - 1]
             and not breaks[start]
             and _plain(tokens[start + 1].word)
+            and (marker not in ("kec", "desa") or tokens[start + 1].written[:1].isupper())
         ):
-            start += 1  # "kota kami Semarang"
+            start += 1  # "kota kami Semarang"; "desa saya dana ..." names no village
         if start >= len(tokens) or breaks[start - 1] or tokens[start].word in _PRONOUNS:
             return None
+        if marker in ("kec", "desa") and tokens[start].word in _STOPS:
+            return None  # "kecamatan yang", "kelurahan dan"
         preferred, accepted = _MARKED_KINDS[marker]
         names = self._names_at(tokens, breaks, start)
+        if marker in ("kec", "desa"):
+            # people write one local marker for the other ("kel/kec X"): the longest name
+            # wins, a kecamatan over a village of the same name
+            names = [(n, es) for n, es in names if any(e.kind in _LOCAL_KINDS for e in es)][:1]
         for kinds in (preferred, accepted):
             for length, entries in names:
                 chosen = [e for e in entries if e.kind in kinds]
@@ -460,7 +475,17 @@ class PlaceFinder:
             )
             mention = self._mention(local, at, at + length, marked=False)
             unique = len(mention.codes) == 1 and any(e.kind == "kecamatan" for e in local)
-            if unique and (proper or several):
+            # a kecamatan of several words is that kecamatan where only rural villages
+            # elsewhere share its name ("pasar minggu"); a town's kelurahan so named is as likely
+            kecamatan = [e for e in local if e.kind == "kecamatan"]
+            regencies = {e.code[:5] for e in kecamatan}
+            if (
+                several
+                and len(regencies) == 1
+                and not any(_urban(e) and e.code[:5] not in regencies for e in local)
+            ):
+                weak = self._mention(kecamatan, at, at + length, False, local)._replace(strong=True)
+            elif unique and proper:
                 weak = mention._replace(strong=True)  # no other regency has a place so named
             elif proper:
                 weak = mention
@@ -491,8 +516,11 @@ class PlaceFinder:
             word = tokens[end].word
             if word in _STOPS or word in _MARKER_WORDS or word.isdigit():
                 break
-            if end > at and self._city_alias_at(tokens, breaks, end):
-                break  # "Jalan Tendean Jaksel"
+            if end > at and (
+                self._city_alias_at(tokens, breaks, end)
+                or self._named_after_its_city_at(tokens, breaks, end)
+            ):
+                break  # "Jalan Tendean Jaksel", "Gang Melati Indah Semarang Barat"
             end += 1
             if breaks[end - 1]:
                 break
@@ -505,6 +533,11 @@ class PlaceFinder:
             for _, entries in self._names_at(tokens, breaks, at)
             for e in entries
         )
+
+    def _named_after_its_city_at(self, tokens: list[_Token], breaks: list[bool], at: int) -> bool:
+        """Whether a kecamatan named after its regency/city (``Semarang Barat``) starts at `at`."""
+        strong, _ = self._unmarked_at(tokens, breaks, at)
+        return strong is not None and strong.local
 
     def _institution_at(self, tokens: list[_Token], breaks: list[bool], at: int) -> int:
         """The word after a university's or a foundation school's name at `at`; `at` if none."""
@@ -546,15 +579,24 @@ class PlaceFinder:
         # "puskesmas Kabupaten X": the marker names the region; the marker reading takes it
         if tokens[start].word in _PRONOUNS | _STOPS | _MARKER_WORDS:
             return None
-        for length, entries in self._names_at(tokens, breaks, start):
+        names = self._names_at(tokens, breaks, start)
+        for i, (length, entries) in enumerate(names):
             wide = [e for e in entries if e.kind not in _LOCAL_KINDS]
             if wide:
                 return self._mention(_bare(wide), at, start + length, True, entries)
             if _key(t.word for t in tokens[start : start + length]) in self._needs_marker:
                 continue
-            # a village only when written as a name: in "pln sering" no place is named
+            # a village only when written as a name (capitalised, or several full words that
+            # do not begin with a regency/city's name): in "pln sering" no place is named;
+            # "puskesmas babakan sari" is that village, not the kecamatan Babakan
             kecamatan = [e for e in entries if e.kind == "kecamatan"]
-            chosen = kecamatan or (entries if tokens[start].written[:1].isupper() else [])
+            several = (
+                length > 1
+                and all(len(t.word) > 3 for t in tokens[start : start + length])
+                and not any(e.kind not in _LOCAL_KINDS for _, es in names[i + 1 :] for e in es)
+            )
+            named = several or tokens[start].written[:1].isupper()
+            chosen = kecamatan or (entries if named else [])
             if chosen:
                 return self._mention(chosen, at, start + length, True, entries)
         return None
@@ -600,14 +642,24 @@ class PlaceFinder:
 
     def _area(self, tokens: list[_Token], breaks: list[bool], at: int, end: int) -> _Mention | None:
         """``daerah X``: looser than a village marker, as X may be a neighbourhood named like
-        villages elsewhere; it counts alone only as a kecamatan whose name no other regency
-        uses, else where other places narrow it down."""
+        villages elsewhere; it counts alone only as a kecamatan, or a village of several words,
+        whose name no other regency uses (a kecamatan written as a name also where rural
+        villages elsewhere share it), else where other places narrow it down."""
         for length, entries in self._names_at(tokens, breaks, end):
             if _key(t.word for t in tokens[end : end + length]) in self._needs_marker:
                 continue
+            kecamatan = [e for e in entries if e.kind == "kecamatan"]
+            regencies = {e.code[:5] for e in kecamatan}
+            if (
+                len(regencies) == 1
+                and (length > 1 or tokens[end].written[:1].isupper())
+                and not any(_urban(e) and e.code[:5] not in regencies for e in entries)
+            ):  # a kecamatan written as a name, though rural villages elsewhere share it
+                return self._mention(kecamatan, at, end + length, True, entries)
             mention = self._mention(entries, at, end + length, marked=True)
-            unique = len(mention.codes) == 1 and any(e.kind == "kecamatan" for e in entries)
-            return mention._replace(strong=unique)
+            # one word is as often a neighbourhood named like a village elsewhere
+            named = length > 1 or bool(kecamatan)
+            return mention._replace(strong=named and len(mention.codes) == 1)
         return None
 
     def _city_suffix(self, tokens: list[_Token], breaks: list[bool], mention: _Mention) -> _Mention:
@@ -649,7 +701,7 @@ class PlaceFinder:
 
     def _mentions(self, text: str) -> tuple[list[_Token], list[_Mention]]:
         text = _ADDRESS.sub(lambda m: " " * len(m.group()), text)  # keeps the offsets
-        tokens = _tokens(text)
+        tokens = self._unglued(_tokens(text))
         breaks = [_breaks(text, a, b) for a, b in itertools.pairwise(tokens)] + [True]
         mentions: list[_Mention] = []
         at = 0
@@ -698,6 +750,26 @@ class PlaceFinder:
             at = chosen.stop
         return tokens, self._confirmed(mentions)
 
+    def _unglued(self, tokens: list[_Token]) -> list[_Token]:
+        """`tokens`, with "di" written onto a name read apart (``dijakarta``, ``dikota X``)."""
+        out = []
+        for t in tokens:
+            rest = t.word[2:]
+            if (
+                t.word.startswith("di")
+                and len(rest) >= _GLUED
+                and t.written[:2] == "di"
+                and (rest in _RULE_WORDS or self._some_name_begins(rest))
+                and not self._some_name_begins(t.word)
+            ):
+                out += [
+                    _Token("di", t.start, t.start + 2, t.written[:2]),
+                    _Token(rest, t.start + 2, t.end, t.written[2:]),
+                ]
+            else:
+                out.append(t)
+        return out
+
     @staticmethod
     def _confirmed(mentions: list[_Mention]) -> list[_Mention]:
         """Strong mentions, neighbouring names that agree on a kecamatan, and weak ones where
@@ -718,19 +790,21 @@ class PlaceFinder:
             if mention.strong:
                 kept.append(mention)
                 continue
-            if mention.faint:
-                continue
             if mention.marked:
                 by = strong
             else:  # an unmarked local name only beside a regency/city or province containing it
+                # (one in lower case only right beside it: "rawa indah, jakarta")
+                beside = 0 if mention.faint else _BESIDE
                 by = [
                     m
                     for m in strong
                     if not m.local
-                    and m.first - _BESIDE <= mention.stop
-                    and mention.first <= m.stop + _BESIDE
+                    and m.first - beside <= mention.stop
+                    and mention.first <= m.stop + beside
                 ]
             confirmed = narrowed(mention, by)
+            if mention.faint and confirmed is not None and len(confirmed.codes) > 1:
+                confirmed = None
             if confirmed is not None:
                 kept.append(confirmed)
         return kept
@@ -759,6 +833,24 @@ class PlaceFinder:
             rivals = sorted(
                 p for p, n in provinces.items() if n >= best and not any(k[:2] == p for k in top)
             )
+            if len({k[:2] for k in top}) == 1:
+                # of regencies/cities of one province named as often, those whose kecamatan,
+                # else villages, are named, else those named with their kind ("Kabupaten X"),
+                # hold the place of the matter (not a town in passing)
+                depth = {
+                    k: (
+                        sum(
+                            m.local and any(len(p) == 8 and p[:5] == k for p in m.places)
+                            for m in mentions
+                        ),
+                        sum(m.local and k in m.codes for m in mentions),
+                        sum(
+                            tokens[m.first].word in _MARKER_WORDS and k in m.codes for m in mentions
+                        ),
+                    )
+                    for k in top
+                }
+                top = [k for k in top if depth[k] == max(depth.values())]
             chosen = top + rivals
         else:
             best = max(provinces.values())
@@ -872,6 +964,11 @@ def _agreeing(mentions: list[_Mention]) -> list[_Mention]:
                     codes=regencies, provincial=False, strong=True, local=True, faint=False
                 )
     return out
+
+
+def _urban(entry: _Entry) -> bool:
+    """Whether an entry is a kelurahan (a town's village: Kemendagri codes ``.1xxx``)."""
+    return entry.kind == "desa" and entry.code[-4] == "1"
 
 
 def _plain(word: str) -> bool:

@@ -59,6 +59,12 @@ def _code(finder: PlaceFinder, text: str, location: str | None = None) -> str | 
         ("pasar di Solo", "33.72"),
         ("kantor Kota Batu", "35.79"),
         ("pelabuhan di kab PPU", "64.09"),
+        ("antre lama di kantor cabang Cikarang", "32.16"),
+        ("listrik padam di Sampit", "62.02"),
+        ("macet di Siantar", "12.72"),
+        ("kantor pajak di Purwokerto tutup", "33.02"),
+        ("sinyal buruk di Talaud", "71.04"),
+        ("jalan rusak, Pemko Tebing Tinggi diam saja", "12.76"),
         ("situs pajak.bandung.go.id tidak bisa dibuka, rumah saya di Kota Depok", "32.76"),
     ],
 )
@@ -76,6 +82,9 @@ def test_places_are_found_as_people_write_them(finder, text, code):
         ("desa Sukamaju, Tasikmalaya", "32.06"),
         ("kelurahan Dago kec. Coblong Kota Bandung", "32.73"),
         ("kel. Dago, Bandung", "32.73"),
+        # one local marker for the other: the longest name, not a kecamatan in its first word
+        ("got mampet di kel/kec Bojong Sempu", "32.01"),
+        ("jalan rusak di kec. pabuaran mekar", "32.01"),
     ],
 )
 def test_a_kecamatan_or_village_resolves_to_its_regency(finder, text, code):
@@ -95,6 +104,9 @@ def test_a_kecamatan_or_village_resolves_to_its_regency(finder, text, code):
         ("laporan ke Polres Bogor Kota", "32.71"),
         ("banjir di Bekasi kota", "32.75"),
         ("RSUD Sleman menolak pasien", "34.04"),
+        # several words are the village's name, not a kecamatan elsewhere in their first word
+        ("kota bandung, vaksin di puskesmas babakan sari kosong", "32.73"),
+        ("kantor pln surabaya utara lambat", "35.78"),
         # a marker after the body: the marker's region, not a village named like the marker
         ("obat di puskesmas Kabupaten Kepahiang kosong", "17.08"),
         ("pungutan di SDN 4 Kabupaten Tabanan", "51.02"),
@@ -152,6 +164,12 @@ def test_an_unmarked_kecamatan_counts_alone_only_when_no_other_regency_shares_th
     assert finder.find("banjir di perumahan dekat cikampek").jurisdiction is None
     assert _code(finder, "parkir liar di kebayoran lama") == "31.74"
     assert finder.find("jalan tangan-tangan jahil").jurisdiction is None
+    # a kecamatan of several words is that kecamatan, though villages elsewhere share its name
+    assert _code(finder, "copet di halte pasar minggu") == "31.74"
+    # not where a town elsewhere has a kelurahan so named (a kecamatan in Bengkulu, a kelurahan
+    # in Jakarta)
+    assert finder.find("copet di halte kampung melayu").jurisdiction is None
+    assert finder.find("sudah 3 kali baru dibalas").jurisdiction is None
 
 
 @pytest.mark.parametrize("text", ["Mau tanya soal KTP", "Selesai tapi belum cair", "Juli 2017"])
@@ -260,6 +278,23 @@ def test_the_most_specific_place_consistent_with_the_others_wins(finder):
 
 def test_function_words_are_never_villages(finder):
     assert _code(finder, "pindah dari Kota Bandung") == "32.73"
+    assert finder.find("antre di kantor kecamatan yang baru dibangun").jurisdiction is None
+
+
+def test_of_places_of_one_province_named_as_often_the_deepest_named_wins(finder):
+    assert _code(finder, "KTP saya Kota Madiun, rumah saya di Kecamatan Wlingi") == "35.05"
+    assert _code(finder, "kantor di Kota Madiun, rumah di Kecamatan Wlingi, Kabupaten Blitar") == (
+        "35.05"
+    )
+    # a kecamatan before a village
+    text = "jalan rusak dari Desa Togogan sampai Kecamatan Ngunut, Jawa Timur"
+    assert _code(finder, text) == "35.04"
+    # failing a kecamatan, the one named with its kind
+    assert _code(finder, "sudah lapor ke Kabupaten Garut, lalu diminta ke Depok") == "32.05"
+    assert finder.find("sudah lapor ke Garut, lalu diminta ke Depok").jurisdiction.ambiguous
+    # in different provinces the tie stands
+    found = finder.find("KTP saya Kota Madiun, rumah saya di Kecamatan Coblong").jurisdiction
+    assert found.candidates == ("32.73", "35.77")
 
 
 def test_places_that_disagree_leave_the_finding_ambiguous(finder):
@@ -381,6 +416,19 @@ def test_neighbouring_names_of_one_kecamatan_decide_its_regency(finder, text, co
     assert _code(finder, text) == code
 
 
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        ("lampu jalan mati di kampung melayu, jakarta", "31.75"),
+        ("got mampet di tegalsari surabaya", "35.78"),
+        # not right beside it: only the province
+        ("lampu di kampung melayu sudah mati seminggu di jakarta", "31"),
+    ],
+)
+def test_a_lower_case_village_right_beside_its_region_decides(finder, text, code):
+    assert _code(finder, text) == code
+
+
 @pytest.mark.parametrize("text", ["data data tidak lengkap", "warga ulujami mengeluh"])
 def test_a_lower_case_village_name_alone_or_repeated_is_no_place(finder, text):
     assert finder.find(text).jurisdiction is None
@@ -428,14 +476,30 @@ def test_an_ordinary_word_after_a_public_body_is_no_village(finder, text):
     assert finder.find(text).jurisdiction is None
 
 
-def test_a_street_name_ends_at_a_city_alias(finder):
+def test_a_street_name_ends_at_a_city_alias_or_a_kecamatan_named_after_its_city(finder):
     assert _code(finder, "U turn di Jalan Tendean Jaksel") == "31.74"
     assert finder.find("Jl. Raya Jakarta Bogor macet").jurisdiction is None
+    assert _code(finder, "kos di Gang Melati Indah Semarang Barat bocor") == "33.74"
 
 
 def test_a_marker_before_a_possessive_still_names_the_place(finder):
     assert _code(finder, "sekolah di kota kami semarang penuh") == "33.74"
     assert finder.find("desa saya sudah lama banjir").jurisdiction is None
+    # a village after a possessive only when written as a name
+    assert finder.find("di desa saya dana bantuan belum cair").jurisdiction is None
+
+
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        ("kemarin saya dijakarta selatan antre lama", "31.74"),
+        ("perpanjangan sim dilampung mahal", "18"),
+        ("lampu mati didaerah Cempaka Putih Barat", "31.71"),
+        ("dibantu petugas dipindah ke loket lain", None),
+    ],
+)
+def test_di_written_onto_a_place_is_read_apart(finder, text, code):
+    assert _code(finder, text) == code
 
 
 @pytest.mark.parametrize(
@@ -446,9 +510,16 @@ def test_a_marker_before_a_possessive_still_names_the_place(finder):
         ("rumah di daerah Manyaran, Kota Semarang", "33.74"),
         ("rumah di daerah Manyaran", None),
         ("rumah di daerah terpencil", None),
+        ("banjir di daerah Cempaka Putih Barat", "31.71"),
+        # a kecamatan written as a name, though rural villages elsewhere share its name
+        ("banyak pencurian di wilayah Cipondoh", "36.71"),
+        # a village of one word is as often a neighbourhood named like it
+        ("listrik padam di daerah tomang", None),
     ],
 )
-def test_an_area_word_reads_a_kecamatan_or_a_place_others_narrow(finder, text, code):
+def test_an_area_word_reads_a_unique_kecamatan_or_long_village_or_a_place_others_narrow(
+    finder, text, code
+):
     assert _code(finder, text) == code
 
 
