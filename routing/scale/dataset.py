@@ -23,6 +23,7 @@ __all__ = ["BLOCK_BYTES", "list_shards", "read_complaints"]
 # Complaints a worker scores at a time: some hundreds of LAPOR! complaints, enough to keep
 # the per-block costs small and the blocks many, so that the workers finish together.
 BLOCK_BYTES = 256 * 1024
+READERS = 1  # reading and parsing tasks at a time
 
 
 def list_shards(location: str) -> tuple[pyarrow.fs.FileSystem, list[str]]:
@@ -64,7 +65,12 @@ def read_complaints(
     # (an actor each), and a read waiting for one of them would wait forever. So a file is
     # parsed as it is read and cut into blocks by size (the Dataset's target block size):
     # Ray Data's repartition by rows would be a step of its own that claims a CPU.
-    files = ray.data.read_binary_files(paths, filesystem=filesystem, include_paths=True, num_cpus=0)
+    # A task that claims no CPU has no limit either: Ray would start a process for each of
+    # a large input's shards at once, which would take the CPUs from the workers. One file
+    # at a time is read and parsed, far ahead of the workers, who score much slower.
+    files = ray.data.read_binary_files(
+        paths, filesystem=filesystem, include_paths=True, num_cpus=0, concurrency=READERS
+    )
     files.context.target_max_block_size = block_bytes
     return files.map_batches(
         _parse_shards,
@@ -72,6 +78,7 @@ def read_complaints(
         batch_size=1,  # a file at a time
         batch_format="numpy",
         num_cpus=0,
+        concurrency=READERS,
     )
 
 
