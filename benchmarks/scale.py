@@ -6,11 +6,11 @@ The corpus is generated, never stored: LAPOR-10 texts resampled with light pertu
 words dropped, two neighbours swapped, case changed), `--rows` complaints streamed to CSV shards
 in a temporary folder; its first `--small-rows` and first `--startup-rows` complaints are
 corpora of their own. Throughput: each configuration (local; a local Ray of 1 CPU; of 2 CPUs,
-reading included) runs the real command in a subprocess on the small corpus, side by side and
+reading included) runs the real command in a subprocess on the whole corpus, side by side and
 `--repeats` times, the figures being medians; the start-up corpus measures what a run costs
 before its first complaint (starting Ray, loading the bundle in each worker), so that the rate
-after start-up can be told apart. Memory: Ray with 2 CPUs on the whole corpus, once, against
-its runs on the small corpus. While a run goes, the process tree under it is read from /proc:
+after start-up can be told apart. Memory: Ray with 2 CPUs on the whole corpus against its runs
+on the small corpus. While a run goes, the process tree under it is read from /proc:
 the peak memory (VmHWM) of the driver and of each Ray worker, and the CPU seconds of Ray's own
 processes (GCS, raylet, agents, Ray Data's actors); /proc/stat gives the CPU that other work
 on the machine took meanwhile.
@@ -68,7 +68,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--model", type=Path, help="bundle to use (default: train on --data)")
     parser.add_argument("--rows", type=int, default=200_000, help="generated complaints")
     parser.add_argument(
-        "--small-rows", type=int, default=20_000, help="the throughput corpus (its first rows)"
+        "--small-rows", type=int, default=20_000, help="the memory reference (its first rows)"
     )
     # a few blocks per worker: a 2-CPU run on fewer would not wait for its second worker
     parser.add_argument(
@@ -97,10 +97,10 @@ def run(args: argparse.Namespace) -> None:
         corpora = generate(args, work)
         print(
             f"Corpus: {args.rows:,} complaints generated from {args.data.name} in CSV shards of "
-            f"{args.shard_rows:,}; its first {args.small_rows:,} for throughput and first "
-            f"{args.startup_rows:,} for start-up. `routing predict` with its defaults (top 3, "
-            f"no explanations); Ray {ray.__version__}, a local Ray of `--num-cpus` CPUs (an "
-            f"actor each, reading included); {os.cpu_count()} CPUs on this machine\n"
+            f"{args.shard_rows:,}; its first {args.small_rows:,} for the memory reference and "
+            f"first {args.startup_rows:,} for start-up. `routing predict` with its defaults "
+            f"(top 3, no explanations); Ray {ray.__version__}, a local Ray of `--num-cpus` CPUs "
+            f"(an actor each, reading included); {os.cpu_count()} CPUs on this machine\n"
         )
         runs: dict[tuple[str, int | None, int], list[dict]] = {}
 
@@ -117,9 +117,9 @@ def run(args: argparse.Namespace) -> None:
         for _ in range(args.repeats):
             for engine, cpus in CONFIGS:
                 predict(engine, cpus, args.startup_rows)
-                predict(engine, cpus, args.small_rows)
-        if args.rows > args.small_rows:
-            predict("ray", 2, args.rows)
+                predict(engine, cpus, args.rows)
+            if args.rows > args.small_rows:
+                predict("ray", 2, args.small_rows)
         report(args, runs)
         if not args.no_same_answers:
             same_answers(args, model, work)
@@ -281,20 +281,20 @@ def report(args: argparse.Namespace, runs: dict) -> None:
     def median(key: str, config) -> float:
         return statistics.median(r[key] for r in runs[config])
 
-    small, startup = args.small_rows, args.startup_rows
+    rows, startup = args.rows, args.startup_rows
     rates: dict[tuple[str, int | None], tuple[float, float]] = {}
-    print(f"### Throughput: {small:,} complaints (median of {args.repeats} runs, side by side)\n")
+    print(f"### Throughput: {rows:,} complaints (median of {args.repeats} runs, side by side)\n")
     print(
         "| engine | CPUs | wall s (runs) | complaints/s | start-up s | complaints/s after "
         "start-up | other work, CPUs |"
     )
     print("|---|---|---|---|---|---|---|")
     for engine, cpus in CONFIGS:
-        seconds = median("seconds", (engine, cpus, small))
+        seconds = median("seconds", (engine, cpus, rows))
         begin = median("seconds", (engine, cpus, startup))
-        rates[engine, cpus] = small / seconds, (small - startup) / (seconds - begin)
-        all_runs = ", ".join(f"{r['seconds']:.0f}" for r in runs[engine, cpus, small])
-        others = statistics.median(r["others"] for r in runs[engine, cpus, small])
+        rates[engine, cpus] = rows / seconds, (rows - startup) / (seconds - begin)
+        all_runs = ", ".join(f"{r['seconds']:.0f}" for r in runs[engine, cpus, rows])
+        others = statistics.median(r["others"] for r in runs[engine, cpus, rows])
         whole_rate, after_rate = rates[engine, cpus]
         print(
             f"| {engine} | {cpus or 1} | {seconds:.1f} ({all_runs}) | {whole_rate:,.0f} "
@@ -323,12 +323,12 @@ def report(args: argparse.Namespace, runs: dict) -> None:
             f"| {engine} | {cpus or 1} | {rows:,} | {len(runs[config])} "
             f"| {median('driver_mib', config):.0f} | {worker} | {own} |"
         )
-    if args.rows > small:
+    if args.rows > args.small_rows:
         big = median("driver_mib", ("ray", 2, args.rows))
-        little = median("driver_mib", ("ray", 2, small))
+        little = median("driver_mib", ("ray", 2, args.small_rows))
         seconds = median("seconds", ("ray", 2, args.rows))
         print(
-            f"\nRay driver peak at {args.rows:,} / at {small:,} complaints (2 CPUs): "
+            f"\nRay driver peak at {args.rows:,} / at {args.small_rows:,} complaints (2 CPUs): "
             f"{big / little:.2f}× (Done when: ≤ 1.2×). The {args.rows:,} complaints took "
             f"{seconds:.0f} s ({args.rows / seconds:,.0f} complaints/s).\n"
         )
