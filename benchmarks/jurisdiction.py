@@ -108,6 +108,7 @@ ROUNDS = (
     ("lapor10-places", "round 1 (seed 0): the tuning set"),
     ("lapor10-places-round2", "round 2 (seed 1, annotated blind before the second tuning)"),
     ("lapor10-places-round3", "round 3 (seed 2, annotated blind before the third tuning)"),
+    ("lapor10-places-round4", "round 4 (seed 3, annotated blind before the fourth tuning)"),
 )
 PARTS = ("places", "heldout", "national")
 DEFAULT_PARTS = ("places", "heldout")
