@@ -50,8 +50,8 @@ How a place is read:
 
 How the jurisdiction is decided: every regency/city named is a hypothesis, counted once per
 mention consistent with it (its own mentions, mentions of its province, its kecamatan and
-villages). The one with most mentions wins; of several of one province, the one whose kecamatan
-are named most, then its villages, then the one named most with its kind (``Kabupaten X``). A
+villages). The one with most mentions wins; of several, the one whose kecamatan are named most,
+then its villages, then (of one province) the one named most with its kind (``Kabupaten X``). A
 tie, or a province named as often that does not contain it, makes the finding ambiguous
 (`Jurisdiction.candidates`), with the deepest region all candidates share as its code (``32``
 for bare ``Bandung``). With no regency/city named, the most-named province decides in the same
@@ -833,24 +833,7 @@ class PlaceFinder:
             rivals = sorted(
                 p for p, n in provinces.items() if n >= best and not any(k[:2] == p for k in top)
             )
-            if len({k[:2] for k in top}) == 1:
-                # of regencies/cities of one province named as often, those whose kecamatan,
-                # else villages, are named, else those named with their kind ("Kabupaten X"),
-                # hold the place of the matter (not a town in passing)
-                depth = {
-                    k: (
-                        sum(
-                            m.local and any(len(p) == 8 and p[:5] == k for p in m.places)
-                            for m in mentions
-                        ),
-                        sum(m.local and k in m.codes for m in mentions),
-                        sum(
-                            tokens[m.first].word in _MARKER_WORDS and k in m.codes for m in mentions
-                        ),
-                    )
-                    for k in top
-                }
-                top = [k for k in top if depth[k] == max(depth.values())]
+            top = _held(top, mentions, tokens)
             chosen = top + rivals
         else:
             best = max(provinces.values())
@@ -964,6 +947,31 @@ def _agreeing(mentions: list[_Mention]) -> list[_Mention]:
                     codes=regencies, provincial=False, strong=True, local=True, faint=False
                 )
     return out
+
+
+def _held(top: list[str], mentions: list[_Mention], tokens: list[_Token]) -> list[str]:
+    """Of regencies/cities named as often, those that hold the place of the matter (not a town
+    in passing): those whose kecamatan, else villages, are named most; of one province, else
+    those named most with their kind (``Kabupaten X``: kab and kota of one name). Across
+    provinces the kind says nothing of the matter ("pindah dari X ke kota Y" goes either way),
+    nor does a public body's name, which villages elsewhere share (``Puskesmas Kopo``)."""
+    across = len({k[:2] for k in top}) > 1
+    local = [
+        m
+        for m in mentions
+        if m.local and not (across and tokens[m.first].word in _BODIES | _SCHOOLS)
+    ]
+
+    def depth(k: str) -> tuple[int, ...]:
+        kecamatan = sum(any(len(p) == 8 and p[:5] == k for p in m.places) for m in local)
+        villages = sum(k in m.codes for m in local)
+        if across:
+            return kecamatan, villages
+        kind = sum(tokens[m.first].word in _MARKER_WORDS and k in m.codes for m in mentions)
+        return kecamatan, villages, kind
+
+    depths = {k: depth(k) for k in top}
+    return [k for k in top if depths[k] == max(depths.values())]
 
 
 def _urban(entry: _Entry) -> bool:

@@ -292,9 +292,17 @@ def test_of_places_of_one_province_named_as_often_the_deepest_named_wins(finder)
     # failing a kecamatan, the one named with its kind
     assert _code(finder, "sudah lapor ke Kabupaten Garut, lalu diminta ke Depok") == "32.05"
     assert finder.find("sudah lapor ke Garut, lalu diminta ke Depok").jurisdiction.ambiguous
-    # in different provinces the tie stands
-    found = finder.find("KTP saya Kota Madiun, rumah saya di Kecamatan Coblong").jurisdiction
-    assert found.candidates == ("32.73", "35.77")
+    # in different provinces too, the one whose kecamatan or village is named
+    assert _code(finder, "KTP saya Kota Madiun, rumah saya di Kecamatan Coblong") == "32.73"
+    assert _code(finder, "antre di kelurahan Paninggilan, padahal KTP saya Jakarta Selatan") == (
+        "36.71"
+    )
+    # nor by a public body named like a village of another province
+    found = finder.find("antrean Puskesmas Kopo lama, saya warga Kota Bandung").jurisdiction
+    assert found.ambiguous and "32.73" in found.candidates
+    # but not the one named with its kind: a move goes either way
+    found = finder.find("surat pindah dari Garut ke Kota Madiun").jurisdiction
+    assert found.candidates == ("32.05", "35.77")
 
 
 def test_places_that_disagree_leave_the_finding_ambiguous(finder):
