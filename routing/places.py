@@ -38,9 +38,10 @@ How a place is read:
 - A public body named with its region reads that region, a kecamatan or village (capitalised, or
   several full words) as after a kecamatan marker (``Puskesmas Coblong``, ``PLN ULP Cileunyi``,
   ``SMPN 2 Sleman``, ``Polres Batu``, ``satlantas kabanjahe``; ``PLN sering`` names none);
-  ``Polres Bogor Kota`` is the city. A name right after a neighbourhood address (``RT 02/RW 04
-  Lagoa``) is read as after a village marker. A university or a foundation's school
-  (``Universitas Negeri Malang``, ``SMK Muhammadiyah Kota Cimahi``) is a name, not a place.
+  ``Polres Bogor Kota`` is the city, ``Probolinggo Kab.`` the regency. A name right after a
+  neighbourhood address (``RT 02/RW 04 Lagoa``) is read as after a village marker. A
+  university or a foundation's school (``Universitas Negeri Malang``, ``SMK Muhammadiyah Kota
+  Cimahi``) is a name, not a place.
 - A name alone that is both a province and a city (``Jambi``, ``Yogyakarta``) is the province;
   one that is a province, a regency and a city (``Gorontalo``) is ambiguous as ``Bandung``.
 - Street names (``Jl. Raya Bogor``: a street named after a town is not the town; a city's alias
@@ -204,6 +205,8 @@ _ABBREVIATION = 3
 # "di" written onto the word after it ("dijakarta") is read apart before a word this long
 _GLUED = 4
 _SPELLINGS = {"kep": "kepulauan"}  # "Kab. Kep. Seribu", "KEP. SIAU TAGULANDANG BIARO"
+# a kind word written after a name that is both a regency and a city ("Bogor Kota")
+_SUFFIX_KINDS = {"kota": "kota", "kab": "kab", "kabupaten": "kab"}
 _KIND_PREFIX = re.compile(r"^(?:KABUPATEN|KOTA)(?: ADMINISTRASI)? ")
 
 
@@ -662,25 +665,26 @@ class PlaceFinder:
             return mention._replace(strong=named and len(mention.codes) == 1)
         return None
 
-    def _city_suffix(self, tokens: list[_Token], breaks: list[bool], mention: _Mention) -> _Mention:
-        """``Bogor Kota`` (as in ``Polres Bogor Kota``): the city of a name that is also a
-        regency, when "kota" after it starts no name of its own."""
+    def _kind_suffix(self, tokens: list[_Token], breaks: list[bool], mention: _Mention) -> _Mention:
+        """``Bogor Kota`` (as in ``Polres Bogor Kota``), ``Probolinggo Kab.``: the city or the
+        regency of a name that is both, when the kind word after it starts no name of its own."""
         stop = mention.stop
         if (
             mention.provincial
             or len(mention.codes) < 2
             or stop >= len(tokens)
-            or tokens[stop].word != "kota"
+            or tokens[stop].word not in _SUFFIX_KINDS
             or breaks[stop - 1]
             or self._marked_at(tokens, breaks, stop) is not None
         ):
             return mention
-        cities = frozenset(
-            c for c in mention.codes if self._gazetteer.get(c).name.startswith("KOTA ")
+        city = _SUFFIX_KINDS[tokens[stop].word] == "kota"
+        codes = frozenset(
+            c for c in mention.codes if self._gazetteer.get(c).name.startswith("KOTA ") == city
         )
-        if not cities:
+        if not codes:
             return mention
-        return mention._replace(codes=cities, stop=stop + 1, strong=True)
+        return mention._replace(codes=codes, stop=stop + 1, strong=True)
 
     @functools.cached_property
     def _not_place_prefixes(self) -> frozenset[str]:
@@ -732,7 +736,7 @@ class PlaceFinder:
                     continue
                 body = self._body_at(tokens, breaks, at) or self._address_at(tokens, breaks, at)
                 if body:
-                    body = self._city_suffix(tokens, breaks, body)
+                    body = self._kind_suffix(tokens, breaks, body)
                     mentions.append(body)
                     at = body.stop
                     continue
@@ -745,7 +749,7 @@ class PlaceFinder:
             if chosen is None:
                 at += 1
                 continue
-            chosen = self._city_suffix(tokens, breaks, chosen)
+            chosen = self._kind_suffix(tokens, breaks, chosen)
             mentions.append(chosen)
             at = chosen.stop
         return tokens, self._confirmed(mentions)

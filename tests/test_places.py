@@ -102,6 +102,8 @@ def test_a_kecamatan_or_village_resolves_to_its_regency(finder, text, code):
         ("SD Negeri 1 Cileunyi rusak", "32.04"),
         ("laporan ke Polres Batu", "35.79"),
         ("laporan ke Polres Bogor Kota", "32.71"),
+        ("bantuan siswa probolinggo kab. belum cair", "35.13"),
+        ("banjir di Malang Kabupaten sejak pagi", "35.07"),
         ("banjir di Bekasi kota", "32.75"),
         ("RSUD Sleman menolak pasien", "34.04"),
         # several words are the village's name, not a kecamatan elsewhere in their first word
