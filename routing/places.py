@@ -434,6 +434,12 @@ class PlaceFinder:
             return None
         if marker in ("kec", "desa") and tokens[start].word in _STOPS:
             return None  # "kecamatan yang", "kelurahan dan"
+        if (
+            marker in ("kec", "desa")
+            and tokens[start].word in _MARKER_WORDS
+            and not tokens[start].written[:1].isupper()
+        ):
+            return None  # "kantor kecamatan kota X" is X's office, not the kecamatan "Kota"
         preferred, accepted = _MARKED_KINDS[marker]
         names = self._names_at(tokens, breaks, start)
         if marker in ("kec", "desa"):

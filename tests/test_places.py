@@ -281,6 +281,9 @@ def test_the_most_specific_place_consistent_with_the_others_wins(finder):
 def test_function_words_are_never_villages(finder):
     assert _code(finder, "pindah dari Kota Bandung") == "32.73"
     assert finder.find("antre di kantor kecamatan yang baru dibangun").jurisdiction is None
+    # a kind word in lower case after a local marker: the office of a region, no kecamatan
+    assert finder.find("petugas kecamatan kota itu menolak berkas saya").jurisdiction is None
+    assert _code(finder, "kantor Kecamatan Kota, Kota Kediri") == "35.71"
 
 
 def test_of_places_of_one_province_named_as_often_the_deepest_named_wins(finder):
