@@ -389,6 +389,19 @@ def test_a_hostile_text_is_read_in_full(finder):
     assert finder.find("Bandung " * 2500).jurisdiction.candidates == ("32.04", "32.73")
 
 
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        ("Grt listrik padam sejak subuh", "32.05"),
+        ("kantor pajak bjn tutup", "35.22"),
+        # alone a consonant abbreviation of a kab and a kota is ambiguous; a kecamatan decides
+        ("warga trawas mjk belum dapat bantuan", "35.16"),
+    ],
+)
+def test_consonant_abbreviations_of_regencies_are_places(finder, text, code):
+    assert _code(finder, text) == code
+
+
 def test_every_alias_names_a_region_of_the_gazetteer():
     gazetteer = load_gazetteer()
     with DEFAULT_ALIASES_PATH.open(encoding="utf-8", newline="") as handle:
