@@ -172,17 +172,19 @@ _FOUNDATIONS = _wordset(
 )
 # a public body named with its region: "Puskesmas X", "PLN ULP X", "SMPN 2 X" name the kecamatan
 # or town it serves; so do state schools ("SD Negeri 1 X") and numbered ones ("SLTP 3 X": "sd 5"
-# is as often "sampai dengan 5")
+# is as often "sampai dengan 5"), police posts ("Pos Polisi X") and the stations and ports
+# named after the place they stand in ("Stasiun X", "Terminal X", "Pelabuhan X")
 _BODIES = _wordset(
     "puskesmas pustu polsek polsekta polres polresta polrestabes polda satlantas polantas "
     "satpas koramil kodim kua samsat rsud pln sdn smpn sman smkn sltpn mtsn lapas "
-    "rutan kejari kejati dukcapil disdukcapil dispendukcapil"
+    "rutan kejari kejati dukcapil disdukcapil dispendukcapil pos pospol stasiun terminal "
+    "pelabuhan"
 )
 _NUMBERED_SCHOOLS = _wordset("smp sma smk sltp slta")
 # "Kantor Imigrasi Kelas I Khusus TPI X", "Polres Metro Jakarta Pusat"
 _BODY_WORDS = _wordset(
     "negeri n kelas i ii iii iia iib khusus tpi rayon ulp up3 up area cabang unit ranting "
-    "wilayah persero kantor metro"
+    "wilayah persero kantor metro polisi"
 )
 # the words at which a rule other than a plain name can apply (`PlaceFinder._mentions`)
 _ADDRESS_WORDS = _AREAS | {"rt"}  # where `PlaceFinder._address_at` may read an address

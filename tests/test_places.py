@@ -491,9 +491,22 @@ def test_words_run_together_are_read_apart(finder):
         ("pelayanan satlantas kabanjahe lambat", "12.06"),
         ("oknum Polres Metro Jakarta Pusat", "31.71"),
         ("razia polantas Kota Tasikmalaya", "32.78"),
+        ("pungutan liar di Pos Polisi Cengkareng", "31.73"),
     ],
 )
 def test_police_units_are_public_bodies_named_with_their_region(finder, text, code):
+    assert _code(finder, text) == code
+
+
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        ("ojek liar mangkal di depan Stasiun Klender", "31.75"),
+        ("calo tiket di terminal pulo gadung", "31.75"),
+        ("antrean kapal di Pelabuhan Tanjung Perak", "35.78"),
+    ],
+)
+def test_stations_and_ports_are_named_after_their_place(finder, text, code):
     assert _code(finder, text) == code
 
 
