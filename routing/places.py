@@ -45,7 +45,8 @@ How a place is read:
 - A name alone that is both a province and a city (``Jambi``, ``Yogyakarta``) is the province;
   one that is a province, a regency and a city (``Gorontalo``) is ambiguous as ``Bandung``.
 - Street names (``Jl. Raya Bogor``: a street named after a town is not the town; a city's alias
-  after it is, ``Jalan Tendean Jaksel``, and so is a kecamatan named after its city), person
+  after it is, ``Jalan Tendean Jaksel``, and so is a kecamatan named after its city or, after a
+  street not named after a town, a regency/city: ``Jl. Ahmad Yani Surabaya``), person
   names after an honorific (``Pak Bima``), a marker before a pronoun (``kota ini``) and web and
   e-mail addresses (``dukcapil.sleman.go.id``) are skipped.
 
@@ -520,9 +521,12 @@ class PlaceFinder:
         """Whether an unmarked local name is written as one: capitalised, not a function word."""
         return tokens[at].written[:1].isupper() and len(key) >= 4 and _plain(tokens[at].word)
 
-    def _skip_name(self, tokens: list[_Token], breaks: list[bool], at: int, most: int) -> int:
+    def _skip_name(
+        self, tokens: list[_Token], breaks: list[bool], at: int, most: int, street: bool = False
+    ) -> int:
         """The word after a street or person name that starts at `at` (after its marker)."""
         end = at
+        town = street and self._town_at(tokens, breaks, at, province=True)
         while end < len(tokens) and end - at < most:
             word = tokens[end].word
             if word in _STOPS or word in _MARKER_WORDS or word.isdigit():
@@ -530,12 +534,25 @@ class PlaceFinder:
             if end > at and (
                 self._city_alias_at(tokens, breaks, end)
                 or self._named_after_its_city_at(tokens, breaks, end)
+                or (street and not town and self._town_at(tokens, breaks, end))
             ):
-                break  # "Jalan Tendean Jaksel", "Gang Melati Indah Semarang Barat"
+                # "Jalan Tendean Jaksel", "Gang Melati Indah Semarang Barat", "Jl. Ahmad Yani
+                # Surabaya"; a street named after a town runs on ("Jl. Raya Jakarta Bogor")
+                break
             end += 1
             if breaks[end - 1]:
                 break
         return end
+
+    def _town_at(
+        self, tokens: list[_Token], breaks: list[bool], at: int, province: bool = False
+    ) -> bool:
+        """Whether a regency/city's name (not an ordinary word: ``Batu``), or a province's,
+        starts at `at`."""
+        if at >= len(tokens):
+            return False
+        strong, _ = self._unmarked_at(tokens, breaks, at)
+        return strong is not None and not strong.local and (province or not strong.provincial)
 
     def _city_alias_at(self, tokens: list[_Token], breaks: list[bool], at: int) -> bool:
         """Whether an alias of a regency/city (``Jaksel``, never a street's name) starts at `at`."""
@@ -725,7 +742,7 @@ class PlaceFinder:
             if rules:
                 if word in _STREETS and _names_a_street(text, tokens, at):
                     start = at + 1 + (tokens[at + 1].word == "raya")
-                    at = self._skip_name(tokens, breaks, start, most=3)
+                    at = self._skip_name(tokens, breaks, start, most=3, street=True)
                     continue
                 if (
                     word in _HONORIFICS

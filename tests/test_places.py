@@ -515,10 +515,13 @@ def test_an_ordinary_word_after_a_public_body_is_no_village(finder, text):
     assert finder.find(text).jurisdiction is None
 
 
-def test_a_street_name_ends_at_a_city_alias_or_a_kecamatan_named_after_its_city(finder):
+def test_a_street_name_ends_at_a_city_alias_a_kecamatan_named_after_its_city_or_a_town(finder):
     assert _code(finder, "U turn di Jalan Tendean Jaksel") == "31.74"
     assert finder.find("Jl. Raya Jakarta Bogor macet").jurisdiction is None
     assert _code(finder, "kos di Gang Melati Indah Semarang Barat bocor") == "33.74"
+    # or at a town's name after the street's own name, unless the street is named after a town
+    assert _code(finder, "klinik di jalan Kenanga Surabaya tutup") == "35.78"
+    assert finder.find("Jl. Raya Solo Sragen macet").jurisdiction is None
 
 
 def test_a_marker_before_a_possessive_still_names_the_place(finder):
