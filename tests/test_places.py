@@ -402,6 +402,11 @@ def test_consonant_abbreviations_of_regencies_are_places(finder, text, code):
     assert _code(finder, text) == code
 
 
+def test_an_abbreviation_that_is_also_a_word_counts_only_with_its_marker(finder):
+    assert _code(finder, "jalan rusak di Kab. KLU") == "52.08"
+    assert finder.find("klu sudah bayar kenapa belum aktif").jurisdiction is None
+
+
 def test_every_alias_names_a_region_of_the_gazetteer():
     gazetteer = load_gazetteer()
     with DEFAULT_ALIASES_PATH.open(encoding="utf-8", newline="") as handle:
