@@ -46,9 +46,9 @@ How a place is read:
   one that is a province, a regency and a city (``Gorontalo``) is ambiguous as ``Bandung``.
 - Street names (``Jl. Raya Bogor``: a street named after a town is not the town; a city's alias
   after it is, ``Jalan Tendean Jaksel``, and so is a kecamatan named after its city or, after a
-  street not named after a town, a regency/city: ``Jl. Ahmad Yani Surabaya``), person
-  names after an honorific (``Pak Bima``), a marker before a pronoun (``kota ini``) and web and
-  e-mail addresses (``dukcapil.sleman.go.id``) are skipped.
+  street not named after a town, a regency/city: ``Jl. Ahmad Yani Surabaya``), person names
+  after an honorific (``Pak Bima``) or ``atas nama``, a marker before a pronoun (``kota ini``)
+  and web and e-mail addresses (``dukcapil.sleman.go.id``) are skipped.
 
 How the jurisdiction is decided: every regency/city named is a hypothesis, counted once per
 mention consistent with it (its own mentions, mentions of its province, its kecamatan and
@@ -149,6 +149,8 @@ _COMMON_STREETS = frozenset({"jalan", "gang", "lorong"})
 _HONORIFICS = _wordset(
     "pak bapak bpk bu ibu sdr sdri saudara saudari mas mbak mba bang kak tuan nyonya ny"
 )
+# "atas nama X": X is the holder of an account or a card, a person's name of up to three words
+_HOLDER = ("atas", "nama")
 # an honorific before these is an office, not a person
 _OFFICES = _wordset(
     "bupati walikota wali gubernur wagub camat lurah kades kepala kadis sekda menteri "
@@ -190,7 +192,14 @@ _BODY_WORDS = _wordset(
 # the words at which a rule other than a plain name can apply (`PlaceFinder._mentions`)
 _ADDRESS_WORDS = _AREAS | {"rt"}  # where `PlaceFinder._address_at` may read an address
 _RULE_WORDS = (
-    _STREETS | _HONORIFICS | _SCHOOLS | _UNIVERSITIES | _BODIES | _MARKER_WORDS | _ADDRESS_WORDS
+    _STREETS
+    | _HONORIFICS
+    | _SCHOOLS
+    | _UNIVERSITIES
+    | _BODIES
+    | _MARKER_WORDS
+    | _ADDRESS_WORDS
+    | {_HOLDER[0]}
 )
 _WORD = re.compile(r"[^\W_]+")
 # words run together ("putihKab", "utaraProv") part where a capitalised word follows a small
@@ -751,6 +760,9 @@ class PlaceFinder:
                 ):
                     at = self._skip_name(tokens, breaks, at + 1, most=2)
                     continue
+                if _names_a_holder(tokens, breaks, at):
+                    at = self._skip_name(tokens, breaks, at + 2, most=3)
+                    continue
                 skipped = self._not_place_at(tokens, breaks, at)
                 if skipped:
                     at += skipped
@@ -1021,6 +1033,15 @@ def _bare(wide: Sequence[_Entry]) -> list[_Entry]:
     if provinces and len(wide) - len(provinces) >= 2:
         return [e for e in wide if e.kind != "provinsi"]
     return provinces or list(wide)
+
+
+def _names_a_holder(tokens: list[_Token], breaks: list[bool], at: int) -> bool:
+    """Whether ``atas nama`` (on behalf of, in the name of) starts at `at`."""
+    return (
+        at + 2 < len(tokens)
+        and (tokens[at].word, tokens[at + 1].word) == _HOLDER
+        and not breaks[at]
+    )
 
 
 def _names_a_street(text: str, tokens: list[_Token], at: int) -> bool:

@@ -529,6 +529,12 @@ def test_a_street_name_ends_at_a_city_alias_a_kecamatan_named_after_its_city_or_
     assert finder.find("Jl. Raya Solo Sragen macet").jurisdiction is None
 
 
+def test_the_name_of_a_holder_is_no_place(finder):
+    assert finder.find("dana PIP atas nama Rina Dewi lingga belum cair").jurisdiction is None
+    assert _code(finder, "rekening atas nama Budi Santoso di Kota Kupang diblokir") == "53.71"
+    assert _code(finder, "surat atas nama Kabupaten Sleman") == "34.04"
+
+
 def test_a_marker_before_a_possessive_still_names_the_place(finder):
     assert _code(finder, "sekolah di kota kami semarang penuh") == "33.74"
     assert finder.find("desa saya sudah lama banjir").jurisdiction is None
