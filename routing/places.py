@@ -30,11 +30,13 @@ How a place is read:
   village so called (``Cikampek``, ``mampang prapatan``); one of several words also where only
   rural villages elsewhere share its name (``pasar minggu``), not a town's kelurahan. One that
   many regencies share (``desa Sukamaju``) counts only where the regencies the complaint names
-  narrow it down (failing those, its provinces). Two neighbouring names that are places of one
-  kecamatan (a village and its kecamatan, two of its villages: ``ulujami pesanggrahan``, ``Kel.
-  Pekayon Kalisari``) decide its regency however written. After an area word (``daerah X``,
-  ``wilayah X``) a kecamatan, or a village of several words, that no other regency shares
-  counts; another place only where others narrow it down.
+  narrow it down (failing those, its provinces). Written as a name anywhere, a kecamatan or
+  village decides a bare name that is a regency and a city (``Bandung ... Cicadas``) where it
+  lies in one of them and no other regency/city is named. Two neighbouring names that are
+  places of one kecamatan (a village and its kecamatan, two of its villages: ``ulujami
+  pesanggrahan``, ``Kel. Pekayon Kalisari``) decide its regency however written. After an area
+  word (``daerah X``, ``wilayah X``) a kecamatan, or a village of several words, that no other
+  regency shares counts; another place only where others narrow it down.
 - A public body named with its region reads that region, a kecamatan or village (capitalised, or
   several full words) as after a kecamatan marker (``Puskesmas Coblong``, ``PLN ULP Cileunyi``,
   ``SMPN 2 Sleman``, ``Polres Batu``, ``satlantas kabanjahe``; ``PLN sering`` names none);
@@ -844,6 +846,8 @@ class PlaceFinder:
                     and mention.first <= m.stop + beside
                 ]
             confirmed = narrowed(mention, by)
+            if confirmed is None and not mention.marked and not mention.faint:
+                confirmed = _deciding(mention, strong)
             if mention.faint and confirmed is not None and len(confirmed.codes) > 1:
                 confirmed = None
             if confirmed is not None:
@@ -988,6 +992,18 @@ def _agreeing(mentions: list[_Mention]) -> list[_Mention]:
                     codes=regencies, provincial=False, strong=True, local=True, faint=False
                 )
     return out
+
+
+def _deciding(local: _Mention, strong: list[_Mention]) -> _Mention | None:
+    """A local name written as one (``Cicadas``) anywhere in a complaint whose only regency/city
+    named is a bare name of both a regency and a city (``Bandung``), when it lies in just one of
+    those: it decides which. With other places named it might as well be a person or a word."""
+    named = {m.codes for m in strong if not m.local and not m.provincial}
+    if len(named) != 1:
+        return None
+    (bare,) = named
+    codes = local.codes & bare
+    return local._replace(codes=codes, strong=True) if len(bare) > 1 and len(codes) == 1 else None
 
 
 def _held(top: list[str], mentions: list[_Mention], tokens: list[_Token]) -> list[str]:

@@ -470,6 +470,14 @@ def test_a_village_is_narrowed_by_the_regencies_named_before_the_provinces(finde
     assert _code(finder, text) == "32.17"
 
 
+def test_a_village_written_as_a_name_decides_a_bare_regency_and_city_name(finder):
+    text = "ditilang di Bandung padahal saya lewat dari arah Cicadas sesuai rambu"
+    assert _code(finder, text) == "32.73"
+    # not when another regency/city is named: it may as well be a person or a word
+    text = "ditilang di Bandung, KTP Kota Bekasi, lewat dari arah Cicadas"
+    assert finder.find(text).jurisdiction.code != "32.73"
+
+
 def test_a_city_named_like_an_ordinary_word_counts_beside_its_province(finder):
     assert _code(finder, "sampah di palu, sulteng") == "72.71"
     assert _code(finder, "Tebing Tinggi, Sumatera Utara") == "12.76"
