@@ -30,28 +30,32 @@ How a place is read:
   village so called (``Cikampek``, ``mampang prapatan``); one of several words also where only
   rural villages elsewhere share its name (``pasar minggu``), not a town's kelurahan. One that
   many regencies share (``desa Sukamaju``) counts only where the regencies the complaint names
-  narrow it down (failing those, its provinces). Two neighbouring names that are places of one
-  kecamatan (a village and its kecamatan, two of its villages: ``ulujami pesanggrahan``, ``Kel.
-  Pekayon Kalisari``) decide its regency however written. After an area word (``daerah X``,
-  ``wilayah X``) a kecamatan, or a village of several words, that no other regency shares
-  counts; another place only where others narrow it down.
+  narrow it down (failing those, its provinces). Written as a name anywhere, a kecamatan or
+  village decides a bare name that is a regency and a city (``Bandung ... Cicadas``) where it
+  lies in one of them and no other regency/city is named. Two neighbouring names that are
+  places of one kecamatan (a village and its kecamatan, two of its villages: ``ulujami
+  pesanggrahan``, ``Kel. Pekayon Kalisari``) decide its regency however written. After an area
+  word (``daerah X``, ``wilayah X``) a kecamatan, or a village of several words, that no other
+  regency shares counts; another place only where others narrow it down.
 - A public body named with its region reads that region, a kecamatan or village (capitalised, or
   several full words) as after a kecamatan marker (``Puskesmas Coblong``, ``PLN ULP Cileunyi``,
   ``SMPN 2 Sleman``, ``Polres Batu``, ``satlantas kabanjahe``; ``PLN sering`` names none);
-  ``Polres Bogor Kota`` is the city. A name right after a neighbourhood address (``RT 02/RW 04
-  Lagoa``) is read as after a village marker. A university or a foundation's school
-  (``Universitas Negeri Malang``, ``SMK Muhammadiyah Kota Cimahi``) is a name, not a place.
+  ``Polres Bogor Kota`` is the city, ``Probolinggo Kab.`` the regency. A name right after a
+  neighbourhood address (``RT 02/RW 04 Lagoa``) is read as after a village marker. A
+  university or a foundation's school (``Universitas Negeri Malang``, ``SMK Muhammadiyah Kota
+  Cimahi``) is a name, not a place.
 - A name alone that is both a province and a city (``Jambi``, ``Yogyakarta``) is the province;
   one that is a province, a regency and a city (``Gorontalo``) is ambiguous as ``Bandung``.
 - Street names (``Jl. Raya Bogor``: a street named after a town is not the town; a city's alias
-  after it is, ``Jalan Tendean Jaksel``, and so is a kecamatan named after its city), person
-  names after an honorific (``Pak Bima``), a marker before a pronoun (``kota ini``) and web and
-  e-mail addresses (``dukcapil.sleman.go.id``) are skipped.
+  after it is, ``Jalan Tendean Jaksel``, and so is a kecamatan named after its city or, after a
+  street not named after a town, a regency/city: ``Jl. Ahmad Yani Surabaya``), person names
+  after an honorific (``Pak Bima``) or ``atas nama``, a marker before a pronoun (``kota ini``)
+  and web and e-mail addresses (``dukcapil.sleman.go.id``) are skipped.
 
 How the jurisdiction is decided: every regency/city named is a hypothesis, counted once per
 mention consistent with it (its own mentions, mentions of its province, its kecamatan and
-villages). The one with most mentions wins; of several of one province, the one whose kecamatan
-are named most, then its villages, then the one named most with its kind (``Kabupaten X``). A
+villages). The one with most mentions wins; of several, the one whose kecamatan are named most,
+then its villages, then (of one province) the one named most with its kind (``Kabupaten X``). A
 tie, or a province named as often that does not contain it, makes the finding ambiguous
 (`Jurisdiction.candidates`), with the deepest region all candidates share as its code (``32``
 for bare ``Bandung``). With no regency/city named, the most-named province decides in the same
@@ -147,6 +151,8 @@ _COMMON_STREETS = frozenset({"jalan", "gang", "lorong"})
 _HONORIFICS = _wordset(
     "pak bapak bpk bu ibu sdr sdri saudara saudari mas mbak mba bang kak tuan nyonya ny"
 )
+# "atas nama X": X is the holder of an account or a card, a person's name of up to three words
+_HOLDER = ("atas", "nama")
 # an honorific before these is an office, not a person
 _OFFICES = _wordset(
     "bupati walikota wali gubernur wagub camat lurah kades kepala kadis sekda menteri "
@@ -171,22 +177,31 @@ _FOUNDATIONS = _wordset(
 )
 # a public body named with its region: "Puskesmas X", "PLN ULP X", "SMPN 2 X" name the kecamatan
 # or town it serves; so do state schools ("SD Negeri 1 X") and numbered ones ("SLTP 3 X": "sd 5"
-# is as often "sampai dengan 5")
+# is as often "sampai dengan 5"), police posts ("Pos Polisi X") and the stations and ports
+# named after the place they stand in ("Stasiun X", "Terminal X", "Pelabuhan X")
 _BODIES = _wordset(
     "puskesmas pustu polsek polsekta polres polresta polrestabes polda satlantas polantas "
     "satpas koramil kodim kua samsat rsud pln sdn smpn sman smkn sltpn mtsn lapas "
-    "rutan kejari kejati dukcapil disdukcapil dispendukcapil"
+    "rutan kejari kejati dukcapil disdukcapil dispendukcapil pos pospol stasiun terminal "
+    "pelabuhan"
 )
 _NUMBERED_SCHOOLS = _wordset("smp sma smk sltp slta")
 # "Kantor Imigrasi Kelas I Khusus TPI X", "Polres Metro Jakarta Pusat"
 _BODY_WORDS = _wordset(
     "negeri n kelas i ii iii iia iib khusus tpi rayon ulp up3 up area cabang unit ranting "
-    "wilayah persero kantor metro"
+    "wilayah persero kantor metro polisi"
 )
 # the words at which a rule other than a plain name can apply (`PlaceFinder._mentions`)
 _ADDRESS_WORDS = _AREAS | {"rt"}  # where `PlaceFinder._address_at` may read an address
 _RULE_WORDS = (
-    _STREETS | _HONORIFICS | _SCHOOLS | _UNIVERSITIES | _BODIES | _MARKER_WORDS | _ADDRESS_WORDS
+    _STREETS
+    | _HONORIFICS
+    | _SCHOOLS
+    | _UNIVERSITIES
+    | _BODIES
+    | _MARKER_WORDS
+    | _ADDRESS_WORDS
+    | {_HOLDER[0]}
 )
 _WORD = re.compile(r"[^\W_]+")
 # words run together ("putihKab", "utaraProv") part where a capitalised word follows a small
@@ -204,6 +219,8 @@ _ABBREVIATION = 3
 # "di" written onto the word after it ("dijakarta") is read apart before a word this long
 _GLUED = 4
 _SPELLINGS = {"kep": "kepulauan"}  # "Kab. Kep. Seribu", "KEP. SIAU TAGULANDANG BIARO"
+# a kind word written after a name that is both a regency and a city ("Bogor Kota")
+_SUFFIX_KINDS = {"kota": "kota", "kab": "kab", "kabupaten": "kab"}
 _KIND_PREFIX = re.compile(r"^(?:KABUPATEN|KOTA)(?: ADMINISTRASI)? ")
 
 
@@ -431,6 +448,12 @@ class PlaceFinder:
             return None
         if marker in ("kec", "desa") and tokens[start].word in _STOPS:
             return None  # "kecamatan yang", "kelurahan dan"
+        if (
+            marker in ("kec", "desa")
+            and tokens[start].word in _MARKER_WORDS
+            and not tokens[start].written[:1].isupper()
+        ):
+            return None  # "kantor kecamatan kota X" is X's office, not the kecamatan "Kota"
         preferred, accepted = _MARKED_KINDS[marker]
         names = self._names_at(tokens, breaks, start)
         if marker in ("kec", "desa"):
@@ -509,9 +532,12 @@ class PlaceFinder:
         """Whether an unmarked local name is written as one: capitalised, not a function word."""
         return tokens[at].written[:1].isupper() and len(key) >= 4 and _plain(tokens[at].word)
 
-    def _skip_name(self, tokens: list[_Token], breaks: list[bool], at: int, most: int) -> int:
+    def _skip_name(
+        self, tokens: list[_Token], breaks: list[bool], at: int, most: int, street: bool = False
+    ) -> int:
         """The word after a street or person name that starts at `at` (after its marker)."""
         end = at
+        town = street and self._town_at(tokens, breaks, at, province=True)
         while end < len(tokens) and end - at < most:
             word = tokens[end].word
             if word in _STOPS or word in _MARKER_WORDS or word.isdigit():
@@ -519,12 +545,25 @@ class PlaceFinder:
             if end > at and (
                 self._city_alias_at(tokens, breaks, end)
                 or self._named_after_its_city_at(tokens, breaks, end)
+                or (street and not town and self._town_at(tokens, breaks, end))
             ):
-                break  # "Jalan Tendean Jaksel", "Gang Melati Indah Semarang Barat"
+                # "Jalan Tendean Jaksel", "Gang Melati Indah Semarang Barat", "Jl. Ahmad Yani
+                # Surabaya"; a street named after a town runs on ("Jl. Raya Jakarta Bogor")
+                break
             end += 1
             if breaks[end - 1]:
                 break
         return end
+
+    def _town_at(
+        self, tokens: list[_Token], breaks: list[bool], at: int, province: bool = False
+    ) -> bool:
+        """Whether a regency/city's name (not an ordinary word: ``Batu``), or a province's,
+        starts at `at`."""
+        if at >= len(tokens):
+            return False
+        strong, _ = self._unmarked_at(tokens, breaks, at)
+        return strong is not None and not strong.local and (province or not strong.provincial)
 
     def _city_alias_at(self, tokens: list[_Token], breaks: list[bool], at: int) -> bool:
         """Whether an alias of a regency/city (``Jaksel``, never a street's name) starts at `at`."""
@@ -662,25 +701,26 @@ class PlaceFinder:
             return mention._replace(strong=named and len(mention.codes) == 1)
         return None
 
-    def _city_suffix(self, tokens: list[_Token], breaks: list[bool], mention: _Mention) -> _Mention:
-        """``Bogor Kota`` (as in ``Polres Bogor Kota``): the city of a name that is also a
-        regency, when "kota" after it starts no name of its own."""
+    def _kind_suffix(self, tokens: list[_Token], breaks: list[bool], mention: _Mention) -> _Mention:
+        """``Bogor Kota`` (as in ``Polres Bogor Kota``), ``Probolinggo Kab.``: the city or the
+        regency of a name that is both, when the kind word after it starts no name of its own."""
         stop = mention.stop
         if (
             mention.provincial
             or len(mention.codes) < 2
             or stop >= len(tokens)
-            or tokens[stop].word != "kota"
+            or tokens[stop].word not in _SUFFIX_KINDS
             or breaks[stop - 1]
             or self._marked_at(tokens, breaks, stop) is not None
         ):
             return mention
-        cities = frozenset(
-            c for c in mention.codes if self._gazetteer.get(c).name.startswith("KOTA ")
+        city = _SUFFIX_KINDS[tokens[stop].word] == "kota"
+        codes = frozenset(
+            c for c in mention.codes if self._gazetteer.get(c).name.startswith("KOTA ") == city
         )
-        if not cities:
+        if not codes:
             return mention
-        return mention._replace(codes=cities, stop=stop + 1, strong=True)
+        return mention._replace(codes=codes, stop=stop + 1, strong=True)
 
     @functools.cached_property
     def _not_place_prefixes(self) -> frozenset[str]:
@@ -713,7 +753,7 @@ class PlaceFinder:
             if rules:
                 if word in _STREETS and _names_a_street(text, tokens, at):
                     start = at + 1 + (tokens[at + 1].word == "raya")
-                    at = self._skip_name(tokens, breaks, start, most=3)
+                    at = self._skip_name(tokens, breaks, start, most=3, street=True)
                     continue
                 if (
                     word in _HONORIFICS
@@ -721,6 +761,9 @@ class PlaceFinder:
                     and tokens[at + 1].word not in _OFFICES
                 ):
                     at = self._skip_name(tokens, breaks, at + 1, most=2)
+                    continue
+                if _names_a_holder(tokens, breaks, at):
+                    at = self._skip_name(tokens, breaks, at + 2, most=3)
                     continue
                 skipped = self._not_place_at(tokens, breaks, at)
                 if skipped:
@@ -732,7 +775,7 @@ class PlaceFinder:
                     continue
                 body = self._body_at(tokens, breaks, at) or self._address_at(tokens, breaks, at)
                 if body:
-                    body = self._city_suffix(tokens, breaks, body)
+                    body = self._kind_suffix(tokens, breaks, body)
                     mentions.append(body)
                     at = body.stop
                     continue
@@ -745,7 +788,7 @@ class PlaceFinder:
             if chosen is None:
                 at += 1
                 continue
-            chosen = self._city_suffix(tokens, breaks, chosen)
+            chosen = self._kind_suffix(tokens, breaks, chosen)
             mentions.append(chosen)
             at = chosen.stop
         return tokens, self._confirmed(mentions)
@@ -803,6 +846,8 @@ class PlaceFinder:
                     and mention.first <= m.stop + beside
                 ]
             confirmed = narrowed(mention, by)
+            if confirmed is None and not mention.marked and not mention.faint:
+                confirmed = _deciding(mention, strong)
             if mention.faint and confirmed is not None and len(confirmed.codes) > 1:
                 confirmed = None
             if confirmed is not None:
@@ -833,24 +878,7 @@ class PlaceFinder:
             rivals = sorted(
                 p for p, n in provinces.items() if n >= best and not any(k[:2] == p for k in top)
             )
-            if len({k[:2] for k in top}) == 1:
-                # of regencies/cities of one province named as often, those whose kecamatan,
-                # else villages, are named, else those named with their kind ("Kabupaten X"),
-                # hold the place of the matter (not a town in passing)
-                depth = {
-                    k: (
-                        sum(
-                            m.local and any(len(p) == 8 and p[:5] == k for p in m.places)
-                            for m in mentions
-                        ),
-                        sum(m.local and k in m.codes for m in mentions),
-                        sum(
-                            tokens[m.first].word in _MARKER_WORDS and k in m.codes for m in mentions
-                        ),
-                    )
-                    for k in top
-                }
-                top = [k for k in top if depth[k] == max(depth.values())]
+            top = _held(top, mentions, tokens)
             chosen = top + rivals
         else:
             best = max(provinces.values())
@@ -966,6 +994,43 @@ def _agreeing(mentions: list[_Mention]) -> list[_Mention]:
     return out
 
 
+def _deciding(local: _Mention, strong: list[_Mention]) -> _Mention | None:
+    """A local name written as one (``Cicadas``) anywhere in a complaint whose only regency/city
+    named is a bare name of both a regency and a city (``Bandung``), when it lies in just one of
+    those: it decides which. With other places named it might as well be a person or a word."""
+    named = {m.codes for m in strong if not m.local and not m.provincial}
+    if len(named) != 1:
+        return None
+    (bare,) = named
+    codes = local.codes & bare
+    return local._replace(codes=codes, strong=True) if len(bare) > 1 and len(codes) == 1 else None
+
+
+def _held(top: list[str], mentions: list[_Mention], tokens: list[_Token]) -> list[str]:
+    """Of regencies/cities named as often, those that hold the place of the matter (not a town
+    in passing): those whose kecamatan, else villages, are named most; of one province, else
+    those named most with their kind (``Kabupaten X``: kab and kota of one name). Across
+    provinces the kind says nothing of the matter ("pindah dari X ke kota Y" goes either way),
+    nor does a public body's name, which villages elsewhere share (``Puskesmas Kopo``)."""
+    across = len({k[:2] for k in top}) > 1
+    local = [
+        m
+        for m in mentions
+        if m.local and not (across and tokens[m.first].word in _BODIES | _SCHOOLS)
+    ]
+
+    def depth(k: str) -> tuple[int, ...]:
+        kecamatan = sum(any(len(p) == 8 and p[:5] == k for p in m.places) for m in local)
+        villages = sum(k in m.codes for m in local)
+        if across:
+            return kecamatan, villages
+        kind = sum(tokens[m.first].word in _MARKER_WORDS and k in m.codes for m in mentions)
+        return kecamatan, villages, kind
+
+    depths = {k: depth(k) for k in top}
+    return [k for k in top if depths[k] == max(depths.values())]
+
+
 def _urban(entry: _Entry) -> bool:
     """Whether an entry is a kelurahan (a town's village: Kemendagri codes ``.1xxx``)."""
     return entry.kind == "desa" and entry.code[-4] == "1"
@@ -984,6 +1049,15 @@ def _bare(wide: Sequence[_Entry]) -> list[_Entry]:
     if provinces and len(wide) - len(provinces) >= 2:
         return [e for e in wide if e.kind != "provinsi"]
     return provinces or list(wide)
+
+
+def _names_a_holder(tokens: list[_Token], breaks: list[bool], at: int) -> bool:
+    """Whether ``atas nama`` (on behalf of, in the name of) starts at `at`."""
+    return (
+        at + 2 < len(tokens)
+        and (tokens[at].word, tokens[at + 1].word) == _HOLDER
+        and not breaks[at]
+    )
 
 
 def _names_a_street(text: str, tokens: list[_Token], at: int) -> bool:

@@ -102,6 +102,8 @@ def test_a_kecamatan_or_village_resolves_to_its_regency(finder, text, code):
         ("SD Negeri 1 Cileunyi rusak", "32.04"),
         ("laporan ke Polres Batu", "35.79"),
         ("laporan ke Polres Bogor Kota", "32.71"),
+        ("bantuan siswa probolinggo kab. belum cair", "35.13"),
+        ("banjir di Malang Kabupaten sejak pagi", "35.07"),
         ("banjir di Bekasi kota", "32.75"),
         ("RSUD Sleman menolak pasien", "34.04"),
         # several words are the village's name, not a kecamatan elsewhere in their first word
@@ -279,6 +281,9 @@ def test_the_most_specific_place_consistent_with_the_others_wins(finder):
 def test_function_words_are_never_villages(finder):
     assert _code(finder, "pindah dari Kota Bandung") == "32.73"
     assert finder.find("antre di kantor kecamatan yang baru dibangun").jurisdiction is None
+    # a kind word in lower case after a local marker: the office of a region, no kecamatan
+    assert finder.find("petugas kecamatan kota itu menolak berkas saya").jurisdiction is None
+    assert _code(finder, "kantor Kecamatan Kota, Kota Kediri") == "35.71"
 
 
 def test_of_places_of_one_province_named_as_often_the_deepest_named_wins(finder):
@@ -292,9 +297,17 @@ def test_of_places_of_one_province_named_as_often_the_deepest_named_wins(finder)
     # failing a kecamatan, the one named with its kind
     assert _code(finder, "sudah lapor ke Kabupaten Garut, lalu diminta ke Depok") == "32.05"
     assert finder.find("sudah lapor ke Garut, lalu diminta ke Depok").jurisdiction.ambiguous
-    # in different provinces the tie stands
-    found = finder.find("KTP saya Kota Madiun, rumah saya di Kecamatan Coblong").jurisdiction
-    assert found.candidates == ("32.73", "35.77")
+    # in different provinces too, the one whose kecamatan or village is named
+    assert _code(finder, "KTP saya Kota Madiun, rumah saya di Kecamatan Coblong") == "32.73"
+    assert _code(finder, "antre di kelurahan Paninggilan, padahal KTP saya Jakarta Selatan") == (
+        "36.71"
+    )
+    # nor by a public body named like a village of another province
+    found = finder.find("antrean Puskesmas Kopo lama, saya warga Kota Bandung").jurisdiction
+    assert found.ambiguous and "32.73" in found.candidates
+    # but not the one named with its kind: a move goes either way
+    found = finder.find("surat pindah dari Garut ke Kota Madiun").jurisdiction
+    assert found.candidates == ("32.05", "35.77")
 
 
 def test_places_that_disagree_leave_the_finding_ambiguous(finder):
@@ -376,6 +389,24 @@ def test_a_hostile_text_is_read_in_full(finder):
     assert finder.find("Bandung " * 2500).jurisdiction.candidates == ("32.04", "32.73")
 
 
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        ("Grt listrik padam sejak subuh", "32.05"),
+        ("kantor pajak bjn tutup", "35.22"),
+        # alone a consonant abbreviation of a kab and a kota is ambiguous; a kecamatan decides
+        ("warga trawas mjk belum dapat bantuan", "35.16"),
+    ],
+)
+def test_consonant_abbreviations_of_regencies_are_places(finder, text, code):
+    assert _code(finder, text) == code
+
+
+def test_an_abbreviation_that_is_also_a_word_counts_only_with_its_marker(finder):
+    assert _code(finder, "jalan rusak di Kab. KLU") == "52.08"
+    assert finder.find("klu sudah bayar kenapa belum aktif").jurisdiction is None
+
+
 def test_every_alias_names_a_region_of_the_gazetteer():
     gazetteer = load_gazetteer()
     with DEFAULT_ALIASES_PATH.open(encoding="utf-8", newline="") as handle:
@@ -439,6 +470,14 @@ def test_a_village_is_narrowed_by_the_regencies_named_before_the_provinces(finde
     assert _code(finder, text) == "32.17"
 
 
+def test_a_village_written_as_a_name_decides_a_bare_regency_and_city_name(finder):
+    text = "ditilang di Bandung padahal saya lewat dari arah Cicadas sesuai rambu"
+    assert _code(finder, text) == "32.73"
+    # not when another regency/city is named: it may as well be a person or a word
+    text = "ditilang di Bandung, KTP Kota Bekasi, lewat dari arah Cicadas"
+    assert finder.find(text).jurisdiction.code != "32.73"
+
+
 def test_a_city_named_like_an_ordinary_word_counts_beside_its_province(finder):
     assert _code(finder, "sampah di palu, sulteng") == "72.71"
     assert _code(finder, "Tebing Tinggi, Sumatera Utara") == "12.76"
@@ -465,9 +504,22 @@ def test_words_run_together_are_read_apart(finder):
         ("pelayanan satlantas kabanjahe lambat", "12.06"),
         ("oknum Polres Metro Jakarta Pusat", "31.71"),
         ("razia polantas Kota Tasikmalaya", "32.78"),
+        ("pungutan liar di Pos Polisi Cengkareng", "31.73"),
     ],
 )
 def test_police_units_are_public_bodies_named_with_their_region(finder, text, code):
+    assert _code(finder, text) == code
+
+
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        ("ojek liar mangkal di depan Stasiun Klender", "31.75"),
+        ("calo tiket di terminal pulo gadung", "31.75"),
+        ("antrean kapal di Pelabuhan Tanjung Perak", "35.78"),
+    ],
+)
+def test_stations_and_ports_are_named_after_their_place(finder, text, code):
     assert _code(finder, text) == code
 
 
@@ -476,10 +528,19 @@ def test_an_ordinary_word_after_a_public_body_is_no_village(finder, text):
     assert finder.find(text).jurisdiction is None
 
 
-def test_a_street_name_ends_at_a_city_alias_or_a_kecamatan_named_after_its_city(finder):
+def test_a_street_name_ends_at_a_city_alias_a_kecamatan_named_after_its_city_or_a_town(finder):
     assert _code(finder, "U turn di Jalan Tendean Jaksel") == "31.74"
     assert finder.find("Jl. Raya Jakarta Bogor macet").jurisdiction is None
     assert _code(finder, "kos di Gang Melati Indah Semarang Barat bocor") == "33.74"
+    # or at a town's name after the street's own name, unless the street is named after a town
+    assert _code(finder, "klinik di jalan Kenanga Surabaya tutup") == "35.78"
+    assert finder.find("Jl. Raya Solo Sragen macet").jurisdiction is None
+
+
+def test_the_name_of_a_holder_is_no_place(finder):
+    assert finder.find("dana PIP atas nama Rina Dewi lingga belum cair").jurisdiction is None
+    assert _code(finder, "rekening atas nama Budi Santoso di Kota Kupang diblokir") == "53.71"
+    assert _code(finder, "surat atas nama Kabupaten Sleman") == "34.04"
 
 
 def test_a_marker_before_a_possessive_still_names_the_place(finder):
