@@ -110,6 +110,7 @@ ROUNDS = (
     ("lapor10-places-round2", "round 2 (seed 1, annotated blind before the second tuning)"),
     ("lapor10-places-round3", "round 3 (seed 2, annotated blind before the third tuning)"),
     ("lapor10-places-round4", "round 4 (seed 3, annotated blind before the fourth tuning)"),
+    ("lapor10-places-round5", "round 5 (seed 4, annotated blind before the fifth tuning)"),
 )
 PARTS = ("places", "heldout", "national")
 DEFAULT_PARTS = ("places", "heldout")
