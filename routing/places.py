@@ -50,7 +50,9 @@ How a place is read:
   after it is, ``Jalan Tendean Jaksel``, and so is a kecamatan named after its city or, after a
   street not named after a town, a regency/city: ``Jl. Ahmad Yani Surabaya``), person names
   after an honorific (``Pak Bima``) or ``atas nama``, a marker before a pronoun (``kota ini``)
-  and web and e-mail addresses (``dukcapil.sleman.go.id``) are skipped.
+  and web and e-mail addresses (``dukcapil.sleman.go.id``) are skipped, and so are places
+  outside the matter: a birthplace (``Tempat/Tanggal Lahir: Klaten``, ``TTL Klaten``), a head
+  office's or a call centre's town (``kantor pusat di Jakarta``, ``call center Jakarta``).
 
 How the jurisdiction is decided: every regency/city named is a hypothesis, counted once per
 mention consistent with it (its own mentions, mentions of its province, its kecamatan and
@@ -191,6 +193,25 @@ _BODY_WORDS = _wordset(
     "negeri n kelas i ii iii iia iib khusus tpi rayon ulp up3 up area cabang unit ranting "
     "wilayah persero kantor metro polisi"
 )
+# a place named after these is outside the matter: the complainant's birthplace on an identity
+# form ("Tempat/Tanggal Lahir: X", "TTL X"), a head office's or a call centre's town ("kantor
+# pusat OJK di X", "call center X")
+_ASIDES = frozenset(
+    {
+        ("tempat", "lahir"),
+        ("tempat", "tanggal", "lahir"),
+        ("tempat", "tgl", "lahir"),
+        ("tmpt", "lahir"),
+        ("tmp", "lahir"),
+        ("ttl",),
+        ("kantor", "pusat"),
+        ("call", "center"),
+        ("call", "centre"),
+        ("callcenter",),
+    }
+)
+# how many words may stand between an aside and its place ("kantor pusat OJK di X")
+_ASIDE_GAP = 3
 # the words at which a rule other than a plain name can apply (`PlaceFinder._mentions`)
 _ADDRESS_WORDS = _AREAS | {"rt"}  # where `PlaceFinder._address_at` may read an address
 _RULE_WORDS = (
@@ -202,6 +223,7 @@ _RULE_WORDS = (
     | _MARKER_WORDS
     | _ADDRESS_WORDS
     | {_HOLDER[0]}
+    | {aside[0] for aside in _ASIDES}
 )
 _WORD = re.compile(r"[^\W_]+")
 # words run together ("putihKab", "utaraProv") part where a capitalised word follows a small
@@ -739,6 +761,27 @@ class PlaceFinder:
                 break
         return longest
 
+    def _aside_at(self, tokens: list[_Token], breaks: list[bool], at: int) -> int:
+        """The word after a place outside the matter (a birthplace, a head office's town)
+        named after an aside phrase at `at`; after the phrase if no place follows it soon; `at`
+        if no aside phrase starts there. The phrase's own words may be parted by punctuation
+        ("Tempat/Tanggal Lahir")."""
+        for size in (3, 2, 1):
+            if tuple(t.word for t in tokens[at : at + size]) in _ASIDES:
+                break
+        else:
+            return at
+        end = at + size
+        for start in range(end, min(len(tokens), end + _ASIDE_GAP + 1)):
+            if start > end and breaks[start - 1]:
+                break
+            marked = self._marked_at(tokens, breaks, start)
+            strong, weak = self._unmarked_at(tokens, breaks, start)
+            place = marked or strong or weak
+            if place is not None:
+                return place.stop
+        return end
+
     def _mentions(self, text: str) -> tuple[list[_Token], list[_Mention]]:
         text = _ADDRESS.sub(lambda m: " " * len(m.group()), text)  # keeps the offsets
         tokens = self._unglued(_tokens(text))
@@ -764,6 +807,10 @@ class PlaceFinder:
                     continue
                 if _names_a_holder(tokens, breaks, at):
                     at = self._skip_name(tokens, breaks, at + 2, most=3)
+                    continue
+                skipped = self._aside_at(tokens, breaks, at)
+                if skipped > at:
+                    at = skipped
                     continue
                 skipped = self._not_place_at(tokens, breaks, at)
                 if skipped:

@@ -214,6 +214,21 @@ def test_no_jurisdiction_from_streets_people_foreign_places_or_ordinary_words(fi
     assert finder.find(text) == PlaceFinding(None)
 
 
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        ("Nama: Budi. Tempat/Tanggal Lahir: Klaten, 3 Mei 1990. Kartu BPJS saya diblokir", None),
+        ("TTL Surabaya 1 Juni 1988, nomor peserta saya tidak aktif", None),
+        ("kantor pusat bank itu di Jakarta tidak membalas surat kami", None),
+        ("call center Jakarta hanya menyuruh menunggu", None),
+        ("TTL: Klaten, 1 Mei 1990. Alamat: Kabupaten Sleman, jalan desa rusak", "34.04"),
+        ("cabang Kota Depok menolak, kantor pusat di Jakarta diam saja", "32.76"),
+    ],
+)
+def test_a_birthplace_or_a_head_office_is_outside_the_matter(finder, text, code):
+    assert _code(finder, text) == code
+
+
 def test_a_street_named_after_a_town_is_not_the_town_but_the_address_city_is(finder):
     assert _code(finder, "Jl. Raya Bogor, Kota Depok") == "32.76"
     assert _code(finder, "Jl. Pemuda Kota Semarang") == "33.74"
