@@ -30,7 +30,9 @@ How a place is read:
   village so called (``Cikampek``, ``mampang prapatan``); one of several words also where only
   rural villages elsewhere share its name (``pasar minggu``), not a town's kelurahan. One that
   many regencies share (``desa Sukamaju``) counts only where the regencies the complaint names
-  narrow it down (failing those, its provinces). Written as a name anywhere, a kecamatan or
+  narrow it down (failing those, its provinces). One whose address names, right after it, only
+  towns that do not contain it (``desa X RT 1/2, Semarang``, X lying elsewhere) is a namesake
+  and does not count. Written as a name anywhere, a kecamatan or
   village decides a bare name that is a regency and a city (``Bandung ... Cicadas``) where it
   lies in one of them and no other regency/city is named. Two neighbouring names that are
   places of one kecamatan (a village and its kecamatan, two of its villages: ``ulujami
@@ -193,6 +195,12 @@ _BODY_WORDS = _wordset(
     "negeri n kelas i ii iii iia iib khusus tpi rayon ulp up3 up area cabang unit ranting "
     "wilayah persero kantor metro polisi"
 )
+# An address names its town right after the village or kecamatan ("desa X RT 1/2 gang Y,
+# Semarang"): a local name whose regency/city is not the one named so close after it (numbers,
+# neighbourhood and street words, names aside) is a namesake.
+_ADDRESS_NUMBERS = _wordset("rt rw no nomor")
+# words between a local name and a town that make them two places, not one address
+_MOVES = _wordset("ke dari menuju pindah dan atau sampai hingga serta")
 # a place named after these is outside the matter: the complainant's birthplace on an identity
 # form ("Tempat/Tanggal Lahir: X", "TTL X"), a head office's or a call centre's town ("kantor
 # pusat OJK di X", "call center X")
@@ -838,7 +846,7 @@ class PlaceFinder:
             chosen = self._kind_suffix(tokens, breaks, chosen)
             mentions.append(chosen)
             at = chosen.stop
-        return tokens, self._confirmed(mentions)
+        return tokens, self._confirmed(mentions, tokens)
 
     def _unglued(self, tokens: list[_Token]) -> list[_Token]:
         """`tokens`, with "di" written onto a name read apart (``dijakarta``, ``dikota X``)."""
@@ -861,10 +869,10 @@ class PlaceFinder:
         return out
 
     @staticmethod
-    def _confirmed(mentions: list[_Mention]) -> list[_Mention]:
+    def _confirmed(mentions: list[_Mention], tokens: list[_Token]) -> list[_Mention]:
         """Strong mentions, neighbouring names that agree on a kecamatan, and weak ones where
         strong ones narrow them to a few regencies (those named first, else the provinces)."""
-        mentions = _agreeing(mentions)
+        mentions = _uncontradicted(_agreeing(mentions), tokens)
         strong = [m for m in mentions if m.strong]
 
         def narrowed(weak: _Mention, by: Iterable[_Mention]) -> _Mention | None:
@@ -1017,6 +1025,44 @@ def _tokens(text: str) -> list[_Token]:
             tokens.append(_Token(_SPELLINGS.get(word, word), start, start + len(part), part))
             start += len(part)
     return tokens
+
+
+def _uncontradicted(mentions: list[_Mention], tokens: list[_Token]) -> list[_Mention]:
+    """`mentions` without the kecamatan and villages whose address names other towns: when
+    regencies/cities or provinces are named in the address that runs on after a local name
+    (places, numbers, street words and names; nothing like "ke" or "dan"), one must contain
+    some reading of it (``Tlogosari, Semarang`` is not the kecamatan Tlogosari of
+    Bondowoso)."""
+
+    def contradicted(m: _Mention) -> bool:
+        towns, last = [], m.stop
+        for t in mentions:
+            if t.first < m.stop:
+                continue
+            between = [
+                w
+                for w in tokens[last : t.first]
+                if not (w.word.isdigit() or w.word in _ADDRESS_NUMBERS)
+            ]
+            if len(between) > _BESIDE or not all(_in_address(w) for w in between):
+                break
+            if not t.local:
+                towns.append(t)
+            last = t.stop
+        readings = {c[:5] for c in (*m.codes, *m.places)}
+        return bool(towns) and not any(
+            c in t.codes or c[:2] in t.codes for t in towns for c in readings
+        )
+
+    return [m for m in mentions if not (m.local and contradicted(m))]
+
+
+def _in_address(token: _Token) -> bool:
+    """Whether a word may stand inside an address, between a village and its town: a street
+    word or a name (``gang Mawar``), not a clause (``padahal KTP saya``) nor a move (``ke``)."""
+    if token.word in _MOVES:
+        return False
+    return token.word in _STREETS or token.written[:1].isupper()
 
 
 def _agreeing(mentions: list[_Mention]) -> list[_Mention]:

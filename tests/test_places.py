@@ -229,6 +229,16 @@ def test_a_birthplace_or_a_head_office_is_outside_the_matter(finder, text, code)
     assert _code(finder, text) == code
 
 
+def test_a_local_name_gives_way_to_the_town_its_address_names(finder):
+    # Coblong is a kecamatan of Kota Bandung only: an address that names Surabaya right
+    # after it means a namesake neighbourhood there
+    text = "saluran tersumbat di kecamatan Coblong RT 02 RW 05 gang Mawar, Kota Surabaya"
+    assert _code(finder, text) == "35.78"
+    assert _code(finder, "saluran tersumbat di kecamatan Coblong, Kota Bandung") == "32.73"
+    # a move names two places: the kecamatan is kept (and, named deeper, holds the tie)
+    assert _code(finder, "pindah dari kecamatan Coblong ke Kota Surabaya") == "32.73"
+
+
 def test_a_street_named_after_a_town_is_not_the_town_but_the_address_city_is(finder):
     assert _code(finder, "Jl. Raya Bogor, Kota Depok") == "32.76"
     assert _code(finder, "Jl. Pemuda Kota Semarang") == "33.74"
