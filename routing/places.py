@@ -52,7 +52,8 @@ How a place is read:
   after it is, ``Jalan Tendean Jaksel``, and so is a kecamatan named after its city or, after a
   street not named after a town, a regency/city: ``Jl. Ahmad Yani Surabaya``), person names
   after an honorific (``Pak Bima``) or ``atas nama``, a marker before a pronoun (``kota ini``)
-  and web and e-mail addresses (``dukcapil.sleman.go.id``) are skipped, and so are places
+  a chain's branch (``RS Siloam X``, ``Transmart X``) and web and e-mail addresses
+  (``dukcapil.sleman.go.id``) are skipped, and so are places
   outside the matter: a birthplace (``Tempat/Tanggal Lahir: Klaten``, ``TTL Klaten``), a head
   office's or a call centre's town (``kantor pusat di Jakarta``, ``call center Jakarta``).
 
@@ -179,6 +180,11 @@ _FOUNDATIONS = _wordset(
     "muhammadiyah aisyiyah nu maarif islam islamiyah it kristen katolik advent pgri swasta "
     "yayasan al"
 )
+# private chains (hospitals, shops) name their branches after the place they stand in:
+# "RS Siloam X", "Transmart X" are a company's names, not where the matter is
+_BRANDS = _wordset(
+    "siloam hermina transmart hypermart carrefour indomaret alfamart alfamidi superindo lottemart"
+)
 # a public body named with its region: "Puskesmas X", "PLN ULP X", "SMPN 2 X" name the kecamatan
 # or town it serves; so do state schools ("SD Negeri 1 X") and numbered ones ("SLTP 3 X": "sd 5"
 # is as often "sampai dengan 5"), police posts ("Pos Polisi X") and the stations and ports
@@ -230,6 +236,7 @@ _RULE_WORDS = (
     | _BODIES
     | _MARKER_WORDS
     | _ADDRESS_WORDS
+    | _BRANDS
     | {_HOLDER[0]}
     | {aside[0] for aside in _ASIDES}
 )
@@ -812,6 +819,9 @@ class PlaceFinder:
                     and tokens[at + 1].word not in _OFFICES
                 ):
                     at = self._skip_name(tokens, breaks, at + 1, most=2)
+                    continue
+                if word in _BRANDS:  # a chain's branch: "Transmart X"
+                    at = self._skip_name(tokens, breaks, at + 1, most=3)
                     continue
                 if _names_a_holder(tokens, breaks, at):
                     at = self._skip_name(tokens, breaks, at + 2, most=3)

@@ -201,6 +201,8 @@ def test_a_kecamatan_named_like_a_common_word_needs_a_marker(finder, text):
         "laman pajak.bandung.go.id error",
         "kirim ke admin@kotabatu.com atau www.jogja.info",
         "peserta BPJS PPU tidak bisa klaim",
+        "antrean apotek RS Siloam Purwakarta lama sekali",
+        "struk belanja di Transmart Pondok Gede salah harga",
         "harga Semen Padang naik",
         "batu besar menutup jalan",
         "batang pohon tumbang",
@@ -227,6 +229,10 @@ def test_no_jurisdiction_from_streets_people_foreign_places_or_ordinary_words(fi
 )
 def test_a_birthplace_or_a_head_office_is_outside_the_matter(finder, text, code):
     assert _code(finder, text) == code
+
+
+def test_a_chains_branch_name_hides_only_its_own_place(finder):
+    assert _code(finder, "kasir Indomaret Cileunyi kasar, rumah saya di Kota Depok") == "32.76"
 
 
 def test_a_local_name_gives_way_to_the_town_its_address_names(finder):
