@@ -59,6 +59,8 @@ def _code(finder: PlaceFinder, text: str, location: str | None = None) -> str | 
         ("pasar di Solo", "33.72"),
         ("kantor Kota Batu", "35.79"),
         ("pelabuhan di kab PPU", "64.09"),
+        ("jalan kabupaten di Kabupaten PALI rusak", "16.12"),
+        ("pindah dari OKU Timur", "16.08"),
         ("antre lama di kantor cabang Cikarang", "32.16"),
         ("listrik padam di Sampit", "62.02"),
         ("macet di Siantar", "12.72"),
