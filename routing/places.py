@@ -55,7 +55,8 @@ How a place is read:
   a chain's branch (``RS Siloam X``, ``Transmart X``) and web and e-mail addresses
   (``dukcapil.sleman.go.id``) are skipped, and so are places
   outside the matter: a birthplace (``Tempat/Tanggal Lahir: Klaten``, ``TTL Klaten``), a head
-  office's or a call centre's town (``kantor pusat di Jakarta``, ``call center Jakarta``).
+  office's or a call centre's town (``kantor pusat di Jakarta``, ``call center Jakarta``), a
+  flight's (``tiket pesawat ke Medan``).
 
 How the jurisdiction is decided: every regency/city named is a hypothesis, counted once per
 mention consistent with it (its own mentions, mentions of its province, its kecamatan and
@@ -209,7 +210,7 @@ _ADDRESS_NUMBERS = _wordset("rt rw no nomor")
 _MOVES = _wordset("ke dari menuju pindah dan atau sampai hingga serta")
 # a place named after these is outside the matter: the complainant's birthplace on an identity
 # form ("Tempat/Tanggal Lahir: X", "TTL X"), a head office's or a call centre's town ("kantor
-# pusat OJK di X", "call center X")
+# pusat OJK di X", "call center X"), a flight's ("tiket pesawat X-Y": an airline's matter)
 _ASIDES = frozenset(
     {
         ("tempat", "lahir"),
@@ -222,6 +223,7 @@ _ASIDES = frozenset(
         ("call", "center"),
         ("call", "centre"),
         ("callcenter",),
+        ("tiket", "pesawat"),
     }
 )
 # how many words may stand between an aside and its place ("kantor pusat OJK di X")

@@ -225,6 +225,7 @@ def test_no_jurisdiction_from_streets_people_foreign_places_or_ordinary_words(fi
         ("TTL Surabaya 1 Juni 1988, nomor peserta saya tidak aktif", None),
         ("kantor pusat bank itu di Jakarta tidak membalas surat kami", None),
         ("call center Jakarta hanya menyuruh menunggu", None),
+        ("uang tiket pesawat ke Medan belum dikembalikan maskapai", None),
         ("TTL: Klaten, 1 Mei 1990. Alamat: Kabupaten Sleman, jalan desa rusak", "34.04"),
         ("cabang Kota Depok menolak, kantor pusat di Jakarta diam saja", "32.76"),
     ],
