@@ -26,8 +26,10 @@ rules were since tuned on all of its disagreements: it is the tuning set. Round 
 the second tuning, is the figure that tuning never saw; the third tuning read its
 disagreements too. Round 3 (`lapor10-places-round3.csv`, seed 2, none of the earlier rounds'
 complaints) was annotated blind before the third tuning; a fourth tuning read round 3's
-disagreements as well, so every round here has now been tuned on. Each round is reported when
-its file exists.
+disagreements as well. Round 4 (`lapor10-places-round4.csv`, seed 3, none of the earlier
+rounds' complaints) was annotated blind before the fourth tuning; a fifth tuning read its
+disagreements too, so every round here has now been tuned on. Each round is reported when its
+file exists.
 
 Part `heldout` (the mechanism, on synthetic complaints): `training.regional_corpus` writes
 complaints about regional offices (roads, schools, clinics, water, ID cards, …) in regencies and

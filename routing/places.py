@@ -30,7 +30,9 @@ How a place is read:
   village so called (``Cikampek``, ``mampang prapatan``); one of several words also where only
   rural villages elsewhere share its name (``pasar minggu``), not a town's kelurahan. One that
   many regencies share (``desa Sukamaju``) counts only where the regencies the complaint names
-  narrow it down (failing those, its provinces). Written as a name anywhere, a kecamatan or
+  narrow it down (failing those, its provinces). One whose address names, right after it, only
+  towns that do not contain it (``desa X RT 1/2, Semarang``, X lying elsewhere) is a namesake
+  and does not count. Written as a name anywhere, a kecamatan or
   village decides a bare name that is a regency and a city (``Bandung ... Cicadas``) where it
   lies in one of them and no other regency/city is named. Two neighbouring names that are
   places of one kecamatan (a village and its kecamatan, two of its villages: ``ulujami
@@ -50,7 +52,11 @@ How a place is read:
   after it is, ``Jalan Tendean Jaksel``, and so is a kecamatan named after its city or, after a
   street not named after a town, a regency/city: ``Jl. Ahmad Yani Surabaya``), person names
   after an honorific (``Pak Bima``) or ``atas nama``, a marker before a pronoun (``kota ini``)
-  and web and e-mail addresses (``dukcapil.sleman.go.id``) are skipped.
+  a chain's branch (``RS Siloam X``, ``Transmart X``) and web and e-mail addresses
+  (``dukcapil.sleman.go.id``) are skipped, and so are places
+  outside the matter: a birthplace (``Tempat/Tanggal Lahir: Klaten``, ``TTL Klaten``), a head
+  office's or a call centre's town (``kantor pusat di Jakarta``, ``call center Jakarta``), a
+  flight's (``tiket pesawat ke Medan``).
 
 How the jurisdiction is decided: every regency/city named is a hypothesis, counted once per
 mention consistent with it (its own mentions, mentions of its province, its kecamatan and
@@ -175,6 +181,11 @@ _FOUNDATIONS = _wordset(
     "muhammadiyah aisyiyah nu maarif islam islamiyah it kristen katolik advent pgri swasta "
     "yayasan al"
 )
+# private chains (hospitals, shops) name their branches after the place they stand in:
+# "RS Siloam X", "Transmart X" are a company's names, not where the matter is
+_BRANDS = _wordset(
+    "siloam hermina transmart hypermart carrefour indomaret alfamart alfamidi superindo lottemart"
+)
 # a public body named with its region: "Puskesmas X", "PLN ULP X", "SMPN 2 X" name the kecamatan
 # or town it serves; so do state schools ("SD Negeri 1 X") and numbered ones ("SLTP 3 X": "sd 5"
 # is as often "sampai dengan 5"), police posts ("Pos Polisi X") and the stations and ports
@@ -191,6 +202,32 @@ _BODY_WORDS = _wordset(
     "negeri n kelas i ii iii iia iib khusus tpi rayon ulp up3 up area cabang unit ranting "
     "wilayah persero kantor metro polisi"
 )
+# An address names its town right after the village or kecamatan ("desa X RT 1/2 gang Y,
+# Semarang"): a local name whose regency/city is not the one named so close after it (numbers,
+# neighbourhood and street words, names aside) is a namesake.
+_ADDRESS_NUMBERS = _wordset("rt rw no nomor")
+# words between a local name and a town that make them two places, not one address
+_MOVES = _wordset("ke dari menuju pindah dan atau sampai hingga serta")
+# a place named after these is outside the matter: the complainant's birthplace on an identity
+# form ("Tempat/Tanggal Lahir: X", "TTL X"), a head office's or a call centre's town ("kantor
+# pusat OJK di X", "call center X"), a flight's ("tiket pesawat X-Y": an airline's matter)
+_ASIDES = frozenset(
+    {
+        ("tempat", "lahir"),
+        ("tempat", "tanggal", "lahir"),
+        ("tempat", "tgl", "lahir"),
+        ("tmpt", "lahir"),
+        ("tmp", "lahir"),
+        ("ttl",),
+        ("kantor", "pusat"),
+        ("call", "center"),
+        ("call", "centre"),
+        ("callcenter",),
+        ("tiket", "pesawat"),
+    }
+)
+# how many words may stand between an aside and its place ("kantor pusat OJK di X")
+_ASIDE_GAP = 3
 # the words at which a rule other than a plain name can apply (`PlaceFinder._mentions`)
 _ADDRESS_WORDS = _AREAS | {"rt"}  # where `PlaceFinder._address_at` may read an address
 _RULE_WORDS = (
@@ -201,7 +238,9 @@ _RULE_WORDS = (
     | _BODIES
     | _MARKER_WORDS
     | _ADDRESS_WORDS
+    | _BRANDS
     | {_HOLDER[0]}
+    | {aside[0] for aside in _ASIDES}
 )
 _WORD = re.compile(r"[^\W_]+")
 # words run together ("putihKab", "utaraProv") part where a capitalised word follows a small
@@ -739,6 +778,27 @@ class PlaceFinder:
                 break
         return longest
 
+    def _aside_at(self, tokens: list[_Token], breaks: list[bool], at: int) -> int:
+        """The word after a place outside the matter (a birthplace, a head office's town)
+        named after an aside phrase at `at`; after the phrase if no place follows it soon; `at`
+        if no aside phrase starts there. The phrase's own words may be parted by punctuation
+        ("Tempat/Tanggal Lahir")."""
+        for size in (3, 2, 1):
+            if tuple(t.word for t in tokens[at : at + size]) in _ASIDES:
+                break
+        else:
+            return at
+        end = at + size
+        for start in range(end, min(len(tokens), end + _ASIDE_GAP + 1)):
+            if start > end and breaks[start - 1]:
+                break
+            marked = self._marked_at(tokens, breaks, start)
+            strong, weak = self._unmarked_at(tokens, breaks, start)
+            place = marked or strong or weak
+            if place is not None:
+                return place.stop
+        return end
+
     def _mentions(self, text: str) -> tuple[list[_Token], list[_Mention]]:
         text = _ADDRESS.sub(lambda m: " " * len(m.group()), text)  # keeps the offsets
         tokens = self._unglued(_tokens(text))
@@ -762,8 +822,15 @@ class PlaceFinder:
                 ):
                     at = self._skip_name(tokens, breaks, at + 1, most=2)
                     continue
+                if word in _BRANDS:  # a chain's branch: "Transmart X"
+                    at = self._skip_name(tokens, breaks, at + 1, most=3)
+                    continue
                 if _names_a_holder(tokens, breaks, at):
                     at = self._skip_name(tokens, breaks, at + 2, most=3)
+                    continue
+                skipped = self._aside_at(tokens, breaks, at)
+                if skipped > at:
+                    at = skipped
                     continue
                 skipped = self._not_place_at(tokens, breaks, at)
                 if skipped:
@@ -791,7 +858,7 @@ class PlaceFinder:
             chosen = self._kind_suffix(tokens, breaks, chosen)
             mentions.append(chosen)
             at = chosen.stop
-        return tokens, self._confirmed(mentions)
+        return tokens, self._confirmed(mentions, tokens)
 
     def _unglued(self, tokens: list[_Token]) -> list[_Token]:
         """`tokens`, with "di" written onto a name read apart (``dijakarta``, ``dikota X``)."""
@@ -814,10 +881,10 @@ class PlaceFinder:
         return out
 
     @staticmethod
-    def _confirmed(mentions: list[_Mention]) -> list[_Mention]:
+    def _confirmed(mentions: list[_Mention], tokens: list[_Token]) -> list[_Mention]:
         """Strong mentions, neighbouring names that agree on a kecamatan, and weak ones where
         strong ones narrow them to a few regencies (those named first, else the provinces)."""
-        mentions = _agreeing(mentions)
+        mentions = _uncontradicted(_agreeing(mentions), tokens)
         strong = [m for m in mentions if m.strong]
 
         def narrowed(weak: _Mention, by: Iterable[_Mention]) -> _Mention | None:
@@ -970,6 +1037,44 @@ def _tokens(text: str) -> list[_Token]:
             tokens.append(_Token(_SPELLINGS.get(word, word), start, start + len(part), part))
             start += len(part)
     return tokens
+
+
+def _uncontradicted(mentions: list[_Mention], tokens: list[_Token]) -> list[_Mention]:
+    """`mentions` without the kecamatan and villages whose address names other towns: when
+    regencies/cities or provinces are named in the address that runs on after a local name
+    (places, numbers, street words and names; nothing like "ke" or "dan"), one must contain
+    some reading of it (``Tlogosari, Semarang`` is not the kecamatan Tlogosari of
+    Bondowoso)."""
+
+    def contradicted(m: _Mention) -> bool:
+        towns, last = [], m.stop
+        for t in mentions:
+            if t.first < m.stop:
+                continue
+            between = [
+                w
+                for w in tokens[last : t.first]
+                if not (w.word.isdigit() or w.word in _ADDRESS_NUMBERS)
+            ]
+            if len(between) > _BESIDE or not all(_in_address(w) for w in between):
+                break
+            if not t.local:
+                towns.append(t)
+            last = t.stop
+        readings = {c[:5] for c in (*m.codes, *m.places)}
+        return bool(towns) and not any(
+            c in t.codes or c[:2] in t.codes for t in towns for c in readings
+        )
+
+    return [m for m in mentions if not (m.local and contradicted(m))]
+
+
+def _in_address(token: _Token) -> bool:
+    """Whether a word may stand inside an address, between a village and its town: a street
+    word or a name (``gang Mawar``), not a clause (``padahal KTP saya``) nor a move (``ke``)."""
+    if token.word in _MOVES:
+        return False
+    return token.word in _STREETS or token.written[:1].isupper()
 
 
 def _agreeing(mentions: list[_Mention]) -> list[_Mention]:

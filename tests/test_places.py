@@ -59,6 +59,8 @@ def _code(finder: PlaceFinder, text: str, location: str | None = None) -> str | 
         ("pasar di Solo", "33.72"),
         ("kantor Kota Batu", "35.79"),
         ("pelabuhan di kab PPU", "64.09"),
+        ("jalan kabupaten di Kabupaten PALI rusak", "16.12"),
+        ("pindah dari OKU Timur", "16.08"),
         ("antre lama di kantor cabang Cikarang", "32.16"),
         ("listrik padam di Sampit", "62.02"),
         ("macet di Siantar", "12.72"),
@@ -201,6 +203,8 @@ def test_a_kecamatan_named_like_a_common_word_needs_a_marker(finder, text):
         "laman pajak.bandung.go.id error",
         "kirim ke admin@kotabatu.com atau www.jogja.info",
         "peserta BPJS PPU tidak bisa klaim",
+        "antrean apotek RS Siloam Purwakarta lama sekali",
+        "struk belanja di Transmart Pondok Gede salah harga",
         "harga Semen Padang naik",
         "batu besar menutup jalan",
         "batang pohon tumbang",
@@ -212,6 +216,36 @@ def test_a_kecamatan_named_like_a_common_word_needs_a_marker(finder, text):
 )
 def test_no_jurisdiction_from_streets_people_foreign_places_or_ordinary_words(finder, text):
     assert finder.find(text) == PlaceFinding(None)
+
+
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        ("Nama: Budi. Tempat/Tanggal Lahir: Klaten, 3 Mei 1990. Kartu BPJS saya diblokir", None),
+        ("TTL Surabaya 1 Juni 1988, nomor peserta saya tidak aktif", None),
+        ("kantor pusat bank itu di Jakarta tidak membalas surat kami", None),
+        ("call center Jakarta hanya menyuruh menunggu", None),
+        ("uang tiket pesawat ke Medan belum dikembalikan maskapai", None),
+        ("TTL: Klaten, 1 Mei 1990. Alamat: Kabupaten Sleman, jalan desa rusak", "34.04"),
+        ("cabang Kota Depok menolak, kantor pusat di Jakarta diam saja", "32.76"),
+    ],
+)
+def test_a_birthplace_or_a_head_office_is_outside_the_matter(finder, text, code):
+    assert _code(finder, text) == code
+
+
+def test_a_chains_branch_name_hides_only_its_own_place(finder):
+    assert _code(finder, "kasir Indomaret Cileunyi kasar, rumah saya di Kota Depok") == "32.76"
+
+
+def test_a_local_name_gives_way_to_the_town_its_address_names(finder):
+    # Coblong is a kecamatan of Kota Bandung only: an address that names Surabaya right
+    # after it means a namesake neighbourhood there
+    text = "saluran tersumbat di kecamatan Coblong RT 02 RW 05 gang Mawar, Kota Surabaya"
+    assert _code(finder, text) == "35.78"
+    assert _code(finder, "saluran tersumbat di kecamatan Coblong, Kota Bandung") == "32.73"
+    # a move names two places: the kecamatan is kept (and, named deeper, holds the tie)
+    assert _code(finder, "pindah dari kecamatan Coblong ke Kota Surabaya") == "32.73"
 
 
 def test_a_street_named_after_a_town_is_not_the_town_but_the_address_city_is(finder):
