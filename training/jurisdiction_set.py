@@ -8,21 +8,28 @@ each complaint's id and masked text with the annotator's columns empty (docs/jur
 annotation.md says how to fill them); it still holds complaint text: keep it out of the
 repository. What the repository keeps is `data/jurisdiction/lapor10-places.csv`: ids as
 `routing.corrections.id_digest`, codes, no text.
+
+A later round leaves out the complaints already annotated: `--exclude-annotated FILE` (an
+annotation file, repeatable) leaves out every complaint it names. `--exclude-seed S` leaves out
+what seed S draws from the whole table, which is an earlier round's set only when that round
+itself excluded nothing (round 1): rounds 3 to 5 were drawn that way and share some complaints
+with the rounds before them (`benchmarks/jurisdiction.py` reports them apart).
 """
 
 from __future__ import annotations
 
 import argparse
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from routing.corrections import write_csv
+from routing.corrections import id_digest, read_csv, write_csv
 from routing.text import mask_personal_data
 from training.pipeline import load_training_data
 
-__all__ = ["ANNOTATION_COLUMNS", "annotation_sample"]
+__all__ = ["ANNOTATION_COLUMNS", "annotated_rows", "annotation_sample"]
 
 # status: place | none | ambiguous (docs/jurisdiction-annotation.md)
 ANNOTATION_COLUMNS = ("id", "status", "code", "candidates", "annotator", "note")
@@ -41,6 +48,18 @@ def annotation_sample(
     return np.sort(rng.choice(pool, size=size, replace=False))
 
 
+def annotated_rows(ids: pd.Series, files: Sequence[Path]) -> np.ndarray:
+    """Positions of the complaints (`ids`, as the table has them) that the annotation `files`
+    name by `id_digest`."""
+    named: set[str] = set()
+    for path in files:
+        frame = read_csv(path)
+        if "id" not in frame.columns:
+            raise SystemExit(f"{path}: no id column; columns are {', '.join(frame.columns)}")
+        named |= set(frame["id"])
+    return np.flatnonzero(ids.astype(str).map(id_digest).isin(named).to_numpy())
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("data", type=Path, help="disposition table (CSV, JSONL or Parquet)")
@@ -55,14 +74,22 @@ def main(argv: list[str] | None = None) -> None:
         type=int,
         action="append",
         default=[],
-        help="leave out the complaints an earlier round drew with this seed (and --n); repeatable",
+        help="leave out the complaints this seed draws (with --n) from the whole table; repeatable",
+    )
+    parser.add_argument(
+        "--exclude-annotated",
+        type=Path,
+        action="append",
+        default=[],
+        help="leave out the complaints an annotation file names (ids as id_digest); repeatable",
     )
     args = parser.parse_args(argv)
 
     data = load_training_data(args.data, args.text_col, args.label_col, id_col=args.id_col)
     frame = data.frame
     earlier = [annotation_sample(len(frame), args.n, seed) for seed in args.exclude_seed]
-    exclude = np.concatenate(earlier) if earlier else None
+    earlier.append(annotated_rows(frame[args.id_col], args.exclude_annotated))
+    exclude = np.concatenate(earlier) if args.exclude_seed or args.exclude_annotated else None
     rows = annotation_sample(len(frame), args.n, args.seed, exclude)
     sheet = pd.DataFrame(
         {
