@@ -21,15 +21,14 @@ complaints' texts and prints, and writes to benchmarks/results/jurisdiction.md, 
   code, a place where the annotation has none, a place missed).
 
 Round 1 (`lapor10-places.csv`, seed 0) was annotated before the place finder existed, and its
-rules were since tuned on all of its disagreements: it is the tuning set. Round 2
-(`lapor10-places-round2.csv`, seed 1, none of round 1's complaints), annotated blind before
-the second tuning, is the figure that tuning never saw; the third tuning read its
-disagreements too. Round 3 (`lapor10-places-round3.csv`, seed 2, none of the earlier rounds'
-complaints) was annotated blind before the third tuning; a fourth tuning read round 3's
-disagreements as well. Round 4 (`lapor10-places-round4.csv`, seed 3, none of the earlier
-rounds' complaints) was annotated blind before the fourth tuning; a fifth tuning read its
-disagreements too, so every round here has now been tuned on. Each round is reported when its
-file exists.
+rules were since tuned on all of its disagreements: it is the tuning set. Rounds 2–5
+(`lapor10-places-round<k>.csv`, seeds 1–4) were each annotated blind before the k-th tuning,
+which read the rounds before it; rounds 2–4 were read by the next tuning, round 5 by none.
+Rounds 3–5 share some complaints with earlier rounds (docs/jurisdiction-annotation.md
+says why): each round after the first also gets a row "new to this round" for its complaints no
+earlier round holds, the figures the tuning before it never saw, and the complaints drawn in
+two rounds get the agreement of their two annotations. Each round is reported when its file
+exists.
 
 Part `heldout` (the mechanism, on synthetic complaints): `training.regional_corpus` writes
 complaints about regional offices (roads, schools, clinics, water, ID cards, …) in regencies and
@@ -162,7 +161,8 @@ def level(code: str) -> str:
     return "none" if not code else ("regency/city" if "." in code else "province")
 
 
-def report(frame: pd.DataFrame, second: pd.DataFrame) -> list[str]:
+def report(frame: pd.DataFrame, second: pd.DataFrame, earlier: set[str]) -> list[str]:
+    """One round's tables; `earlier`: the complaints of the rounds before it."""
     gold, predicted = frame["gold"], frame["found"]
     lines = [f"Annotated complaints: {len(frame)}; with a decided jurisdiction: "]
     lines[0] += f"{int((gold != '').sum())} ({gold.map(level).value_counts().to_dict()})."
@@ -176,6 +176,11 @@ def report(frame: pd.DataFrame, second: pd.DataFrame) -> list[str]:
             "(the decided code; none/ambiguous as one category).",
         ]
     rows = [["all", *scores(gold, predicted).values()]]
+    if earlier:
+        new = ~frame["id"].isin(earlier)
+        rows.append(
+            [f"new to this round ({int(new.sum())})", *scores(gold[new], predicted[new]).values()]
+        )
     for name in ("regency/city", "province"):
         part = gold.map(level) == name
         given_here = predicted.map(level) == name
@@ -199,8 +204,11 @@ def report(frame: pd.DataFrame, second: pd.DataFrame) -> list[str]:
     return lines
 
 
-def round_part(texts: dict[str, str], annotations: Path, stem: str, source: Path) -> list[str]:
-    """The report of one annotation round (`<stem>.csv`, `<stem>-second.csv` if present)."""
+def round_part(
+    texts: dict[str, str], annotations: Path, stem: str, source: Path, earlier: set[str]
+) -> tuple[list[str], pd.DataFrame]:
+    """The report of one annotation round (`<stem>.csv`, `<stem>-second.csv` if present) and
+    its annotations; `earlier`: the complaints of the rounds before it."""
     kept = read_csv(annotations / f"{stem}.csv")
     missing = [i for i in kept["id"] if i not in texts]
     if missing:
@@ -219,7 +227,37 @@ def round_part(texts: dict[str, str], annotations: Path, stem: str, source: Path
                 "second": decided(other["status"], other["code"], other["candidates"]),
             }
         )
-    return report(frame, second)
+    return report(frame, second, earlier), kept
+
+
+def across_rounds(rounds: Sequence[pd.DataFrame]) -> list[str]:
+    """How the rounds' annotations of the complaints drawn in more than one round agree: each
+    such complaint's first annotation against each later one (other annotators each time)."""
+    pairs = []
+    for i, first in enumerate(rounds):
+        for later in rounds[i + 1 :]:
+            both = first.merge(later, on="id", suffixes=("_a", "_b"))
+            pairs += [
+                (a, b)
+                for a, b in zip(
+                    decided(both["status_a"], both["code_a"], both["candidates_a"]),
+                    decided(both["status_b"], both["code_b"], both["candidates_b"]),
+                    strict=True,
+                )
+            ]
+    if not pairs:
+        return []
+    a, b = (pd.Series(x) for x in zip(*pairs, strict=True))
+    return [
+        "",
+        "### Complaints drawn in more than one round",
+        "",
+        f"{len(pairs)} pairs of annotations of one complaint in two rounds (by different "
+        f"annotators, each blind to the other): the same decided code in {int((a == b).sum())} "
+        f"({(a == b).mean():.3f}), Cohen's kappa {cohen_kappa_score(a, b):.3f}. Each round's "
+        '"new to this round" row leaves out the complaints an earlier round holds: those rows '
+        "are the figures the tuning before the round never saw.",
+    ]
 
 
 def places_part(data: Path, annotations: Path) -> list[str]:
@@ -229,13 +267,16 @@ def places_part(data: Path, annotations: Path) -> list[str]:
     digests = table["id"].astype(str).map(id_digest)
     texts = dict(zip(digests, table["text"].astype(str), strict=True))
     lines = ["## Place finding on LAPOR-10 complaints"]
+    rounds: list[pd.DataFrame] = []
     for stem, heading in ROUNDS:
         if (annotations / f"{stem}.csv").exists():
-            body = round_part(texts, annotations, stem, data)
+            earlier = set().union(*(r["id"] for r in rounds))
+            body, kept = round_part(texts, annotations, stem, data, earlier)
             lines += ["", f"### {heading[:1].upper()}{heading[1:]}", "", *body]
+            rounds.append(kept)
     if len(lines) == 1:
         raise SystemExit(f"no annotation round in {annotations}")
-    return lines
+    return lines + across_rounds(rounds)
 
 
 # --- national agencies stay national -----------------------------------------------------

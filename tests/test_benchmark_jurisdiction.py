@@ -129,6 +129,44 @@ def test_a_second_round_is_reported_apart_from_the_tuning_set(tmp_path):
     assert "agreement on the 2 shared complaints: raw 0.500" in second
 
 
+def test_complaints_of_an_earlier_round_are_scored_apart_and_their_annotations_compared(
+    tmp_path,
+):
+    texts = {
+        "1": "jalan rusak di Kota Surabaya",
+        "2": "pelayanan lambat sekali",
+        "3": "sampah menumpuk di kab. sleman",
+    }
+    _write(
+        tmp_path / "lapor10.csv",
+        [{"id": i, "text": t, "agency": "X"} for i, t in texts.items()],
+        ["id", "text", "agency"],
+    )
+    folder = tmp_path / "annotations"
+    folder.mkdir()
+    _round(
+        folder / "lapor10-places.csv",
+        [_annotation("1", "place", "35.78"), _annotation("2", "none")],
+    )
+    _round(
+        folder / "lapor10-places-round2.csv",
+        [
+            _annotation("1", "place", "35.78"),  # drawn again, annotated alike
+            _annotation("2", "place", "33.74"),  # drawn again, annotated otherwise: missed
+            _annotation("3", "place", "34.04"),  # the only complaint new to round 2
+        ],
+    )
+    text = "\n".join(places_part(tmp_path / "lapor10.csv", folder))
+    second = text.split("### Round 2")[1]
+    assert "| all | 1.000 (0.342–1.000, 2/2) | 0.667 (0.208–0.939, 2/3) |" in second
+    assert (
+        "| new to this round (1) | 1.000 (0.207–1.000, 1/1) | 1.000 (0.207–1.000, 1/1) |" in second
+    )
+    assert "new to this round" not in text.split("### Round 2")[0]
+    assert "2 pairs of annotations of one complaint in two rounds" in text
+    assert "the same decided code in 1 (0.500)" in text
+
+
 def test_only_the_rounds_present_are_reported(tmp_path):
     _write(
         tmp_path / "lapor10.csv",
