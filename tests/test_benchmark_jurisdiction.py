@@ -2,6 +2,7 @@
 held-out-regencies part's alias-free mentions and benchmark catalogue."""
 
 import csv
+from pathlib import Path
 
 import pytest
 
@@ -86,15 +87,9 @@ def _round(path, rows):
     _write(path, out, columns)
 
 
-def test_a_second_round_is_reported_apart_from_the_tuning_set(tmp_path):
-    texts = {
-        "1": "jalan rusak di Kota Surabaya",
-        "2": "pelayanan lambat sekali",
-        "3": "sampah menumpuk di kab. sleman",
-        "4": "lampu mati di Kota Bandung",
-        "5": "banjir di Bandung",
-        "6": "antre lama tanpa kejelasan",
-    }
+def _first_round(tmp_path: Path, texts: dict[str, str]) -> Path:
+    """A lapor10.csv of `texts` and an annotation folder whose round 1 annotates complaints
+    "1" (Kota Surabaya) and "2" (no place)."""
     _write(
         tmp_path / "lapor10.csv",
         [{"id": i, "text": t, "agency": "X"} for i, t in texts.items()],
@@ -106,6 +101,19 @@ def test_a_second_round_is_reported_apart_from_the_tuning_set(tmp_path):
         folder / "lapor10-places.csv",
         [_annotation("1", "place", "35.78"), _annotation("2", "none")],
     )
+    return folder
+
+
+def test_a_second_round_is_reported_apart_from_the_tuning_set(tmp_path):
+    texts = {
+        "1": "jalan rusak di Kota Surabaya",
+        "2": "pelayanan lambat sekali",
+        "3": "sampah menumpuk di kab. sleman",
+        "4": "lampu mati di Kota Bandung",
+        "5": "banjir di Bandung",
+        "6": "antre lama tanpa kejelasan",
+    }
+    folder = _first_round(tmp_path, texts)
     second_round = [
         _annotation("3", "place", "34.04"),
         _annotation("4", "place", "32.04"),  # the finder reads Kota Bandung: a wrong code
@@ -137,17 +145,7 @@ def test_complaints_of_an_earlier_round_are_scored_apart_and_their_annotations_c
         "2": "pelayanan lambat sekali",
         "3": "sampah menumpuk di kab. sleman",
     }
-    _write(
-        tmp_path / "lapor10.csv",
-        [{"id": i, "text": t, "agency": "X"} for i, t in texts.items()],
-        ["id", "text", "agency"],
-    )
-    folder = tmp_path / "annotations"
-    folder.mkdir()
-    _round(
-        folder / "lapor10-places.csv",
-        [_annotation("1", "place", "35.78"), _annotation("2", "none")],
-    )
+    folder = _first_round(tmp_path, texts)
     _round(
         folder / "lapor10-places-round2.csv",
         [
