@@ -112,6 +112,10 @@ ROUNDS = (
     ("lapor10-places-round3", "round 3 (seed 2, annotated blind before the third tuning)"),
     ("lapor10-places-round4", "round 4 (seed 3, annotated blind before the fourth tuning)"),
     ("lapor10-places-round5", "round 5 (seed 4, annotated blind before the fifth tuning)"),
+    (
+        "lapor10-places-round6",
+        "round 6 (seed 5, none of rounds 1–5, annotated blind before the sixth tuning)",
+    ),
 )
 PARTS = ("places", "heldout", "national")
 DEFAULT_PARTS = ("places", "heldout")
