@@ -15,8 +15,9 @@ How a place is read:
   ``provinsi``, ``kec``/``kecamatan``/``distrik``, ``desa``/``ds``/``kel``/``kelurahan``. After
   one, a name of that kind is preferred (``Kota Bandung``), of another kind accepted when it is
   the only reading (``kota Sleman``).
-- Words run together are read apart where a capitalised word follows (``putihKab``), and so is
-  ``di`` written onto a name or a marker (``dijakarta``, ``dikota X``).
+- Words run together are read apart where a capitalised word follows (``putihKab``), and so are
+  ``di`` written onto a name or a marker (``dijakarta``, ``dikota X``) and a number written
+  onto a word (``Sumut2``). ``Kep.`` and ``Tj.`` inside a name are ``Kepulauan``, ``Tanjung``.
 - A regency/city or province name counts alone, unless it is an ordinary word
   (``data/places/needs_marker.txt``: ``batu``, ``puncak``; such a word still counts right
   beside its province: ``palu, sulteng``) or inside a phrase that names no jurisdiction
@@ -246,6 +247,8 @@ _WORD = re.compile(r"[^\W_]+")
 # words run together ("putihKab", "utaraProv") part where a capitalised word follows a small
 # letter; not inside a brand ("UangMe", "eKTP")
 _CAMEL = re.compile(r"(?<=[a-z]{3})(?=[A-Z][A-Za-z]{2})")
+# a number written onto a word ("Sumut2.", a list's next item; "akhir2") is read apart
+_DIGITS = re.compile(r"(?<=[^\W\d_]{3})(?=\d)")
 # web and e-mail addresses: "dukcapil.sleman.go.id" names a website, not where the matter is
 _ADDRESS = re.compile(
     r"(?i:https?://|www\.)\S+|\S+@\S+"
@@ -257,7 +260,8 @@ _FULL_STOP = re.compile(r"\.\s")
 _ABBREVIATION = 3
 # "di" written onto the word after it ("dijakarta") is read apart before a word this long
 _GLUED = 4
-_SPELLINGS = {"kep": "kepulauan"}  # "Kab. Kep. Seribu", "KEP. SIAU TAGULANDANG BIARO"
+# "Kab. Kep. Seribu", "KEP. SIAU TAGULANDANG BIARO", "Tj. Priok"
+_SPELLINGS = {"kep": "kepulauan", "tj": "tanjung"}
 # a kind word written after a name that is both a regency and a city ("Bogor Kota")
 _SUFFIX_KINDS = {"kota": "kota", "kab": "kab", "kabupaten": "kab"}
 _KIND_PREFIX = re.compile(r"^(?:KABUPATEN|KOTA)(?: ADMINISTRASI)? ")
@@ -1032,7 +1036,8 @@ def _tokens(text: str) -> list[_Token]:
     for match in _WORD.finditer(text):
         start, written = match.start(), match.group()
         plain = written[1:].islower() or written.isupper() or written.isdigit()
-        for part in (written,) if plain else _CAMEL.split(written):
+        parts = (written,) if plain else _CAMEL.split(written)
+        for part in (piece for p in parts for piece in _DIGITS.split(p)):
             word = _fold(part).lower()
             tokens.append(_Token(_SPELLINGS.get(word, word), start, start + len(part), part))
             start += len(part)

@@ -618,6 +618,19 @@ def test_an_area_word_reads_a_unique_kecamatan_or_long_village_or_a_place_others
     assert _code(finder, text) == code
 
 
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        # "Tj." is written for "Tanjung" inside names (Kelurahan Tanjung Priok, Jakarta Utara)
+        ("banjir rob di kel. Tj. Priok", "31.72"),
+        # a list's number run onto a province ("Sumut2.") is read apart from it
+        ("1. jalan rusak di Tebing Tinggi Sumut2. lampu mati", "12.76"),
+    ],
+)
+def test_abbreviated_and_numbered_words_are_read_as_names(finder, text, code):
+    assert _code(finder, text) == code
+
+
 class _EveryWord(frozenset):
     def __contains__(self, word: object) -> bool:
         return True
