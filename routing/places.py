@@ -29,7 +29,9 @@ How a place is read:
   of the regency/city it lies in (``Semarang Barat``). A kecamatan written as a name
   (capitalised, or several full words) counts alone where no other regency has a kecamatan or
   village so called (``Cikampek``, ``mampang prapatan``); one of several words also where only
-  rural villages elsewhere share its name (``pasar minggu``), not a town's kelurahan. One that
+  rural villages elsewhere share its name (``pasar minggu``), not a town's kelurahan; so does a
+  village of several words ending in a compass word that no other regency has (``kedoya
+  utara``). One that
   many regencies share (``desa Sukamaju``) counts only where the regencies the complaint names
   narrow it down (failing those, its provinces). One whose address names, right after it, only
   towns that do not contain it (``desa X RT 1/2, Semarang``, X lying elsewhere) is a namesake
@@ -155,6 +157,9 @@ _STREETS = frozenset({"jl", "jln", "jalan", "gg", "gang", "lorong"})
 # words that are also common nouns: a street only before "raya" or a capitalised name
 # ("Jalan Diponegoro", not "jalan rusak")
 _COMMON_STREETS = frozenset({"jalan", "gang", "lorong"})
+# a village parted into quarters is named with a compass word ("Kedoya Utara", "Pedurungan
+# Kidul"): with one, several words no other regency uses are its name, not a phrase
+_QUARTERS = _wordset("utara selatan barat timur tengah kidul lor wetan kulon")
 _HONORIFICS = _wordset(
     "pak bapak bpk bu ibu sdr sdri saudara saudari mas mbak mba bang kak tuan nyonya ny"
 )
@@ -551,6 +556,9 @@ class PlaceFinder:
                 and not any(_urban(e) and e.code[:5] not in regencies for e in local)
             ):
                 weak = self._mention(kecamatan, at, at + length, False, local)._replace(strong=True)
+            elif several and len(mention.codes) == 1 and tokens[at + length - 1].word in _QUARTERS:
+                weak = mention._replace(strong=True)  # "karombasan utara": a village parted by
+                # a compass word, which no other regency has, is named however written
             elif unique and proper:
                 weak = mention._replace(strong=True)  # no other regency has a place so named
             elif proper:

@@ -631,6 +631,22 @@ def test_abbreviated_and_numbered_words_are_read_as_names(finder, text, code):
     assert _code(finder, text) == code
 
 
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        ("lampu jalan mati di kedoya utara sejak kemarin", "31.73"),
+        ("Jalan rusak di Kelapa Gading Barat belum diperbaiki", "31.72"),
+        # no compass word: several ordinary words that happen to name a village elsewhere
+        ("mohon perhatian sumber daya manusia di kantor ini", None),
+        ("angin kencang dari arah barat daya", None),
+    ],
+)
+def test_a_village_of_several_words_with_a_compass_word_no_other_regency_has_counts(
+    finder, text, code
+):
+    assert _code(finder, text) == code
+
+
 class _EveryWord(frozenset):
     def __contains__(self, word: object) -> bool:
         return True
