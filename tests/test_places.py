@@ -647,6 +647,18 @@ def test_a_village_of_several_words_with_a_compass_word_no_other_regency_has_cou
     assert _code(finder, text) == code
 
 
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        ("antre paspor di kantor imigrasi JKT Selatan", "31.74"),
+        ("jalan rusak di tanggerang selatan", "36.74"),
+        ("macet setiap pagi di kota tanggerang", "36.71"),
+    ],
+)
+def test_common_written_forms_of_city_names_are_aliases(finder, text, code):
+    assert _code(finder, text) == code
+
+
 class _EveryWord(frozenset):
     def __contains__(self, word: object) -> bool:
         return True
