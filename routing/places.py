@@ -14,7 +14,10 @@ How a place is read:
   are rules, not aliases: ``kab``/``kabupaten``, ``kota``/``kot``/``kodya``/``pemko``, ``prov``/
   ``provinsi``, ``kec``/``kecamatan``/``distrik``, ``desa``/``ds``/``kel``/``kelurahan``. After
   one, a name of that kind is preferred (``Kota Bandung``), of another kind accepted when it is
-  the only reading (``kota Sleman``).
+  the only reading (``kota Sleman``). After a marker, a regency/city or province name of six
+  letters or more (seven in lower case; a kecamatan's only where written as a name) is read
+  with one letter wrong, added, dropped or swapped (``kab. Pasruan``), where that is the only
+  name so close.
 - Words run together are read apart where a capitalised word follows (``putihKab``), and so are
   ``di`` written onto a name or a marker (``dijakarta``, ``dikota X``) and a number written
   onto a word (``Sumut2``). ``Kep.`` and ``Tj.`` inside a name are ``Kepulauan``, ``Tanjung``.
@@ -140,6 +143,10 @@ _MARKED_KINDS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
     "desa": (frozenset({"desa"}), frozenset({"kecamatan"})),
 }
 _LOCAL_KINDS = frozenset({"kecamatan", "desa"})
+# after its marker, a name this long (in letters) is read with one letter wrong ("kab.
+# Sleeman"); a shorter one is too close to other words
+_TOLERANT = 6
+_MISSPELT_WORDS = 3  # the most words a misspelt name is read over
 
 
 def _wordset(words: str) -> frozenset[str]:
@@ -508,12 +515,54 @@ class PlaceFinder:
             # people write one local marker for the other ("kel/kec X"): the longest name
             # wins, a kecamatan over a village of the same name
             names = [(n, es) for n, es in names if any(e.kind in _LOCAL_KINDS for e in es)][:1]
+        if not names and marker in ("kab", "kota", "prov"):
+            names = self._misspelt_at(tokens, breaks, start, preferred | accepted)
+        elif not names and marker == "kec" and tokens[start].written[:1].isupper():
+            # a kecamatan, of which there are many more, only where written as a name
+            names = self._misspelt_at(tokens, breaks, start, preferred)
         for kinds in (preferred, accepted):
             for length, entries in names:
                 chosen = [e for e in entries if e.kind in kinds]
                 if chosen:
                     return self._mention(chosen, at, start + length, marked=True)
         return None
+
+    @functools.cached_property
+    def _near(self) -> dict[str, frozenset[str]]:
+        """The keys of names (of villages: too many) of `_TOLERANT` letters or more, under
+        themselves and each of their one-letter deletions: the names one edit from a word share
+        one of these with it."""
+        near: dict[str, set[str]] = {}
+        for key, entries in self._index.items():
+            if len(key) >= _TOLERANT and any(e.kind != "desa" for e in entries):
+                for variant in {key} | _deletions(key):
+                    near.setdefault(variant, set()).add(key)
+        return {variant: frozenset(keys) for variant, keys in near.items()}
+
+    def _misspelt_at(
+        self, tokens: list[_Token], breaks: list[bool], at: int, kinds: frozenset[str]
+    ) -> list[tuple[int, tuple[_Entry, ...]]]:
+        """(length in words, entries) of the name of `kinds` one edit from the words at `at`
+        (``kab. Sleeman``), longest first; a word that is a name of its own, or close to
+        several names of `kinds`, reads none."""
+        found, key = [], ""
+        # in lower case a name must be longer: "kota kami kurang" is no Kupang
+        shortest = _TOLERANT + (not tokens[at].written[:1].isupper())
+        for end in range(at, min(len(tokens), at + _MISSPELT_WORDS)):
+            if (end > at and breaks[end - 1]) or not _plain(tokens[end].word):
+                break
+            key += tokens[end].word
+            if len(key) < shortest or key in self._index or key.isdigit():
+                continue
+            close = {
+                name
+                for variant in {key} | _deletions(key)
+                for name in self._near.get(variant, ())
+                if _one_edit(key, name) and any(e.kind in kinds for e in self._index[name])
+            }
+            if len(close) == 1:
+                found.append((end - at + 1, self._index[close.pop()]))
+        return found[::-1]
 
     def _unmarked_at(
         self, tokens: list[_Token], breaks: list[bool], at: int
@@ -1147,6 +1196,26 @@ def _held(top: list[str], mentions: list[_Mention], tokens: list[_Token]) -> lis
 
     depths = {k: depth(k) for k in top}
     return [k for k in top if depths[k] == max(depths.values())]
+
+
+def _deletions(key: str) -> set[str]:
+    return {key[:i] + key[i + 1 :] for i in range(len(key))}
+
+
+def _one_edit(a: str, b: str) -> bool:
+    """Whether `a` and `b` differ by one letter added, dropped, changed, or two swapped."""
+    if a == b or abs(len(a) - len(b)) > 1:
+        return False
+    if len(a) == len(b):
+        diff = [i for i in range(len(a)) if a[i] != b[i]]
+        return len(diff) == 1 or (
+            len(diff) == 2
+            and diff[1] == diff[0] + 1
+            and a[diff[0]] == b[diff[1]]
+            and a[diff[1]] == b[diff[0]]
+        )
+    short, long = sorted((a, b), key=len)
+    return any(long[:i] + long[i + 1 :] == short for i in range(len(long)))
 
 
 def _urban(entry: _Entry) -> bool:

@@ -659,6 +659,22 @@ def test_common_written_forms_of_city_names_are_aliases(finder, text, code):
     assert _code(finder, text) == code
 
 
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        ("jalan rusak di kab. Pasruan", "35.14"),  # a letter dropped
+        ("antre KTP di kota sidaorjo", "35.15"),  # a letter added
+        ("banjir di kabupaten Selman", "34.04"),  # a letter dropped
+        ("sampah di kota Smearang", "33.74"),  # two letters swapped
+        ("Pasruan banjir", None),  # no marker, no misspelt name
+        ("kecamatan selalu tutup", None),  # a kecamatan's only when written as a name
+        ("kota kami kurang taman", None),  # a short word in lower case is a word
+    ],
+)
+def test_a_name_after_its_marker_is_read_with_one_letter_wrong(finder, text, code):
+    assert _code(finder, text) == code
+
+
 class _EveryWord(frozenset):
     def __contains__(self, word: object) -> bool:
         return True
