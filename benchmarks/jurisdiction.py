@@ -23,7 +23,7 @@ complaints' texts and prints, and writes to benchmarks/results/jurisdiction.md, 
 Round 1 (`lapor10-places.csv`, seed 0) was annotated before the place finder existed, and its
 rules were since tuned on all of its disagreements: it is the tuning set. Rounds 2–5
 (`lapor10-places-round<k>.csv`, seeds 1–4) were each annotated blind before the k-th tuning,
-which read the rounds before it; rounds 2–4 were read by the next tuning, round 5 by none.
+which read the rounds before it; rounds 2–5 were read by the next tuning (round 5 by a sixth).
 Rounds 3–5 share some complaints with earlier rounds (docs/jurisdiction-annotation.md
 says why): each round after the first also gets a row "new to this round" for its complaints no
 earlier round holds, the figures the tuning before it never saw, and the complaints drawn in

@@ -14,9 +14,13 @@ How a place is read:
   are rules, not aliases: ``kab``/``kabupaten``, ``kota``/``kot``/``kodya``/``pemko``, ``prov``/
   ``provinsi``, ``kec``/``kecamatan``/``distrik``, ``desa``/``ds``/``kel``/``kelurahan``. After
   one, a name of that kind is preferred (``Kota Bandung``), of another kind accepted when it is
-  the only reading (``kota Sleman``).
-- Words run together are read apart where a capitalised word follows (``putihKab``), and so is
-  ``di`` written onto a name or a marker (``dijakarta``, ``dikota X``).
+  the only reading (``kota Sleman``). After a marker, a regency/city or province name of six
+  letters or more (seven in lower case; a kecamatan's only where written as a name) is read
+  with one letter wrong, added, dropped or swapped (``kab. Pasruan``), where that is the only
+  name so close.
+- Words run together are read apart where a capitalised word follows (``putihKab``), and so are
+  ``di`` written onto a name or a marker (``dijakarta``, ``dikota X``) and a number written
+  onto a word (``Sumut2``). ``Kep.`` and ``Tj.`` inside a name are ``Kepulauan``, ``Tanjung``.
 - A regency/city or province name counts alone, unless it is an ordinary word
   (``data/places/needs_marker.txt``: ``batu``, ``puncak``; such a word still counts right
   beside its province: ``palu, sulteng``) or inside a phrase that names no jurisdiction
@@ -28,7 +32,9 @@ How a place is read:
   of the regency/city it lies in (``Semarang Barat``). A kecamatan written as a name
   (capitalised, or several full words) counts alone where no other regency has a kecamatan or
   village so called (``Cikampek``, ``mampang prapatan``); one of several words also where only
-  rural villages elsewhere share its name (``pasar minggu``), not a town's kelurahan. One that
+  rural villages elsewhere share its name (``pasar minggu``), not a town's kelurahan; so does a
+  village of several words ending in a compass word that no other regency has (``kedoya
+  utara``). One that
   many regencies share (``desa Sukamaju``) counts only where the regencies the complaint names
   narrow it down (failing those, its provinces). One whose address names, right after it, only
   towns that do not contain it (``desa X RT 1/2, Semarang``, X lying elsewhere) is a namesake
@@ -137,6 +143,10 @@ _MARKED_KINDS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
     "desa": (frozenset({"desa"}), frozenset({"kecamatan"})),
 }
 _LOCAL_KINDS = frozenset({"kecamatan", "desa"})
+# after its marker, a name this long (in letters) is read with one letter wrong ("kab.
+# Sleeman"); a shorter one is too close to other words
+_TOLERANT = 6
+_MISSPELT_WORDS = 3  # the most words a misspelt name is read over
 
 
 def _wordset(words: str) -> frozenset[str]:
@@ -154,6 +164,9 @@ _STREETS = frozenset({"jl", "jln", "jalan", "gg", "gang", "lorong"})
 # words that are also common nouns: a street only before "raya" or a capitalised name
 # ("Jalan Diponegoro", not "jalan rusak")
 _COMMON_STREETS = frozenset({"jalan", "gang", "lorong"})
+# a village parted into quarters is named with a compass word ("Kedoya Utara", "Pedurungan
+# Kidul"): with one, several words no other regency uses are its name, not a phrase
+_QUARTERS = _wordset("utara selatan barat timur tengah kidul lor wetan kulon")
 _HONORIFICS = _wordset(
     "pak bapak bpk bu ibu sdr sdri saudara saudari mas mbak mba bang kak tuan nyonya ny"
 )
@@ -246,6 +259,8 @@ _WORD = re.compile(r"[^\W_]+")
 # words run together ("putihKab", "utaraProv") part where a capitalised word follows a small
 # letter; not inside a brand ("UangMe", "eKTP")
 _CAMEL = re.compile(r"(?<=[a-z]{3})(?=[A-Z][A-Za-z]{2})")
+# a number written onto a word ("Sumut2.", a list's next item; "akhir2") is read apart
+_DIGITS = re.compile(r"(?<=[^\W\d_]{3})(?=\d)")
 # web and e-mail addresses: "dukcapil.sleman.go.id" names a website, not where the matter is
 _ADDRESS = re.compile(
     r"(?i:https?://|www\.)\S+|\S+@\S+"
@@ -257,7 +272,8 @@ _FULL_STOP = re.compile(r"\.\s")
 _ABBREVIATION = 3
 # "di" written onto the word after it ("dijakarta") is read apart before a word this long
 _GLUED = 4
-_SPELLINGS = {"kep": "kepulauan"}  # "Kab. Kep. Seribu", "KEP. SIAU TAGULANDANG BIARO"
+# "Kab. Kep. Seribu", "KEP. SIAU TAGULANDANG BIARO", "Tj. Priok"
+_SPELLINGS = {"kep": "kepulauan", "tj": "tanjung"}
 # a kind word written after a name that is both a regency and a city ("Bogor Kota")
 _SUFFIX_KINDS = {"kota": "kota", "kab": "kab", "kabupaten": "kab"}
 _KIND_PREFIX = re.compile(r"^(?:KABUPATEN|KOTA)(?: ADMINISTRASI)? ")
@@ -499,12 +515,54 @@ class PlaceFinder:
             # people write one local marker for the other ("kel/kec X"): the longest name
             # wins, a kecamatan over a village of the same name
             names = [(n, es) for n, es in names if any(e.kind in _LOCAL_KINDS for e in es)][:1]
+        if not names and marker in ("kab", "kota", "prov"):
+            names = self._misspelt_at(tokens, breaks, start, preferred | accepted)
+        elif not names and marker == "kec" and tokens[start].written[:1].isupper():
+            # a kecamatan, of which there are many more, only where written as a name
+            names = self._misspelt_at(tokens, breaks, start, preferred)
         for kinds in (preferred, accepted):
             for length, entries in names:
                 chosen = [e for e in entries if e.kind in kinds]
                 if chosen:
                     return self._mention(chosen, at, start + length, marked=True)
         return None
+
+    @functools.cached_property
+    def _near(self) -> dict[str, frozenset[str]]:
+        """The keys of names (of villages: too many) of `_TOLERANT` letters or more, under
+        themselves and each of their one-letter deletions: the names one edit from a word share
+        one of these with it."""
+        near: dict[str, set[str]] = {}
+        for key, entries in self._index.items():
+            if len(key) >= _TOLERANT and any(e.kind != "desa" for e in entries):
+                for variant in {key} | _deletions(key):
+                    near.setdefault(variant, set()).add(key)
+        return {variant: frozenset(keys) for variant, keys in near.items()}
+
+    def _misspelt_at(
+        self, tokens: list[_Token], breaks: list[bool], at: int, kinds: frozenset[str]
+    ) -> list[tuple[int, tuple[_Entry, ...]]]:
+        """(length in words, entries) of the name of `kinds` one edit from the words at `at`
+        (``kab. Sleeman``), longest first; a word that is a name of its own, or close to
+        several names of `kinds`, reads none."""
+        found, key = [], ""
+        # in lower case a name must be longer: "kota kami kurang" is no Kupang
+        shortest = _TOLERANT + (not tokens[at].written[:1].isupper())
+        for end in range(at, min(len(tokens), at + _MISSPELT_WORDS)):
+            if (end > at and breaks[end - 1]) or not _plain(tokens[end].word):
+                break
+            key += tokens[end].word
+            if len(key) < shortest or key in self._index or key.isdigit():
+                continue
+            close = {
+                name
+                for variant in {key} | _deletions(key)
+                for name in self._near.get(variant, ())
+                if _one_edit(key, name) and any(e.kind in kinds for e in self._index[name])
+            }
+            if len(close) == 1:
+                found.append((end - at + 1, self._index[close.pop()]))
+        return found[::-1]
 
     def _unmarked_at(
         self, tokens: list[_Token], breaks: list[bool], at: int
@@ -547,6 +605,9 @@ class PlaceFinder:
                 and not any(_urban(e) and e.code[:5] not in regencies for e in local)
             ):
                 weak = self._mention(kecamatan, at, at + length, False, local)._replace(strong=True)
+            elif several and len(mention.codes) == 1 and tokens[at + length - 1].word in _QUARTERS:
+                weak = mention._replace(strong=True)  # "karombasan utara": a village parted by
+                # a compass word, which no other regency has, is named however written
             elif unique and proper:
                 weak = mention._replace(strong=True)  # no other regency has a place so named
             elif proper:
@@ -1032,7 +1093,8 @@ def _tokens(text: str) -> list[_Token]:
     for match in _WORD.finditer(text):
         start, written = match.start(), match.group()
         plain = written[1:].islower() or written.isupper() or written.isdigit()
-        for part in (written,) if plain else _CAMEL.split(written):
+        parts = (written,) if plain else _CAMEL.split(written)
+        for part in (piece for p in parts for piece in _DIGITS.split(p)):
             word = _fold(part).lower()
             tokens.append(_Token(_SPELLINGS.get(word, word), start, start + len(part), part))
             start += len(part)
@@ -1134,6 +1196,26 @@ def _held(top: list[str], mentions: list[_Mention], tokens: list[_Token]) -> lis
 
     depths = {k: depth(k) for k in top}
     return [k for k in top if depths[k] == max(depths.values())]
+
+
+def _deletions(key: str) -> set[str]:
+    return {key[:i] + key[i + 1 :] for i in range(len(key))}
+
+
+def _one_edit(a: str, b: str) -> bool:
+    """Whether `a` and `b` differ by one letter added, dropped, changed, or two swapped."""
+    if a == b or abs(len(a) - len(b)) > 1:
+        return False
+    if len(a) == len(b):
+        diff = [i for i in range(len(a)) if a[i] != b[i]]
+        return len(diff) == 1 or (
+            len(diff) == 2
+            and diff[1] == diff[0] + 1
+            and a[diff[0]] == b[diff[1]]
+            and a[diff[1]] == b[diff[0]]
+        )
+    short, long = sorted((a, b), key=len)
+    return any(long[:i] + long[i + 1 :] == short for i in range(len(long)))
 
 
 def _urban(entry: _Entry) -> bool:

@@ -618,6 +618,63 @@ def test_an_area_word_reads_a_unique_kecamatan_or_long_village_or_a_place_others
     assert _code(finder, text) == code
 
 
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        # "Tj." is written for "Tanjung" inside names (Kelurahan Tanjung Priok, Jakarta Utara)
+        ("banjir rob di kel. Tj. Priok", "31.72"),
+        # a list's number run onto a province ("Sumut2.") is read apart from it
+        ("1. jalan rusak di Tebing Tinggi Sumut2. lampu mati", "12.76"),
+    ],
+)
+def test_abbreviated_and_numbered_words_are_read_as_names(finder, text, code):
+    assert _code(finder, text) == code
+
+
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        ("lampu jalan mati di kedoya utara sejak kemarin", "31.73"),
+        ("Jalan rusak di Kelapa Gading Barat belum diperbaiki", "31.72"),
+        # no compass word: several ordinary words that happen to name a village elsewhere
+        ("mohon perhatian sumber daya manusia di kantor ini", None),
+        ("angin kencang dari arah barat daya", None),
+    ],
+)
+def test_a_village_of_several_words_with_a_compass_word_no_other_regency_has_counts(
+    finder, text, code
+):
+    assert _code(finder, text) == code
+
+
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        ("antre paspor di kantor imigrasi JKT Selatan", "31.74"),
+        ("jalan rusak di tanggerang selatan", "36.74"),
+        ("macet setiap pagi di kota tanggerang", "36.71"),
+    ],
+)
+def test_common_written_forms_of_city_names_are_aliases(finder, text, code):
+    assert _code(finder, text) == code
+
+
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        ("jalan rusak di kab. Pasruan", "35.14"),  # a letter dropped
+        ("antre KTP di kota sidaorjo", "35.15"),  # a letter added
+        ("banjir di kabupaten Selman", "34.04"),  # a letter dropped
+        ("sampah di kota Smearang", "33.74"),  # two letters swapped
+        ("Pasruan banjir", None),  # no marker, no misspelt name
+        ("kecamatan selalu tutup", None),  # a kecamatan's only when written as a name
+        ("kota kami kurang taman", None),  # a short word in lower case is a word
+    ],
+)
+def test_a_name_after_its_marker_is_read_with_one_letter_wrong(finder, text, code):
+    assert _code(finder, text) == code
+
+
 class _EveryWord(frozenset):
     def __contains__(self, word: object) -> bool:
         return True
