@@ -24,11 +24,12 @@ Round 1 (`lapor10-places.csv`, seed 0) was annotated before the place finder exi
 rules were since tuned on all of its disagreements: it is the tuning set. Rounds 2–5
 (`lapor10-places-round<k>.csv`, seeds 1–4) were each annotated blind before the k-th tuning,
 which read the rounds before it; rounds 2–5 were read by the next tuning (round 5 by a sixth).
-Rounds 3–5 share some complaints with earlier rounds (docs/jurisdiction-annotation.md
-says why): each round after the first also gets a row "new to this round" for its complaints no
-earlier round holds, the figures the tuning before it never saw, and the complaints drawn in
-two rounds get the agreement of their two annotations. Each round is reported when its file
-exists.
+Round 6 (seed 5, drawn without any complaint of rounds 1–5) was annotated blind before the
+sixth tuning and read by none: it is the blind figure. Rounds 3–5 share some complaints with
+earlier rounds (docs/jurisdiction-annotation.md says why): each round after the first also gets
+a row "new to this round" for its complaints no earlier round holds, the figures the tuning
+before it never saw, and the complaints drawn in two rounds get the agreement of their two
+annotations. Each round is reported when its file exists.
 
 Part `heldout` (the mechanism, on synthetic complaints): `training.regional_corpus` writes
 complaints about regional offices (roads, schools, clinics, water, ID cards, …) in regencies and
