@@ -88,6 +88,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, NamedTuple
 
+from rapidfuzz import process
+from rapidfuzz.distance import OSA
+
 from routing.datafiles import data_file
 from routing.gazetteer import Gazetteer, Region, contains, load_gazetteer, normalize_code
 
@@ -528,16 +531,13 @@ class PlaceFinder:
         return None
 
     @functools.cached_property
-    def _near(self) -> dict[str, frozenset[str]]:
-        """The keys of names (of villages: too many) of `_TOLERANT` letters or more, under
-        themselves and each of their one-letter deletions: the names one edit from a word share
-        one of these with it."""
-        near: dict[str, set[str]] = {}
-        for key, entries in self._index.items():
-            if len(key) >= _TOLERANT and any(e.kind != "desa" for e in entries):
-                for variant in {key} | _deletions(key):
-                    near.setdefault(variant, set()).add(key)
-        return {variant: frozenset(keys) for variant, keys in near.items()}
+    def _tolerant_keys(self) -> list[str]:
+        """The keys of names (not of villages: too many) of `_TOLERANT` letters or more."""
+        return [
+            key
+            for key, entries in self._index.items()
+            if len(key) >= _TOLERANT and any(e.kind != "desa" for e in entries)
+        ]
 
     def _misspelt_at(
         self, tokens: list[_Token], breaks: list[bool], at: int, kinds: frozenset[str]
@@ -554,12 +554,11 @@ class PlaceFinder:
             key += tokens[end].word
             if len(key) < shortest or key in self._index or key.isdigit():
                 continue
-            close = {
-                name
-                for variant in {key} | _deletions(key)
-                for name in self._near.get(variant, ())
-                if _one_edit(key, name) and any(e.kind in kinds for e in self._index[name])
-            }
+            # one letter added, dropped, changed, or two neighbours swapped
+            near = process.extract(
+                key, self._tolerant_keys, scorer=OSA.distance, score_cutoff=1, limit=None
+            )
+            close = {name for name, _, _ in near if any(e.kind in kinds for e in self._index[name])}
             if len(close) == 1:
                 found.append((end - at + 1, self._index[close.pop()]))
         return found[::-1]
@@ -1198,26 +1197,6 @@ def _held(top: list[str], mentions: list[_Mention], tokens: list[_Token]) -> lis
 
     depths = {k: depth(k) for k in top}
     return [k for k in top if depths[k] == max(depths.values())]
-
-
-def _deletions(key: str) -> set[str]:
-    return {key[:i] + key[i + 1 :] for i in range(len(key))}
-
-
-def _one_edit(a: str, b: str) -> bool:
-    """Whether `a` and `b` differ by one letter added, dropped, changed, or two swapped."""
-    if a == b or abs(len(a) - len(b)) > 1:
-        return False
-    if len(a) == len(b):
-        diff = [i for i in range(len(a)) if a[i] != b[i]]
-        return len(diff) == 1 or (
-            len(diff) == 2
-            and diff[1] == diff[0] + 1
-            and a[diff[0]] == b[diff[1]]
-            and a[diff[1]] == b[diff[0]]
-        )
-    short, long = sorted((a, b), key=len)
-    return any(long[:i] + long[i + 1 :] == short for i in range(len(long)))
 
 
 def _urban(entry: _Entry) -> bool:
