@@ -160,7 +160,8 @@ def candidate_features(finder: PlaceFinder, text: str) -> Candidates:
 
 
 def read_rounds(annotations: Path) -> pd.DataFrame:
-    """Every annotated complaint of every round: columns round (1-5), id, gold."""
+    """Every annotated complaint of every round: columns round (1, 2, …: `ROUNDS` order), id,
+    gold."""
     frames = []
     for number, (stem, _) in enumerate(ROUNDS, start=1):
         path = annotations / f"{stem}.csv"

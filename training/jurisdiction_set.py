@@ -88,8 +88,10 @@ def main(argv: list[str] | None = None) -> None:
     data = load_training_data(args.data, args.text_col, args.label_col, id_col=args.id_col)
     frame = data.frame
     earlier = [annotation_sample(len(frame), args.n, seed) for seed in args.exclude_seed]
-    earlier.append(annotated_rows(frame[args.id_col], args.exclude_annotated))
-    exclude = np.concatenate(earlier) if args.exclude_seed or args.exclude_annotated else None
+    if args.exclude_annotated:
+        earlier.append(annotated_rows(frame[args.id_col], args.exclude_annotated))
+    # no exclusion at all draws from the row count, as round 1 did: the same seed, the same set
+    exclude = np.concatenate(earlier) if earlier else None
     rows = annotation_sample(len(frame), args.n, args.seed, exclude)
     sheet = pd.DataFrame(
         {
