@@ -238,26 +238,20 @@ def round_part(
 def across_rounds(rounds: Sequence[pd.DataFrame]) -> list[str]:
     """How the rounds' annotations of the complaints drawn in more than one round agree: each
     such complaint's first annotation against each later one (other annotators each time)."""
-    pairs = []
+    firsts, laters = [pd.Series(dtype=str)], [pd.Series(dtype=str)]
     for i, first in enumerate(rounds):
         for later in rounds[i + 1 :]:
             both = first.merge(later, on="id", suffixes=("_a", "_b"))
-            pairs += [
-                (a, b)
-                for a, b in zip(
-                    decided(both["status_a"], both["code_a"], both["candidates_a"]),
-                    decided(both["status_b"], both["code_b"], both["candidates_b"]),
-                    strict=True,
-                )
-            ]
-    if not pairs:
+            firsts.append(decided(both["status_a"], both["code_a"], both["candidates_a"]))
+            laters.append(decided(both["status_b"], both["code_b"], both["candidates_b"]))
+    a, b = pd.concat(firsts, ignore_index=True), pd.concat(laters, ignore_index=True)
+    if a.empty:
         return []
-    a, b = (pd.Series(x) for x in zip(*pairs, strict=True))
     return [
         "",
         "### Complaints drawn in more than one round",
         "",
-        f"{len(pairs)} pairs of annotations of one complaint in two rounds (by different "
+        f"{len(a)} pairs of annotations of one complaint in two rounds (by different "
         f"annotators, each blind to the other): the same decided code in {int((a == b).sum())} "
         f"({(a == b).mean():.3f}), Cohen's kappa {cohen_kappa_score(a, b):.3f}. Each round's "
         '"new to this round" row leaves out the complaints an earlier round holds: those rows '
