@@ -18,7 +18,7 @@ import bisect
 import functools
 import re
 from collections.abc import Iterable, Sequence
-from itertools import chain, compress, islice
+from itertools import chain, compress, islice, pairwise
 
 import numpy as np
 import scipy.sparse as sp
@@ -192,9 +192,9 @@ def _strongest(X: sp.csr_matrix, pair_text: np.ndarray, pair_class: list[int], w
     X = X[pair_text]  # a row per pair
     pair = np.repeat(np.arange(X.shape[0]), np.diff(X.indptr))
     share = X.data * weights[np.array(pair_class, dtype=np.intp)[pair], X.indices]
-    keep = share > 0
-    pair, column, share = pair[keep], X.indices[keep], share[keep]
-    order = np.lexsort((-share, pair))  # stable: equal shares keep column order
-    pair, column, share = pair[order], column[order], share[order]
-    strong = np.arange(len(pair)) - np.searchsorted(pair, pair) < _MAX_FEATURES
+    pair, column, share = pair[share > 0], X.indices[share > 0], share[share > 0]
+    bounds = np.searchsorted(pair, np.arange(len(pair_text) + 1)).tolist()
+    strong = np.concatenate(  # stable: equal shares keep column order
+        [s + np.argsort(-share[s:e], kind="stable")[:_MAX_FEATURES] for s, e in pairwise(bounds)]
+    )
     return pair[strong], column[strong], share[strong]
