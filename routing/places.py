@@ -57,7 +57,8 @@ How a place is read:
 - Street names (``Jl. Raya Bogor``: a street named after a town is not the town; a city's alias
   after it is, ``Jalan Tendean Jaksel``, and so is a kecamatan named after its city or, after a
   street not named after a town, a regency/city: ``Jl. Ahmad Yani Surabaya``), person names
-  after an honorific (``Pak Bima``) or ``atas nama``, a marker before a pronoun (``kota ini``)
+  after an honorific (``Pak Bima``; not past a full stop, ``pak.Medan``) or ``atas nama``,
+  a marker before a pronoun (``kota ini``)
   a chain's branch (``RS Siloam X``, ``Transmart X``) and web and e-mail addresses
   (``dukcapil.sleman.go.id``) are skipped, and so are places
   outside the matter: a birthplace (``Tempat/Tanggal Lahir: Klaten``, ``TTL Klaten``), a head
@@ -173,6 +174,9 @@ _QUARTERS = _wordset("utara selatan barat timur tengah kidul lor wetan kulon")
 _HONORIFICS = _wordset(
     "pak bapak bpk bu ibu sdr sdri saudara saudari mas mbak mba bang kak tuan nyonya ny"
 )
+# honorifics written short with a full stop ("Bpk. Budi"); after the others a full stop ends
+# the sentence ("terima kasih pak.Medan ...": the town is no one's name)
+_SHORT_HONORIFICS = _wordset("bpk bp sdr sdri ny")
 # "atas nama X": X is the holder of an account or a card, a person's name of up to three words
 _HOLDER = ("atas", "nama")
 # an honorific before these is an office, not a person
@@ -875,11 +879,7 @@ class PlaceFinder:
                     start = at + 1 + (tokens[at + 1].word == "raya")
                     at = self._skip_name(tokens, breaks, start, most=3, street=True)
                     continue
-                if (
-                    word in _HONORIFICS
-                    and at + 1 < len(tokens)
-                    and tokens[at + 1].word not in _OFFICES
-                ):
+                if _names_a_person(text, tokens, breaks, at):
                     at = self._skip_name(tokens, breaks, at + 1, most=2)
                     continue
                 if word in _BRANDS:  # a chain's branch: "Transmart X"
@@ -1217,6 +1217,17 @@ def _bare(wide: Sequence[_Entry]) -> list[_Entry]:
     if provinces and len(wide) - len(provinces) >= 2:
         return [e for e in wide if e.kind != "provinsi"]
     return provinces or list(wide)
+
+
+def _names_a_person(text: str, tokens: list[_Token], breaks: list[bool], at: int) -> bool:
+    """Whether an honorific at `at` names the person after it (``Pak Bima``): not an office
+    (``Pak Bupati``), nor a word past punctuation or the end of a sentence (``pak, Medan``)."""
+    if tokens[at].word not in _HONORIFICS or at + 1 >= len(tokens) or breaks[at]:
+        return False
+    if tokens[at + 1].word in _OFFICES:
+        return False
+    between = text[tokens[at].end : tokens[at + 1].start]
+    return "." not in between or tokens[at].word in _SHORT_HONORIFICS
 
 
 def _names_a_holder(tokens: list[_Token], breaks: list[bool], at: int) -> bool:

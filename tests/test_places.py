@@ -221,6 +221,22 @@ def test_no_jurisdiction_from_streets_people_foreign_places_or_ordinary_words(fi
 @pytest.mark.parametrize(
     ("text", "code"),
     [
+        # a full stop after a spoken honorific ends the sentence: the town is no one's name
+        ("air keruh sudah seminggu pak.Kendal, Jateng", "33.24"),
+        ("tolong dicek bu. Kendal sering banjir", "33.24"),
+        ("sudah lapor ke pak, Kendal belum ditanggapi", "33.24"),
+        # an abbreviated one is written with its stop: still a person
+        ("Bpk. Kendal menolak", None),
+        ("sdr.Bima belum hadir", None),
+    ],
+)
+def test_an_honorific_names_no_one_past_a_sentence_end(finder, text, code):
+    assert _code(finder, text) == code
+
+
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
         ("Nama: Budi. Tempat/Tanggal Lahir: Klaten, 3 Mei 1990. Kartu BPJS saya diblokir", None),
         ("TTL Surabaya 1 Juni 1988, nomor peserta saya tidak aktif", None),
         ("kantor pusat bank itu di Jakarta tidak membalas surat kami", None),
