@@ -354,6 +354,8 @@ class _Mention(NamedTuple):
     # whichever reading was chosen (two neighbouring names agree on one kecamatan)
     faint: bool = False  # a local name in lower case: counts only where a neighbour agrees or
     # its region is named right beside it
+    alone: frozenset[str] = frozenset()  # the regency/city it stands for where no place named
+    # narrows it down (a kecamatan after an area word, a kelurahan of a town elsewhere so named)
 
 
 def _fold(text: str) -> str:
@@ -785,20 +787,21 @@ class PlaceFinder:
     def _area(self, tokens: list[_Token], breaks: list[bool], at: int, end: int) -> _Mention | None:
         """``daerah X``: looser than a village marker, as X may be a neighbourhood named like
         villages elsewhere; it counts alone only as a kecamatan, or a village of several words,
-        whose name no other regency uses (a kecamatan written as a name also where rural
-        villages elsewhere share it), else where other places narrow it down."""
+        whose name no other regency uses (a kecamatan written as a name also where villages
+        elsewhere share it: a town's kelurahan so named only where other places narrow it to
+        that town), else where other places narrow it down."""
         for length, entries in self._names_at(tokens, breaks, end):
             if _key(t.word for t in tokens[end : end + length]) in self._needs_marker:
                 continue
             kecamatan = [e for e in entries if e.kind == "kecamatan"]
             regencies = {e.code[:5] for e in kecamatan}
-            if (
-                len(regencies) == 1
-                and (length > 1 or tokens[end].written[:1].isupper())
-                and not any(_urban(e) and e.code[:5] not in regencies for e in entries)
-            ):  # a kecamatan written as a name, though rural villages elsewhere share it
-                return self._mention(kecamatan, at, end + length, True, entries)
             mention = self._mention(entries, at, end + length, marked=True)
+            if len(regencies) == 1 and (length > 1 or tokens[end].written[:1].isupper()):
+                # a kecamatan written as a name, though rural villages elsewhere share it; where
+                # a town's kelurahan elsewhere does, that one only if the places named say so
+                if not any(_urban(e) and e.code[:5] not in regencies for e in entries):
+                    return self._mention(kecamatan, at, end + length, True, entries)
+                return mention._replace(strong=False, alone=frozenset(regencies))
             # one word is as often a neighbourhood named like a village elsewhere
             named = length > 1 or bool(kecamatan)
             return mention._replace(strong=named and len(mention.codes) == 1)
@@ -973,6 +976,8 @@ class PlaceFinder:
                     and mention.first <= m.stop + beside
                 ]
             confirmed = narrowed(mention, by)
+            if confirmed is None and mention.alone:
+                confirmed = mention._replace(codes=mention.alone, strong=True)
             if confirmed is None and not mention.marked and not mention.faint:
                 confirmed = _deciding(mention, strong)
             if mention.faint and confirmed is not None and len(confirmed.codes) > 1:

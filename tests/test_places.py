@@ -619,7 +619,11 @@ def test_di_written_onto_a_place_is_read_apart(finder, text, code):
         ("banjir di daerah cileungsi", "32.01"),
         # Manyaran is a kecamatan elsewhere and a village of Kota Semarang
         ("rumah di daerah Manyaran, Kota Semarang", "33.74"),
-        ("rumah di daerah Manyaran", None),
+        # alone, the kecamatan (the guideline: a unique kecamatan decides though villages
+        # elsewhere share its name); the town's kelurahan only where the town is named
+        ("rumah di daerah Manyaran", "33.12"),
+        ("banjir di daerah Peterongan tiap hujan", "35.17"),
+        ("jalan rusak di daerah Peterongan, Semarang", "33.74"),
         ("rumah di daerah terpencil", None),
         ("banjir di daerah Cempaka Putih Barat", "31.71"),
         # a kecamatan written as a name, though rural villages elsewhere share its name
