@@ -237,6 +237,20 @@ def test_an_honorific_names_no_one_past_a_sentence_end(finder, text, code):
 @pytest.mark.parametrize(
     ("text", "code"),
     [
+        # "sedang" (now, in progress) and "bisa" (can) are villages too: not right beside Bali
+        ("rumah saya di Gianyar, Bali, sedang rusak", "51.04"),
+        ("Denpasar bali sedang banjir", "51.71"),
+        ("sudah lapor ke PLN. Namun belum ada tindakan", None),
+        ("kantor KUA. Bisa dibantu?", None),
+    ],
+)
+def test_a_function_word_is_no_village(finder, text, code):
+    assert _code(finder, text) == code
+
+
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
         ("Nama: Budi. Tempat/Tanggal Lahir: Klaten, 3 Mei 1990. Kartu BPJS saya diblokir", None),
         ("TTL Surabaya 1 Juni 1988, nomor peserta saya tidak aktif", None),
         ("kantor pusat bank itu di Jakarta tidak membalas surat kami", None),
