@@ -60,10 +60,10 @@ How a place is read:
   after an honorific (``Pak Bima``; not past a full stop, ``pak.Medan``) or ``atas nama``,
   a marker before a pronoun (``kota ini``)
   a chain's branch (``RS Siloam X``, ``Transmart X``) and web and e-mail addresses
-  (``dukcapil.sleman.go.id``) are skipped, and so are places
-  outside the matter: a birthplace (``Tempat/Tanggal Lahir: Klaten``, ``TTL Klaten``), a head
-  office's or a call centre's town (``kantor pusat di Jakarta``, ``call center Jakarta``), a
-  flight's (``tiket pesawat ke Medan``).
+  (``dukcapil.sleman.go.id``) are skipped, and so are places outside the matter: a birthplace
+  (``Tempat/Tanggal Lahir: Klaten``, ``TTL Klaten``, ``Tgl lahir Klaten``), a head office's or
+  a call centre's town (``kantor pusat di Jakarta``, ``call center Jakarta``), a flight's
+  (``tiket pesawat ke Medan``).
 
 How the jurisdiction is decided: every regency/city named is a hypothesis, counted once per
 mention consistent with it (its own mentions, mentions of its province, its kecamatan and
@@ -229,8 +229,9 @@ _ADDRESS_NUMBERS = _wordset("rt rw no nomor")
 # words between a local name and a town that make them two places, not one address
 _MOVES = _wordset("ke dari menuju pindah dan atau sampai hingga serta")
 # a place named after these is outside the matter: the complainant's birthplace on an identity
-# form ("Tempat/Tanggal Lahir: X", "TTL X"), a head office's or a call centre's town ("kantor
-# pusat OJK di X", "call center X"), a flight's ("tiket pesawat X-Y": an airline's matter)
+# form ("Tempat/Tanggal Lahir: X", "TTL X", "Tgl lahir X 1-2-1990"), a head office's or a call
+# centre's town ("kantor pusat OJK di X", "call center X"), a flight's ("tiket pesawat X-Y": an
+# airline's matter)
 _ASIDES = frozenset(
     {
         ("tempat", "lahir"),
@@ -238,6 +239,10 @@ _ASIDES = frozenset(
         ("tempat", "tgl", "lahir"),
         ("tmpt", "lahir"),
         ("tmp", "lahir"),
+        ("tpt", "lahir"),
+        ("tanggal", "lahir"),
+        ("tgl", "lahir"),
+        ("ttg", "lahir"),
         ("ttl",),
         ("kantor", "pusat"),
         ("call", "center"),

@@ -253,6 +253,8 @@ def test_a_function_word_is_no_village(finder, text, code):
     [
         ("Nama: Budi. Tempat/Tanggal Lahir: Klaten, 3 Mei 1990. Kartu BPJS saya diblokir", None),
         ("TTL Surabaya 1 Juni 1988, nomor peserta saya tidak aktif", None),
+        ("Nama: Budi, Tanggal lahir Surabaya 1 Juni 1988, kartu belum jadi", None),
+        ("nama Budi tgl lahir Klaten 3-5-1990 peserta BPJS", None),
         ("kantor pusat bank itu di Jakarta tidak membalas surat kami", None),
         ("call center Jakarta hanya menyuruh menunggu", None),
         ("uang tiket pesawat ke Medan belum dikembalikan maskapai", None),
