@@ -63,6 +63,11 @@ def _code(finder: PlaceFinder, text: str, location: str | None = None) -> str | 
         ("pindah dari OKU Timur", "16.08"),
         ("antre lama di kantor cabang Cikarang", "32.16"),
         ("listrik padam di Sampit", "62.02"),
+        # regency seats that are no gazetteer name (Natuna, Sikka, Rokan Hilir, Aceh Tengah)
+        ("PLN di ranai sering padam", "21.03"),
+        ("jalan ke bandara Maumere rusak", "53.07"),
+        ("pelayanan puskesmas di Bagan Siapiapi lambat", "14.07"),
+        ("air bersih di Takengon sering mati", "11.04"),
         ("macet di Siantar", "12.72"),
         ("kantor pajak di Purwokerto tutup", "33.02"),
         ("sinyal buruk di Talaud", "71.04"),
