@@ -57,12 +57,13 @@ How a place is read:
 - Street names (``Jl. Raya Bogor``: a street named after a town is not the town; a city's alias
   after it is, ``Jalan Tendean Jaksel``, and so is a kecamatan named after its city or, after a
   street not named after a town, a regency/city: ``Jl. Ahmad Yani Surabaya``), person names
-  after an honorific (``Pak Bima``) or ``atas nama``, a marker before a pronoun (``kota ini``)
+  after an honorific (``Pak Bima``; not past a full stop, ``pak.Medan``) or ``atas nama``,
+  a marker before a pronoun (``kota ini``)
   a chain's branch (``RS Siloam X``, ``Transmart X``) and web and e-mail addresses
-  (``dukcapil.sleman.go.id``) are skipped, and so are places
-  outside the matter: a birthplace (``Tempat/Tanggal Lahir: Klaten``, ``TTL Klaten``), a head
-  office's or a call centre's town (``kantor pusat di Jakarta``, ``call center Jakarta``), a
-  flight's (``tiket pesawat ke Medan``).
+  (``dukcapil.sleman.go.id``) are skipped, and so are places outside the matter: a birthplace
+  (``Tempat/Tanggal Lahir: Klaten``, ``TTL Klaten``, ``Tgl lahir Klaten``), a head office's or
+  a call centre's town (``kantor pusat di Jakarta``, ``call center Jakarta``), a flight's
+  (``tiket pesawat ke Medan``).
 
 How the jurisdiction is decided: every regency/city named is a hypothesis, counted once per
 mention consistent with it (its own mentions, mentions of its province, its kecamatan and
@@ -173,6 +174,9 @@ _QUARTERS = _wordset("utara selatan barat timur tengah kidul lor wetan kulon")
 _HONORIFICS = _wordset(
     "pak bapak bpk bu ibu sdr sdri saudara saudari mas mbak mba bang kak tuan nyonya ny"
 )
+# honorifics written short with a full stop ("Bpk. Budi"); after the others a full stop ends
+# the sentence ("terima kasih pak.Medan ...": the town is no one's name)
+_SHORT_HONORIFICS = _wordset("bpk bp sdr sdri ny")
 # "atas nama X": X is the holder of an account or a card, a person's name of up to three words
 _HOLDER = ("atas", "nama")
 # an honorific before these is an office, not a person
@@ -225,8 +229,9 @@ _ADDRESS_NUMBERS = _wordset("rt rw no nomor")
 # words between a local name and a town that make them two places, not one address
 _MOVES = _wordset("ke dari menuju pindah dan atau sampai hingga serta")
 # a place named after these is outside the matter: the complainant's birthplace on an identity
-# form ("Tempat/Tanggal Lahir: X", "TTL X"), a head office's or a call centre's town ("kantor
-# pusat OJK di X", "call center X"), a flight's ("tiket pesawat X-Y": an airline's matter)
+# form ("Tempat/Tanggal Lahir: X", "TTL X", "Tgl lahir X 1-2-1990"), a head office's or a call
+# centre's town ("kantor pusat OJK di X", "call center X"), a flight's ("tiket pesawat X-Y": an
+# airline's matter)
 _ASIDES = frozenset(
     {
         ("tempat", "lahir"),
@@ -234,6 +239,10 @@ _ASIDES = frozenset(
         ("tempat", "tgl", "lahir"),
         ("tmpt", "lahir"),
         ("tmp", "lahir"),
+        ("tpt", "lahir"),
+        ("tanggal", "lahir"),
+        ("tgl", "lahir"),
+        ("ttg", "lahir"),
         ("ttl",),
         ("kantor", "pusat"),
         ("call", "center"),
@@ -350,6 +359,8 @@ class _Mention(NamedTuple):
     # whichever reading was chosen (two neighbouring names agree on one kecamatan)
     faint: bool = False  # a local name in lower case: counts only where a neighbour agrees or
     # its region is named right beside it
+    alone: frozenset[str] = frozenset()  # the regency/city it stands for where no place named
+    # narrows it down (a kecamatan after an area word, a kelurahan of a town elsewhere so named)
 
 
 def _fold(text: str) -> str:
@@ -781,20 +792,21 @@ class PlaceFinder:
     def _area(self, tokens: list[_Token], breaks: list[bool], at: int, end: int) -> _Mention | None:
         """``daerah X``: looser than a village marker, as X may be a neighbourhood named like
         villages elsewhere; it counts alone only as a kecamatan, or a village of several words,
-        whose name no other regency uses (a kecamatan written as a name also where rural
-        villages elsewhere share it), else where other places narrow it down."""
+        whose name no other regency uses (a kecamatan written as a name also where villages
+        elsewhere share it: a town's kelurahan so named only where other places narrow it to
+        that town), else where other places narrow it down."""
         for length, entries in self._names_at(tokens, breaks, end):
             if _key(t.word for t in tokens[end : end + length]) in self._needs_marker:
                 continue
             kecamatan = [e for e in entries if e.kind == "kecamatan"]
             regencies = {e.code[:5] for e in kecamatan}
-            if (
-                len(regencies) == 1
-                and (length > 1 or tokens[end].written[:1].isupper())
-                and not any(_urban(e) and e.code[:5] not in regencies for e in entries)
-            ):  # a kecamatan written as a name, though rural villages elsewhere share it
-                return self._mention(kecamatan, at, end + length, True, entries)
             mention = self._mention(entries, at, end + length, marked=True)
+            if len(regencies) == 1 and (length > 1 or tokens[end].written[:1].isupper()):
+                # a kecamatan written as a name, though rural villages elsewhere share it; where
+                # a town's kelurahan elsewhere does, that one only if the places named say so
+                if not any(_urban(e) and e.code[:5] not in regencies for e in entries):
+                    return self._mention(kecamatan, at, end + length, True, entries)
+                return mention._replace(strong=False, alone=frozenset(regencies))
             # one word is as often a neighbourhood named like a village elsewhere
             named = length > 1 or bool(kecamatan)
             return mention._replace(strong=named and len(mention.codes) == 1)
@@ -875,11 +887,7 @@ class PlaceFinder:
                     start = at + 1 + (tokens[at + 1].word == "raya")
                     at = self._skip_name(tokens, breaks, start, most=3, street=True)
                     continue
-                if (
-                    word in _HONORIFICS
-                    and at + 1 < len(tokens)
-                    and tokens[at + 1].word not in _OFFICES
-                ):
+                if _names_a_person(text, tokens, breaks, at):
                     at = self._skip_name(tokens, breaks, at + 1, most=2)
                     continue
                 if word in _BRANDS:  # a chain's branch: "Transmart X"
@@ -973,6 +981,8 @@ class PlaceFinder:
                     and mention.first <= m.stop + beside
                 ]
             confirmed = narrowed(mention, by)
+            if confirmed is None and mention.alone:
+                confirmed = mention._replace(codes=mention.alone, strong=True)
             if confirmed is None and not mention.marked and not mention.faint:
                 confirmed = _deciding(mention, strong)
             if mention.faint and confirmed is not None and len(confirmed.codes) > 1:
@@ -1217,6 +1227,17 @@ def _bare(wide: Sequence[_Entry]) -> list[_Entry]:
     if provinces and len(wide) - len(provinces) >= 2:
         return [e for e in wide if e.kind != "provinsi"]
     return provinces or list(wide)
+
+
+def _names_a_person(text: str, tokens: list[_Token], breaks: list[bool], at: int) -> bool:
+    """Whether an honorific at `at` names the person after it (``Pak Bima``): not an office
+    (``Pak Bupati``), nor a word past punctuation or the end of a sentence (``pak, Medan``)."""
+    if tokens[at].word not in _HONORIFICS or at + 1 >= len(tokens) or breaks[at]:
+        return False
+    if tokens[at + 1].word in _OFFICES:
+        return False
+    between = text[tokens[at].end : tokens[at + 1].start]
+    return "." not in between or tokens[at].word in _SHORT_HONORIFICS
 
 
 def _names_a_holder(tokens: list[_Token], breaks: list[bool], at: int) -> bool:

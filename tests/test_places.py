@@ -63,6 +63,11 @@ def _code(finder: PlaceFinder, text: str, location: str | None = None) -> str | 
         ("pindah dari OKU Timur", "16.08"),
         ("antre lama di kantor cabang Cikarang", "32.16"),
         ("listrik padam di Sampit", "62.02"),
+        # regency seats that are no gazetteer name (Natuna, Sikka, Rokan Hilir, Aceh Tengah)
+        ("PLN di ranai sering padam", "21.03"),
+        ("jalan ke bandara Maumere rusak", "53.07"),
+        ("pelayanan puskesmas di Bagan Siapiapi lambat", "14.07"),
+        ("air bersih di Takengon sering mati", "11.04"),
         ("macet di Siantar", "12.72"),
         ("kantor pajak di Purwokerto tutup", "33.02"),
         ("sinyal buruk di Talaud", "71.04"),
@@ -221,8 +226,40 @@ def test_no_jurisdiction_from_streets_people_foreign_places_or_ordinary_words(fi
 @pytest.mark.parametrize(
     ("text", "code"),
     [
+        # a full stop after a spoken honorific ends the sentence: the town is no one's name
+        ("air keruh sudah seminggu pak.Kendal, Jateng", "33.24"),
+        ("tolong dicek bu. Kendal sering banjir", "33.24"),
+        ("sudah lapor ke pak, Kendal belum ditanggapi", "33.24"),
+        # an abbreviated one is written with its stop: still a person
+        ("Bpk. Kendal menolak", None),
+        ("sdr.Bima belum hadir", None),
+    ],
+)
+def test_an_honorific_names_no_one_past_a_sentence_end(finder, text, code):
+    assert _code(finder, text) == code
+
+
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        # "sedang" (now, in progress) and "bisa" (can) are villages too: not right beside Bali
+        ("rumah saya di Gianyar, Bali, sedang rusak", "51.04"),
+        ("Denpasar bali sedang banjir", "51.71"),
+        ("sudah lapor ke PLN. Namun belum ada tindakan", None),
+        ("kantor KUA. Bisa dibantu?", None),
+    ],
+)
+def test_a_function_word_is_no_village(finder, text, code):
+    assert _code(finder, text) == code
+
+
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
         ("Nama: Budi. Tempat/Tanggal Lahir: Klaten, 3 Mei 1990. Kartu BPJS saya diblokir", None),
         ("TTL Surabaya 1 Juni 1988, nomor peserta saya tidak aktif", None),
+        ("Nama: Budi, Tanggal lahir Surabaya 1 Juni 1988, kartu belum jadi", None),
+        ("nama Budi tgl lahir Klaten 3-5-1990 peserta BPJS", None),
         ("kantor pusat bank itu di Jakarta tidak membalas surat kami", None),
         ("call center Jakarta hanya menyuruh menunggu", None),
         ("uang tiket pesawat ke Medan belum dikembalikan maskapai", None),
@@ -603,7 +640,11 @@ def test_di_written_onto_a_place_is_read_apart(finder, text, code):
         ("banjir di daerah cileungsi", "32.01"),
         # Manyaran is a kecamatan elsewhere and a village of Kota Semarang
         ("rumah di daerah Manyaran, Kota Semarang", "33.74"),
-        ("rumah di daerah Manyaran", None),
+        # alone, the kecamatan (the guideline: a unique kecamatan decides though villages
+        # elsewhere share its name); the town's kelurahan only where the town is named
+        ("rumah di daerah Manyaran", "33.12"),
+        ("banjir di daerah Peterongan tiap hujan", "35.17"),
+        ("jalan rusak di daerah Peterongan, Semarang", "33.74"),
         ("rumah di daerah terpencil", None),
         ("banjir di daerah Cempaka Putih Barat", "31.71"),
         # a kecamatan written as a name, though rural villages elsewhere share its name
