@@ -27,7 +27,8 @@ which read the rounds before it; rounds 2–5 were read by the next tuning (roun
 Round 6 (seed 5, drawn without any complaint of rounds 1–5) was annotated blind before the
 sixth tuning; round 7 (seed 6, without any complaint of rounds 1–6) blind before the seventh,
 which read round 6; round 8 (seed 7, without any of rounds 1–7) blind before the eighth, which
-read round 7. Round 8 is read by none: it is the blind figure. Rounds 3–5 share some complaints with
+read round 7; round 9 (seed 8, without any of rounds 1–8) blind while the eighth ran. Rounds 8
+and 9 are read by none: they are the blind figures. Rounds 3–5 share some complaints with
 earlier rounds (docs/jurisdiction-annotation.md says why): each round after the first also gets
 a row "new to this round" for its complaints no earlier round holds, the figures the tuning
 before it never saw, and the complaints drawn in two rounds get the agreement of their two
@@ -126,6 +127,10 @@ ROUNDS = (
     (
         "lapor10-places-round8",
         "round 8 (seed 7, none of rounds 1–7, annotated blind before the eighth tuning)",
+    ),
+    (
+        "lapor10-places-round9",
+        "round 9 (seed 8, none of rounds 1–8, annotated blind after the seventh tuning)",
     ),
 )
 PARTS = ("places", "heldout", "national")
