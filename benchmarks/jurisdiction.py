@@ -32,7 +32,8 @@ and 9 are read by none: they are the blind figures. Rounds 3–5 share some comp
 earlier rounds (docs/jurisdiction-annotation.md says why): each round after the first also gets
 a row "new to this round" for its complaints no earlier round holds, the figures the tuning
 before it never saw, and the complaints drawn in two rounds get the agreement of their two
-annotations. Each round is reported when its file exists.
+annotations. Each round is reported when its file exists; a last table pools the rounds no
+tuning has read (`UNREAD`), each complaint once: the real-world figure.
 
 Part `heldout` (the mechanism, on synthetic complaints): `training.regional_corpus` writes
 complaints about regional offices (roads, schools, clinics, water, ID cards, …) in regencies and
@@ -133,6 +134,8 @@ ROUNDS = (
         "round 9 (seed 8, none of rounds 1–8, annotated blind after the seventh tuning)",
     ),
 )
+# the rounds no tuning of the place finder has read: pooled, the real-world figure
+UNREAD = ("lapor10-places-round8", "lapor10-places-round9")
 PARTS = ("places", "heldout", "national")
 DEFAULT_PARTS = ("places", "heldout")
 TOP_K = 3  # suggestions per complaint, as the service's default
@@ -226,9 +229,10 @@ def report(frame: pd.DataFrame, second: pd.DataFrame, earlier: set[str]) -> list
 
 def round_part(
     texts: dict[str, str], annotations: Path, stem: str, source: Path, earlier: set[str]
-) -> tuple[list[str], pd.DataFrame]:
-    """The report of one annotation round (`<stem>.csv`, `<stem>-second.csv` if present) and
-    its annotations; `earlier`: the complaints of the rounds before it."""
+) -> tuple[list[str], pd.DataFrame, pd.DataFrame]:
+    """The report of one annotation round (`<stem>.csv`, `<stem>-second.csv` if present), its
+    annotations, and its scored complaints (id, gold, found); `earlier`: the complaints of the
+    rounds before it."""
     kept = read_csv(annotations / f"{stem}.csv")
     missing = [i for i in kept["id"] if i not in texts]
     if missing:
@@ -247,7 +251,7 @@ def round_part(
                 "second": decided(other["status"], other["code"], other["candidates"]),
             }
         )
-    return report(frame, second, earlier), kept
+    return report(frame, second, earlier), kept, frame
 
 
 def across_rounds(rounds: Sequence[pd.DataFrame]) -> list[str]:
@@ -274,23 +278,55 @@ def across_rounds(rounds: Sequence[pd.DataFrame]) -> list[str]:
     ]
 
 
+def pooled(frames: dict[str, pd.DataFrame]) -> list[str]:
+    """Precision and recall over the complaints of the rounds no tuning has read (`UNREAD`)
+    and over those of the others, each complaint once (its first round's annotation)."""
+    first: dict[str, pd.DataFrame] = {}  # each round's complaints no earlier round holds
+    seen: set[str] = set()
+    for stem, frame in frames.items():
+        first[stem] = frame[~frame["id"].isin(seen)]
+        seen |= set(frame["id"])
+    rows = []
+    for name, blind in (("no tuning has read", True), ("tuned on", False)):
+        parts = [f for stem, f in first.items() if (stem in UNREAD) == blind]
+        if parts:
+            both = pd.concat(parts, ignore_index=True)
+            got = scores(both["gold"], both["found"])
+            rows.append(
+                f"| rounds {name} ({len(parts)}; {len(both)}) | {got['precision']} "
+                f"| {got['recall']} |"
+            )
+    return [
+        "",
+        "### Pooled",
+        "",
+        "Each complaint once, by the round that drew it first; the rounds no tuning has read "
+        "are the real-world figure.",
+        "",
+        "| rounds (how many; complaints) | precision | recall |",
+        "|---|---|---|",
+        *rows,
+    ]
+
+
 def places_part(data: Path, annotations: Path) -> list[str]:
-    """Place finding on the annotated LAPOR-10 complaints, round by round."""
+    """Place finding on the annotated LAPOR-10 complaints, round by round, then pooled."""
     table = read_table(data).frame
     # the shipped annotations name complaints by id_digest: no dataset id in the repository
     digests = table["id"].astype(str).map(id_digest)
     texts = dict(zip(digests, table["text"].astype(str), strict=True))
     lines = ["## Place finding on LAPOR-10 complaints"]
     rounds: list[pd.DataFrame] = []
+    frames: dict[str, pd.DataFrame] = {}
     for stem, heading in ROUNDS:
         if (annotations / f"{stem}.csv").exists():
             earlier = set().union(*(r["id"] for r in rounds))
-            body, kept = round_part(texts, annotations, stem, data, earlier)
+            body, kept, frames[stem] = round_part(texts, annotations, stem, data, earlier)
             lines += ["", f"### {heading[:1].upper()}{heading[1:]}", "", *body]
             rounds.append(kept)
     if len(lines) == 1:
         raise SystemExit(f"no annotation round in {annotations}")
-    return lines + across_rounds(rounds)
+    return lines + across_rounds(rounds) + pooled(frames)
 
 
 # --- national agencies stay national -----------------------------------------------------

@@ -198,3 +198,29 @@ def test_national_part_counts_every_suggestion_by_kind(catalogue_bundle, small_c
 def test_national_part_needs_a_bundle_with_a_catalogue(trained_bundle, small_csv):
     with pytest.raises(SystemExit, match="no catalogue"):
         national_part(small_csv, trained_bundle)
+
+
+def test_the_rounds_no_tuning_has_read_are_pooled_apart_each_complaint_once(tmp_path):
+    texts = {
+        "1": "jalan rusak di Kota Surabaya",
+        "2": "pelayanan lambat sekali",
+        "3": "sampah menumpuk di kab. sleman",
+        "4": "antre lama tanpa kejelasan",
+    }
+    folder = _first_round(tmp_path, texts)
+    _round(  # an unread round: "1" was drawn in round 1 already and is pooled there
+        folder / "lapor10-places-round8.csv",
+        [
+            _annotation("1", "none"),
+            _annotation("3", "place", "34.04"),
+            _annotation("4", "place", "33.74"),  # missed
+        ],
+    )
+    pooled = "\n".join(places_part(tmp_path / "lapor10.csv", folder)).split("### Pooled")[1]
+    assert (
+        "| rounds no tuning has read (1; 2) | 1.000 (0.207–1.000, 1/1) "
+        "| 0.500 (0.095–0.905, 1/2) |" in pooled
+    )
+    assert (
+        "| rounds tuned on (1; 2) | 1.000 (0.207–1.000, 1/1) | 1.000 (0.207–1.000, 1/1) |" in pooled
+    )
