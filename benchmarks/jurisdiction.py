@@ -26,11 +26,11 @@ rules were since tuned on all of its disagreements: it is the tuning set. Rounds
 which read the rounds before it; rounds 2–5 were read by the next tuning (round 5 by a sixth).
 Round 6 (seed 5, drawn without any complaint of rounds 1–5) was annotated blind before the
 sixth tuning; round 7 (seed 6, without any complaint of rounds 1–6) blind before the seventh,
-which read round 6. Round 7 is read by none: it is the blind figure. Rounds 3–5 share some complaints with
-earlier rounds (docs/jurisdiction-annotation.md says why): each round after the first also gets
-a row "new to this round" for its complaints no earlier round holds, the figures the tuning
-before it never saw, and the complaints drawn in two rounds get the agreement of their two
-annotations. Each round is reported when its file exists.
+which read round 6. Round 7 is read by none: it is the blind figure. Rounds 3–5 share some
+complaints with earlier rounds (docs/jurisdiction-annotation.md says why): each round after the
+first also gets a row "new to this round" for its complaints no earlier round holds, the figures
+the tuning before it never saw, and the complaints drawn in two rounds get the agreement of their
+two annotations. Each round is reported when its file exists.
 
 Part `heldout` (the mechanism, on synthetic complaints): `training.regional_corpus` writes
 complaints about regional offices (roads, schools, clinics, water, ID cards, …) in regencies and
