@@ -73,6 +73,9 @@ def _code(finder: PlaceFinder, text: str, location: str | None = None) -> str | 
         ("sinyal buruk di Talaud", "71.04"),
         ("jalan rusak, Pemko Tebing Tinggi diam saja", "12.76"),
         ("situs pajak.bandung.go.id tidak bisa dibuka, rumah saya di Kota Depok", "32.76"),
+        # a renamed regency under its former name (now Kabupaten Toba)
+        ("Kapolres Toba Samosir belum menindak laporan kami", "12.12"),
+        ("jalan provinsi di Tobasa rusak", "12.12"),
     ],
 )
 def test_places_are_found_as_people_write_them(finder, text, code):
