@@ -76,6 +76,8 @@ def _code(finder: PlaceFinder, text: str, location: str | None = None) -> str | 
         # a renamed regency under its former name (now Kabupaten Toba)
         ("Kapolres Toba Samosir belum menindak laporan kami", "12.12"),
         ("jalan provinsi di Tobasa rusak", "12.12"),
+        # Kudus is the regency wherever written, but in "Roh Kudus"
+        ("rekam KTP di tegal, sekarang tinggal di kudus dan minta cetak di kudus", "33.19"),
     ],
 )
 def test_places_are_found_as_people_write_them(finder, text, code):
@@ -214,6 +216,7 @@ def test_a_kecamatan_named_like_a_common_word_needs_a_marker(finder, text):
         "antrean apotek RS Siloam Purwakarta lama sekali",
         "struk belanja di Transmart Pondok Gede salah harga",
         "harga Semen Padang naik",
+        "kebaktian bersama Roh Kudus",
         "batu besar menutup jalan",
         "batang pohon tumbang",
         "pasar baru di tengah kota",
