@@ -50,8 +50,11 @@ How a place is read:
   ``SMPN 2 Sleman``, ``Polres Batu``, ``satlantas kabanjahe``; ``PLN sering`` names none);
   ``Polres Bogor Kota`` is the city, ``Probolinggo Kab.`` the regency. A name right after a
   neighbourhood address (``RT 02/RW 04 Lagoa``) is read as after a village marker. A
-  university or a foundation's school (``Universitas Negeri Malang``, ``SMK Muhammadiyah Kota
-  Cimahi``) is a name, not a place.
+  university, a pesantren or a foundation's or other private school (``Universitas Negeri
+  Malang``, ``SMK Muhammadiyah Kota Cimahi``, ``SMK Kartika Balikpapan``: a school whose kind
+  is followed by a name that is no place, nor ``Negeri``, ``Inpres``, a number) is a name, not a
+  place; an address after the name (``SMP Y Cikarang Utara, Bekasi``, ``Y Jember Jawa Timur``)
+  is read.
 - A name alone that is both a province and a city (``Jambi``, ``Yogyakarta``) is the province;
   one that is a province, a regency and a city (``Gorontalo``) is ambiguous as ``Bandung``.
 - Street names (``Jl. Raya Bogor``: a street named after a town is not the town; a city's alias
@@ -191,10 +194,12 @@ _STOPS = _wordset(
     "warga tinggal dalam oleh karena sejak tahun bulan tanggal tgl juga tidak sudah belum "
     "perbatasan kalo kalau klo jika yg dgn sdh blm tdk tp tapi krn karna utk"
 )
-# a university, or a school or college run by a foundation, is named, not placed: "SMK
-# Muhammadiyah Kota X" and "Universitas Negeri X" say nothing of where the matter is
+# a university, a pesantren, or a school or college run by a foundation, is named, not placed:
+# "SMK Muhammadiyah Kota X", "SMK Kartika X" (a private school's own name before the town),
+# "Pesantren Y X" and "Universitas Negeri X" say nothing of where the matter is
 _UNIVERSITIES = _wordset(
-    "universitas univ institut politeknik poltek akademi stie stikes stkip stmik sttn"
+    "universitas univ institut politeknik poltek akademi stie stikes stkip stmik sttn "
+    "pesantren ponpes"
 )
 _SCHOOLS = _wordset("tk paud sd smp sma smk sltp slta mi mts ma madrasah sekolah")
 _FOUNDATIONS = _wordset(
@@ -217,6 +222,8 @@ _BODIES = _wordset(
     "pelabuhan"
 )
 _NUMBERED_SCHOOLS = _wordset("smp sma smk sltp slta")
+# a school with one of these after its kind is the state's ("SD Inpres X", "SMP Terbuka X")
+_STATE_SCHOOL_WORDS = _wordset("negeri n inpres terbuka")
 # "Kantor Imigrasi Kelas I Khusus TPI X", "Polres Metro Jakarta Pusat"
 _BODY_WORDS = _wordset(
     "negeri n kelas i ii iii iia iib khusus tpi rayon ulp up3 up area cabang unit ranting "
@@ -688,6 +695,21 @@ class PlaceFinder:
         strong, _ = self._unmarked_at(tokens, breaks, at)
         return strong is not None and strong.local
 
+    def _private_name_at(
+        self, tokens: list[_Token], breaks: list[bool], at: int, numbered: bool
+    ) -> bool:
+        """Whether a school's own name starts at `at` ("SMK Kartika X", "SMA Taruna X"): a
+        word written as a name that is no place, nor a state school's word."""
+        token = tokens[at]
+        return (
+            not numbered
+            and token.written[:1].isupper()
+            and len(token.word) > 2
+            and token.word not in _STATE_SCHOOL_WORDS | _SCHOOLS | _BODIES | _BODY_WORDS
+            and _plain(token.word)
+            and not self._names_at(tokens, breaks, at)
+        )
+
     def _institution_at(self, tokens: list[_Token], breaks: list[bool], at: int) -> int:
         """The word after a university's or a foundation school's name at `at`; `at` if none."""
         word = tokens[at].word
@@ -695,16 +717,37 @@ class PlaceFinder:
             after = at + 1
             while after < len(tokens) and tokens[after].word.isdigit() and not breaks[after - 1]:
                 after += 1
-            if after >= len(tokens) or breaks[after - 1] or tokens[after].word not in _FOUNDATIONS:
+            if after >= len(tokens) or breaks[after - 1]:
+                return at
+            if tokens[after].word not in _FOUNDATIONS and not self._private_name_at(
+                tokens, breaks, after, numbered=after > at + 1
+            ):
                 return at
         elif word not in _UNIVERSITIES:
             return at
         end = at + 1
         while end < len(tokens) and end - at <= 6 and tokens[end].word not in _STOPS:
+            if self._address_ends_at(tokens, breaks, end):
+                break  # "SMP Y Cikarang Utara, Bekasi": its address, set off by a comma
             end += 1
             if breaks[end - 1]:
                 break
         return end
+
+    def _address_ends_at(self, tokens: list[_Token], breaks: list[bool], at: int) -> bool:
+        """Whether a place name at `at` is followed, past a comma, by a regency/city or
+        province, or right away by a province: an address after a name ("Y Cikarang Utara,
+        Bekasi", "Y Jember Jawa Timur"), not in it."""
+        for length, _ in self._names_at(tokens, breaks, at):
+            stop = at + length
+            if stop >= len(tokens):
+                continue
+            if breaks[stop - 1] and self._town_at(tokens, breaks, stop, province=True):
+                return True
+            strong, _ = self._unmarked_at(tokens, breaks, stop)
+            if strong is not None and strong.provincial:
+                return True
+        return False
 
     def _body_at(self, tokens: list[_Token], breaks: list[bool], at: int) -> _Mention | None:
         """A public body named with its region (``Puskesmas Coblong``, ``SMPN 2 Sleman``): its

@@ -141,14 +141,31 @@ def test_a_public_body_named_with_its_region_names_that_place(finder, text, code
         "dari tanggal 1 sd 5 Maret",
         "puskesmas tidak buka",
         "SMPN 2 kami rusak",
+        # a private school's own name before the town it holds
+        "tunjangan guru SMK Cendekia Balikpapan belum cair",
+        "NPSN TK PELANGI CERIA Kota Singkawang belum terbit",
+        "laptop hilang di Pesantren Darul Falah Kendari",
     ],
 )
 def test_a_university_or_foundation_school_is_a_name_not_a_place(finder, text):
     assert finder.find(text) == PlaceFinding(None)
 
 
-def test_a_foundation_school_does_not_hide_the_address_after_it(finder):
-    assert _code(finder, "SMK Muhammadiyah 1 Sleman, di Kota Yogyakarta") == "34.71"
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        ("SMK Muhammadiyah 1 Sleman, di Kota Yogyakarta", "34.71"),
+        # the address after a private school's name: set off by a comma, or with its province
+        ("guru SMP Taruna Bakti Cikarang Utara, Bekasi belum dibayar", "32.16"),
+        ("guru di SMP Bina Insani Jember Jawa Timur", "35.09"),
+        # a state school is no private name
+        ("guru SMK Negeri 1 Balikpapan belum dibayar", "64.71"),
+        ("SD Inpres Balikpapan rusak", "64.71"),
+        ("anak saya di sekolah SMA Negeri 1 Balikpapan", "64.71"),
+    ],
+)
+def test_a_foundation_school_does_not_hide_the_address_after_it(finder, text, code):
+    assert _code(finder, text) == code
 
 
 @pytest.mark.parametrize(
