@@ -61,8 +61,8 @@ How a place is read:
   after it is, ``Jalan Tendean Jaksel``, and so is a kecamatan named after its city or, after a
   street not named after a town, a regency/city: ``Jl. Ahmad Yani Surabaya``), person names
   after an honorific (``Pak Bima``; not past a full stop, ``pak.Medan``) or ``atas nama``,
-  a marker before a pronoun (``kota ini``)
-  a chain's branch (``RS Siloam X``, ``Transmart X``) and web and e-mail addresses
+  a marker before a pronoun (``kota ini``), a chain's or a bank's branch (``RS Siloam X``,
+  ``Transmart X``, ``Bank BJB Cabang X``) and web and e-mail addresses
   (``dukcapil.sleman.go.id``) are skipped, and so are places outside the matter: a birthplace
   (``Tempat/Tanggal Lahir: Klaten``, ``TTL Klaten``, ``Tgl lahir Klaten``), a head office's or
   a call centre's town (``kantor pusat di Jakarta``, ``call center Jakarta``), a flight's
@@ -211,6 +211,10 @@ _FOUNDATIONS = _wordset(
 _BRANDS = _wordset(
     "siloam hermina transmart hypermart carrefour indomaret alfamart alfamidi superindo lottemart"
 )
+# banks, state-owned too, are companies: "Bank BJB Cabang X", "BRI Unit X" name a branch after
+# the place it stands in, not where the matter is
+_BANKS = _wordset("bank bri bni btn bca bjb bsi bsm")
+_BRANCHES = _wordset("cabang kcp kc kcu capem unit")
 # a public body named with its region: "Puskesmas X", "PLN ULP X", "SMPN 2 X" name the kecamatan
 # or town it serves; so do state schools ("SD Negeri 1 X") and numbered ones ("SLTP 3 X": "sd 5"
 # is as often "sampai dengan 5"), police posts ("Pos Polisi X") and the stations and ports
@@ -271,6 +275,7 @@ _RULE_WORDS = (
     | _MARKER_WORDS
     | _ADDRESS_WORDS
     | _BRANDS
+    | _BANKS
     | {_HOLDER[0]}
     | {aside[0] for aside in _ASIDES}
 )
@@ -936,6 +941,10 @@ class PlaceFinder:
                 if word in _BRANDS:  # a chain's branch: "Transmart X"
                     at = self._skip_name(tokens, breaks, at + 1, most=3)
                     continue
+                branch = _bank_branch_at(tokens, breaks, at)
+                if branch > at:  # "Bank BJB Cabang X"
+                    at = self._skip_name(tokens, breaks, branch, most=3)
+                    continue
                 if _names_a_holder(tokens, breaks, at):
                     at = self._skip_name(tokens, breaks, at + 2, most=3)
                     continue
@@ -1281,6 +1290,19 @@ def _names_a_person(text: str, tokens: list[_Token], breaks: list[bool], at: int
         return False
     between = text[tokens[at].end : tokens[at + 1].start]
     return "." not in between or tokens[at].word in _SHORT_HONORIFICS
+
+
+def _bank_branch_at(tokens: list[_Token], breaks: list[bool], at: int) -> int:
+    """The word after a bank's branch word ("Bank BRI Cabang", "BRI Unit") at `at`; `at` if
+    no bank's branch is named there."""
+    if tokens[at].word not in _BANKS:
+        return at
+    for end in range(at + 1, min(len(tokens), at + 4)):
+        if breaks[end - 1]:
+            break
+        if tokens[end].word in _BRANCHES:
+            return end + 1
+    return at
 
 
 def _names_a_holder(tokens: list[_Token], breaks: list[bool], at: int) -> bool:

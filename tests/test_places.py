@@ -234,6 +234,9 @@ def test_a_kecamatan_named_like_a_common_word_needs_a_marker(finder, text):
         "struk belanja di Transmart Pondok Gede salah harga",
         "harga Semen Padang naik",
         "kebaktian bersama Roh Kudus",
+        # a bank's branch is named after where it stands: a company's name
+        "klaim JHT lewat Bank BJB Cabang Tanah Baru Depok belum cair",
+        "rekening saya di BRI Unit Cikarang diblokir",
         "batu besar menutup jalan",
         "batang pohon tumbang",
         "pasar baru di tengah kota",
