@@ -12,7 +12,9 @@ How a place is read:
   inside a name: ``Toli-Toli`` = ``Tolitoli``); the evidence keeps the words as written.
 - Names are the gazetteer's (`routing.gazetteer`) plus ``data/places/aliases.csv``. Kind words
   are rules, not aliases: ``kab``/``kabupaten``, ``kota``/``kot``/``kodya``/``pemko``, ``prov``/
-  ``provinsi``, ``kec``/``kecamatan``/``distrik``, ``desa``/``ds``/``kel``/``kelurahan``. After
+  ``provinsi``, ``kec``/``kecamatan``/``distrik``, ``desa``/``ds``/``kel``/``kelurahan``, and the
+  heads of those offices, ``camat`` and ``lurah`` (``kantor lurah X``: in lower case only a name of
+  several full words, as ``lurah tutup`` is a closed office). After
   one, a name of that kind is preferred (``Kota Bandung``), of another kind accepted when it is
   the only reading (``kota Sleman``). After a marker, a regency/city or province name of six
   letters or more (seven in lower case; a kecamatan's only where written as a name) is read
@@ -137,10 +139,12 @@ _MARKERS: dict[tuple[str, ...], str] = {
     **dict.fromkeys(
         [(w,) for w in ("provinsi", "prov", "propinsi", "prop", "pemprov", "pemprop")], "prov"
     ),
-    **dict.fromkeys([("kecamatan",), ("kec",), ("distrik",)], "kec"),
-    **dict.fromkeys([("desa",), ("ds",), ("kelurahan",), ("kel",)], "desa"),
+    # "kantor lurah X", "Pak Camat X": the office of the village or kecamatan X
+    **dict.fromkeys([("kecamatan",), ("kec",), ("distrik",), ("camat",)], "kec"),
+    **dict.fromkeys([("desa",), ("ds",), ("kelurahan",), ("kel",), ("lurah",)], "desa"),
 }
 _MARKER_WORDS = frozenset(word for marker in _MARKERS for word in marker[:1])
+_HEADS = frozenset({"lurah", "camat"})  # markers that name an office's head, not a region
 # kinds a marker prefers, then kinds it accepts when no name of the preferred kind fits
 _MARKED_KINDS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
     "kab": (frozenset({"kabupaten"}), frozenset({"kota", "provinsi"})),
@@ -541,6 +545,14 @@ class PlaceFinder:
             # people write one local marker for the other ("kel/kec X"): the longest name
             # wins, a kecamatan over a village of the same name
             names = [(n, es) for n, es in names if any(e.kind in _LOCAL_KINDS for e in es)][:1]
+        if tokens[at].word in _HEADS and not tokens[start].written[:1].isupper():
+            # an office's head is named with its place ("kantor lurah utan panjang"); one
+            # word in lower case after it is as often what the office does ("lurah tutup")
+            names = [
+                (n, es)
+                for n, es in names
+                if n > 1 and all(len(t.word) > 3 for t in tokens[start : start + n])
+            ]
         if not names and marker in ("kab", "kota", "prov"):
             names = self._misspelt_at(tokens, breaks, start, preferred | accepted)
         elif not names and marker == "kec" and tokens[start].written[:1].isupper():

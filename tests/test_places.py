@@ -97,6 +97,9 @@ def test_places_are_found_as_people_write_them(finder, text, code):
         # one local marker for the other: the longest name, not a kecamatan in its first word
         ("got mampet di kel/kec Bojong Sempu", "32.01"),
         ("jalan rusak di kec. pabuaran mekar", "32.01"),
+        # the office of a village's or kecamatan's head
+        ("petugas kantor lurah utan panjang bilang NIK bermasalah", "31.71"),
+        ("Pak Camat Coblong tidak menanggapi", "32.73"),
     ],
 )
 def test_a_kecamatan_or_village_resolves_to_its_regency(finder, text, code):
@@ -234,6 +237,7 @@ def test_a_kecamatan_named_like_a_common_word_needs_a_marker(finder, text):
         "struk belanja di Transmart Pondok Gede salah harga",
         "harga Semen Padang naik",
         "kebaktian bersama Roh Kudus",
+        "hari Sabtu kantor lurah tutup",  # a word after an office's head, not a village
         # a bank's branch is named after where it stands: a company's name
         "klaim JHT lewat Bank BJB Cabang Tanah Baru Depok belum cair",
         "rekening saya di BRI Unit Cikarang diblokir",
