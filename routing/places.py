@@ -21,8 +21,9 @@ How a place is read:
   with one letter wrong, added, dropped or swapped (``kab. Pasruan``), where that is the only
   name so close.
 - Words run together are read apart where a capitalised word follows (``putihKab``), and so are
-  ``di`` written onto a name or a marker (``dijakarta``, ``dikota X``) and a number written
-  onto a word (``Sumut2``). ``Kep.`` and ``Tj.`` inside a name are ``Kepulauan``, ``Tanjung``.
+  ``di`` written onto a name or a marker (``dijakarta``, ``dikota X``), a police or government
+  body onto its region's name (``POLDAJATIM``, ``pemkabsleman``) and a number written onto a
+  word (``Sumut2``). ``Kep.`` and ``Tj.`` inside a name are ``Kepulauan``, ``Tanjung``.
 - A regency/city or province name counts alone, unless it is an ordinary word
   (``data/places/needs_marker.txt``: ``batu``, ``puncak``; such a word still counts right
   beside its province: ``palu, sulteng``) or inside a phrase that names no jurisdiction
@@ -300,6 +301,8 @@ _FULL_STOP = re.compile(r"\.\s")
 _ABBREVIATION = 3
 # "di" written onto the word after it ("dijakarta") is read apart before a word this long
 _GLUED = 4
+# a police or government body written onto its region ("poldajatim"), longest first
+_GLUED_BODIES = ("polrestabes", "polresta", "polres", "polda", "pemprov", "pemkab", "pemkot")
 # "Kab. Kep. Seribu", "KEP. SIAU TAGULANDANG BIARO", "Tj. Priok"
 _SPELLINGS = {"kep": "kepulauan", "tj": "tanjung"}
 # a kind word written after a name that is both a regency and a city ("Bogor Kota")
@@ -997,6 +1000,7 @@ class PlaceFinder:
         out = []
         for t in tokens:
             rest = t.word[2:]
+            body = next((b for b in _GLUED_BODIES if t.word.startswith(b)), "")
             if (
                 t.word.startswith("di")
                 and len(rest) >= _GLUED
@@ -1008,9 +1012,22 @@ class PlaceFinder:
                     _Token("di", t.start, t.start + 2, t.written[:2]),
                     _Token(rest, t.start + 2, t.end, t.written[2:]),
                 ]
+            elif body and self._names_a_region(t.word[len(body) :]):
+                # "POLDAJATIM", "poldasumut": a body written onto its region
+                cut = t.start + len(body)
+                out += [
+                    _Token(body, t.start, cut, t.written[: len(body)]),
+                    _Token(t.word[len(body) :], cut, t.end, t.written[len(body) :]),
+                ]
             else:
                 out.append(t)
         return out
+
+    def _names_a_region(self, key: str) -> bool:
+        """Whether `key` is the whole name of a province or regency/city, no ordinary word."""
+        return key not in self._needs_marker and any(
+            e.kind not in _LOCAL_KINDS for e in self._index.get(key, ())
+        )
 
     @staticmethod
     def _confirmed(mentions: list[_Mention], tokens: list[_Token]) -> list[_Mention]:

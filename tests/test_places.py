@@ -76,6 +76,10 @@ def _code(finder: PlaceFinder, text: str, location: str | None = None) -> str | 
         # a renamed regency under its former name (now Kabupaten Toba)
         ("Kapolres Toba Samosir belum menindak laporan kami", "12.12"),
         ("jalan provinsi di Tobasa rusak", "12.12"),
+        # a police or government body written onto its region
+        ("pungutan liar dibiarkan, mohon ditindak POLDAJATIM", "35"),
+        ("razia liar oleh poldasumut", "12"),
+        ("pemkabsleman tidak menanggapi", "34.04"),
         # Kudus is the regency wherever written, but in "Roh Kudus"
         ("rekam KTP di tegal, sekarang tinggal di kudus dan minta cetak di kudus", "33.19"),
     ],
@@ -229,6 +233,7 @@ def test_a_kecamatan_named_like_a_common_word_needs_a_marker(finder, text):
         "Dinas Pendidikan tidak menjawab",
         "BPJS Kesehatan menolak klaim",
         "laporan ke Polda Metro Jaya",
+        "laporan ke POLDAMETRO jaya",  # no ordinary word after a glued body
         "situs https://dukcapil.sleman.go.id/layanan tidak bisa dibuka",
         "laman pajak.bandung.go.id error",
         "kirim ke admin@kotabatu.com atau www.jogja.info",
