@@ -12,15 +12,18 @@ How a place is read:
   inside a name: ``Toli-Toli`` = ``Tolitoli``); the evidence keeps the words as written.
 - Names are the gazetteer's (`routing.gazetteer`) plus ``data/places/aliases.csv``. Kind words
   are rules, not aliases: ``kab``/``kabupaten``, ``kota``/``kot``/``kodya``/``pemko``, ``prov``/
-  ``provinsi``, ``kec``/``kecamatan``/``distrik``, ``desa``/``ds``/``kel``/``kelurahan``. After
+  ``provinsi``, ``kec``/``kecamatan``/``distrik``, ``desa``/``ds``/``kel``/``kelurahan``, and the
+  heads of those offices, ``camat`` and ``lurah`` (``kantor lurah X``: in lower case only a name of
+  several full words, as ``lurah tutup`` is a closed office). After
   one, a name of that kind is preferred (``Kota Bandung``), of another kind accepted when it is
   the only reading (``kota Sleman``). After a marker, a regency/city or province name of six
   letters or more (seven in lower case; a kecamatan's only where written as a name) is read
   with one letter wrong, added, dropped or swapped (``kab. Pasruan``), where that is the only
   name so close.
 - Words run together are read apart where a capitalised word follows (``putihKab``), and so are
-  ``di`` written onto a name or a marker (``dijakarta``, ``dikota X``) and a number written
-  onto a word (``Sumut2``). ``Kep.`` and ``Tj.`` inside a name are ``Kepulauan``, ``Tanjung``.
+  ``di`` written onto a name or a marker (``dijakarta``, ``dikota X``), a police or government
+  body onto its region's name (``POLDAJATIM``, ``pemkabsleman``) and a number written onto a
+  word (``Sumut2``). ``Kep.`` and ``Tj.`` inside a name are ``Kepulauan``, ``Tanjung``.
 - A regency/city or province name counts alone, unless it is an ordinary word
   (``data/places/needs_marker.txt``: ``batu``, ``puncak``; such a word still counts right
   beside its province: ``palu, sulteng``) or inside a phrase that names no jurisdiction
@@ -50,16 +53,19 @@ How a place is read:
   ``SMPN 2 Sleman``, ``Polres Batu``, ``satlantas kabanjahe``; ``PLN sering`` names none);
   ``Polres Bogor Kota`` is the city, ``Probolinggo Kab.`` the regency. A name right after a
   neighbourhood address (``RT 02/RW 04 Lagoa``) is read as after a village marker. A
-  university or a foundation's school (``Universitas Negeri Malang``, ``SMK Muhammadiyah Kota
-  Cimahi``) is a name, not a place.
+  university, a pesantren or a foundation's or other private school (``Universitas Negeri
+  Malang``, ``SMK Muhammadiyah Kota Cimahi``, ``SMK Kartika Balikpapan``: a school whose kind
+  is followed by a name that is no place, nor ``Negeri``, ``Inpres``, a number) is a name, not a
+  place; an address after the name (``SMP Y Cikarang Utara, Bekasi``, ``Y Jember Jawa Timur``)
+  is read.
 - A name alone that is both a province and a city (``Jambi``, ``Yogyakarta``) is the province;
   one that is a province, a regency and a city (``Gorontalo``) is ambiguous as ``Bandung``.
 - Street names (``Jl. Raya Bogor``: a street named after a town is not the town; a city's alias
   after it is, ``Jalan Tendean Jaksel``, and so is a kecamatan named after its city or, after a
   street not named after a town, a regency/city: ``Jl. Ahmad Yani Surabaya``), person names
   after an honorific (``Pak Bima``; not past a full stop, ``pak.Medan``) or ``atas nama``,
-  a marker before a pronoun (``kota ini``)
-  a chain's branch (``RS Siloam X``, ``Transmart X``) and web and e-mail addresses
+  a marker before a pronoun (``kota ini``), a chain's or a bank's branch (``RS Siloam X``,
+  ``Transmart X``, ``Bank BJB Cabang X``) and web and e-mail addresses
   (``dukcapil.sleman.go.id``) are skipped, and so are places outside the matter: a birthplace
   (``Tempat/Tanggal Lahir: Klaten``, ``TTL Klaten``, ``Tgl lahir Klaten``), a head office's or
   a call centre's town (``kantor pusat di Jakarta``, ``call center Jakarta``), a flight's
@@ -134,10 +140,12 @@ _MARKERS: dict[tuple[str, ...], str] = {
     **dict.fromkeys(
         [(w,) for w in ("provinsi", "prov", "propinsi", "prop", "pemprov", "pemprop")], "prov"
     ),
-    **dict.fromkeys([("kecamatan",), ("kec",), ("distrik",)], "kec"),
-    **dict.fromkeys([("desa",), ("ds",), ("kelurahan",), ("kel",)], "desa"),
+    # "kantor lurah X", "Pak Camat X": the office of the village or kecamatan X
+    **dict.fromkeys([("kecamatan",), ("kec",), ("distrik",), ("camat",)], "kec"),
+    **dict.fromkeys([("desa",), ("ds",), ("kelurahan",), ("kel",), ("lurah",)], "desa"),
 }
 _MARKER_WORDS = frozenset(word for marker in _MARKERS for word in marker[:1])
+_HEADS = frozenset({"lurah", "camat"})  # markers that name an office's head, not a region
 # kinds a marker prefers, then kinds it accepts when no name of the preferred kind fits
 _MARKED_KINDS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
     "kab": (frozenset({"kabupaten"}), frozenset({"kota", "provinsi"})),
@@ -191,10 +199,12 @@ _STOPS = _wordset(
     "warga tinggal dalam oleh karena sejak tahun bulan tanggal tgl juga tidak sudah belum "
     "perbatasan kalo kalau klo jika yg dgn sdh blm tdk tp tapi krn karna utk"
 )
-# a university, or a school or college run by a foundation, is named, not placed: "SMK
-# Muhammadiyah Kota X" and "Universitas Negeri X" say nothing of where the matter is
+# a university, a pesantren, or a school or college run by a foundation, is named, not placed:
+# "SMK Muhammadiyah Kota X", "SMK Kartika X" (a private school's own name before the town),
+# "Pesantren Y X" and "Universitas Negeri X" say nothing of where the matter is
 _UNIVERSITIES = _wordset(
-    "universitas univ institut politeknik poltek akademi stie stikes stkip stmik sttn"
+    "universitas univ institut politeknik poltek akademi stie stikes stkip stmik sttn "
+    "pesantren ponpes"
 )
 _SCHOOLS = _wordset("tk paud sd smp sma smk sltp slta mi mts ma madrasah sekolah")
 _FOUNDATIONS = _wordset(
@@ -206,6 +216,10 @@ _FOUNDATIONS = _wordset(
 _BRANDS = _wordset(
     "siloam hermina transmart hypermart carrefour indomaret alfamart alfamidi superindo lottemart"
 )
+# banks, state-owned too, are companies: "Bank BJB Cabang X", "BRI Unit X" name a branch after
+# the place it stands in, not where the matter is
+_BANKS = _wordset("bank bri bni btn bca bjb bsi bsm")
+_BRANCHES = _wordset("cabang kcp kc kcu capem unit")
 # a public body named with its region: "Puskesmas X", "PLN ULP X", "SMPN 2 X" name the kecamatan
 # or town it serves; so do state schools ("SD Negeri 1 X") and numbered ones ("SLTP 3 X": "sd 5"
 # is as often "sampai dengan 5"), police posts ("Pos Polisi X") and the stations and ports
@@ -217,6 +231,8 @@ _BODIES = _wordset(
     "pelabuhan"
 )
 _NUMBERED_SCHOOLS = _wordset("smp sma smk sltp slta")
+# a school with one of these after its kind is the state's ("SD Inpres X", "SMP Terbuka X")
+_STATE_SCHOOL_WORDS = _wordset("negeri n inpres terbuka")
 # "Kantor Imigrasi Kelas I Khusus TPI X", "Polres Metro Jakarta Pusat"
 _BODY_WORDS = _wordset(
     "negeri n kelas i ii iii iia iib khusus tpi rayon ulp up3 up area cabang unit ranting "
@@ -264,6 +280,7 @@ _RULE_WORDS = (
     | _MARKER_WORDS
     | _ADDRESS_WORDS
     | _BRANDS
+    | _BANKS
     | {_HOLDER[0]}
     | {aside[0] for aside in _ASIDES}
 )
@@ -284,6 +301,8 @@ _FULL_STOP = re.compile(r"\.\s")
 _ABBREVIATION = 3
 # "di" written onto the word after it ("dijakarta") is read apart before a word this long
 _GLUED = 4
+# a police or government body written onto its region ("poldajatim"), longest first
+_GLUED_BODIES = ("polrestabes", "polresta", "polres", "polda", "pemprov", "pemkab", "pemkot")
 # "Kab. Kep. Seribu", "KEP. SIAU TAGULANDANG BIARO", "Tj. Priok"
 _SPELLINGS = {"kep": "kepulauan", "tj": "tanjung"}
 # a kind word written after a name that is both a regency and a city ("Bogor Kota")
@@ -529,6 +548,14 @@ class PlaceFinder:
             # people write one local marker for the other ("kel/kec X"): the longest name
             # wins, a kecamatan over a village of the same name
             names = [(n, es) for n, es in names if any(e.kind in _LOCAL_KINDS for e in es)][:1]
+        if tokens[at].word in _HEADS and not tokens[start].written[:1].isupper():
+            # an office's head is named with its place ("kantor lurah utan panjang"); one
+            # word in lower case after it is as often what the office does ("lurah tutup")
+            names = [
+                (n, es)
+                for n, es in names
+                if n > 1 and all(len(t.word) > 3 for t in tokens[start : start + n])
+            ]
         if not names and marker in ("kab", "kota", "prov"):
             names = self._misspelt_at(tokens, breaks, start, preferred | accepted)
         elif not names and marker == "kec" and tokens[start].written[:1].isupper():
@@ -688,6 +715,21 @@ class PlaceFinder:
         strong, _ = self._unmarked_at(tokens, breaks, at)
         return strong is not None and strong.local
 
+    def _private_name_at(
+        self, tokens: list[_Token], breaks: list[bool], at: int, numbered: bool
+    ) -> bool:
+        """Whether a school's own name starts at `at` ("SMK Kartika X", "SMA Taruna X"): a
+        word written as a name that is no place, nor a state school's word."""
+        token = tokens[at]
+        return (
+            not numbered
+            and token.written[:1].isupper()
+            and len(token.word) > 2
+            and token.word not in _STATE_SCHOOL_WORDS | _SCHOOLS | _BODIES | _BODY_WORDS
+            and _plain(token.word)
+            and not self._names_at(tokens, breaks, at)
+        )
+
     def _institution_at(self, tokens: list[_Token], breaks: list[bool], at: int) -> int:
         """The word after a university's or a foundation school's name at `at`; `at` if none."""
         word = tokens[at].word
@@ -695,16 +737,37 @@ class PlaceFinder:
             after = at + 1
             while after < len(tokens) and tokens[after].word.isdigit() and not breaks[after - 1]:
                 after += 1
-            if after >= len(tokens) or breaks[after - 1] or tokens[after].word not in _FOUNDATIONS:
+            if after >= len(tokens) or breaks[after - 1]:
+                return at
+            if tokens[after].word not in _FOUNDATIONS and not self._private_name_at(
+                tokens, breaks, after, numbered=after > at + 1
+            ):
                 return at
         elif word not in _UNIVERSITIES:
             return at
         end = at + 1
         while end < len(tokens) and end - at <= 6 and tokens[end].word not in _STOPS:
+            if self._address_ends_at(tokens, breaks, end):
+                break  # "SMP Y Cikarang Utara, Bekasi": its address, set off by a comma
             end += 1
             if breaks[end - 1]:
                 break
         return end
+
+    def _address_ends_at(self, tokens: list[_Token], breaks: list[bool], at: int) -> bool:
+        """Whether a place name at `at` is followed, past a comma, by a regency/city or
+        province, or right away by a province: an address after a name ("Y Cikarang Utara,
+        Bekasi", "Y Jember Jawa Timur"), not in it."""
+        for length, _ in self._names_at(tokens, breaks, at):
+            stop = at + length
+            if stop >= len(tokens):
+                continue
+            if breaks[stop - 1] and self._town_at(tokens, breaks, stop, province=True):
+                return True
+            strong, _ = self._unmarked_at(tokens, breaks, stop)
+            if strong is not None and strong.provincial:
+                return True
+        return False
 
     def _body_at(self, tokens: list[_Token], breaks: list[bool], at: int) -> _Mention | None:
         """A public body named with its region (``Puskesmas Coblong``, ``SMPN 2 Sleman``): its
@@ -893,6 +956,10 @@ class PlaceFinder:
                 if word in _BRANDS:  # a chain's branch: "Transmart X"
                     at = self._skip_name(tokens, breaks, at + 1, most=3)
                     continue
+                branch = _bank_branch_at(tokens, breaks, at)
+                if branch > at:  # "Bank BJB Cabang X"
+                    at = self._skip_name(tokens, breaks, branch, most=3)
+                    continue
                 if _names_a_holder(tokens, breaks, at):
                     at = self._skip_name(tokens, breaks, at + 2, most=3)
                     continue
@@ -933,6 +1000,7 @@ class PlaceFinder:
         out = []
         for t in tokens:
             rest = t.word[2:]
+            body = next((b for b in _GLUED_BODIES if t.word.startswith(b)), "")
             if (
                 t.word.startswith("di")
                 and len(rest) >= _GLUED
@@ -944,9 +1012,22 @@ class PlaceFinder:
                     _Token("di", t.start, t.start + 2, t.written[:2]),
                     _Token(rest, t.start + 2, t.end, t.written[2:]),
                 ]
+            elif body and self._names_a_region(t.word[len(body) :]):
+                # "POLDAJATIM", "poldasumut": a body written onto its region
+                cut = t.start + len(body)
+                out += [
+                    _Token(body, t.start, cut, t.written[: len(body)]),
+                    _Token(t.word[len(body) :], cut, t.end, t.written[len(body) :]),
+                ]
             else:
                 out.append(t)
         return out
+
+    def _names_a_region(self, key: str) -> bool:
+        """Whether `key` is the whole name of a province or regency/city, no ordinary word."""
+        return key not in self._needs_marker and any(
+            e.kind not in _LOCAL_KINDS for e in self._index.get(key, ())
+        )
 
     @staticmethod
     def _confirmed(mentions: list[_Mention], tokens: list[_Token]) -> list[_Mention]:
@@ -1238,6 +1319,19 @@ def _names_a_person(text: str, tokens: list[_Token], breaks: list[bool], at: int
         return False
     between = text[tokens[at].end : tokens[at + 1].start]
     return "." not in between or tokens[at].word in _SHORT_HONORIFICS
+
+
+def _bank_branch_at(tokens: list[_Token], breaks: list[bool], at: int) -> int:
+    """The word after a bank's branch word ("Bank BRI Cabang", "BRI Unit") at `at`; `at` if
+    no bank's branch is named there."""
+    if tokens[at].word not in _BANKS:
+        return at
+    for end in range(at + 1, min(len(tokens), at + 4)):
+        if breaks[end - 1]:
+            break
+        if tokens[end].word in _BRANCHES:
+            return end + 1
+    return at
 
 
 def _names_a_holder(tokens: list[_Token], breaks: list[bool], at: int) -> bool:

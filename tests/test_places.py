@@ -73,6 +73,15 @@ def _code(finder: PlaceFinder, text: str, location: str | None = None) -> str | 
         ("sinyal buruk di Talaud", "71.04"),
         ("jalan rusak, Pemko Tebing Tinggi diam saja", "12.76"),
         ("situs pajak.bandung.go.id tidak bisa dibuka, rumah saya di Kota Depok", "32.76"),
+        # a renamed regency under its former name (now Kabupaten Toba)
+        ("Kapolres Toba Samosir belum menindak laporan kami", "12.12"),
+        ("jalan provinsi di Tobasa rusak", "12.12"),
+        # a police or government body written onto its region
+        ("pungutan liar dibiarkan, mohon ditindak POLDAJATIM", "35"),
+        ("razia liar oleh poldasumut", "12"),
+        ("pemkabsleman tidak menanggapi", "34.04"),
+        # Kudus is the regency wherever written, but in "Roh Kudus"
+        ("rekam KTP di tegal, sekarang tinggal di kudus dan minta cetak di kudus", "33.19"),
     ],
 )
 def test_places_are_found_as_people_write_them(finder, text, code):
@@ -92,6 +101,9 @@ def test_places_are_found_as_people_write_them(finder, text, code):
         # one local marker for the other: the longest name, not a kecamatan in its first word
         ("got mampet di kel/kec Bojong Sempu", "32.01"),
         ("jalan rusak di kec. pabuaran mekar", "32.01"),
+        # the office of a village's or kecamatan's head
+        ("petugas kantor lurah utan panjang bilang NIK bermasalah", "31.71"),
+        ("Pak Camat Coblong tidak menanggapi", "32.73"),
     ],
 )
 def test_a_kecamatan_or_village_resolves_to_its_regency(finder, text, code):
@@ -136,14 +148,31 @@ def test_a_public_body_named_with_its_region_names_that_place(finder, text, code
         "dari tanggal 1 sd 5 Maret",
         "puskesmas tidak buka",
         "SMPN 2 kami rusak",
+        # a private school's own name before the town it holds
+        "tunjangan guru SMK Cendekia Balikpapan belum cair",
+        "NPSN TK PELANGI CERIA Kota Singkawang belum terbit",
+        "laptop hilang di Pesantren Darul Falah Kendari",
     ],
 )
 def test_a_university_or_foundation_school_is_a_name_not_a_place(finder, text):
     assert finder.find(text) == PlaceFinding(None)
 
 
-def test_a_foundation_school_does_not_hide_the_address_after_it(finder):
-    assert _code(finder, "SMK Muhammadiyah 1 Sleman, di Kota Yogyakarta") == "34.71"
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        ("SMK Muhammadiyah 1 Sleman, di Kota Yogyakarta", "34.71"),
+        # the address after a private school's name: set off by a comma, or with its province
+        ("guru SMP Taruna Bakti Cikarang Utara, Bekasi belum dibayar", "32.16"),
+        ("guru di SMP Bina Insani Jember Jawa Timur", "35.09"),
+        # a state school is no private name
+        ("guru SMK Negeri 1 Balikpapan belum dibayar", "64.71"),
+        ("SD Inpres Balikpapan rusak", "64.71"),
+        ("anak saya di sekolah SMA Negeri 1 Balikpapan", "64.71"),
+    ],
+)
+def test_a_foundation_school_does_not_hide_the_address_after_it(finder, text, code):
+    assert _code(finder, text) == code
 
 
 @pytest.mark.parametrize(
@@ -204,6 +233,7 @@ def test_a_kecamatan_named_like_a_common_word_needs_a_marker(finder, text):
         "Dinas Pendidikan tidak menjawab",
         "BPJS Kesehatan menolak klaim",
         "laporan ke Polda Metro Jaya",
+        "laporan ke POLDAMETRO jaya",  # no ordinary word after a glued body
         "situs https://dukcapil.sleman.go.id/layanan tidak bisa dibuka",
         "laman pajak.bandung.go.id error",
         "kirim ke admin@kotabatu.com atau www.jogja.info",
@@ -211,6 +241,11 @@ def test_a_kecamatan_named_like_a_common_word_needs_a_marker(finder, text):
         "antrean apotek RS Siloam Purwakarta lama sekali",
         "struk belanja di Transmart Pondok Gede salah harga",
         "harga Semen Padang naik",
+        "kebaktian bersama Roh Kudus",
+        "hari Sabtu kantor lurah tutup",  # a word after an office's head, not a village
+        # a bank's branch is named after where it stands: a company's name
+        "klaim JHT lewat Bank BJB Cabang Tanah Baru Depok belum cair",
+        "rekening saya di BRI Unit Cikarang diblokir",
         "batu besar menutup jalan",
         "batang pohon tumbang",
         "pasar baru di tengah kota",
