@@ -131,7 +131,7 @@ ROUNDS = (
     ),
     (
         "lapor10-places-round9",
-        "round 9 (seed 8, none of rounds 1–8, annotated blind after the seventh tuning)",
+        "round 9 (seed 8, none of rounds 1–8, annotated blind while the eighth tuning ran)",
     ),
 )
 # the rounds no tuning of the place finder has read: pooled, the real-world figure
