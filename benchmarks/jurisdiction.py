@@ -309,12 +309,17 @@ def pooled(frames: dict[str, pd.DataFrame]) -> list[str]:
     ]
 
 
+def texts_by_digest(data: Path) -> dict[str, str]:
+    """The complaints of `data` by the id_digest of their ids, as the annotations name them
+    (no dataset id in the repository)."""
+    table = read_table(data).frame
+    digests = table["id"].astype(str).map(id_digest)
+    return dict(zip(digests, table["text"].astype(str), strict=True))
+
+
 def places_part(data: Path, annotations: Path) -> list[str]:
     """Place finding on the annotated LAPOR-10 complaints, round by round, then pooled."""
-    table = read_table(data).frame
-    # the shipped annotations name complaints by id_digest: no dataset id in the repository
-    digests = table["id"].astype(str).map(id_digest)
-    texts = dict(zip(digests, table["text"].astype(str), strict=True))
+    texts = texts_by_digest(data)
     lines = ["## Place finding on LAPOR-10 complaints"]
     rounds: list[pd.DataFrame] = []
     frames: dict[str, pd.DataFrame] = {}

@@ -64,11 +64,16 @@ from sklearn.preprocessing import MaxAbsScaler
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.jurisdiction import ANNOTATED, ROUNDS, UNREAD, decided  # noqa: E402
+from benchmarks.jurisdiction import (  # noqa: E402
+    ANNOTATED,
+    ROUNDS,
+    UNREAD,
+    decided,
+    texts_by_digest,
+)
 from benchmarks.record import add_results_arguments, recorded  # noqa: E402
-from routing.corrections import id_digest, read_csv  # noqa: E402
+from routing.corrections import read_csv  # noqa: E402
 from routing.places import PlaceFinder, default_place_finder  # noqa: E402
-from training.data import read_table  # noqa: E402
 
 BEFORE, AFTER = 3, 2  # context window, in words, before and after a mention
 MIN_CONTEXT = 5  # a context word enters the vocabulary when seen this often in training
@@ -526,10 +531,7 @@ def report(outcomes: Sequence[Outcome], splits: Sequence[Split]) -> list[str]:
 
 def run(data: Path, annotations: Path) -> list[str]:
     frame = read_rounds(annotations)
-    table_ = read_table(data).frame
-    texts = dict(
-        zip(table_["id"].astype(str).map(id_digest), table_["text"].astype(str), strict=True)
-    )
+    texts = texts_by_digest(data)
     missing = sorted(set(frame["id"]) - texts.keys())
     if missing:
         raise SystemExit(f"{len(missing)} annotated ids are not in {data}")

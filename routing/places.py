@@ -301,6 +301,8 @@ _FULL_STOP = re.compile(r"\.\s")
 _ABBREVIATION = 3
 # "di" written onto the word after it ("dijakarta") is read apart before a word this long
 _GLUED = 4
+# words after a school's kind that begin no private school's own name
+_NOT_SCHOOL_NAMES = _STATE_SCHOOL_WORDS | _SCHOOLS | _BODIES | _BODY_WORDS
 # a police or government body written onto its region ("poldajatim"), longest first
 _GLUED_BODIES = ("polrestabes", "polresta", "polres", "polda", "pemprov", "pemkab", "pemkot")
 # "Kab. Kep. Seribu", "KEP. SIAU TAGULANDANG BIARO", "Tj. Priok"
@@ -725,7 +727,7 @@ class PlaceFinder:
             not numbered
             and token.written[:1].isupper()
             and len(token.word) > 2
-            and token.word not in _STATE_SCHOOL_WORDS | _SCHOOLS | _BODIES | _BODY_WORDS
+            and token.word not in _NOT_SCHOOL_NAMES
             and _plain(token.word)
             and not self._names_at(tokens, breaks, at)
         )
@@ -1000,7 +1002,9 @@ class PlaceFinder:
         out = []
         for t in tokens:
             rest = t.word[2:]
-            body = next((b for b in _GLUED_BODIES if t.word.startswith(b)), "")
+            body = ""
+            if t.word.startswith(_GLUED_BODIES):  # most words begin with none: test all at once
+                body = next(b for b in _GLUED_BODIES if t.word.startswith(b))
             if (
                 t.word.startswith("di")
                 and len(rest) >= _GLUED
