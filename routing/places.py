@@ -168,7 +168,7 @@ def _wordset(words: str) -> frozenset[str]:
 # "kota ini", "desa kami": a marker before these is a common noun
 _PRONOUNS = _wordset(
     "ini itu tsb tersebut kami kita saya sy aku kamu anda kalian mereka dia sini situ "
-    "setempat lain sendiri"
+    "setempat lain sendiri nya"
 )
 _AREAS = _wordset("daerah wilayah kawasan")
 _POSSESSIVES = _wordset("kami kita saya sy aku")
@@ -247,7 +247,7 @@ _MOVES = _wordset("ke dari menuju pindah dan atau sampai hingga serta")
 # a place named after these is outside the matter: the complainant's birthplace on an identity
 # form ("Tempat/Tanggal Lahir: X", "TTL X", "Tgl lahir X 1-2-1990"), a head office's or a call
 # centre's town ("kantor pusat OJK di X", "call center X"), a flight's ("tiket pesawat X-Y": an
-# airline's matter)
+# airline's matter), a direction of travel ("tol arah X") and a legal aid office's name ("LBH X")
 _ASIDES = frozenset(
     {
         ("tempat", "lahir"),
@@ -265,6 +265,8 @@ _ASIDES = frozenset(
         ("call", "centre"),
         ("callcenter",),
         ("tiket", "pesawat"),
+        ("arah",),
+        ("lbh",),
     }
 )
 # how many words may stand between an aside and its place ("kantor pusat OJK di X")
@@ -925,6 +927,8 @@ class PlaceFinder:
                 break
         else:
             return at
+        if size == 1 and tokens[at].word == "arah" and at and tokens[at - 1].word == "dari":
+            return at  # "dari arah X": the way the complainant came, often where it happened
         end = at + size
         for start in range(end, min(len(tokens), end + _ASIDE_GAP + 1)):
             if start > end and breaks[start - 1]:

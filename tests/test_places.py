@@ -300,10 +300,20 @@ def test_a_function_word_is_no_village(finder, text, code):
         ("uang tiket pesawat ke Medan belum dikembalikan maskapai", None),
         ("TTL: Klaten, 1 Mei 1990. Alamat: Kabupaten Sleman, jalan desa rusak", "34.04"),
         ("cabang Kota Depok menolak, kantor pusat di Jakarta diam saja", "32.76"),
+        ("bus ugal-ugalan di tol arah Jakarta sore tadi", None),
+        ("sudah mengadu ke OJK dan LBH Jakarta, belum ada tindakan", None),
+        ("bus ugal-ugalan di Kota Bogor arah Jakarta", "32.71"),
     ],
 )
 def test_a_birthplace_or_a_head_office_is_outside_the_matter(finder, text, code):
     assert _code(finder, text) == code
+
+
+def test_a_detached_possessive_is_no_village(finder):
+    # "kelurahan nya" is "its kelurahan", not the village Nya (Aceh Besar)
+    text = "bantuan di Jakarta Selatan belum cair, dari kelurahan nya tidak bisa"
+    assert _code(finder, text) == "31.74"
+    assert _code(finder, "dari kelurahan nya tidak bisa") is None
 
 
 def test_a_chains_branch_name_hides_only_its_own_place(finder):
