@@ -27,13 +27,15 @@ which read the rounds before it; rounds 2–5 were read by the next tuning (roun
 Round 6 (seed 5, drawn without any complaint of rounds 1–5) was annotated blind before the
 sixth tuning; round 7 (seed 6, without any complaint of rounds 1–6) blind before the seventh,
 which read round 6; round 8 (seed 7, without any of rounds 1–7) blind before the eighth, which
-read round 7; round 9 (seed 8, without any of rounds 1–8) blind while the eighth ran. Rounds 8
-and 9 are read by none: they are the blind figures. Rounds 3–5 share some complaints with
-earlier rounds (docs/jurisdiction-annotation.md says why): each round after the first also gets
-a row "new to this round" for its complaints no earlier round holds, the figures the tuning
-before it never saw, and the complaints drawn in two rounds get the agreement of their two
-annotations. Each round is reported when its file exists; a last table pools the rounds no
-tuning has read (`UNREAD`), each complaint once: the real-world figure.
+read round 7; round 9 (seed 8, without any of rounds 1–8) blind while the eighth ran; rounds 10
+and 11 (seeds 9 and 10, without any of rounds 1–9 nor of each other) blind while the ninth,
+which read rounds 8 and 9, ran. Rounds 10 and 11 are read by none: they are the blind figures.
+Rounds 3–5 share some complaints with earlier rounds (docs/jurisdiction-annotation.md says
+why): each round after the first also gets a row "new to this round" for its complaints no
+earlier round holds, the figures the tuning before it never saw, and the complaints drawn in
+two rounds get the agreement of their two annotations. Each round is reported when its file
+exists; a last table pools the rounds no tuning has read (`UNREAD`), each complaint once: the
+real-world figure.
 
 Part `heldout` (the mechanism, on synthetic complaints): `training.regional_corpus` writes
 complaints about regional offices (roads, schools, clinics, water, ID cards, …) in regencies and
@@ -133,9 +135,17 @@ ROUNDS = (
         "lapor10-places-round9",
         "round 9 (seed 8, none of rounds 1–8, annotated blind while the eighth tuning ran)",
     ),
+    (
+        "lapor10-places-round10",
+        "round 10 (seed 9, none of rounds 1–9, annotated blind while the ninth tuning ran)",
+    ),
+    (
+        "lapor10-places-round11",
+        "round 11 (seed 10, none of rounds 1–10, annotated blind while the ninth tuning ran)",
+    ),
 )
 # the rounds no tuning of the place finder has read: pooled, the real-world figure
-UNREAD = ("lapor10-places-round8", "lapor10-places-round9")
+UNREAD = ("lapor10-places-round10", "lapor10-places-round11")
 PARTS = ("places", "heldout", "national")
 DEFAULT_PARTS = ("places", "heldout")
 TOP_K = 3  # suggestions per complaint, as the service's default
