@@ -525,4 +525,9 @@ def cost_table(variants: dict[str, Option], names, texts, labels, args) -> str:
 
 
 if __name__ == "__main__":
-    main()
+    # Run as the module benchmarks.accuracy, not as __main__: joblib keys the --cache folder by
+    # the cached function's module (for __main__, by this file's absolute path), so the fold
+    # results are shared with the benchmarks that import FoldRunner, from any checkout.
+    from benchmarks import accuracy
+
+    accuracy.main()
