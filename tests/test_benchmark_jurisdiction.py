@@ -218,7 +218,7 @@ def test_the_rounds_no_tuning_has_read_are_pooled_apart_each_complaint_once(tmp_
     )
     pooled = "\n".join(places_part(tmp_path / "lapor10.csv", folder)).split("### Pooled")[1]
     assert (
-        "| rounds no tuning has read (1; 2) | 1.000 (0.207–1.000, 1/1) "
+        "| rounds blind to this finder (1; 2) | 1.000 (0.207–1.000, 1/1) "
         "| 0.500 (0.095–0.905, 1/2) |" in pooled
     )
     assert (
