@@ -24,7 +24,8 @@ Columns, pooled over every held-out fold: macro-F1, ECE and coverage at 0.99 pre
 the best threshold in hindsight (OOF cov@0.99). **Delivered coverage** is what the product
 would do: the threshold is chosen on the training folds' own out-of-fold probabilities
 (`Router.oof_proba_`) by the policy's rule (the lowest threshold whose one-sided
-Clopper–Pearson lower bound on precision, at confidence 0.9, reaches 0.99), once globally and
+Clopper–Pearson lower bound on precision, at confidence 0.9 or `--bound-confidence`, reaches
+0.99), once globally and
 once per agency (each complaint held to its top agency's threshold), and the held-out
 complaints at or above it are auto-routed. Its precision is given per fold, and "kept" counts
 the folds where it is at least 0.99. "fit s" is the median seconds to fit one training fold;
@@ -203,7 +204,15 @@ def make_folds(
     ]
 
 
-def delivered(oof, train_y, proba, test_y, classes, per_agency: bool) -> tuple[int, int, int]:
+def delivered(
+    oof,
+    train_y,
+    proba,
+    test_y,
+    classes,
+    per_agency: bool,
+    bound_confidence: float = BOUND_CONFIDENCE,
+) -> tuple[int, int, int]:
     """(auto-routed, of them right, held-out complaints) when the threshold is chosen on the
     training fold's out-of-fold probabilities and applied to the held-out ones."""
     top = oof.argmax(axis=1)
@@ -211,7 +220,7 @@ def delivered(oof, train_y, proba, test_y, classes, per_agency: bool) -> tuple[i
         oof[np.arange(len(top)), top],
         classes[top] == train_y,
         TARGET,
-        bound_confidence=BOUND_CONFIDENCE,
+        bound_confidence=bound_confidence,
         agencies=classes[top] if per_agency else None,
     )
     top = proba.argmax(axis=1)
@@ -227,8 +236,11 @@ def delivered(oof, train_y, proba, test_y, classes, per_agency: bool) -> tuple[i
     return int(auto.sum()), int((classes[top][auto] == test_y[auto]).sum()), len(test_y)
 
 
-def score_variant(results: list[dict], folds, labels, classes) -> dict:
-    """Pooled and per-fold figures of one option from its fold results."""
+def score_variant(
+    results: list[dict], folds, labels, classes, bound_confidence: float = BOUND_CONFIDENCE
+) -> dict:
+    """Pooled and per-fold figures of one option from its fold results; delivered coverage
+    with thresholds chosen at `bound_confidence`."""
     pooled_y, pooled_p, fold_cov, rules = [], [], [], {"global": [], "per_agency": []}
     for (train, test), r in zip(folds, results, strict=True):
         proba = np.zeros((len(test), len(classes)))
@@ -248,6 +260,7 @@ def score_variant(results: list[dict], folds, labels, classes) -> dict:
                         labels[test],
                         r["classes"],
                         per_agency=rule == "per_agency",
+                        bound_confidence=bound_confidence,
                     )
                 )
     y, p = np.concatenate(pooled_y), np.vstack(pooled_p)
@@ -323,6 +336,13 @@ def main(argv: list[str] | None = None) -> None:
         help="also time training these options (comma-separated) on all complaints with "
         "cold caches",
     )
+    parser.add_argument(
+        "--bound-confidence",
+        type=float,
+        default=BOUND_CONFIDENCE,
+        help="confidence of the lower bound the delivered thresholds are chosen with "
+        f"(default {BOUND_CONFIDENCE}, as `routing train`'s)",
+    )
     parser.add_argument("--json", type=Path, help="also write all numbers as JSON")
     parser.add_argument(
         "--corrections",
@@ -345,6 +365,8 @@ def main(argv: list[str] | None = None) -> None:
 
 
 def run(args: argparse.Namespace) -> None:
+    if not 0 < args.bound_confidence < 1:
+        sys.exit(f"--bound-confidence must lie between 0 and 1, not {args.bound_confidence}")
     if not args.data.exists():
         sys.exit(f"{args.data} not found: this benchmark needs ../shared/data (LAPOR-10)")
 
@@ -394,12 +416,14 @@ def run(args: argparse.Namespace) -> None:
                 print(f"  {kind} fold {k + 1}/{len(folds)}: {name}", file=sys.stderr, flush=True)
         for name in names:
             key = name if len(kinds) == 1 else f"{name} ({kind} folds)"
-            scores[key] = score_variant(results[name], folds, labels, classes)
+            scores[key] = score_variant(
+                results[name], folds, labels, classes, args.bound_confidence
+            )
 
     print(table(scores))
     print(
         f"\nDelivered: threshold chosen on each training fold's out-of-fold probabilities for "
-        f"precision {TARGET} with confidence {BOUND_CONFIDENCE} (Clopper–Pearson lower "
+        f"precision {TARGET} with confidence {args.bound_confidence} (Clopper–Pearson lower "
         "bound), one for all agencies (global) or one per agency; auto-routed share of all "
         f"held-out complaints, precision per fold (min–median), folds of {n_folds} at "
         f"precision ≥ {TARGET}."
@@ -447,7 +471,7 @@ def corrected(
         data.frame["id"].astype(str).str.strip().to_numpy(dtype=object),
         corrections,
         target=TARGET,
-        bound_confidence=BOUND_CONFIDENCE,
+        bound_confidence=args.bound_confidence,
     )
     print("\n" + corrected_tables(figures, corrections, len(folds)))
     return figures

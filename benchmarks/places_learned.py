@@ -34,7 +34,7 @@ tuned. Precision = correct / complaints given a code, recall = correct / complai
 with one (as in benchmarks/jurisdiction.py, an ambiguous finding counts as none). The recall
 ceiling is the share of annotated complaints whose gold code is among the candidates at all.
 
-Caveat: the rules were tuned on the disagreements of every round but those no tuning has read
+Caveat: the rules were tuned on the disagreements of every round but those blind to it
 (`benchmarks.jurisdiction.UNREAD`), so on the others the rules (and the rule features) have
 seen the test complaints; the unread rounds' complaints that no earlier round holds are the only
 figures neither the rules nor any model has seen.
@@ -510,7 +510,7 @@ def report(outcomes: Sequence[Outcome], splits: Sequence[Split]) -> list[str]:
         "",
         f"Cutoffs chosen by inner leave-one-round-out on the training rounds only: best F1, or "
         f"the most recall with precision ≥ {TARGET_PRECISION:.2f} (precision target). "
-        "The rules were tuned on every round but those no tuning has read: only their "
+        "The rules were tuned on every round but those blind to them: only their "
         "complaints that no earlier round holds are unseen by them.",
         "",
         *summary(outcomes, splits),

@@ -53,3 +53,22 @@ def test_stratified_folds_ignore_the_groups():
     assert any(straddled)
     with pytest.raises(ValueError, match="unknown folds"):
         accuracy.make_folds("repeated", LABELS, GROUPS, folds=5, repeats=1, seed=0)
+
+
+def test_a_stricter_bound_delivers_no_more_and_a_bound_outside_0_1_is_refused(tmp_path):
+    rng = np.random.default_rng(0)
+    classes = np.array(["a", "b"], dtype=object)
+    top = rng.uniform(0.5, 1.0, 4000)  # calibrated: the top agency is right with that chance
+    train_y = np.where(rng.uniform(size=4000) < top, "a", "b").astype(object)
+    oof = np.c_[top, 1 - top]
+    test_top = rng.uniform(0.5, 1.0, 1000)
+    test_y = np.where(rng.uniform(size=1000) < test_top, "a", "b").astype(object)
+    proba = np.c_[test_top, 1 - test_top]
+    auto = [
+        accuracy.delivered(oof, train_y, proba, test_y, classes, False, confidence)[0]
+        for confidence in (0.5, 0.9, 0.99)
+    ]
+    assert auto[0] >= auto[1] >= auto[2]
+    assert auto[0] > auto[2]
+    with pytest.raises(SystemExit, match="between 0 and 1"):
+        accuracy.main(["--bound-confidence", "1.5", "--no-results"])

@@ -200,7 +200,7 @@ def test_national_part_needs_a_bundle_with_a_catalogue(trained_bundle, small_csv
         national_part(small_csv, trained_bundle)
 
 
-def test_the_rounds_no_tuning_has_read_are_pooled_apart_each_complaint_once(tmp_path):
+def test_the_rounds_blind_to_the_finder_are_pooled_apart_each_complaint_once(tmp_path):
     texts = {
         "1": "jalan rusak di Kota Surabaya",
         "2": "pelayanan lambat sekali",
@@ -209,7 +209,7 @@ def test_the_rounds_no_tuning_has_read_are_pooled_apart_each_complaint_once(tmp_
     }
     folder = _first_round(tmp_path, texts)
     _round(  # an unread round: "1" was drawn in round 1 already and is pooled there
-        folder / "lapor10-places-round8.csv",
+        folder / "lapor10-places-round10.csv",
         [
             _annotation("1", "none"),
             _annotation("3", "place", "34.04"),
@@ -218,7 +218,7 @@ def test_the_rounds_no_tuning_has_read_are_pooled_apart_each_complaint_once(tmp_
     )
     pooled = "\n".join(places_part(tmp_path / "lapor10.csv", folder)).split("### Pooled")[1]
     assert (
-        "| rounds no tuning has read (1; 2) | 1.000 (0.207–1.000, 1/1) "
+        "| rounds blind to this finder (1; 2) | 1.000 (0.207–1.000, 1/1) "
         "| 0.500 (0.095–0.905, 1/2) |" in pooled
     )
     assert (
