@@ -15,7 +15,8 @@ known agencies' held-out complaints, the share flagged `out_of_scope`, the share
 routed. A second table checks the ambiguity rule out of fold: how often it holds on the
 training complaints, and how often the right agency is then one of the two. Prints Markdown
 and writes it to benchmarks/results/out_of_scope.md (`benchmarks/record.py`); no complaint
-text is printed.
+text is printed. benchmarks/out_of_scope_holdout.py compares, on the same pairs and models, a
+detector trained by holding known agencies out of the training complaints.
 """
 
 from __future__ import annotations
