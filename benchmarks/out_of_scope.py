@@ -15,7 +15,8 @@ known agencies' held-out complaints, the share flagged `out_of_scope`, the share
 routed. A second table checks the ambiguity rule out of fold: how often it holds on the
 training complaints, and how often the right agency is then one of the two. Prints Markdown
 and writes it to benchmarks/results/out_of_scope.md (`benchmarks/record.py`); no complaint
-text is printed.
+text is printed. benchmarks/out_of_scope_holdout.py compares, on the same pairs and models, a
+detector trained by holding known agencies out of the training complaints.
 """
 
 from __future__ import annotations
@@ -60,6 +61,38 @@ def _shares(predictions: list[Prediction]) -> tuple[float, float]:
     return auto / n, flagged / n
 
 
+def split_pair(
+    labels: np.ndarray, groups: np.ndarray, pair: tuple[str, str], seed: int = 0
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Rows (train, test, left out): the pair's complaints are left out and the other
+    agencies' split 80/20, stratified, near duplicates (`groups`) on one side."""
+    left_out = np.isin(labels, pair)
+    known = np.flatnonzero(~left_out)
+    train, test = train_test_split_stratified(
+        labels[known], test_size=0.2, seed=seed, groups=groups[known]
+    )
+    return known[train], known[test], np.flatnonzero(left_out)
+
+
+def train_bundle(
+    texts: list[str], labels: list[str], *, seed: int = 0, flag_share: float = DEFAULT_FLAG_SHARE
+) -> Bundle:
+    """A model trained as `routing train` trains one (router, threshold for
+    TARGET_PRECISION, out-of-scope detector), held in memory as a bundle for `suggest`."""
+    detector = NoveltyDetector(flag_share=flag_share)
+    router, policy, _ = fit_router(
+        texts, labels, seed=seed, target_precision=TARGET_PRECISION, novelty=detector
+    )
+    return Bundle(
+        path=Path("(benchmark)"),
+        manifest={"model_version": "benchmark", "policy": policy.to_dict()},
+        router=router,
+        calibration=Calibration(np.zeros(0), np.zeros(0, dtype=bool)),
+        policy=policy,
+        novelty=detector,
+    )
+
+
 def run_pair(
     texts: list[str],
     labels: np.ndarray,
@@ -70,28 +103,13 @@ def run_pair(
     flag_share: float = DEFAULT_FLAG_SHARE,
 ) -> dict[str, Any]:
     """Train without `pair` and decide its complaints and held-out known ones."""
-    left_out = np.isin(labels, pair)
-    known = np.flatnonzero(~left_out)
-    train, test = train_test_split_stratified(
-        labels[known], test_size=0.2, seed=seed, groups=groups[known]
-    )
-    train, test = known[train], known[test]
-    tr_texts, ytr = [texts[i] for i in train], labels[train].tolist()
+    train, test, left_out = split_pair(labels, groups, pair, seed)
+    ytr = labels[train].tolist()
     start = time.perf_counter()
-    detector = NoveltyDetector(flag_share=flag_share)
-    router, policy, _ = fit_router(
-        tr_texts, ytr, seed=seed, target_precision=TARGET_PRECISION, novelty=detector
-    )
+    bundle = train_bundle([texts[i] for i in train], ytr, seed=seed, flag_share=flag_share)
     seconds = time.perf_counter() - start
-    bundle = Bundle(
-        path=Path("(benchmark)"),
-        manifest={"model_version": "benchmark", "policy": policy.to_dict()},
-        router=router,
-        calibration=Calibration(np.zeros(0), np.zeros(0, dtype=bool)),
-        policy=policy,
-        novelty=detector,
-    )
-    out = suggest(bundle, [texts[i] for i in np.flatnonzero(left_out)], top_k=1)
+    router, policy, detector = bundle.router, bundle.policy, bundle.novelty
+    out = suggest(bundle, [texts[i] for i in left_out], top_k=1)
     held = suggest(bundle, [texts[i] for i in test], top_k=1)
     auto = np.array([p.decision == "auto" for p in held])
     right = np.array([p.top.agency for p in held], dtype=object) == labels[test]
@@ -104,7 +122,7 @@ def run_pair(
     in_two = np.array([y in (t[0][0], t[1][0]) for y, t in zip(ytr, top2, strict=True)], dtype=bool)
     return {
         "pair": pair,
-        "n_out": int(left_out.sum()),
+        "n_out": len(left_out),
         "out_auto": out_auto,
         "out_flagged": out_flagged,
         "n_known": len(test),

@@ -295,15 +295,23 @@ class Router(ClassifierMixin, BaseEstimator):
             _step(f"fold {i} of {len(folds)} fitted", i, len(folds) + 2)
         return scores, lengths
 
-    def oof_decision_function(self, X, y) -> np.ndarray:
+    def oof_decision_function(self, X, y, sample_weight=None) -> np.ndarray:
         """Out-of-fold head scores of labelled complaints, columns in sorted agency order:
         row i comes from text features and a head fitted without the fold holding complaint
         i (`folds` of the texts' near-duplicate groups). What `fit` calibrates on; this
-        router's fitted state is not used."""
+        router's fitted state is not used.
+
+        `sample_weight` weighs complaints in the heads as in `fit`; a complaint of weight 0 is
+        left out of every fold's features and head but still scored, and an agency whose
+        complaints all weigh 0 scores lowest (as if the router did not know it).
+        """
         texts, y = _labelled(X, y)
+        weight = None if sample_weight is None else np.asarray(sample_weight, dtype=float)
+        if weight is not None and weight.shape != y.shape:
+            raise ValueError(f"{len(weight)} sample weights for {len(y)} complaints")
         classes, yi = np.unique(y, return_inverse=True)
         folds = self.folds(y, near_duplicate_groups(texts))
-        return self._oof_scores(texts, self._encode(texts), yi, None, len(classes), folds)[0]
+        return self._oof_scores(texts, self._encode(texts), yi, weight, len(classes), folds)[0]
 
     def _crossfit_calibrated(
         self,

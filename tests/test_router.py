@@ -224,6 +224,22 @@ def test_out_of_fold_scores_of_a_fold_ignore_its_other_held_out_texts(small_corp
     assert not np.allclose(after[others], before[others])
 
 
+def test_out_of_fold_scores_never_learn_complaints_of_weight_zero(small_corpus):
+    """An agency weighted 0 is left out of every fold's features and head: its complaints are
+    still scored, its column scores lowest everywhere, and rewriting one of them changes no
+    score of another complaint."""
+    texts, labels = list(small_corpus.texts), list(small_corpus.labels)
+    held = labels[0]
+    weight = np.array([y != held for y in labels], dtype=float)
+    router = Router(random_state=0)
+    before = router.oof_decision_function(texts, labels, sample_weight=weight)
+    column = list(np.unique(labels)).index(held)
+    assert (before.argmin(axis=1) == column).all()
+    texts[0] = "paspor saya hilang di bandara, antrean imigrasi lama sekali"
+    after = router.oof_decision_function(texts, labels, sample_weight=weight)
+    np.testing.assert_array_equal(after[1:], before[1:])
+
+
 CAMPAIGN_AGENCY = "ZZ CAMPAIGN"
 
 
