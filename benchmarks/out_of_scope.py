@@ -205,14 +205,22 @@ def main(argv: list[str] | None = None) -> None:
         run(args)
 
 
-def run(args: argparse.Namespace) -> None:
+def load_pairs(
+    args: argparse.Namespace,
+) -> tuple[list[str], np.ndarray, np.ndarray, list[tuple[str, str]]]:
+    """The complaints of `args.data` (texts, labels, near-duplicate groups) and the first
+    `args.pairs` left-out pairs fixed by `args.seed`; exits when the data is absent."""
     if not args.data.exists():
         sys.exit(f"{args.data} not found: this benchmark needs ../shared/data (LAPOR-10)")
     data = load_training_data(args.data, args.text_col, args.label_col)
     texts = data.frame["text"].tolist()
     labels = data.frame["agency"].to_numpy(dtype=object)
     groups = np.asarray(near_duplicate_groups(texts))
-    pairs = agency_pairs(sorted(set(labels)), args.seed)[: args.pairs]
+    return texts, labels, groups, agency_pairs(sorted(set(labels)), args.seed)[: args.pairs]
+
+
+def run(args: argparse.Namespace) -> None:
+    texts, labels, groups, pairs = load_pairs(args)
     print(
         f"LAPOR-10: {len(texts)} complaints after dedupe, {len(set(labels))} agencies, "
         f"{len(pairs)} left-out pairs (seed {args.seed}); target precision "

@@ -53,7 +53,7 @@ sys.path.insert(0, str(ROOT))
 
 from benchmarks.out_of_scope import (  # noqa: E402
     DEFAULT_DATA,
-    agency_pairs,
+    load_pairs,
     split_pair,
     train_bundle,
 )
@@ -63,7 +63,6 @@ from routing.calibration import AdaptiveTemperature  # noqa: E402
 from routing.policy import Policy, review_reasons  # noqa: E402
 from routing.router import top_k_from_proba  # noqa: E402
 from routing.text import near_duplicate_groups  # noqa: E402
-from training.pipeline import load_training_data  # noqa: E402
 
 FEATURES = (
     "top probability",
@@ -390,13 +389,7 @@ def main(argv: list[str] | None = None) -> None:
 
 
 def run(args: argparse.Namespace) -> None:
-    if not args.data.exists():
-        sys.exit(f"{args.data} not found: this benchmark needs ../shared/data (LAPOR-10)")
-    data = load_training_data(args.data, args.text_col, args.label_col)
-    texts = data.frame["text"].tolist()
-    labels = data.frame["agency"].to_numpy(dtype=object)
-    groups = np.asarray(near_duplicate_groups(texts))
-    pairs = agency_pairs(sorted(set(labels)), args.seed)[: args.pairs]
+    texts, labels, groups, pairs = load_pairs(args)
     rows_of = Memory(args.cache, verbose=0).cache(pair_rows) if args.cache else pair_rows
     print(
         f"LAPOR-10: {len(texts)} complaints after dedupe, {len(set(labels))} agencies, "
