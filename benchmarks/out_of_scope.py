@@ -186,13 +186,18 @@ def ambiguity_table(results: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+def add_pair_arguments(parser: argparse.ArgumentParser) -> None:
+    """The data and pair options `load_pairs` reads."""
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
     parser.add_argument("--text-col", default="text")
     parser.add_argument("--label-col", default="agency")
     parser.add_argument("--seed", type=int, default=0, help="fixes the pairs and the splits")
     parser.add_argument("--pairs", type=int, default=None, help="only the first N pairs")
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    add_pair_arguments(parser)
     parser.add_argument(
         "--flag-share",
         type=float,

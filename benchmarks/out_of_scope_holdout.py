@@ -52,7 +52,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.out_of_scope import (  # noqa: E402
-    DEFAULT_DATA,
+    add_pair_arguments,
     load_pairs,
     split_pair,
     train_bundle,
@@ -366,11 +366,7 @@ def _flag_shares(text: str) -> tuple[float, ...]:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
-    parser.add_argument("--text-col", default="text")
-    parser.add_argument("--label-col", default="agency")
-    parser.add_argument("--seed", type=int, default=0, help="fixes the pairs and the splits")
-    parser.add_argument("--pairs", type=int, default=None, help="only the first N pairs")
+    add_pair_arguments(parser)
     parser.add_argument(
         "--flag-shares",
         type=_flag_shares,
