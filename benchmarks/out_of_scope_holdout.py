@@ -45,6 +45,7 @@ from scipy.stats import entropy
 from sklearn.base import clone
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
+from sklearn.neighbors import NearestNeighbors
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import StandardScaler
 
@@ -106,19 +107,13 @@ class PairRows:
     known_labels: np.ndarray
 
 
-def nearest(Q: sp.csr_matrix, AT: sp.csr_matrix, k: int) -> tuple[np.ndarray, ...]:
-    """Per row of Q (unit TF-IDF rows): the mean of its `k` largest cosine similarities to the
-    columns of AT, the largest, and the columns of those `k`."""
-    k = min(k, AT.shape[1])
-    mean, top = np.zeros(Q.shape[0]), np.zeros(Q.shape[0])
-    columns = np.zeros((Q.shape[0], k), dtype=int)
-    for start in range(0, Q.shape[0], 512):  # bounds the dense block in memory
-        S = (Q[start : start + 512] @ AT).toarray()
-        part = np.argpartition(S, -k, axis=1)[:, -k:]
-        values = np.take_along_axis(S, part, axis=1)
-        mean[start : start + 512], top[start : start + 512] = values.mean(1), values.max(1)
-        columns[start : start + 512] = part
-    return mean, top, columns
+def nearest(Q: sp.csr_matrix, A: sp.csr_matrix, k: int) -> tuple[np.ndarray, ...]:
+    """Per row of Q: the mean of its `k` largest cosine similarities to the rows of A, the
+    largest, and the rows of those `k`."""
+    search = NearestNeighbors(n_neighbors=min(k, A.shape[0]), metric="cosine", algorithm="brute")
+    distances, rows = search.fit(A).kneighbors(Q)
+    similarities = 1.0 - distances
+    return similarities.mean(axis=1), similarities.max(axis=1), rows
 
 
 def oof_nearest(
@@ -130,9 +125,9 @@ def oof_nearest(
     rows = np.zeros((len(normalized), k), dtype=int)
     for train, test in folds:
         fitted = clone(vectorizer).fit([normalized[i] for i in train])
-        AT = fitted.transform([normalized[i] for i in train]).T.tocsr()
+        A = fitted.transform([normalized[i] for i in train])
         Q = fitted.transform([normalized[i] for i in test])
-        mean[test], top[test], columns = nearest(Q, AT, k)
+        mean[test], top[test], columns = nearest(Q, A, k)
         rows[test] = train[columns]
     return mean, top, rows
 
@@ -179,7 +174,7 @@ def new_view(bundle: Bundle, texts: list[str], train_labels: np.ndarray) -> View
     proba = router.predict_proba_with_features(texts, normalized=normalized)[0]
     novelty = detector.score(normalized, proba)
     mean, top, columns = nearest(
-        detector.vectorizer_.transform(normalized), detector.matrix_, detector.top_k
+        detector.vectorizer_.transform(normalized), detector.matrix_.T.tocsr(), detector.top_k
     )
     near = (mean, top, train_labels[columns])
     scores = router.decision_function(texts)
