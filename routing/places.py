@@ -100,6 +100,7 @@ from rapidfuzz.distance import OSA
 
 from routing.datafiles import data_file
 from routing.gazetteer import Gazetteer, Region, contains, load_gazetteer, normalize_code
+from routing.text import load_stopwords
 
 __all__ = [
     "DEFAULT_ALIASES_PATH",
@@ -155,6 +156,7 @@ _MARKED_KINDS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
     "desa": (frozenset({"desa"}), frozenset({"kecamatan"})),
 }
 _LOCAL_KINDS = frozenset({"kecamatan", "desa"})
+_DIRECTIONS = frozenset({"utara", "selatan", "barat", "timur", "tengah"})
 # after its marker, a name this long (in letters) is read with one letter wrong ("kab.
 # Sleeman"); a shorter one is too close to other words
 _TOLERANT = 6
@@ -193,6 +195,7 @@ _OFFICES = _wordset(
     "presiden ketua anggota dewan direktur dirut kapolres kapolda kapolsek dandim rt rw"
 )
 # words that end a street or person name
+_FUNCTION_WORDS = load_stopwords()
 _STOPS = _wordset(
     "di ke dari dan atau yang untuk pada dengan menuju arah sampai hingga sd antara sekitar "
     "depan belakang samping dekat sebelah no nomor nmr rt rw km blok wilayah daerah kawasan "
@@ -299,6 +302,7 @@ _ADDRESS = re.compile(
 )
 _BREAK = re.compile(r"[,;:!?()\[\]{}\"/|\n]")
 _FULL_STOP = re.compile(r"\.\s")
+_FORM_LABEL = re.compile(r"[ \t]*:[ \t]*")
 # a full stop after a word this short ends an abbreviation ("Kep. Seribu"), not a sentence
 _ABBREVIATION = 3
 # "di" written onto the word after it ("dijakarta") is read apart before a word this long
@@ -461,6 +465,25 @@ class PlaceFinder:
         return {key: tuple(dict.fromkeys(entries)) for key, entries in index.items()}
 
     @functools.cached_property
+    def _stems(self) -> dict[str, tuple[_Entry, ...]]:
+        """Villages' and kecamatan's names without a closing direction ("Utan Kayu" of "Utan
+        Kayu Utara" and "Utan Kayu Selatan"), where every name so shortened lies in one
+        regency/city and no place has the short name itself: people write the shared part."""
+        stems: dict[str, list[_Entry]] = {}
+        for level in ("kecamatan", "desa"):
+            for region in self._gazetteer.regions(level):
+                words = _words(region.name)
+                if len(words) > 2 and words[-1] in _DIRECTIONS:
+                    stems.setdefault(_key(words[:-1]), []).append(
+                        _Entry(region.code, _kind(region), alias=False)
+                    )
+        return {
+            key: tuple(dict.fromkeys(entries))
+            for key, entries in stems.items()
+            if key not in self._index and len({e.code[:5] for e in entries}) == 1
+        }
+
+    @functools.cached_property
     def _sorted_keys(self) -> list[str]:
         return sorted(self._index)
 
@@ -538,8 +561,11 @@ class PlaceFinder:
             start += 1  # "kota kami Semarang"; "desa saya dana ..." names no village
         if start >= len(tokens) or breaks[start - 1] or tokens[start].word in _PRONOUNS:
             return None
-        if marker in ("kec", "desa") and tokens[start].word in _STOPS:
-            return None  # "kecamatan yang", "kelurahan dan"
+        if marker in ("kec", "desa") and (
+            tokens[start].word in _STOPS
+            or (tokens[start].word in _FUNCTION_WORDS and not tokens[start].written[:1].isupper())
+        ):
+            return None  # "kecamatan yang", "kelurahan dan", "kecamatan namun"
         if (
             marker in ("kec", "desa")
             and tokens[start].word in _MARKER_WORDS
@@ -552,6 +578,9 @@ class PlaceFinder:
             # people write one local marker for the other ("kel/kec X"): the longest name
             # wins, a kecamatan over a village of the same name
             names = [(n, es) for n, es in names if any(e.kind in _LOCAL_KINDS for e in es)][:1]
+            stem = self._stem_at(tokens, breaks, start)
+            if stem and (not names or stem[0] > names[0][0]):
+                names = [stem]
         if tokens[at].word in _HEADS and not tokens[start].written[:1].isupper():
             # an office's head is named with its place ("kantor lurah utan panjang"); one
             # word in lower case after it is as often what the office does ("lurah tutup")
@@ -571,6 +600,19 @@ class PlaceFinder:
                 if chosen:
                     return self._mention(chosen, at, start + length, marked=True)
         return None
+
+    def _stem_at(
+        self, tokens: list[_Token], breaks: list[bool], at: int
+    ) -> tuple[int, tuple[_Entry, ...]] | None:
+        """(length, entries) of the longest `_stems` name starting at word `at`, if any."""
+        key, found = "", None
+        for end in range(at, min(len(tokens), at + _MAX_WORDS - 1)):
+            if end > at and breaks[end - 1]:
+                break
+            key += tokens[end].word
+            if key in self._stems:
+                found = (end - at + 1, self._stems[key])
+        return found
 
     @functools.cached_property
     def _tolerant_keys(self) -> list[str]:
@@ -944,6 +986,13 @@ class PlaceFinder:
         text = _ADDRESS.sub(lambda m: " " * len(m.group()), text)  # keeps the offsets
         tokens = self._unglued(_tokens(text))
         breaks = [_breaks(text, a, b) for a, b in itertools.pairwise(tokens)] + [True]
+        for k, (a, b) in enumerate(itertools.pairwise(tokens)):
+            if _MARKERS.get((a.word,)) in ("kec", "desa") and _FORM_LABEL.fullmatch(
+                text, a.end, b.start
+            ):
+                # a form's label: "Kecamatan : X" (a town's, "Kota: X", is as often a
+                # birthplace or an address elsewhere)
+                breaks[k] = False
         mentions: list[_Mention] = []
         at = 0
         while at < len(tokens):

@@ -783,3 +783,35 @@ def test_passing_over_words_that_start_no_rule_changes_no_finding(finder, monkey
     fast = [finder.find(text) for text in texts]
     monkeypatch.setattr(places, "_RULE_WORDS", _EveryWord())
     assert [finder.find(text) for text in texts] == fast
+
+
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        # a function word after a local marker names no kecamatan or village
+        ("sudah ke kantor kecamatan namun belum ada jawaban", None),
+        ("sudah ke kantor kecamatan Wonoayu namun belum ada jawaban", "35.15"),
+        # a form's label: the colon does not end a kecamatan's name
+        ("Data pemohon. Kecamatan : Wonoayu. Pengajuan belum diproses", "35.15"),
+        ("Kecamatan: Wonoayu, pengajuan belum diproses", "35.15"),
+    ],
+)
+def test_a_local_marker_reads_form_labels_but_not_function_words(finder, text, code):
+    assert _code(finder, text) == code
+
+
+def test_the_shared_part_of_directional_village_names_is_their_town(finder):
+    # the gazetteer has Utan Kayu Utara and Utan Kayu Selatan (Jakarta Timur), no Utan Kayu;
+    # "Utan" alone is a kecamatan in Sumbawa
+    assert _code(finder, "jalan rusak di kelurahan Utan Kayu sudah sebulan") == "31.75"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "saya meminjam di aplikasi Bali Dana, data saya disebar",
+        "pinjaman di nias cash menagih dengan kasar",
+    ],
+)
+def test_an_online_lenders_app_named_after_a_place_is_no_place(finder, text):
+    assert _code(finder, text) is None
