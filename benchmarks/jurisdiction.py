@@ -153,10 +153,18 @@ ROUNDS = (
         "lapor10-places-round13",
         "round 13 (seed 12, none of rounds 1–12, annotated blind after the ninth tuning)",
     ),
+    *(
+        (
+            f"lapor10-places-round{k}",
+            f"round {k} (seed {k - 1}, none of rounds 1–{k - 1}, annotated blind while the "
+            "eleventh tuning ran)",
+        )
+        for k in range(14, 18)
+    ),
 )
 # the rounds annotated blind to the place finder as it is (no tuning has changed it on reading
 # them): pooled, the real-world figure
-UNREAD = tuple(f"lapor10-places-round{k}" for k in range(10, 14))
+UNREAD = tuple(f"lapor10-places-round{k}" for k in range(14, 18))
 PARTS = ("places", "heldout", "national")
 DEFAULT_PARTS = ("places", "heldout")
 TOP_K = 3  # suggestions per complaint, as the service's default

@@ -209,7 +209,7 @@ def test_the_rounds_blind_to_the_finder_are_pooled_apart_each_complaint_once(tmp
     }
     folder = _first_round(tmp_path, texts)
     _round(  # an unread round: "1" was drawn in round 1 already and is pooled there
-        folder / "lapor10-places-round10.csv",
+        folder / "lapor10-places-round14.csv",
         [
             _annotation("1", "none"),
             _annotation("3", "place", "34.04"),
