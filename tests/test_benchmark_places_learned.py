@@ -1,12 +1,17 @@
 """benchmarks/places_learned.py: honest splits, candidates from the finder's mentions, cutoffs."""
 
+import numpy as np
 import pandas as pd
 
 from benchmarks.places_learned import (
+    EMBEDDING_FEATURE,
+    Scorer,
     apply_cutoff,
     candidate_features,
     choose_cutoff,
+    context_windows,
     leave_one_round_out,
+    with_context_embeddings,
 )
 from routing.places import default_place_finder
 
@@ -47,3 +52,29 @@ def test_candidates_are_the_regions_named_with_their_rule_flag_and_context():
     assert apply_cutoff(scored, 0.5) == ["34.04", "", ""]
     gold = ["34.04", "", ""]
     assert apply_cutoff(scored, choose_cutoff(gold, scored, "best F1")) == gold
+
+
+class _LengthEmbedder:
+    """A stand-in encoder: each text's length and its count of zeros."""
+
+    dim = 2
+
+    def encode(self, texts):
+        return np.array([[len(t), t.count("0")] for t in texts], dtype=float)
+
+
+def test_each_candidate_gets_its_own_context_window_embedded():
+    finder = default_place_finder()
+    text = "Jalan di Kabupaten Sleman rusak sejak 2019. Saya warga Kota Bandung yang sering lewat."
+    found = {"x": candidate_features(finder, text)}
+    codes = found["x"].codes
+    windows = dict(zip(codes, context_windows(finder, text, codes), strict=True))
+    assert "Kota Bandung" in windows["32.73"] and "Sleman rusak sejak 0000" in windows["34.04"]
+    embedded = with_context_embeddings(found, {"x": text}, finder, _LengthEmbedder())
+    for code, f in zip(embedded["x"].codes, embedded["x"].features, strict=True):
+        assert f[f"{EMBEDDING_FEATURE}0"] == len(windows[code])
+        assert f[f"{EMBEDDING_FEATURE}1"] == windows[code].count("0")
+        assert "rules_chose" in f  # the other features are kept
+    # only a context variant's scorer reads them
+    key = f"{EMBEDDING_FEATURE}0"
+    assert not Scorer("logistic")._wanted(key) and Scorer("logistic", context=True)._wanted(key)
