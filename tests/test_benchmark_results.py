@@ -62,6 +62,16 @@ def test_command_defaults_to_this_process_arguments(monkeypatch):
     assert record.command("latency") == "python benchmarks/latency.py --model 'models/my model'"
 
 
+def test_a_variant_run_keeps_its_own_file_and_names_the_script_it_ran(tmp_path):
+    record.write_results("audit", [], "main tables\n", tmp_path)
+    path = record.write_results("audit", ["--wide"], "wide tables\n", tmp_path, variant="wide")
+
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["audit-wide.md", "audit.md"]
+    assert path.name == "audit-wide.md"
+    assert "`python benchmarks/audit.py --wide`" in path.read_text(encoding="utf-8")
+    assert (tmp_path / "audit.md").read_text(encoding="utf-8").endswith("main tables\n")
+
+
 def test_results_file_is_replaced_whole_and_no_temporary_file_is_left(tmp_path):
     record.write_results("audit", [], "old tables\n", tmp_path)
     record.write_results("audit", ["--repeats", "1"], "new tables\n", tmp_path)
