@@ -195,7 +195,6 @@ _OFFICES = _wordset(
     "presiden ketua anggota dewan direktur dirut kapolres kapolda kapolsek dandim rt rw"
 )
 # words that end a street or person name
-_FUNCTION_WORDS = load_stopwords()
 _STOPS = _wordset(
     "di ke dari dan atau yang untuk pada dengan menuju arah sampai hingga sd antara sekitar "
     "depan belakang samping dekat sebelah no nomor nmr rt rw km blok wilayah daerah kawasan "
@@ -465,6 +464,11 @@ class PlaceFinder:
         return {key: tuple(dict.fromkeys(entries)) for key, entries in index.items()}
 
     @functools.cached_property
+    def _function_words(self) -> frozenset[str]:
+        """The project's stop list: after a local marker such a word names no place."""
+        return load_stopwords()
+
+    @functools.cached_property
     def _stems(self) -> dict[str, tuple[_Entry, ...]]:
         """Villages' and kecamatan's names without a closing direction ("Utan Kayu" of "Utan
         Kayu Utara" and "Utan Kayu Selatan"), where every name so shortened lies in one
@@ -563,7 +567,10 @@ class PlaceFinder:
             return None
         if marker in ("kec", "desa") and (
             tokens[start].word in _STOPS
-            or (tokens[start].word in _FUNCTION_WORDS and not tokens[start].written[:1].isupper())
+            or (
+                tokens[start].word in self._function_words
+                and not tokens[start].written[:1].isupper()
+            )
         ):
             return None  # "kecamatan yang", "kelurahan dan", "kecamatan namun"
         if (
@@ -986,13 +993,6 @@ class PlaceFinder:
         text = _ADDRESS.sub(lambda m: " " * len(m.group()), text)  # keeps the offsets
         tokens = self._unglued(_tokens(text))
         breaks = [_breaks(text, a, b) for a, b in itertools.pairwise(tokens)] + [True]
-        for k, (a, b) in enumerate(itertools.pairwise(tokens)):
-            if _MARKERS.get((a.word,)) in ("kec", "desa") and _FORM_LABEL.fullmatch(
-                text, a.end, b.start
-            ):
-                # a form's label: "Kecamatan : X" (a town's, "Kota: X", is as often a
-                # birthplace or an address elsewhere)
-                breaks[k] = False
         mentions: list[_Mention] = []
         at = 0
         while at < len(tokens):
@@ -1411,6 +1411,12 @@ def _names_a_street(text: str, tokens: list[_Token], at: int) -> bool:
 
 def _breaks(text: str, before: _Token, after: _Token) -> bool:
     """Whether punctuation between two words ends a name."""
+    if _MARKERS.get((before.word,)) in ("kec", "desa") and _FORM_LABEL.fullmatch(
+        text, before.end, after.start
+    ):
+        # a form's label: "Kecamatan : X" (a town's, "Kota: X", is as often a birthplace or
+        # an address elsewhere)
+        return False
     if _BREAK.search(text, before.end, after.start):
         return True
     short = before.end - before.start <= _ABBREVIATION
